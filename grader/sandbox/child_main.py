@@ -1,0 +1,184 @@
+"""The program that runs inside the sandboxed child: imports the submission, answers requests.
+
+It is the only grader code that shares a process with student code, so it holds nothing worth
+stealing: no rubric, no reference, no expected values. The parent starts it as
+`python -I -c BOOTSTRAP` with the source of this file and of wire.py, so the child never needs
+to read the grader's files. It talks over two inherited pipes (requests in, responses out) and
+answers one request at a time with data only; anything the student prints goes to a bounded
+buffer, never into the protocol.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+import sys
+import traceback
+from typing import Any
+
+from grader.sandbox import wire
+
+OUTPUT_CAP = 4096
+TRACEBACK_LINES = 12
+
+
+class BoundedText(io.TextIOBase):
+    """A stdout replacement that keeps the first few KB of what a request prints."""
+
+    def __init__(self, cap: int = OUTPUT_CAP) -> None:
+        self.cap = cap
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        text = str(text)
+        room = self.cap - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n[... {self.dropped} more characters of output dropped]"
+        self.parts, self.size, self.dropped = [], 0, 0
+        return text
+
+
+def _apply_limits(memory_mb: int, file_mb: int, open_files: int) -> None:
+    """Lower this process's own resource limits before any student code runs.
+
+    The limits are set from inside so that the parent can spawn without a preexec hook (unsafe
+    in a threaded parent). Hard limits are lowered too, so student code cannot raise them back.
+    """
+    try:
+        import resource
+    except ImportError:  # not on Linux or macOS: the parent's deadlines still apply
+        return
+    wanted = {
+        "RLIMIT_DATA": memory_mb << 20,
+        "RLIMIT_FSIZE": file_mb << 20,
+        "RLIMIT_NOFILE": open_files,
+        "RLIMIT_CORE": 0,
+    }
+    for name, limit in wanted.items():
+        which = getattr(resource, name, None)
+        if which is None:
+            continue
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        try:
+            resource.setrlimit(which, (limit, limit))
+        except (ValueError, OSError):
+            pass
+
+
+def _student_traceback(error: BaseException, workdir: str) -> str:
+    """The traceback lines that point into the student's own files, not the grader's."""
+    frames = [
+        frame for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename.startswith(workdir)
+    ]
+    lines = traceback.format_list(frames)[-TRACEBACK_LINES:]
+    lines += traceback.format_exception_only(type(error), error)
+    return "".join(lines).replace(workdir + os.sep, "")
+
+
+def _failure(status: str, error: BaseException, workdir: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "type": type(error).__name__,
+        "message": str(error)[:2000],
+        "traceback": _student_traceback(error, workdir)[-6000:],
+    }
+
+
+class Child:
+    """Imports the submission once and serves value/call requests from the parent."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.workdir: str = config["workdir"]
+        self.entry: str = config["entry"]
+        self.max_bytes: int = config["max_response_bytes"]
+        self.output = BoundedText()
+        self.module: Any = None
+        self.responses = os.fdopen(config["response_fd"], "wb", buffering=0)
+        self.requests = os.fdopen(config["request_fd"], "rb", buffering=0)
+
+    def send(self, message: dict[str, Any]) -> None:
+        message["output"] = self.output.take()
+        self.responses.write(wire.dumps(message))
+
+    def import_submission(self) -> dict[str, Any]:
+        os.chdir(self.workdir)
+        sys.path.insert(0, self.workdir)
+        path = os.path.join(self.workdir, self.entry)
+        name = os.path.splitext(os.path.basename(path))[0]
+        try:
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot import {self.entry}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        except BaseException as error:  # SystemExit and KeyboardInterrupt included
+            return _failure("import_error", error, self.workdir)
+        self.module = module
+        return {"status": "ready"}
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        name = str(request.get("name", ""))
+        if not hasattr(self.module, name):
+            return {"status": "missing"}
+        try:
+            target = getattr(self.module, name)
+        except BaseException as error:
+            return _failure("exception", error, self.workdir)
+        op = request.get("op")
+        if op == "kind":
+            return {"status": "ok", "value": "function" if callable(target) else "value"}
+        if op == "call":
+            if not callable(target):
+                return {"status": "not_callable", "type": type(target).__name__}
+            try:
+                args = [wire.decode(arg, tensors="torch") for arg in request.get("args", [])]
+                result = target(*args)
+            except BaseException as error:
+                return _failure("exception", error, self.workdir)
+        else:
+            result = target
+        try:
+            return {"status": "ok", "value": wire.encode(result, wire.Budget(self.max_bytes))}
+        except wire.WireError as error:
+            return {"status": "unsendable", "message": str(error)}
+        except BaseException as error:  # a lying __float__ or __len__ raising mid-encoding
+            return _failure("unsendable", error, self.workdir)
+
+    def serve(self) -> None:
+        self.send(self.import_submission())
+        if self.module is None:
+            return
+        for line in self.requests:
+            try:
+                request = wire.loads(line)
+            except wire.WireError:
+                return
+            self.send(self.handle(request))
+
+
+def main(config: dict[str, Any]) -> None:
+    _apply_limits(config["memory_mb"], config["file_mb"], config["open_files"])
+    child = Child(config)
+    sys.stdout = sys.stderr = child.output
+    sys.stdin = io.StringIO("")
+    child.serve()
+    # Skip interpreter shutdown: student atexit hooks and daemon threads do not get to run.
+    os._exit(0)
