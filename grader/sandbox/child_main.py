@@ -10,6 +10,7 @@ buffer, never into the protocol.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import os
@@ -75,10 +76,8 @@ def _apply_limits(memory_mb: int, file_mb: int, open_files: int) -> None:
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(which, (limit, limit))
-        except (ValueError, OSError):
-            pass
 
 
 def _student_traceback(error: BaseException, workdir: str) -> str:

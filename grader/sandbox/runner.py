@@ -7,6 +7,7 @@ The grader never receives anything from the child but JSON data decoded by `wire
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -210,14 +211,10 @@ class SandboxSession:
         if child is None:
             return
         for fd in (child.requests, child.responses):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         child.process.wait()
         child.output.join(timeout=1.0)
 

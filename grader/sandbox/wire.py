@@ -205,7 +205,8 @@ def _decode_array(data: dict) -> np.ndarray:
         raise WireError(f"malformed array: {error}") from None
     if dtype.kind not in ALLOWED_DTYPE_KINDS or dtype.hasobject or dtype.fields:
         raise WireError(f"array dtype {dtype} is not numeric")
-    if any(n < 0 for n in shape) or int(np.prod(shape, dtype=np.int64)) * dtype.itemsize != len(raw):
+    size = int(np.prod(shape, dtype=np.int64))
+    if any(n < 0 for n in shape) or size * dtype.itemsize != len(raw):
         raise WireError("array data does not match its shape")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 

@@ -1,0 +1,82 @@
+"""The inputs a student's function is called with: listed in the rubric or drawn at random.
+
+Random cases come from the reference module's generators, fed with a seed derived from the
+rubric's seed and the submission's content hash, so every grade can be replayed exactly and two
+students do not see the same random inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.reference import ReferenceModule
+from grader.rubric import FunctionTarget
+
+PUBLIC, HIDDEN, RANDOM = "public", "hidden", "random"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call's keyword arguments, where it came from, and whether it may be shown."""
+
+    kind: str
+    index: int
+    kwargs: dict[str, Any]
+
+    @property
+    def reveal(self) -> bool:
+        """Only public cases may show their inputs and expected outputs in feedback."""
+        return self.kind == PUBLIC
+
+    @property
+    def label(self) -> str:
+        return f"public case {self.index + 1}" if self.reveal else f"a {self.kind} case"
+
+
+def derive_seed(rubric_seed: int, submission_id: str) -> int:
+    """A 63-bit seed that depends on both the rubric and the submission."""
+    digest = hashlib.sha256(f"{rubric_seed}:{submission_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def part_rng(seed: int, question_index: int, part_index: int) -> np.random.Generator:
+    return np.random.default_rng([seed, question_index, part_index])
+
+
+def _typed(spec: FunctionTarget, kwargs: dict[str, Any]) -> dict[str, Any]:
+    typed = dict(kwargs)
+    for name in spec.array_args:
+        typed[name] = np.asarray(typed[name], dtype=np.float64)
+    if spec.tensor_args:
+        import torch
+
+        for name in spec.tensor_args:
+            typed[name] = torch.as_tensor(np.asarray(typed[name], dtype=np.float32))
+    return typed
+
+
+def build_cases(spec: FunctionTarget, reference: ReferenceModule, rng: np.random.Generator,
+                *, public_only: bool = False) -> list[Case]:
+    """Public cases first (cheap feedback), then hidden, then random ones."""
+    cases = [Case(PUBLIC, i, _typed(spec, kw)) for i, kw in enumerate(spec.public)]
+    if public_only:
+        return cases
+    cases += [Case(HIDDEN, i, _typed(spec, kw)) for i, kw in enumerate(spec.hidden)]
+    if spec.random is not None:
+        generator = reference.function(spec.random.generator, field="function.random.generator")
+        for i in range(spec.random.count):
+            kwargs = generator(rng)
+            missing = set(spec.args) - set(kwargs)
+            if missing:
+                raise ValueError(f"generator {spec.random.generator} returned a case without "
+                                 f"{sorted(missing)}")
+            cases.append(Case(RANDOM, i, {name: kwargs[name] for name in spec.args}))
+    return cases
+
+
+def positional(spec: FunctionTarget, case: Case) -> list[Any]:
+    return [case.kwargs[name] for name in spec.args]

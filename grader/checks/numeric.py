@@ -1,0 +1,114 @@
+"""NumericCheck: one number, equal within a tolerance or to a number of significant figures.
+
+Comparisons use exact rational arithmetic (fractions.Fraction) for finite values, so huge
+answers such as 1e308 or 10**400 can neither overflow nor raise, and ints beyond float range
+are compared exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
+
+from grader.checks.specs import NumericCheck
+from grader.checks.values import CoercionError, as_number, describe, fmt_number, fmt_pair, is_finite
+from grader.checks.verdict import Verdict
+
+Real = int | float
+
+
+def compare_numeric(
+    check: NumericCheck, student: object, expected: object, *, reveal: bool
+) -> Verdict:
+    """Judge one number; feedback for a hidden case names only the student's own value."""
+    want = as_number(expected)
+    try:
+        got = as_number(student)
+    except CoercionError as exc:
+        return Verdict.wrong(str(exc))
+    if isinstance(got, complex) and not isinstance(want, complex):
+        return Verdict.wrong(f"Expected a real number, got a complex number ({fmt_number(got)}).")
+    if _agrees(check, got, want):
+        return Verdict.right()
+    return Verdict.wrong(_mismatch(check, got, want, reveal=reveal))
+
+
+def validate_numeric_expected(check: NumericCheck, expected: object) -> str | None:
+    """A reference value must be a single number (bools and text are not)."""
+    try:
+        as_number(expected)
+    except CoercionError:
+        return f"a numeric check needs a number as the expected value, not {describe(expected)}"
+    return None
+
+
+def _agrees(check: NumericCheck, got: Real | complex, want: Real | complex) -> bool:
+    """Complex answers agree when both their real and imaginary parts do."""
+    pairs = [(got, want)]
+    if isinstance(want, complex):
+        pairs = [(_real(got), want.real), (_imag(got), want.imag)]
+    if check.sig_figs is not None:
+        return all(same_to_sig_figs(g, w, check.sig_figs) for g, w in pairs)
+    return all(within(g, w, rtol=check.rtol, atol=check.atol) for g, w in pairs)
+
+
+def _real(x: Real | complex) -> Real:
+    return x.real if isinstance(x, complex) else x
+
+
+def _imag(x: Real | complex) -> Real:
+    return x.imag if isinstance(x, complex) else 0
+
+
+def _is_nan(x: Real) -> bool:
+    return isinstance(x, float) and math.isnan(x)
+
+
+def within(got: Real, want: Real, *, rtol: float, atol: float) -> bool:
+    """|got - want| <= atol + rtol * |want|; NaN matches only NaN, inf only the same inf."""
+    if not (is_finite(got) and is_finite(want)):
+        if _is_nan(got) or _is_nan(want):
+            return _is_nan(got) and _is_nan(want)
+        return got == want
+    return abs(Fraction(got) - Fraction(want)) <= Fraction(atol) + Fraction(rtol) * abs(
+        Fraction(want)
+    )
+
+
+def round_sig(x: Real, figures: int) -> Decimal:
+    """Round half up to `figures` significant figures, from the number as it is printed.
+
+    Starting from repr (0.145, not the binary 0.14499999...) rounds the way a person reading
+    the number would, which is how students round their answers.
+    """
+    exact = Decimal(repr(x)) if isinstance(x, float) else Decimal(x)
+    with localcontext() as context:
+        context.prec = figures
+        context.rounding = ROUND_HALF_UP
+        return +exact
+
+
+def same_to_sig_figs(got: Real, want: Real, figures: int) -> bool:
+    """Both numbers rounded to `figures` significant figures are equal (NaN/inf as in within)."""
+    if not (is_finite(got) and is_finite(want)):
+        return within(got, want, rtol=0.0, atol=0.0)
+    return round_sig(got, figures) == round_sig(want, figures)
+
+
+def _mismatch(
+    check: NumericCheck, got: Real | complex, want: Real | complex, *, reveal: bool
+) -> str:
+    figures = check.sig_figs
+    if reveal:
+        if figures is not None and not isinstance(want, complex) and is_finite(want):
+            return (f"Expected {round_sig(want, figures):g} (to {figures} significant figures), "
+                    f"got {fmt_number(got)}.")
+        want_text, got_text = fmt_pair(want, got)
+        return f"Expected {want_text}, got {got_text}."
+    if not isinstance(got, complex) and _is_nan(got):
+        return "Your answer is nan (not a number), which is not the expected value."
+    if figures is not None:
+        return (f"Your answer {fmt_number(got)} does not match the expected value to {figures} "
+                "significant figures.")
+    return f"Your answer {fmt_number(got)} is not within tolerance of the expected value."

@@ -1,0 +1,163 @@
+"""The `grader` command: one function per subcommand, each a thin layer over the engine."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from grader import __version__
+from grader.atomic import write_json
+from grader.cases import build_cases, positional
+from grader.engine import Engine
+from grader.errors import GraderInputError
+from grader.feedback import short_repr
+from grader.reference import load_reference
+from grader.report import print_report
+from grader.results import fallback_results, to_gradescope
+from grader.rubric import AutoPart, LoadedRubric, ManualPart, load_rubric
+from grader.validate import validate
+
+EXIT_INPUT_ERROR = 2
+EXIT_INTERNAL_ERROR = 3
+
+rubric_argument = click.argument("rubric", type=click.Path(path_type=Path))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_INPUT_ERROR)
+
+
+def _load(path: Path) -> LoadedRubric:
+    try:
+        return load_rubric(path)
+    except GraderInputError as error:
+        _fail(str(error))
+        raise  # unreachable: _fail exits
+
+
+@click.group()
+@click.version_option(__version__, prog_name="grader")
+def main() -> None:
+    """Grade numeric and deep-learning homework in a sandbox, with Gradescope output."""
+
+
+@main.command("validate")
+@rubric_argument
+def validate_command(rubric: Path) -> None:
+    """Check RUBRIC, its reference module and its case generators, without a submission."""
+    loaded = _load(rubric)
+    problems = validate(loaded)
+    if problems:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
+    parts = len(loaded.rubric.auto_parts())
+    click.echo(f"{rubric}: valid ({len(loaded.rubric.questions)} questions, {parts} auto-graded "
+               f"parts, {loaded.rubric.auto_points:g} auto points of "
+               f"{loaded.rubric.total_points:g})")
+
+
+@main.command("grade")
+@rubric_argument
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Where to write the Gradescope results.json.")
+@click.option("--submission-id", help="Seeds random cases (default: the content hash).")
+@click.option("--quiet", is_flag=True, help="Print only the total.")
+def grade_command(rubric: Path, submission: Path, output: Path | None,
+                  submission_id: str | None, quiet: bool) -> None:
+    """Grade one SUBMISSION (a folder or a file) against RUBRIC.
+
+    Exits 0 whenever grading completed, whatever the score.
+    """
+    if output is not None:
+        write_json(output, fallback_results("Grading did not finish; this is a placeholder "
+                                            "written before any student code ran."))
+    loaded = _load(rubric)
+    try:
+        engine = Engine(loaded, load_reference(loaded.reference_path))
+        result = engine.grade(submission, submission_id=submission_id)
+    except GraderInputError as error:
+        if output is not None:
+            write_json(output, fallback_results(f"Not graded: {error}"))
+        _fail(str(error))
+    except Exception as error:
+        if output is not None:
+            write_json(output, fallback_results(
+                f"The grader failed internally ({type(error).__name__}); a TA has the details."))
+        traceback.print_exc()
+        sys.exit(EXIT_INTERNAL_ERROR)
+    if output is not None:
+        write_json(output, to_gradescope(result))
+    for problem in result.internal_errors:
+        click.echo(f"grader error (instructors only): {problem}", err=True)
+    console = Console()
+    if quiet:
+        console.print(f"{result.score:.4g} / {result.max_score:g}")
+    else:
+        print_report(result, console)
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, set):
+        value = sorted(value)
+    if isinstance(value, np.ndarray):
+        with np.printoptions(precision=8, suppress=True, linewidth=100):
+            return np.array2string(value)
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return json.dumps(value, default=str) if isinstance(value, (list, dict)) else str(value)
+
+
+@main.command("answers")
+@rubric_argument
+def answers_command(rubric: Path) -> None:
+    """Print RUBRIC's canonical answers (and public cases' outputs) for a TA."""
+    loaded = _load(rubric)
+    try:
+        reference = load_reference(loaded.reference_path)
+    except GraderInputError as error:
+        _fail(str(error))
+    table = Table(title=loaded.rubric.title, show_lines=True, title_justify="left")
+    for column in ("Question", "Part", "Target", "Canonical answer"):
+        table.add_column(column)
+    for question in loaded.rubric.questions:
+        for part in question.parts:
+            if isinstance(part, ManualPart):
+                table.add_row(question.number, part.name, "(by hand)", part.manual)
+                continue
+            table.add_row(question.number, part.name, part.target, _answer_text(part, reference))
+    Console().print(table)
+
+
+def _answer_text(part: AutoPart, reference: Any) -> str:
+    if part.answer is not None:
+        if part.answer.value is not None:
+            return _display(part.answer.value)
+        return _display(reference.function(part.answer.reference, field="answer")())
+    spec = part.function
+    if spec is None:
+        return f"any value satisfying {part.check.predicate}"
+    lines = [f"function({', '.join(spec.args)})"]
+    if spec.reference is None:
+        lines.append(f"judged by {part.check.predicate}")
+        return "\n".join(lines)
+    function = reference.function(spec.reference, field="function.reference")
+    for case in build_cases(spec, reference, np.random.default_rng(0)):
+        if not case.reveal:
+            continue
+        arguments = ", ".join(f"{k}={short_repr(v)}" for k, v in case.kwargs.items())
+        lines.append(f"{arguments} -> {_display(function(*positional(spec, case)))}")
+    hidden = len(spec.hidden) + (spec.random.count if spec.random else 0)
+    if hidden:
+        lines.append(f"(+{hidden} hidden and random cases)")
+    return "\n".join(lines)

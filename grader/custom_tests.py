@@ -1,0 +1,160 @@
+"""Custom tests: unittest modules written with gradescope-utils decorators, run safely.
+
+Courses migrating an existing Gradescope suite, or needing checks YAML cannot express, write
+ordinary unittest code with @weight, @number, @visibility and @partial_credit. Unlike a plain
+gradescope-utils autograder, the tests run in the trusted grader process and reach the student's
+code only through `submission`, a proxy whose attribute reads and calls become sandbox requests
+returning data. So a submission cannot monkeypatch the assertions or rewrite the results.
+
+gradescope-utils' own gaps are closed here: skipped tests, failing subtests and tests whose
+setUpClass raised are reported as failed instead of vanishing, and partial credit is capped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import unittest
+from pathlib import Path
+from typing import Any
+
+from gradescope_utils.autograder_utils.json_test_runner import JSONTestResult, JSONTestRunner
+
+from grader.feedback import reply_problem
+from grader.reference import ReferenceModule
+from grader.results import QuestionResult
+from grader.sandbox.runner import Reply, SandboxSession
+
+
+class StudentCodeError(AssertionError):
+    """The student's code failed when a custom test called it: the test fails (not errors)."""
+
+
+def _raise_for(reply: Reply, name: str) -> None:
+    if not reply.ok:
+        raise StudentCodeError(reply_problem(reply, name)[1])
+
+
+class RemoteFunction:
+    """A student function living in the sandbox; calling it sends the arguments as data."""
+
+    def __init__(self, session: SandboxSession, name: str, timeout: float) -> None:
+        self._session, self._name, self._timeout = session, name, timeout
+
+    def __call__(self, *args: Any) -> Any:
+        reply = self._session.call(self._name, list(args), self._timeout)
+        _raise_for(reply, self._name)
+        return reply.value
+
+    def __repr__(self) -> str:
+        return f"<student function {self._name}>"
+
+
+class SubmissionProxy:
+    """`submission.NAME` reads a student value; `submission.f(x)` calls a student function."""
+
+    def __init__(self, session: SandboxSession, timeout: float) -> None:
+        self._session, self._timeout = session, timeout
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        kind = self._session.kind(name, self._timeout)
+        _raise_for(kind, name)
+        if kind.value == "function":
+            return RemoteFunction(self._session, name, self._timeout)
+        reply = self._session.value(name, self._timeout)
+        _raise_for(reply, name)
+        return reply.value
+
+
+class _CompleteResult(JSONTestResult):
+    """Records the outcomes gradescope-utils drops (skips, subtests, class set-up errors)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recorded: set[str] = set()
+        self.setup_errors: list[str] = []
+
+    def processResult(self, test: Any, err: Any = None) -> None:
+        if not hasattr(test, "_testMethodName"):  # an _ErrorHolder: setUpClass/module failed
+            self.setup_errors.append(f"{test.description}: {err[1] if err else ''}")
+            return
+        if test.id() in self.recorded:
+            return
+        self.recorded.add(test.id())
+        super().processResult(test, err)
+
+    def addSkip(self, test: Any, reason: str) -> None:
+        super().addSkip(test, reason)
+        self.processResult(test, (None, f"skipped: {reason}", None))
+
+    def addSubTest(self, test: Any, subtest: Any, err: Any) -> None:
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self.processResult(test, err)
+
+
+class _CompleteRunner(JSONTestRunner):
+    resultclass = _CompleteResult
+
+
+def _all_tests(suite: unittest.TestSuite) -> list[unittest.TestCase]:
+    found = []
+    for item in suite:
+        if isinstance(item, unittest.TestSuite):
+            found += _all_tests(item)
+        else:
+            found.append(item)
+    return found
+
+
+def load_test_module(path: Path, reference: ReferenceModule, submission: Any) -> Any:
+    """Import the test module with `submission` and `reference` already in its globals."""
+    spec = importlib.util.spec_from_file_location(f"grader_custom_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    module.submission = submission
+    module.reference = reference.module
+    spec.loader.exec_module(module)
+    return module
+
+
+def declared_points(path: Path, reference: ReferenceModule) -> float:
+    """The sum of the module's @weight values, for validating the rubric's `points`."""
+    module = load_test_module(path, reference, submission=None)
+    suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+    return sum(float(getattr(getattr(t, t._testMethodName), "__weight__", 0) or 0)
+               for t in _all_tests(suite))
+
+
+def run_custom_tests(path: Path, reference: ReferenceModule, session: SandboxSession,
+                     timeout: float) -> list[QuestionResult]:
+    module = load_test_module(path, reference, SubmissionProxy(session, timeout))
+    suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+    tests = _all_tests(suite)
+    runner = _CompleteRunner(stream=io.StringIO(), buffer=True)
+    result = runner.run(suite)
+    by_name = {}
+    for entry in runner.json_data["tests"]:
+        by_name[entry["name"]] = entry
+    for test in tests:  # tests that never reached a result (their class failed to set up)
+        if test.id() not in result.recorded:
+            reason = "; ".join(result.setup_errors) or "the test did not run"
+            weight = float(getattr(getattr(test, test._testMethodName), "__weight__", 0) or 0)
+            name = test.shortDescription() or str(test)
+            by_name[name] = {"name": name, "score": 0.0, "max_score": weight,
+                             "number": getattr(getattr(test, test._testMethodName),
+                                               "__number__", None),
+                             "output": f"not run: {reason}"}
+    questions = []
+    for entry in by_name.values():
+        max_score = float(entry.get("max_score", 0.0) or 0.0)
+        score = min(max(float(entry.get("score", 0.0) or 0.0), 0.0), max_score)
+        question = QuestionResult(str(entry.get("number") or entry["name"]), entry["name"],
+                                  entry.get("visibility", "visible"),
+                                  output=entry.get("output", ""),
+                                  fixed_score=(score, max_score))
+        questions.append(question)
+    return questions

@@ -1,0 +1,315 @@
+"""Grading one submission: ask the sandbox for each target, judge it, collect the results.
+
+The engine is the one code path behind `grader grade` (and later batch and Gradescope runs).
+Every part is graded on its own: whatever the student's code does to one request (raise, loop,
+crash, return junk) is caught at the request and costs only that part.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader import __version__
+from grader.cases import Case, build_cases, derive_seed, part_rng, positional
+from grader.checks.specs import PropertyCheck
+from grader.checks.verdict import Verdict
+from grader.custom_tests import run_custom_tests
+from grader.feedback import reply_problem, short_repr
+from grader.reference import ReferenceModule
+from grader.results import (
+    ERROR,
+    FAILED,
+    NOT_IMPLEMENTED,
+    PARTIAL,
+    PASSED,
+    PENDING,
+    GradeResult,
+    PartResult,
+    QuestionResult,
+)
+from grader.rubric import AutoPart, LoadedRubric, ManualPart, Question
+from grader.sandbox.runner import Reply, SandboxLimits, SandboxSession
+from grader.submission import locate, missing_entry_message, stage
+from grader.variants import Judgement, VariantJudge
+
+MAX_MESSAGES = 6
+MAX_CRASHES_PER_PART = 3
+SANDBOX_LAYERS = ["separate process", "own session", "scrubbed environment",
+                  "isolated interpreter (-I)", "rlimits: data, file size, open files",
+                  "per-request wall-clock limit", "bounded output"]
+
+
+def versions() -> dict[str, str]:
+    found = {"grader": __version__, "numpy": np.__version__}
+    for package in ("torch", "pydantic"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def run_predicate(predicate: Callable[..., Any], value: Any, case: dict[str, Any]) -> Verdict:
+    """Normalise a reference predicate's answer (bool, credit, or either with feedback)."""
+    outcome = predicate(value, **case)
+    feedback = ""
+    if isinstance(outcome, tuple):
+        outcome, feedback = outcome
+    if isinstance(outcome, (bool, np.bool_)):
+        credit = 1.0 if outcome else 0.0
+    else:
+        credit = float(outcome)
+        if not math.isfinite(credit):
+            credit = 0.0
+        credit = min(max(credit, 0.0), 1.0)
+    if credit < 1.0 and not feedback:
+        feedback = "does not have the required property"
+    return Verdict(credit, str(feedback))
+
+
+class Attempt:
+    """The state of grading one submission: its sandbox, seed, and what was learnt so far."""
+
+    def __init__(self, loaded: LoadedRubric, reference: ReferenceModule,
+                 session: SandboxSession, seed: int) -> None:
+        self.rubric = loaded.rubric
+        self.reference = reference
+        self.session = session
+        self.seed = seed
+        self.conventions: set[str] = set()
+        self.internal_errors: list[str] = []
+        self._answers: dict[str, Any] = {}
+
+    def timeout(self, part: AutoPart) -> float:
+        return part.timeout or self.rubric.limits.call_timeout
+
+    def student_answer(self, target: str) -> Any:
+        """The student's value of another constant, for follow-through credit (None if none)."""
+        if target not in self._answers:
+            reply = self.session.value(target, self.rubric.limits.call_timeout)
+            self._answers[target] = reply.value if reply.ok else None
+        return self._answers[target]
+
+    def grade_question(self, q_index: int, question: Question) -> QuestionResult:
+        started = time.monotonic()
+        result = QuestionResult(question.number, question.title, question.visibility)
+        for p_index, part in enumerate(question.parts):
+            if isinstance(part, ManualPart):
+                result.parts.append(PartResult(part.name, part.points, PENDING,
+                                               feedback=[part.manual]))
+                continue
+            part_started = time.monotonic()
+            try:
+                if part.function is None:
+                    outcome = self.grade_constant(part)
+                else:
+                    outcome = self.grade_function(part, part_rng(self.seed, q_index, p_index))
+            except Exception as error:  # the rubric's or reference's fault, not the student's
+                outcome = PartResult(part.name, part.points, ERROR, target=part.target,
+                                     feedback=["The grader could not grade this part; "
+                                               "your instructor has been told."])
+                self.internal_errors.append(
+                    f"{question.number} / {part.name}: {type(error).__name__}: {error}")
+            outcome.seconds = time.monotonic() - part_started
+            result.parts.append(outcome)
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _judge(self, part: AutoPart, value: Any, expected: Any, case: Case | None) -> Judgement:
+        kwargs = case.kwargs if case is not None else {}
+        if isinstance(part.check, PropertyCheck):
+            predicate = self.reference.function(part.check.predicate, field="check.predicate")
+            return Judgement(run_predicate(predicate, value, kwargs))
+        judge = VariantJudge(part, self.reference, self.student_answer, self.conventions)
+        reveal = case is not None and case.reveal
+        return judge.judge(value, expected, kwargs, reveal=reveal)
+
+    def grade_constant(self, part: AutoPart) -> PartResult:
+        outcome = PartResult(part.name, part.points, FAILED, target=part.target)
+        reply = self.session.value(part.target, self.timeout(part))
+        if not reply.ok:
+            outcome.status, message = reply_problem(reply, part.target)
+            outcome.feedback.append(message)
+            return outcome
+        self._answers[part.target] = reply.value
+        if reply.value is None:
+            outcome.status = NOT_IMPLEMENTED
+            outcome.feedback.append(f"{part.target} is still None: not answered yet")
+            return outcome
+        expected = None
+        if part.answer is not None:
+            if part.answer.reference is not None:
+                expected = self.reference.function(part.answer.reference,
+                                                   field="answer.reference")()
+            else:
+                expected = part.answer.value
+        judgement = self._judge(part, reply.value, expected, None)
+        return self._finish(outcome, judgement.verdict.credit, judgement, [judgement.verdict])
+
+    def grade_function(self, part: AutoPart, rng: np.random.Generator) -> PartResult:
+        spec = part.function
+        assert spec is not None
+        outcome = PartResult(part.name, part.points, FAILED, target=part.target)
+        cases = build_cases(spec, self.reference, rng)
+        reference = (self.reference.function(spec.reference, field="function.reference")
+                     if spec.reference else None)
+        credits: list[float] = []
+        passed: Counter[str] = Counter()
+        totals = Counter(case.kind for case in cases)
+        messages: Counter[str] = Counter()
+        mistakes: list[str] = []
+        crashes = 0
+        for position, case in enumerate(cases):
+            reply = self.session.call(part.target, positional(spec, case), self.timeout(part))
+            if not reply.ok:
+                status, message = reply_problem(reply, part.target)
+                if status == NOT_IMPLEMENTED or reply.status == "not_callable":
+                    outcome.status = status
+                    outcome.feedback.append(message)
+                    outcome.cases_passed, outcome.cases_total = 0, len(cases)
+                    return outcome
+                credits.append(0.0)
+                messages[f"{case.label}: {message}"] += 1
+                crashes += reply.status == "crashed"
+                if reply.status == "timeout" or crashes >= MAX_CRASHES_PER_PART:
+                    skipped = len(cases) - position - 1
+                    if skipped:
+                        messages[f"the remaining {skipped} cases were not run"] += 1
+                    credits += [0.0] * skipped
+                    outcome.status = ERROR
+                    break
+                continue
+            expected = reference(**case.kwargs) if reference is not None else None
+            judgement = self._judge(part, reply.value, expected, case)
+            verdict = judgement.verdict
+            credits.append(verdict.credit)
+            mistakes += judgement.mistakes
+            self.conventions |= judgement.established
+            if verdict.passed:
+                passed[case.kind] += 1
+                if verdict.feedback:
+                    messages[verdict.feedback] += 1
+            else:
+                where = case.label
+                if case.reveal:
+                    where += " (" + ", ".join(f"{k}={short_repr(v)}" for k, v in
+                                              case.kwargs.items()) + ")"
+                messages[f"{where}: {verdict.feedback}"] += 1
+        outcome.cases_passed, outcome.cases_total = sum(passed.values()), len(cases)
+        summary = "; ".join(f"{kind} cases: {passed[kind]}/{count} passed"
+                            for kind, count in totals.items())
+        feedback = [summary] + [
+            text if count == 1 else f"{text} (x{count})"
+            for text, count in list(messages.items())[:MAX_MESSAGES]
+        ]
+        credit = sum(credits) / len(credits) if credits else 0.0
+        judgement = Judgement(Verdict(min(credit, 1.0)), sorted(set(mistakes)))
+        result = self._finish(outcome, credit, judgement, [])
+        result.feedback = feedback
+        if outcome.status == ERROR and credit == 0.0:
+            result.status = ERROR
+        return result
+
+    @staticmethod
+    def _finish(outcome: PartResult, credit: float, judgement: Judgement,
+                verdicts: list[Verdict]) -> PartResult:
+        outcome.credit = credit
+        outcome.mistakes = judgement.mistakes
+        outcome.feedback += [v.feedback for v in verdicts if v.feedback]
+        if judgement.verdict.passed:
+            outcome.status = PASSED
+        elif credit > 0:
+            outcome.status = PARTIAL
+        elif outcome.status != ERROR:
+            outcome.status = FAILED
+        return outcome
+
+
+def _ungraded(question: Question, reason: str) -> QuestionResult:
+    result = QuestionResult(question.number, question.title, question.visibility)
+    for part in question.parts:
+        if isinstance(part, ManualPart):
+            result.parts.append(PartResult(part.name, part.points, PENDING,
+                                           feedback=[part.manual]))
+        else:
+            result.parts.append(PartResult(part.name, part.points, ERROR, target=part.target,
+                                           feedback=[reason]))
+    return result
+
+
+def import_failure_note(reply: Reply, entry: str) -> str:
+    lines = [f"Your {entry} could not be imported, so none of its answers could be graded."]
+    if reply.status == "import_error":
+        lines.append(reply.traceback.strip() or f"{reply.error_type}: {reply.message}")
+    else:
+        lines.append(reply.message)
+    if reply.output.strip():
+        lines.append("It printed:\n" + reply.output.strip()[-1500:])
+    return "\n".join(lines)
+
+
+class Engine:
+    """Grades submissions against one rubric and its reference module."""
+
+    def __init__(self, loaded: LoadedRubric, reference: ReferenceModule) -> None:
+        self.loaded = loaded
+        self.reference = reference
+        limits = loaded.rubric.limits
+        self.limits = SandboxLimits(import_timeout=limits.import_timeout,
+                                    memory_mb=limits.memory_mb,
+                                    max_response_bytes=limits.max_return_mb << 20)
+
+    def grade(self, path: Path, *, submission_id: str | None = None) -> GradeResult:
+        started = time.monotonic()
+        rubric = self.loaded.rubric
+        located = locate(Path(path), rubric.submission)
+        seed = derive_seed(rubric.seed, submission_id or located.content_sha256)
+        notes = list(located.notes)
+        internal_errors: list[str] = []
+        with tempfile.TemporaryDirectory(prefix="grader-work-") as workdir:
+            if located.entry is None:
+                notes.insert(0, missing_entry_message(located, rubric.submission))
+                questions = [_ungraded(q, f"not graded: {rubric.submission.entry} is missing")
+                             for q in rubric.questions]
+            else:
+                entry = stage(located, Path(workdir))
+                with SandboxSession(Path(workdir), entry, self.limits) as session:
+                    questions = self._grade_in(session, entry, seed, notes, internal_errors)
+        return GradeResult(
+            assignment=rubric.assignment,
+            title=rubric.title,
+            questions=questions,
+            seed=seed,
+            rubric_sha256=self.loaded.sha256,
+            submission_sha256=located.content_sha256,
+            versions=versions(),
+            sandbox=SANDBOX_LAYERS,
+            notes=notes,
+            internal_errors=internal_errors,
+            execution_time=time.monotonic() - started,
+        )
+
+    def _grade_in(self, session: SandboxSession, entry: str, seed: int, notes: list[str],
+                  internal_errors: list[str]) -> list[QuestionResult]:
+        rubric = self.loaded.rubric
+        imported = session.start()
+        if not imported.ok:
+            notes.insert(0, import_failure_note(imported, entry))
+            reason = "not graded: your submission could not be imported (see the top)"
+            return [_ungraded(q, reason) for q in rubric.questions]
+        attempt = Attempt(self.loaded, self.reference, session, seed)
+        questions = [attempt.grade_question(i, q) for i, q in enumerate(rubric.questions)]
+        internal_errors += attempt.internal_errors
+        for tests in rubric.custom_tests:
+            questions += run_custom_tests(self.loaded.custom_test_path(tests), self.reference,
+                                          session, rubric.limits.call_timeout)
+        return questions

@@ -1,0 +1,41 @@
+"""The per-question table printed to a terminal after grading (students and TAs read this)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from grader.results import FAILED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, GradeResult
+
+STATUS_STYLE = {PASSED: "green", PARTIAL: "yellow", FAILED: "red", NOT_IMPLEMENTED: "dim",
+                PENDING: "cyan"}
+
+
+def print_report(result: GradeResult, console: Console, *, details: bool = True) -> None:
+    table = Table(title=f"{result.title}", title_justify="left")
+    table.add_column("Question", no_wrap=True)
+    table.add_column("Title")
+    table.add_column("Score", justify="right", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    for question in result.questions:
+        status = question.status
+        manual = f" (+{question.manual_points:g} by hand)" if question.manual_points else ""
+        table.add_row(
+            question.number,
+            question.title,
+            f"{question.score:.4g} / {question.max_score:g}{manual}",
+            f"[{STATUS_STYLE.get(status, 'red')}]{status.replace('_', ' ')}[/]",
+        )
+    for note in result.notes:
+        console.print(note, markup=False, highlight=False)
+    console.print(table)
+    if details:
+        for question in result.questions:
+            if question.status in (PASSED, PENDING):
+                continue
+            console.print(f"[bold]{question.number} {question.title}[/]", highlight=False)
+            console.print(question.feedback_text(), markup=False, highlight=False)
+    manual = (f" ({result.manual_points:g} more points graded by hand)"
+              if result.manual_points else "")
+    console.print(f"[bold]Total: {result.score:.4g} / {result.max_score:g}[/]{manual}  "
+                  f"[dim]seed {result.seed}, {result.execution_time:.2f} s[/]", highlight=False)

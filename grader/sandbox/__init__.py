@@ -1,0 +1,1 @@
+"""The process boundary between trusted grading code and the student's submission."""

@@ -1,0 +1,87 @@
+"""Checking a rubric against its reference module before any student is graded.
+
+Structural errors are caught when the rubric is loaded; this goes further and runs the trusted
+side of every part: each named function exists, every answer can be computed and suits its
+check, every generator yields cases the reference can answer, and custom tests add up to the
+points the rubric gives them. A mistake here would otherwise surface as one student's zero.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from grader.cases import build_cases, positional
+from grader.checks import normalise_expected_ok
+from grader.checks.specs import PropertyCheck
+from grader.custom_tests import declared_points
+from grader.errors import GraderInputError
+from grader.reference import ReferenceModule, load_reference
+from grader.rubric import AutoPart, LoadedRubric
+
+
+def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[str]:
+    problems: list[str] = []
+    try:
+        if isinstance(part.check, PropertyCheck):
+            reference.function(part.check.predicate, field=f"{where}.check.predicate")
+        expected = None
+        if part.answer is not None:
+            if part.answer.reference is not None:
+                expected = reference.function(part.answer.reference,
+                                              field=f"{where}.answer.reference")()
+            else:
+                expected = part.answer.value
+            problem = normalise_expected_ok(part.check, expected)
+            if problem:
+                problems.append(f"{where}.answer: {problem}")
+        for index, variant in enumerate([*part.mistakes, *part.alternatives]):
+            if variant.reference is not None:
+                reference.function(variant.reference, field=f"{where} variant {index}")
+        spec = part.function
+        if spec is not None:
+            if spec.reference is not None:
+                function = reference.function(spec.reference, field=f"{where}.function.reference")
+            cases = build_cases(spec, reference, np.random.default_rng(0))
+            for case in cases:
+                if spec.reference is None:
+                    continue
+                expected = function(*positional(spec, case))
+                problem = normalise_expected_ok(part.check, expected)
+                if problem:
+                    problems.append(f"{where}.function ({case.label}): {problem}")
+                    break
+    except GraderInputError as error:
+        problems.append(str(error))
+    except Exception as error:
+        problems.append(f"{where}: running the reference failed: "
+                        f"{type(error).__name__}: {error}")
+    return problems
+
+
+def validate(loaded: LoadedRubric) -> list[str]:
+    """Every problem found, each naming the rubric field at fault; empty when all is well."""
+    try:
+        reference = load_reference(loaded.reference_path)
+    except GraderInputError as error:
+        return [f"{loaded.path}: reference: {error}"]
+    problems: list[str] = []
+    for q_index, question in enumerate(loaded.rubric.questions):
+        for p_index, part in enumerate(question.parts):
+            if isinstance(part, AutoPart):
+                where = f"questions[{q_index}].parts[{p_index}]"
+                problems += _check_part(reference, part, where)
+    for index, tests in enumerate(loaded.rubric.custom_tests):
+        path = loaded.custom_test_path(tests)
+        try:
+            points = declared_points(path, reference)
+        except Exception as error:
+            problems.append(f"custom_tests[{index}].module: {path} cannot be loaded: "
+                            f"{type(error).__name__}: {error}")
+            continue
+        if not math.isclose(points, tests.points, abs_tol=1e-9):
+            problems.append(f"custom_tests[{index}].points: is {tests.points:g} but the "
+                            f"module's @weight values add up to {points:g}")
+    return [f"{loaded.path}: {p}" if not p.startswith(str(loaded.path)) else p
+            for p in problems]
