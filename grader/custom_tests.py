@@ -22,7 +22,7 @@ from gradescope_utils.autograder_utils.json_test_runner import JSONTestResult, J
 
 from grader.feedback import reply_problem
 from grader.reference import ReferenceModule
-from grader.results import QuestionResult
+from grader.results import FAILED, PASSED, QuestionResult
 from grader.sandbox.runner import Reply, SandboxSession
 
 
@@ -144,7 +144,7 @@ def run_custom_tests(path: Path, reference: ReferenceModule, session: SandboxSes
             reason = "; ".join(result.setup_errors) or "the test did not run"
             weight = float(getattr(getattr(test, test._testMethodName), "__weight__", 0) or 0)
             name = test.shortDescription() or str(test)
-            by_name[name] = {"name": name, "score": 0.0, "max_score": weight,
+            by_name[name] = {"name": name, "score": 0.0, "max_score": weight, "status": "failed",
                              "number": getattr(getattr(test, test._testMethodName),
                                                "__number__", None),
                              "output": f"not run: {reason}"}
@@ -152,9 +152,10 @@ def run_custom_tests(path: Path, reference: ReferenceModule, session: SandboxSes
     for entry in by_name.values():
         max_score = float(entry.get("max_score", 0.0) or 0.0)
         score = min(max(float(entry.get("score", 0.0) or 0.0), 0.0), max_score)
+        status = PASSED if entry.get("status", "failed") == "passed" else FAILED
         question = QuestionResult(str(entry.get("number") or entry["name"]), entry["name"],
                                   entry.get("visibility", "visible"),
                                   output=entry.get("output", ""),
-                                  fixed_score=(score, max_score))
+                                  fixed=(score, max_score, status))
         questions.append(question)
     return questions

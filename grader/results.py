@@ -48,18 +48,18 @@ class QuestionResult:
     parts: list[PartResult] = field(default_factory=list)
     seconds: float = 0.0
     output: str | None = None
-    fixed_score: tuple[float, float] | None = None  # custom tests bring their own score
+    fixed: tuple[float, float, str] | None = None  # custom tests: (score, max, status)
 
     @property
     def score(self) -> float:
-        if self.fixed_score is not None:
-            return self.fixed_score[0]
+        if self.fixed is not None:
+            return self.fixed[0]
         return round(sum(p.score for p in self.parts), 6)
 
     @property
     def max_score(self) -> float:
-        if self.fixed_score is not None:
-            return self.fixed_score[1]
+        if self.fixed is not None:
+            return self.fixed[1]
         return round(sum(p.points for p in self.parts if not p.manual), 6)
 
     @property
@@ -69,8 +69,8 @@ class QuestionResult:
     @property
     def status(self) -> str:
         auto = [p for p in self.parts if not p.manual]
-        if self.fixed_score is not None:
-            return PASSED if self.score >= self.max_score else FAILED
+        if self.fixed is not None:
+            return self.fixed[2]
         if not auto:
             return PENDING
         if all(p.status == PASSED for p in auto):

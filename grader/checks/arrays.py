@@ -117,15 +117,17 @@ def _first_bad(array: np.ndarray, bad: np.ndarray, lead: str) -> str | None:
 
 
 def _close(got: np.ndarray, want: np.ndarray, *, rtol: float, atol: float) -> np.ndarray:
-    """Element-wise |got - want| <= atol + rtol * |want|, NaN matching only NaN, exact equality
-    (including equal infinities and int64 values beyond float precision) always matching."""
+    """Element-wise |got - want| <= atol + rtol * |want| between finite values (an infinite
+    tolerance would let any number match inf); exact equality (equal infinities, int64 values
+    beyond float precision) always matches, and NaN matches only NaN."""
     compute = np.complex128 if want.dtype.kind == "c" else np.float64
     with np.errstate(all="ignore"):
         g = got.astype(compute)
         w = want.astype(compute)
+        finite = np.isfinite(g) & np.isfinite(w)
         return (
             (got == want)
-            | (np.abs(g - w) <= atol + rtol * np.abs(w))
+            | (finite & (np.abs(g - w) <= atol + rtol * np.abs(w)))
             | (np.isnan(g) & np.isnan(w))
         )
 

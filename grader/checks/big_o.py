@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from grader.checks.specs import BigOCheck
-from grader.checks.values import describe, fmt_value
+from grader.checks.values import clip, describe, fmt_value
 from grader.checks.verdict import Verdict
 
 Term = dict[str, tuple[Fraction, Fraction]]
@@ -64,6 +64,7 @@ _LATEX = [
     (r"\\[,;:! ]", " "),
     (r"\\(?:cdot|times|ast)(?![A-Za-z])", "*"),
     (r"\\Theta(?![A-Za-z])", "Θ"),
+    (r"\\Omega(?![A-Za-z])", "Ω"),
     (r"\\(log|ln|lg|sqrt)(?![A-Za-z])", r" \1 "),
 ]
 _SYMBOL_CHARS = str.maketrans({"·": "*", "⋅": "*", "×": "*", "∗": "*", "−": "-", "√": " sqrt ",
@@ -352,6 +353,8 @@ def parse_complexity(text: str, check: BigOCheck) -> list[Expr]:
         if parsed:
             return parsed
         raise ParseError("could not read the expression inside O(...)")
+    if re.search(r"(?<![^\W\d_])[Ωω]\s*\(", prepared):
+        raise ParseError("a lower bound is not a growth rate")
     words = _read_words(prepared, names, check.variable)
     if words:
         return words
@@ -398,7 +401,7 @@ def _exponent_text(value: Fraction) -> str:
 
 
 def _format_expr(expr: Expr) -> str:
-    return "O(" + " + ".join(_format_term(term) for term in expr) + ")"
+    return "O(" + clip(" + ".join(_format_term(term) for term in expr), 80) + ")"
 
 
 def _show(growth: Growth, variable: str) -> str:

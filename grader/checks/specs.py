@@ -39,6 +39,11 @@ class ArrayCheck(_Check):
     `bool`. `per_element` gives the fraction of matching elements as credit when the shape is
     right; otherwise any mismatch is zero. `squeeze` forgives singleton dimensions
     ((5, 1) against (5,)).
+
+    Values are compared in float64 (complex128 for a complex expected array). A float16/float32
+    answer is judged with an effective rtol of max(rtol, 4 * eps of its dtype), so the float32
+    rounding of the expected array passes even a tighter rtol. The `integer` dtype accepts float
+    arrays whose values are all whole numbers; `floating` accepts ints; `bool` accepts 0/1 ints.
     """
 
     kind: Literal["array"]

@@ -102,11 +102,11 @@ def _encode_array(array: np.ndarray, tag: str, budget: Budget) -> Any:
     if array.dtype.kind not in ALLOWED_DTYPE_KINDS:
         return {TAG: "opaque", "type": f"numpy array of dtype {array.dtype}"}
     budget.spend(array.nbytes * 4 // 3 + 64)
-    data = np.ascontiguousarray(array)
+    data = np.ascontiguousarray(array)  # promotes 0-d to 1-d: the shape comes from `array`
     return {
         TAG: tag,
         "dtype": data.dtype.str,
-        "shape": list(data.shape),
+        "shape": list(array.shape),
         "data": base64.b64encode(data.tobytes()).decode("ascii"),
     }
 
