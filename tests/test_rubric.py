@@ -156,7 +156,7 @@ def test_a_rubric_must_be_a_mapping(tmp_path):
 
 
 def test_missing_rubric_file_names_the_path(tmp_path):
-    with pytest.raises(RubricError, match="nowhere.yaml: cannot read the rubric"):
+    with pytest.raises(RubricError, match=r"nowhere\.yaml: cannot read the rubric"):
         load_rubric(tmp_path / "nowhere.yaml")
 
 

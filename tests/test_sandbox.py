@@ -1,4 +1,4 @@
-"""The sandboxed child: real subprocesses answering requests, and what happens when they misbehave."""
+"""The sandboxed child: real subprocesses answering requests, and misbehaving."""
 
 from __future__ import annotations
 

@@ -30,7 +30,9 @@ MAX_TERMS = 64
 """Expanding (a + b)^k is capped: no real answer needs more terms than this."""
 
 MAX_UNKNOWN_LETTERS = 3
-"""A run of more unknown letters is an English word, not a product of symbols ("dt" is d*t)."""
+"""Inside O(...), a run of more unknown letters is a word, not a product of symbols ("nm" is
+n*m). A bare answer without O(...) allows only single unknown letters, so that "yes" is
+unreadable rather than read as y*e*s."""
 
 MAX_NUMBER_CHARS = 30
 """Longer digit strings are nonsense in a complexity and would be slow to turn into fractions."""
@@ -98,7 +100,7 @@ def _o_bodies(text: str) -> list[str]:
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([^\W\d_]+)|(\^|\*|/|\+|-|\(|\)|_))")
 
 
-def _tokens(text: str, names: list[str]) -> list[tuple[str, object]]:
+def _tokens(text: str, names: list[str], max_unknown: int) -> list[tuple[str, object]]:
     """Numbers, symbols and operators; letter runs are split into known names and letters.
 
     "dt" becomes d, t and "tlogt" becomes t, log, t; known names (the variable and constants,
@@ -117,14 +119,14 @@ def _tokens(text: str, names: list[str]) -> list[tuple[str, object]]:
                 raise ParseError("number too long")
             tokens.append(("num", Fraction(number)))
         elif run is not None:
-            tokens.extend(_split_run(run, names))
+            tokens.extend(_split_run(run, names, max_unknown))
         else:
             tokens.append(("op", operator))
         position = match.end()
     return tokens
 
 
-def _split_run(run: str, names: list[str]) -> list[tuple[str, object]]:
+def _split_run(run: str, names: list[str], max_unknown: int) -> list[tuple[str, object]]:
     keywords = [*names, *_LOG_WORDS, "sqrt"]
     keywords.sort(key=len, reverse=True)
     pieces: list[tuple[str, object]] = []
@@ -135,7 +137,7 @@ def _split_run(run: str, names: list[str]) -> list[tuple[str, object]]:
             (k for k in keywords if run[i:i + len(k)].casefold() == k.casefold()), None)
         if piece is None:
             unknown += 1
-            if unknown > MAX_UNKNOWN_LETTERS:
+            if unknown > max_unknown:
                 raise ParseError(f"{run!r} is a word, not a product of symbols")
             pieces.append(("sym", run[i]))
             i += 1
@@ -249,12 +251,11 @@ class _Parser:
 
     def _log(self) -> Expr:
         """log t, log(t), log_2 t, log2(t), log^2 t: bases do not matter asymptotically."""
+        following = self.tokens[self.at:self.at + 2]
         if self._take_op("_"):
             self._atom()
-        elif self._peek() is not None and self._peek()[0] == "num" and (
-            self.at + 1 < len(self.tokens) and self.tokens[self.at + 1] == ("op", "(")
-        ):
-            self.at += 1
+        elif len(following) == 2 and following[0][0] == "num" and following[1] == ("op", "("):
+            self.at += 1  # the base in log2(t)
         exponent = self._exponent() if self._take_op("^") else Fraction(1)
         return _power(_log(self._power()), exponent)
 
@@ -347,7 +348,7 @@ def parse_complexity(text: str, check: BigOCheck) -> list[Expr]:
         parsed = []
         for body in bodies:
             try:
-                parsed.append(_Parser(_tokens(body, names)).parse())
+                parsed.append(_Parser(_tokens(body, names, MAX_UNKNOWN_LETTERS)).parse())
             except ParseError:
                 continue
         if parsed:
@@ -358,7 +359,7 @@ def parse_complexity(text: str, check: BigOCheck) -> list[Expr]:
     words = _read_words(prepared, names, check.variable)
     if words:
         return words
-    return [_Parser(_tokens(prepared.strip().rstrip("."), names)).parse()]
+    return [_Parser(_tokens(prepared.strip().rstrip("."), names, 1)).parse()]
 
 
 # --- judging -------------------------------------------------------------------------------
@@ -411,8 +412,10 @@ def _show(growth: Growth, variable: str) -> str:
 def compare_big_o(check: BigOCheck, student: object, expected: object, *, reveal: bool) -> Verdict:
     """Judge an asymptotic answer in `check.variable`; a hidden mismatch names only the
     student's own complexity."""
+    if not isinstance(expected, str):
+        raise TypeError(f"a big-O check needs an expected string, not {describe(expected)}")
     variable = check.variable
-    want, _, _ = _reduce(_single(parse_complexity(str(expected), check), check), check)
+    want, _, _ = _reduce(_single(parse_complexity(expected, check)), check)
     if not isinstance(student, str):
         return Verdict.wrong(
             f"Expected a complexity written as text such as \"O({variable})\", "
@@ -450,7 +453,7 @@ def compare_big_o(check: BigOCheck, student: object, expected: object, *, reveal
     return Verdict.wrong(f"{_show(got, variable)} is not the right complexity in {variable}.")
 
 
-def _single(stated: list[Expr], check: BigOCheck) -> Expr:
+def _single(stated: list[Expr]) -> Expr:
     if len(stated) != 1:
         raise ParseError("the expected value names more than one complexity")
     return stated[0]
@@ -461,7 +464,7 @@ def validate_big_o_expected(check: BigOCheck, expected: object) -> str | None:
     if not isinstance(expected, str):
         return f"a big-O check needs a string such as 'O(n)', not {describe(expected)}"
     try:
-        _, _, foreign = _reduce(_single(parse_complexity(expected, check), check), check)
+        _, _, foreign = _reduce(_single(parse_complexity(expected, check)), check)
     except ParseError as exc:
         return f"cannot read the expected complexity {expected!r}: {exc}"
     if foreign:

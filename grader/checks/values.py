@@ -22,6 +22,7 @@ MAX_NESTING = 64
 """Deeper nesting than this is refused: no real answer needs it, and recursion must stay bounded."""
 
 _EXACT_INT_DIGITS = 15
+"""Ints with more digits are shown in scientific notation, like floats."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def describe(value: object) -> str:
     if value is None:
         return "None"
     if isinstance(value, Opaque):
-        return f"an object of type {value.type_name}"
+        return f"an object of type {clip(value.type_name, 60)}"
     if isinstance(value, np.ndarray):
         return _describe_array(value)
     if isinstance(value, np.generic):
@@ -138,7 +139,7 @@ def fmt_value(value: object, limit: int = 60) -> str:
     if isinstance(value, (int, float, complex, np.number)) and not isinstance(value, bool):
         return fmt_number(value)
     if isinstance(value, Opaque):
-        return f"<{value.type_name} object>"
+        return f"<{clip(value.type_name, limit)} object>"
     try:
         if isinstance(value, np.ndarray):
             if value.size > 20:
