@@ -110,14 +110,15 @@ def _all_tests(suite: unittest.TestSuite) -> list[unittest.TestCase]:
 
 
 def load_test_module(path: Path, reference: ReferenceModule, submission: Any) -> Any:
-    """Import the test module with `submission` and `reference` already in its globals."""
+    """Import the test module and give it its `submission` and `reference` globals."""
     spec = importlib.util.spec_from_file_location(f"grader_custom_{path.stem}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"{path}: cannot be imported")
     module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # Set after the body ran, so the module may declare placeholders (`submission = None`).
     module.submission = submission
     module.reference = reference.module
-    spec.loader.exec_module(module)
     return module
 
 

@@ -1,16 +1,17 @@
 """Custom tests for HW2: checks that need code, written with gradescope-utils decorators.
 
-The grader sets two globals before this module runs: `submission`, a proxy to the student's
+The grader sets two globals when it loads this module: `submission`, a proxy to the student's
 sandboxed code (attribute reads and calls return data), and `reference`, reference/hw2.py.
 """
 
 import unittest
+from typing import Any
 
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, partial_credit, weight
 
-submission: object  # set by the grader
-reference: object  # set by the grader
+submission: Any = None  # set by the grader
+reference: Any = None  # set by the grader
 
 X_2D = np.array([[2.0, 1.0]])
 T_2D = np.array([2.0])

@@ -13,27 +13,17 @@ import cmath
 import math
 import re
 import warnings
-from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
+
+from grader.sandbox.wire import Opaque  # what the sandbox decodes non-data into
 
 MAX_NESTING = 64
 """Deeper nesting than this is refused: no real answer needs it, and recursion must stay bounded."""
 
 _EXACT_INT_DIGITS = 15
 """Ints with more digits are shown in scientific notation, like floats."""
-
-
-@dataclass(frozen=True)
-class Opaque:
-    """An object the sandbox could not send as data (a generator, a lambda, a custom class).
-
-    Only its type name crosses the process boundary, which is enough to tell the student what
-    they returned.
-    """
-
-    type_name: str
 
 
 class CoercionError(ValueError):
@@ -173,14 +163,15 @@ def as_number(value: object) -> int | float | complex:
     """
     if isinstance(value, (bool, np.bool_)):
         raise CoercionError(f"Expected a number, got a bool ({value}).")
-    if isinstance(value, (int, float, complex)):
-        return value
+    # numpy types first: np.float64 subclasses float, but its repr is "np.float64(...)"
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
         return float(value)
     if isinstance(value, np.complexfloating):
         return complex(value)
+    if isinstance(value, (int, float, complex)):
+        return value
     if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biufc":
         return as_number(value.reshape(())[()])
     if isinstance(value, str):
