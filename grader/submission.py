@@ -53,19 +53,19 @@ def _regular_files(root: Path) -> list[Path]:
 
 def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
     """Find the entry file (the shallowest match) and the helper files beside it."""
-    if not path.exists() and not path.is_symlink():
+    if not path.exists():
         raise SubmissionError(f"{path}: no such file or directory")
-    if path.is_symlink() or not (path.is_dir() or path.is_file()):
+    # The path the user typed is trusted (it may be a link); links inside it are not followed.
+    path = path.resolve()
+    if not (path.is_dir() or path.is_file()):
         raise SubmissionError(f"{path}: a submission is a folder or a regular file")
-    if path.is_file():
-        root, candidates = path.parent, [path]
+    if path.is_file():  # a single uploaded file is the entry, whatever its name
+        root, candidates, entries = path.parent, [path], [path]
         notes = [] if path.name == spec.entry else [f"graded {path.name} as {spec.entry}"]
     else:
         root, candidates, notes = path, _regular_files(path), []
-    entries = sorted((p for p in candidates if p.name == spec.entry),
-                     key=lambda p: (len(p.relative_to(root).parts), str(p)))
-    if path.is_file():
-        entries = [path]
+        entries = sorted((p for p in candidates if p.name == spec.entry),
+                         key=lambda p: (len(p.relative_to(root).parts), str(p)))
     entry = entries[0] if entries else None
     if len(entries) > 1:
         others = ", ".join(str(p.relative_to(root)) for p in entries[1:])
@@ -81,7 +81,7 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
             if any(fnmatch.fnmatch(candidate.name, pattern) for pattern in spec.also):
                 files.append(candidate)
     digest = hashlib.sha256()
-    for file in sorted(candidates if path.is_dir() else [path]):
+    for file in candidates:
         digest.update(str(file.relative_to(root)).encode() + b"\0")
         digest.update(file.read_bytes() + b"\0")
     return LocatedSubmission(root, entry, tuple(files), digest.hexdigest(), tuple(notes))
