@@ -130,6 +130,37 @@ def declared_points(path: Path, reference: ReferenceModule) -> float:
                for t in _all_tests(suite))
 
 
+def _not_run(test: unittest.TestCase, reason: str) -> dict[str, Any]:
+    method = getattr(test, test._testMethodName)
+    name = test.shortDescription() or str(test)
+    return {"name": name, "score": 0.0, "status": "failed",
+            "max_score": float(getattr(method, "__weight__", 0) or 0),
+            "number": getattr(method, "__number__", None),
+            "visibility": getattr(method, "__visibility__", None) or "visible",
+            "output": f"not run: {reason}"}
+
+
+def _as_questions(entries: list[dict[str, Any]]) -> list[QuestionResult]:
+    questions = []
+    for entry in entries:
+        max_score = float(entry.get("max_score", 0.0) or 0.0)
+        score = min(max(float(entry.get("score", 0.0) or 0.0), 0.0), max_score)
+        status = PASSED if entry.get("status", "failed") == "passed" else FAILED
+        questions.append(QuestionResult(str(entry.get("number") or entry["name"]), entry["name"],
+                                        entry.get("visibility", "visible"),
+                                        output=entry.get("output", ""),
+                                        fixed=(score, max_score, status)))
+    return questions
+
+
+def custom_tests_not_run(path: Path, reference: ReferenceModule,
+                         reason: str) -> list[QuestionResult]:
+    """The suite's tests as failed results, so the set of tests never depends on the student."""
+    module = load_test_module(path, reference, submission=None)
+    tests = _all_tests(unittest.defaultTestLoader.loadTestsFromModule(module))
+    return _as_questions([_not_run(test, reason) for test in tests])
+
+
 def run_custom_tests(path: Path, reference: ReferenceModule, session: SandboxSession,
                      timeout: float) -> list[QuestionResult]:
     module = load_test_module(path, reference, SubmissionProxy(session, timeout))
@@ -137,26 +168,7 @@ def run_custom_tests(path: Path, reference: ReferenceModule, session: SandboxSes
     tests = _all_tests(suite)
     runner = _CompleteRunner(stream=io.StringIO(), buffer=True)
     result = runner.run(suite)
-    by_name = {}
-    for entry in runner.json_data["tests"]:
-        by_name[entry["name"]] = entry
-    for test in tests:  # tests that never reached a result (their class failed to set up)
-        if test.id() not in result.recorded:
-            reason = "; ".join(result.setup_errors) or "the test did not run"
-            weight = float(getattr(getattr(test, test._testMethodName), "__weight__", 0) or 0)
-            name = test.shortDescription() or str(test)
-            by_name[name] = {"name": name, "score": 0.0, "max_score": weight, "status": "failed",
-                             "number": getattr(getattr(test, test._testMethodName),
-                                               "__number__", None),
-                             "output": f"not run: {reason}"}
-    questions = []
-    for entry in by_name.values():
-        max_score = float(entry.get("max_score", 0.0) or 0.0)
-        score = min(max(float(entry.get("score", 0.0) or 0.0), 0.0), max_score)
-        status = PASSED if entry.get("status", "failed") == "passed" else FAILED
-        question = QuestionResult(str(entry.get("number") or entry["name"]), entry["name"],
-                                  entry.get("visibility", "visible"),
-                                  output=entry.get("output", ""),
-                                  fixed=(score, max_score, status))
-        questions.append(question)
-    return questions
+    entries = list(runner.json_data["tests"])
+    reason = "; ".join(result.setup_errors) or "the test did not run"
+    entries += [_not_run(test, reason) for test in tests if test.id() not in result.recorded]
+    return _as_questions(entries)

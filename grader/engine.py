@@ -22,7 +22,7 @@ from grader import __version__
 from grader.cases import Case, build_cases, derive_seed, part_rng, positional
 from grader.checks.specs import PropertyCheck
 from grader.checks.verdict import Verdict
-from grader.custom_tests import run_custom_tests
+from grader.custom_tests import custom_tests_not_run, run_custom_tests
 from grader.feedback import reply_problem, short_repr
 from grader.reference import ReferenceModule
 from grader.results import (
@@ -278,8 +278,7 @@ class Engine:
         with tempfile.TemporaryDirectory(prefix="grader-work-") as workdir:
             if located.entry is None:
                 notes.insert(0, missing_entry_message(located, rubric.submission))
-                questions = [_ungraded(q, f"not graded: {rubric.submission.entry} is missing")
-                             for q in rubric.questions]
+                questions = self._ungraded(f"not graded: {rubric.submission.entry} is missing")
             else:
                 entry = stage(located, Path(workdir))
                 with SandboxSession(Path(workdir), entry, self.limits) as session:
@@ -298,14 +297,23 @@ class Engine:
             execution_time=time.monotonic() - started,
         )
 
+    def _ungraded(self, reason: str) -> list[QuestionResult]:
+        """Every question (custom tests included) at zero with the reason: the same tests are
+        reported whatever the submission did."""
+        questions = [_ungraded(q, reason) for q in self.loaded.rubric.questions]
+        for tests in self.loaded.rubric.custom_tests:
+            questions += custom_tests_not_run(self.loaded.custom_test_path(tests),
+                                              self.reference, reason)
+        return questions
+
     def _grade_in(self, session: SandboxSession, entry: str, seed: int, notes: list[str],
                   internal_errors: list[str]) -> list[QuestionResult]:
         rubric = self.loaded.rubric
         imported = session.start()
         if not imported.ok:
             notes.insert(0, import_failure_note(imported, entry))
-            reason = "not graded: your submission could not be imported (see the top)"
-            return [_ungraded(q, reason) for q in rubric.questions]
+            return self._ungraded("not graded: your submission could not be imported (see the "
+                                  "top)")
         attempt = Attempt(self.loaded, self.reference, session, seed)
         questions = [attempt.grade_question(i, q) for i, q in enumerate(rubric.questions)]
         internal_errors += attempt.internal_errors

@@ -24,7 +24,7 @@ MAX_FILE_BYTES = 50 << 20
 
 @dataclass(frozen=True)
 class LocatedSubmission:
-    """Where the entry file was found, which files go with it, and the content hash."""
+    """Where the entry file was found, which files go with it, and their content hash."""
 
     root: Path
     entry: Path | None
@@ -33,11 +33,12 @@ class LocatedSubmission:
     notes: tuple[str, ...]
 
 
-def _regular_files(root: Path) -> list[Path]:
+def _regular_files(root: Path, *, recursive: bool = True) -> list[Path]:
     """Every regular file below root, sorted, skipping junk and never following links."""
     found: list[Path] = []
     for directory, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in JUNK_PARTS and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if d not in JUNK_PARTS and not d.startswith(".")
+                             and recursive)
         for filename in sorted(filenames):
             if filename.startswith("."):
                 continue
@@ -59,8 +60,9 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
     path = path.resolve()
     if not (path.is_dir() or path.is_file()):
         raise SubmissionError(f"{path}: a submission is a folder or a regular file")
-    if path.is_file():  # a single uploaded file is the entry, whatever its name
-        root, candidates, entries = path.parent, [path], [path]
+    if path.is_file():  # a single file is the entry, whatever its name; helpers sit beside it
+        root, entries = path.parent, [path]
+        candidates = [p for p in _regular_files(root, recursive=False) if p != path] + [path]
         notes = [] if path.name == spec.entry else [f"graded {path.name} as {spec.entry}"]
     else:
         root, candidates, notes = path, _regular_files(path), []
@@ -74,16 +76,13 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
     files: list[Path] = []
     if entry is not None:
         files.append(entry)
-        base = entry.parent
-        for candidate in candidates:
-            if candidate == entry or candidate.parent != base:
-                continue
-            if any(fnmatch.fnmatch(candidate.name, pattern) for pattern in spec.also):
-                files.append(candidate)
+        files += [candidate for candidate in candidates
+                  if candidate != entry and candidate.parent == entry.parent
+                  and any(fnmatch.fnmatch(candidate.name, pattern) for pattern in spec.also)]
+    # The hash covers what is graded, so the same code gets the same seed however it arrives.
     digest = hashlib.sha256()
-    for file in candidates:
-        digest.update(str(file.relative_to(root)).encode() + b"\0")
-        digest.update(file.read_bytes() + b"\0")
+    for file in sorted(files, key=lambda f: f.name):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     return LocatedSubmission(root, entry, tuple(files), digest.hexdigest(), tuple(notes))
 
 

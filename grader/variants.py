@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from grader.checks import compare
-from grader.checks.specs import ArrayCheck
+from grader.checks.each import as_items
+from grader.checks.specs import ArrayCheck, EachCheck
 from grader.checks.verdict import Verdict
 from grader.reference import ReferenceModule
 from grader.rubric import Alternative, AutoPart, Variant
@@ -71,17 +72,13 @@ class VariantJudge:
         primary = compare(self.part.check, value, expected, reveal=reveal)
         if primary.passed or not (self.part.mistakes or self.part.alternatives):
             return Judgement(primary)
-        check = self.part.check
-        if isinstance(check, ArrayCheck) and check.per_element:
-            per_element = self._judge_elements(check, value, expected, primary, case)
-            if per_element is not None:
-                return per_element
-        return self._judge_whole(value, primary, case)
+        itemised = self._judge_items(value, expected, primary, case)
+        return itemised if itemised is not None else self._judge_whole(value, primary, case)
 
     def _judge_whole(self, value: Any, primary: Verdict, case: dict[str, Any]) -> Judgement:
         best = Judgement(primary)
         for variant, credit, variant_value in self._variants(case):
-            if not compare(self.part.check, value, variant_value, reveal=False).passed:
+            if not self._matches(value, variant_value):
                 continue
             if isinstance(variant, Alternative):
                 established = {variant.establishes} if variant.establishes else set()
@@ -91,43 +88,78 @@ class VariantJudge:
                                  [variant.id])
         return best
 
-    def _judge_elements(self, check: ArrayCheck, value: Any, expected: Any, primary: Verdict,
-                        case: dict[str, Any]) -> Judgement | None:
-        student = _as_float_array(value)
-        truth = _as_float_array(expected)
-        if student is None or truth is None or student.shape != truth.shape or truth.size == 0:
+    def _matches(self, value: Any, variant_value: Any) -> bool:
+        """Whether the answer equals a variant; a variant computed from the student's own junk
+        (follow-through) may not even be comparable, and then it simply does not match."""
+        try:
+            return compare(self.part.check, value, variant_value, reveal=False).passed
+        except (TypeError, ValueError):
+            return False
+
+    def _item_scorer(self) -> tuple[Callable[[Any], list | None],
+                                    Callable[[Any, Any], float]] | None:
+        """How to split an answer into items and score one item, for checks graded per item."""
+        check = self.part.check
+        if isinstance(check, ArrayCheck) and check.per_element:
+            def score(got: Any, want: Any) -> float:
+                close = np.isclose(got, want, rtol=check.rtol, atol=check.atol, equal_nan=True)
+                return float(close)
+            return _array_items, score
+        if isinstance(check, EachCheck):
+            return as_items, lambda got, want: compare(check.item, got, want, reveal=False).credit
+        return None
+
+    def _judge_items(self, value: Any, expected: Any, primary: Verdict,
+                     case: dict[str, Any]) -> Judgement | None:
+        """Match variants item by item (a table's cells, a network's layers)."""
+        scorer = self._item_scorer()
+        if scorer is None:
+            return None
+        split, score = scorer
+        student, truth = split(value), split(expected)
+        if student is None or truth is None or not truth or _layout(value) != _layout(expected):
             return None
         with np.errstate(all="ignore"):
-            right = np.isclose(student, truth, rtol=check.rtol, atol=check.atol, equal_nan=True)
-            credits = right.astype(float)
+            credits = [score(s, t) for s, t in zip(student, truth, strict=True)]
             notes, mistakes, established = [], [], set()
             for variant, credit, variant_value in self._variants(case):
-                other = _as_float_array(variant_value)
-                if other is None or other.shape != truth.shape:
+                other = split(variant_value)
+                if other is None or _layout(variant_value) != _layout(expected):
                     continue
-                matched = np.isclose(student, other, rtol=check.rtol, atol=check.atol) & ~right
-                if not matched.any():
+                matched = [i for i, (s, o) in enumerate(zip(student, other, strict=True))
+                           if credits[i] < 1.0 and score(s, o) >= 1.0]
+                if not matched:
                     continue
-                credits = np.where(matched, np.maximum(credits, credit), credits)
-                count = int(matched.sum())
+                for i in matched:
+                    credits[i] = max(credits[i], credit)
+                cells = "item" if len(matched) == 1 else "items"
                 if isinstance(variant, Alternative):
                     notes.append(variant.note)
                     if variant.establishes:
                         established.add(variant.establishes)
                 else:
                     mistakes.append(variant.id)
-                    cells = "entry" if count == 1 else "entries"
-                    notes.append(f"{variant.feedback} ({count} {cells})")
+                    notes.append(f"{variant.feedback} ({len(matched)} {cells})")
         if not notes:
             return None
-        credit = float(max(primary.credit, credits.mean()))
+        credit = max(primary.credit, sum(credits) / len(credits))
         feedback = "\n".join([primary.feedback, *notes]) if primary.feedback else "\n".join(notes)
         return Judgement(Verdict(min(credit, 1.0), feedback), mistakes, established)
 
 
-def _as_float_array(value: Any) -> np.ndarray | None:
+def _array_items(value: Any) -> list | None:
+    """A numeric array's entries in order, or None when it is not a numeric array."""
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         return None
-    return array
+    return list(array.reshape(-1))
+
+
+def _layout(value: Any) -> tuple[int, ...] | None:
+    """The shape items are laid out in: an array's shape, a list's length."""
+    try:
+        return np.shape(np.asarray(value, dtype=np.float64))
+    except (TypeError, ValueError, OverflowError):
+        items = as_items(value)
+        return None if items is None else (len(items),)

@@ -416,8 +416,14 @@ def _line_search_cases(rng: np.random.Generator) -> dict[str, Any]:
 
 
 def eta_star_cases(rng: np.random.Generator) -> dict[str, Any]:
-    """A random problem (X, t, w0) for the optimal learning rate."""
-    return _line_search_cases(rng)
+    """A random problem (X, t, w0) for the optimal learning rate, with n != 2.
+
+    With n = 2 the factor n/2 is 1, so the common mistake of dropping it would go unnoticed.
+    """
+    while True:
+        case = _line_search_cases(rng)
+        if len(case["t"]) != 2:
+            return case
 
 
 def second_derivative_cases(rng: np.random.Generator) -> dict[str, Any]:

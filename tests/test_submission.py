@@ -63,11 +63,21 @@ def test_a_linked_entry_file_is_not_found(tmp_path):
     assert locate(submission, SPEC).entry is None
 
 
-def test_the_content_hash_changes_with_any_file(tmp_path):
+def test_the_content_hash_covers_the_graded_files_only(tmp_path):
     (tmp_path / "hw2.py").write_text("X = 1\n")
     before = locate(tmp_path, SPEC).content_sha256
     (tmp_path / "notes.txt").write_text("added later\n")
+    assert locate(tmp_path, SPEC).content_sha256 == before
+    (tmp_path / "helpers.py").write_text("Y = 2\n")
     assert locate(tmp_path, SPEC).content_sha256 != before
+
+
+def test_a_single_file_brings_its_helpers_and_hashes_like_its_folder(tmp_path):
+    (tmp_path / "hw2.py").write_text("import helpers\n")
+    (tmp_path / "helpers.py").write_text("X = 1\n")
+    as_file, as_folder = locate(tmp_path / "hw2.py", SPEC), locate(tmp_path, SPEC)
+    assert {p.name for p in as_file.files} == {"hw2.py", "helpers.py"}
+    assert as_file.content_sha256 == as_folder.content_sha256
 
 
 def test_missing_entry_message_lists_what_was_uploaded(tmp_path):

@@ -23,6 +23,7 @@ from grader.checks.choice import (
     validate_choice_expected,
     validate_select_all_expected,
 )
+from grader.checks.each import compare_each, validate_each_expected
 from grader.checks.exact import compare_exact, validate_exact_expected
 from grader.checks.keywords import compare_keywords, validate_keywords_expected
 from grader.checks.numeric import compare_numeric, validate_numeric_expected
@@ -30,6 +31,7 @@ from grader.checks.specs import (
     ArrayCheck,
     BigOCheck,
     ChoiceCheck,
+    EachCheck,
     ExactCheck,
     KeywordsCheck,
     NumericCheck,
@@ -49,6 +51,8 @@ _COMPARATORS: dict[type, Callable[..., Verdict]] = {
     SelectAllCheck: compare_select_all,
     BigOCheck: compare_big_o,
     KeywordsCheck: compare_keywords,
+    EachCheck: lambda check, student, expected, *, reveal: compare_each(
+        check, student, expected, reveal=reveal, item_compare=compare),
 }
 
 _VALIDATORS: dict[type, Callable[[Any, object], str | None]] = {
@@ -60,6 +64,8 @@ _VALIDATORS: dict[type, Callable[[Any, object], str | None]] = {
     SelectAllCheck: validate_select_all_expected,
     BigOCheck: validate_big_o_expected,
     KeywordsCheck: validate_keywords_expected,
+    EachCheck: lambda check, expected: validate_each_expected(
+        check, expected, item_validate=normalise_expected_ok),
 }
 
 

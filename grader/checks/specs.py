@@ -131,7 +131,7 @@ class PropertyCheck(_Check):
     predicate: str
 
 
-ValueCheck = Annotated[
+ItemCheck = Annotated[
     ExactCheck
     | NumericCheck
     | ArrayCheck
@@ -140,6 +140,33 @@ ValueCheck = Annotated[
     | SelectAllCheck
     | BigOCheck
     | KeywordsCheck,
+    Field(discriminator="kind"),
+]
+"""Checks that can judge one item of an `each` list."""
+
+
+class EachCheck(_Check):
+    """A list of answers (one per layer, per step...) judged item by item with `item` check.
+
+    Credit is the mean over items, so a wrong layer costs only its share; `labels` name the
+    items in feedback ("layer c: ..."). Known mistakes are matched item by item too.
+    """
+
+    kind: Literal["each"]
+    item: ItemCheck
+    labels: list[str] = Field(default_factory=list)
+
+
+ValueCheck = Annotated[
+    ExactCheck
+    | NumericCheck
+    | ArrayCheck
+    | ShapeCheck
+    | ChoiceCheck
+    | SelectAllCheck
+    | BigOCheck
+    | KeywordsCheck
+    | EachCheck,
     Field(discriminator="kind"),
 ]
 """Checks that compare a student value with an expected value."""
@@ -153,9 +180,10 @@ Check = Annotated[
     | SelectAllCheck
     | BigOCheck
     | KeywordsCheck
+    | EachCheck
     | PropertyCheck,
     Field(discriminator="kind"),
 ]
 
 CHECK_KINDS = ("exact", "numeric", "array", "shape", "choice", "select_all", "big_o",
-               "keywords", "property")
+               "keywords", "each", "property")
