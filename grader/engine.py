@@ -23,6 +23,7 @@ from grader.cases import Case, build_cases, derive_seed, part_rng, positional
 from grader.checks.specs import PropertyCheck
 from grader.checks.verdict import Verdict
 from grader.custom_tests import custom_tests_not_run, run_custom_tests
+from grader.errors import ReferenceModuleError
 from grader.feedback import reply_problem, short_repr
 from grader.reference import ReferenceModule
 from grader.results import (
@@ -169,8 +170,12 @@ class Attempt:
         mistakes: list[str] = []
         crashes = 0
         for position, case in enumerate(cases):
-            reply = self.session.call(part.target, positional(spec, case), self.timeout(part))
+            reply = self.session.call(part.target, positional(spec, case), self.timeout(part),
+                                      harness=spec.harness)
             if not reply.ok:
+                if reply.status == "harness_error":
+                    self.internal_errors.append(f"harness {spec.harness}: {reply.error_type} "
+                                                f"{reply.message} {reply.traceback}".strip())
                 status, message = reply_problem(reply, part.target)
                 if status == NOT_IMPLEMENTED or reply.status == "not_callable":
                     outcome.status = status
@@ -257,6 +262,18 @@ def import_failure_note(reply: Reply, entry: str) -> str:
     return "\n".join(lines)
 
 
+def read_harness(loaded: LoadedRubric) -> str | None:
+    """The harness module's source, which is sent to (never imported by) the grader."""
+    path = loaded.harness_path
+    if path is None:
+        return None
+    try:
+        return path.read_text()
+    except OSError as error:
+        raise ReferenceModuleError(f"{path}: cannot read the harness module "
+                                   f"({error.strerror})") from None
+
+
 class Engine:
     """Grades submissions against one rubric and its reference module."""
 
@@ -264,6 +281,7 @@ class Engine:
         self.loaded = loaded
         self.reference = reference
         limits = loaded.rubric.limits
+        self.harness_source = read_harness(loaded)
         self.limits = SandboxLimits(import_timeout=limits.import_timeout,
                                     memory_mb=limits.memory_mb,
                                     max_response_bytes=limits.max_return_mb << 20)
@@ -281,7 +299,8 @@ class Engine:
                 questions = self._ungraded(f"not graded: {rubric.submission.entry} is missing")
             else:
                 entry = stage(located, Path(workdir))
-                with SandboxSession(Path(workdir), entry, self.limits) as session:
+                with SandboxSession(Path(workdir), entry, self.limits,
+                                    self.harness_source) as session:
                     questions = self._grade_in(session, entry, seed, notes, internal_errors)
         return GradeResult(
             assignment=rubric.assignment,

@@ -30,6 +30,9 @@ def reply_problem(reply: Reply, target: str) -> tuple[str, str]:
     if reply.status == "unsendable":
         return ERROR, (f"{target} returned something that cannot be graded as data: "
                        f"{reply.message}")
+    if reply.status == "harness_error":
+        return ERROR, ("the grader's harness for this question failed; your instructor has "
+                       "been told")
     if reply.status == "import_error":
         return ERROR, "your submission could not be imported again after a crash"
     detail = f"\n{reply.output.strip()[-500:]}" if reply.output.strip() else ""

@@ -63,7 +63,8 @@ class FunctionTarget(_Model):
     Cases listed in YAML are keyword dictionaries; arguments named in `array_args` are turned
     into float64 numpy arrays (and those in `tensor_args` into torch tensors) before the call.
     The student's function is called positionally in `args` order, so students may name their
-    parameters as they like.
+    parameters as they like. With `harness`, the named harness function is called instead, with
+    the student's function as its first argument; it returns data.
     """
 
     args: list[Annotated[str, Field(pattern=IDENTIFIER)]]
@@ -73,6 +74,10 @@ class FunctionTarget(_Model):
     public: list[dict[str, Any]] = Field(default_factory=list)
     hidden: list[dict[str, Any]] = Field(default_factory=list)
     random: RandomCases | None = None
+    harness: str | None = Field(None, pattern=IDENTIFIER, description=(
+        "a function of the rubric's harness module, run inside the sandbox as "
+        "harness(student_function, *args), for targets that take objects (a torch model, an "
+        "optimizer) that cannot cross the boundary as data"))
 
     @model_validator(mode="after")
     def _consistent(self) -> FunctionTarget:
@@ -242,6 +247,10 @@ class Rubric(_Model):
     total_points: float = Field(ge=0)
     seed: int = Field(ge=0)
     reference: str = Field(pattern=r"\.py$", description="path relative to the rubric file")
+    harness: str | None = Field(None, pattern=r"\.py$", description=(
+        "public module (path relative to the rubric) whose functions run INSIDE the sandbox "
+        "around student functions; it is sent to the student's process, so it must not "
+        "contain answers"))
     submission: SubmissionFiles
     limits: Limits = Field(default_factory=Limits)
     conventions: dict[str, str] = Field(default_factory=dict)
@@ -259,6 +268,13 @@ class Rubric(_Model):
             raise ValueError(f"total_points is {self.total_points:g} but the questions (and "
                              f"custom tests) add up to {total:g}")
         self._check_conventions()
+        if self.harness is None:
+            for q_index, question in enumerate(self.questions):
+                for p_index, part in enumerate(question.parts):
+                    if isinstance(part, AutoPart) and part.function and part.function.harness:
+                        raise ValueError(
+                            f"questions[{q_index}].parts[{p_index}].function.harness names "
+                            f"{part.function.harness!r} but the rubric has no `harness` module")
         return self
 
     def _check_conventions(self) -> None:
@@ -302,6 +318,12 @@ class LoadedRubric:
     @property
     def reference_path(self) -> Path:
         return (self.path.parent / self.rubric.reference).resolve()
+
+    @property
+    def harness_path(self) -> Path | None:
+        if self.rubric.harness is None:
+            return None
+        return (self.path.parent / self.rubric.harness).resolve()
 
     def custom_test_path(self, tests: CustomTests) -> Path:
         return (self.path.parent / tests.module).resolve()

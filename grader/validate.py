@@ -8,7 +8,9 @@ points the rubric gives them. A mistake here would otherwise surface as one stud
 
 from __future__ import annotations
 
+import ast
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -60,13 +62,36 @@ def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[
     return problems
 
 
+def harness_functions(path: Path) -> set[str]:
+    """Top-level function names of the harness module, read without running it (the harness
+    runs only inside the sandbox)."""
+    return {node.name for node in ast.parse(path.read_text(), str(path)).body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def _check_harness(loaded: LoadedRubric) -> list[str]:
+    path = loaded.harness_path
+    if path is None:
+        return []
+    try:
+        defined = harness_functions(path)
+    except (OSError, SyntaxError) as error:
+        return [f"harness: {path} cannot be read as Python: {error}"]
+    return [f"questions[{q}].parts[{p}].function.harness: {part.function.harness!r} is not a "
+            f"function of {path}"
+            for q, question in enumerate(loaded.rubric.questions)
+            for p, part in enumerate(question.parts)
+            if isinstance(part, AutoPart) and part.function and part.function.harness
+            and part.function.harness not in defined]
+
+
 def validate(loaded: LoadedRubric) -> list[str]:
     """Every problem found, each naming the rubric field at fault; empty when all is well."""
     try:
         reference = load_reference(loaded.reference_path)
     except GraderInputError as error:
         return [f"{loaded.path}: reference: {error}"]
-    problems: list[str] = []
+    problems = _check_harness(loaded)
     for q_index, question in enumerate(loaded.rubric.questions):
         for p_index, part in enumerate(question.parts):
             if isinstance(part, AutoPart):

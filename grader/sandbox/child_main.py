@@ -109,6 +109,7 @@ class Child:
         self.max_bytes: int = config["max_response_bytes"]
         self.output = BoundedText()
         self.module: Any = None
+        self.harness: Any = None
         self.responses = os.fdopen(config["response_fd"], "wb", buffering=0)
         self.requests = os.fdopen(config["request_fd"], "rb", buffering=0)
 
@@ -133,7 +134,20 @@ class Child:
         self.module = module
         return {"status": "ready"}
 
+    def load_harness(self, source: str) -> dict[str, Any]:
+        """Run the rubric's public harness module here, next to the student's code."""
+        harness = type(sys)("grader_harness")
+        sys.modules["grader_harness"] = harness
+        try:
+            exec(compile(source, "harness.py", "exec"), harness.__dict__)
+        except BaseException as error:
+            return _failure("harness_error", error, self.workdir)
+        self.harness = harness
+        return {"status": "ok", "value": None}
+
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        if request.get("op") == "load_harness":
+            return self.load_harness(str(request.get("source", "")))
         name = str(request.get("name", ""))
         if not hasattr(self.module, name):
             return {"status": "missing"}
@@ -149,7 +163,11 @@ class Child:
                 return {"status": "not_callable", "type": type(target).__name__}
             try:
                 args = [wire.decode(arg, tensors="torch") for arg in request.get("args", [])]
-                result = target(*args)
+                harness = request.get("harness")
+                if harness:
+                    result = getattr(self.harness, str(harness))(target, *args)
+                else:
+                    result = target(*args)
             except BaseException as error:
                 return _failure("exception", error, self.workdir)
         else:

@@ -138,6 +138,7 @@ class _Child:
     responses: int
     output: OutputTail
     buffer: bytearray = field(default_factory=bytearray)
+    harness_loaded: bool = False
 
 
 class SandboxSession:
@@ -147,10 +148,12 @@ class SandboxSession:
     start a new child (and pay the import again).
     """
 
-    def __init__(self, workdir: Path, entry: str, limits: SandboxLimits | None = None) -> None:
+    def __init__(self, workdir: Path, entry: str, limits: SandboxLimits | None = None,
+                 harness_source: str | None = None) -> None:
         self.workdir = Path(workdir).resolve()
         self.entry = entry
         self.limits = limits or SandboxLimits()
+        self.harness_source = harness_source
         self.child: _Child | None = None
         self.import_reply: Reply | None = None
         self.starts = 0
@@ -229,10 +232,30 @@ class SandboxSession:
         """The value the submission bound to `name`."""
         return self.request({"op": "value", "name": name}, timeout)
 
-    def call(self, name: str, args: list[Any], timeout: float) -> Reply:
-        """Call the submission's function `name` with positional `args` (plain data)."""
-        encoded = [wire.encode(arg) for arg in args]
-        return self.request({"op": "call", "name": name, "args": encoded}, timeout)
+    def call(self, name: str, args: list[Any], timeout: float,
+             harness: str | None = None) -> Reply:
+        """Call the submission's function `name` with positional `args` (plain data); with
+        `harness`, call that harness function with the student's function and the args."""
+        message = {"op": "call", "name": name, "args": [wire.encode(arg) for arg in args]}
+        if harness is not None:
+            loaded = self._load_harness(timeout)
+            if loaded is not None:
+                return loaded
+            message["harness"] = harness
+        return self.request(message, timeout)
+
+    def _load_harness(self, timeout: float) -> Reply | None:
+        """Send the harness module to the current child once; a failure reply, or None."""
+        if self.child is not None and self.child.harness_loaded:
+            return None
+        if self.harness_source is None:
+            return Reply("harness_error", message="this rubric has no harness module")
+        reply = self.request({"op": "load_harness", "source": self.harness_source}, timeout)
+        if not reply.ok:
+            return reply
+        assert self.child is not None
+        self.child.harness_loaded = True
+        return None
 
     def kind(self, name: str, timeout: float) -> Reply:
         """Whether `name` is a function or a value in the submission."""
