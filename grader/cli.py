@@ -23,12 +23,20 @@ from grader.reference import load_reference
 from grader.report import print_report
 from grader.results import fallback_results, to_gradescope
 from grader.rubric import AutoPart, LoadedRubric, ManualPart, load_rubric
+from grader.sandbox.plan import POLICIES
+from grader.sandbox.runner import SandboxPolicyError
 from grader.validate import validate
 
 EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
+EXIT_POLICY_REFUSED = 4
 
 rubric_argument = click.argument("rubric", type=click.Path(path_type=Path))
+policy_option = click.option(
+    "--policy", type=click.Choice(POLICIES), envvar="GRADER_SANDBOX_POLICY",
+    default="lenient", show_default=True,
+    help="strict: refuse to run student code unless namespaces, an unprivileged uid or "
+         "Landlock isolate it (env GRADER_SANDBOX_POLICY).")
 
 
 def _fail(message: str) -> None:
@@ -73,8 +81,9 @@ def validate_command(rubric: Path) -> None:
               help="Where to write the Gradescope results.json.")
 @click.option("--submission-id", help="Seeds random cases (default: the content hash).")
 @click.option("--quiet", is_flag=True, help="Print only the total.")
+@policy_option
 def grade_command(rubric: Path, submission: Path, output: Path | None,
-                  submission_id: str | None, quiet: bool) -> None:
+                  submission_id: str | None, quiet: bool, policy: str) -> None:
     """Grade one SUBMISSION (a folder or a file) against RUBRIC.
 
     Exits 0 whenever grading completed, whatever the score.
@@ -84,8 +93,13 @@ def grade_command(rubric: Path, submission: Path, output: Path | None,
                                             "written before any student code ran."))
     loaded = _load(rubric)
     try:
-        engine = Engine(loaded, load_reference(loaded.reference_path))
+        engine = Engine(loaded, load_reference(loaded.reference_path), policy=policy)
         result = engine.grade(submission, submission_id=submission_id)
+    except SandboxPolicyError as error:
+        if output is not None:
+            write_json(output, fallback_results(f"Not graded: {error}"))
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_POLICY_REFUSED)
     except GraderInputError as error:
         if output is not None:
             write_json(output, fallback_results(f"Not graded: {error}"))

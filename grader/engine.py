@@ -38,16 +38,13 @@ from grader.results import (
     QuestionResult,
 )
 from grader.rubric import AutoPart, LoadedRubric, ManualPart, Question
-from grader.sandbox.runner import Reply, SandboxLimits, SandboxSession
+from grader.sandbox.plan import SandboxLimits
+from grader.sandbox.runner import Reply, SandboxSession
 from grader.submission import locate, missing_entry_message, stage
 from grader.variants import Judgement, VariantJudge
 
 MAX_MESSAGES = 6
 MAX_CRASHES_PER_PART = 3
-SANDBOX_LAYERS = ["separate process", "own session", "scrubbed environment",
-                  "isolated interpreter (-I)", "rlimits: data, file size, open files",
-                  "per-request wall-clock limit", "bounded output"]
-
 
 def versions() -> dict[str, str]:
     found = {"grader": __version__, "numpy": np.__version__}
@@ -277,13 +274,16 @@ def read_harness(loaded: LoadedRubric) -> str | None:
 class Engine:
     """Grades submissions against one rubric and its reference module."""
 
-    def __init__(self, loaded: LoadedRubric, reference: ReferenceModule) -> None:
+    def __init__(self, loaded: LoadedRubric, reference: ReferenceModule, *,
+                 policy: str = "lenient") -> None:
         self.loaded = loaded
         self.reference = reference
+        self.policy = policy
         limits = loaded.rubric.limits
         self.harness_source = read_harness(loaded)
         self.limits = SandboxLimits(import_timeout=limits.import_timeout,
                                     memory_mb=limits.memory_mb,
+                                    cpu_seconds=limits.cpu_seconds,
                                     max_response_bytes=limits.max_return_mb << 20)
 
     def grade(self, path: Path, *, submission_id: str | None = None) -> GradeResult:
@@ -293,15 +293,18 @@ class Engine:
         seed = derive_seed(rubric.seed, submission_id or located.content_sha256)
         notes = list(located.notes)
         internal_errors: list[str] = []
+        sandbox: dict[str, Any] = {"policy": self.policy, "applied": [],
+                                   "unavailable": {"all": "no student code was run"}}
         with tempfile.TemporaryDirectory(prefix="grader-work-") as workdir:
             if located.entry is None:
                 notes.insert(0, missing_entry_message(located, rubric.submission))
                 questions = self._ungraded(f"not graded: {rubric.submission.entry} is missing")
             else:
                 entry = stage(located, Path(workdir))
-                with SandboxSession(Path(workdir), entry, self.limits,
-                                    self.harness_source) as session:
+                with SandboxSession(Path(workdir), entry, self.limits, self.harness_source,
+                                    self.policy) as session:
                     questions = self._grade_in(session, entry, seed, notes, internal_errors)
+                    sandbox.update(session.layers)
         return GradeResult(
             assignment=rubric.assignment,
             title=rubric.title,
@@ -310,7 +313,7 @@ class Engine:
             rubric_sha256=self.loaded.sha256,
             submission_sha256=located.content_sha256,
             versions=versions(),
-            sandbox=SANDBOX_LAYERS,
+            sandbox=sandbox,
             notes=notes,
             internal_errors=internal_errors,
             execution_time=time.monotonic() - started,

@@ -35,6 +35,9 @@ def print_report(result: GradeResult, console: Console, *, details: bool = True)
                 continue
             console.print(f"[bold]{question.number} {question.title}[/]", highlight=False)
             console.print(question.feedback_text(), markup=False, highlight=False)
+    applied = ", ".join(result.sandbox.get("applied", [])) or "none"
+    console.print(f"[dim]sandbox ({result.sandbox.get('policy', 'lenient')}): {applied}[/]",
+                  highlight=False)
     manual = (f" ({result.manual_points:g} more points graded by hand)"
               if result.manual_points else "")
     console.print(f"[bold]Total: {result.score:.4g} / {result.max_score:g}[/]{manual}  "

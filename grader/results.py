@@ -107,7 +107,7 @@ class GradeResult:
     rubric_sha256: str
     submission_sha256: str
     versions: dict[str, str]
-    sandbox: list[str]
+    sandbox: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     execution_time: float = 0.0

@@ -225,6 +225,7 @@ class Limits(_Model):
     call_timeout: float = Field(10.0, gt=0, le=3600, description="seconds per request")
     import_timeout: float = Field(60.0, gt=0, le=3600)
     memory_mb: int = Field(2048, ge=256, le=65536)
+    cpu_seconds: int = Field(600, ge=1, le=86400, description="CPU time for one child, in all")
     max_return_mb: int = Field(32, ge=1, le=1024)
 
 

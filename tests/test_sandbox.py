@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.sandbox.runner import SandboxLimits, SandboxSession
+from grader.sandbox.plan import SandboxLimits
+from grader.sandbox.runner import SandboxSession
 
 
 def session_for(tmp_path: Path, source: str, **limits) -> SandboxSession:
@@ -158,27 +159,65 @@ def test_reading_stdin_does_not_hang(tmp_path):
     assert reply.status == "exception" and reply.error_type == "EOFError"
 
 
-def test_closing_kills_processes_the_submission_started(tmp_path):
+def test_starting_processes_is_forbidden_by_seccomp(tmp_path):
     with session_for(tmp_path, """
-        import subprocess, sys
+        import subprocess
         def spawn():
-            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-            return child.pid
+            return subprocess.run(["true"]).returncode
     """) as session:
-        pid = session.call("spawn", [], 10).value
-        assert pid > 0
+        reply = session.call("spawn", [], 10)
+    assert reply.status == "exception" and reply.error_type == "PermissionError"
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def wait_until_gone(pid: int) -> bool:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        with open(f"/proc/{pid}/stat") as stat:
-            if stat.read().split()[2] == "Z":
-                break
+        if _gone(pid):
+            return True
         time.sleep(0.05)
-    else:
-        pytest.fail("the submission's own child process survived the end of grading")
+    return False
+
+
+SPAWN = """
+    import subprocess, sys
+    def spawn(detach):
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                 start_new_session=detach)
+        return child.pid
+"""
+
+
+def test_without_seccomp_a_request_end_kills_processes_the_request_started(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "seccomp")
+    with session_for(tmp_path, SPAWN) as session:
+        pid = session.call("spawn", [False], 10).value
+        assert pid > 0 and wait_until_gone(pid)
+
+
+def test_without_seccomp_closing_kills_a_daemon_that_left_the_session(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "seccomp")
+    with session_for(tmp_path, SPAWN) as session:
+        pid = session.call("spawn", [True], 10).value
+        assert pid > 0
+    if session.plan["uid"] is None:
+        pytest.skip("only a uid switch lets the grader find a daemon that left the session")
+    assert wait_until_gone(pid)
+
+
+def test_unknown_layer_names_in_the_disable_list_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "seccmop")
+    with pytest.raises(ValueError, match="unknown layers"):
+        session_for(tmp_path, "X = 1\n")
 
 
 def test_atexit_hooks_of_the_submission_never_run(tmp_path):

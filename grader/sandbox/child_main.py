@@ -1,16 +1,16 @@
-"""The program that runs inside the sandboxed child: imports the submission, answers requests.
+"""The program that runs inside the sandboxed child: applies the layers, imports the submission,
+answers requests.
 
 It is the only grader code that shares a process with student code, so it holds nothing worth
 stealing: no rubric, no reference, no expected values. The parent starts it as
-`python -I -c BOOTSTRAP` with the source of this file and of wire.py, so the child never needs
-to read the grader's files. It talks over two inherited pipes (requests in, responses out) and
-answers one request at a time with data only; anything the student prints goes to a bounded
-buffer, never into the protocol.
+`python -I -c BOOTSTRAP` with the source of this file and of the modules it needs, so the child
+never reads the grader's files. The protocol uses the stdin and stdout it was started with; they
+are moved aside before any student code runs, so what the student prints (at the Python level or
+raw on fd 1 and 2) never reaches the protocol, and it answers with data only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import io
 import os
@@ -18,7 +18,7 @@ import sys
 import traceback
 from typing import Any
 
-from grader.sandbox import wire
+from grader.sandbox import layers, wire
 
 OUTPUT_CAP = 4096
 TRACEBACK_LINES = 12
@@ -53,33 +53,6 @@ class BoundedText(io.TextIOBase):
         return text
 
 
-def _apply_limits(memory_mb: int, file_mb: int, open_files: int) -> None:
-    """Lower this process's own resource limits before any student code runs.
-
-    The limits are set from inside so that the parent can spawn without a preexec hook (unsafe
-    in a threaded parent). Hard limits are lowered too, so student code cannot raise them back.
-    """
-    try:
-        import resource
-    except ImportError:  # not on Linux or macOS: the parent's deadlines still apply
-        return
-    wanted = {
-        "RLIMIT_DATA": memory_mb << 20,
-        "RLIMIT_FSIZE": file_mb << 20,
-        "RLIMIT_NOFILE": open_files,
-        "RLIMIT_CORE": 0,
-    }
-    for name, limit in wanted.items():
-        which = getattr(resource, name, None)
-        if which is None:
-            continue
-        _, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(which, (limit, limit))
-
-
 def _student_traceback(error: BaseException, workdir: str) -> str:
     """The traceback lines that point into the student's own files, not the grader's."""
     frames = [
@@ -110,8 +83,8 @@ class Child:
         self.output = BoundedText()
         self.module: Any = None
         self.harness: Any = None
-        self.responses = os.fdopen(config["response_fd"], "wb", buffering=0)
-        self.requests = os.fdopen(config["request_fd"], "rb", buffering=0)
+        self.report: dict[str, Any] = {}
+        self.requests, self.responses = _protocol_streams()
 
     def send(self, message: dict[str, Any]) -> None:
         message["output"] = self.output.take()
@@ -132,7 +105,7 @@ class Child:
         except BaseException as error:  # SystemExit and KeyboardInterrupt included
             return _failure("import_error", error, self.workdir)
         self.module = module
-        return {"status": "ready"}
+        return {"status": "ready", "value": self.report}
 
     def load_harness(self, source: str) -> dict[str, Any]:
         """Run the rubric's public harness module here, next to the student's code."""
@@ -191,9 +164,29 @@ class Child:
             self.send(self.handle(request))
 
 
+def _protocol_streams() -> tuple[Any, Any]:
+    """Keep private copies of the stdin/stdout the parent talks on, then point fd 0 at
+    /dev/null and fd 1 at stderr, so student code can neither read requests nor forge replies
+    by writing raw bytes to fd 1. (The copies are not inherited by processes it starts.)"""
+    requests = os.fdopen(os.dup(0), "rb", buffering=0)
+    responses = os.fdopen(os.dup(1), "wb", buffering=0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    return requests, responses
+
+
 def main(config: dict[str, Any]) -> None:
-    _apply_limits(config["memory_mb"], config["file_mb"], config["open_files"])
     child = Child(config)
+    report = layers.apply_all(config["plan"])
+    if config["plan"]["policy"] == "strict" and not report.isolating:
+        reasons = "; ".join(f"{k}: {v}" for k, v in report.unavailable.items())
+        child.send({"status": "policy_refused", "message": (
+            "strict sandbox policy: none of namespaces, an unprivileged uid or Landlock could "
+            f"be applied, so student code was not run ({reasons})")})
+        os._exit(0)
+    child.report = report.as_dict()
     sys.stdout = sys.stderr = child.output
     sys.stdin = io.StringIO("")
     child.serve()

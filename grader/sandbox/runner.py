@@ -1,8 +1,12 @@
 """The trusted side of the sandbox boundary: one child process per submission, on demand.
 
-Every request gets its own deadline. A child that crashes, exits or overruns is killed with its
-whole session, and the next request starts a fresh one, so one bad function costs one answer.
-The grader never receives anything from the child but JSON data decoded by `wire`.
+Every request gets its own deadline. A child that crashes, exits or overruns is killed with
+every process it started, and the next request starts a fresh one, so one bad function costs
+one answer. The grader never receives anything from the child but JSON data decoded by `wire`.
+
+The protocol runs over the child's stdin and stdout (the child moves them aside before any
+student code runs, so prints cannot reach it), read by a thread so that deadlines work the same
+on Linux, macOS and Windows.
 """
 
 from __future__ import annotations
@@ -10,33 +14,28 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
+import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from grader.sandbox import wire
+from grader.sandbox.plan import SandboxLimits, build_plan, hand_over
 
 SANDBOX_DIR = Path(__file__).parent
+CHILD_MODULES = ("wire", "landlock", "seccomp_filter", "layers")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+END_OF_STREAM = b""
 
 
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Resource limits for one child; the rubric's `limits` block fills these in."""
-
-    import_timeout: float = 60.0
-    memory_mb: int = 2048
-    file_mb: int = 64
-    open_files: int = 256
-    max_response_bytes: int = 32 << 20
-    output_tail_bytes: int = 8192
+class SandboxPolicyError(RuntimeError):
+    """Strict policy refused to run student code: no isolating layer could be applied."""
 
 
 @dataclass
@@ -44,7 +43,7 @@ class Reply:
     """What one request produced: a decoded value, or the reason there is none.
 
     `status` is one of: ok, missing, not_callable, exception, import_error, timeout, crashed,
-    unsendable, protocol_error.
+    unsendable, protocol_error, harness_error, policy_refused.
     """
 
     status: str
@@ -61,24 +60,29 @@ class Reply:
 
 
 def _bootstrap_source() -> str:
-    """Python source that installs wire.py as grader.sandbox.wire, then runs child_main.py.
-
-    The child gets the grader's code as text on its command line, so no file of the grader's
-    has to be readable from inside the sandbox.
-    """
-    wire_source = (SANDBOX_DIR / "wire.py").read_text()
+    """Python source that installs the child's modules under their grader names, then runs
+    child_main.py. The child gets the grader's code as text on its command line, so no file of
+    the grader's has to be readable from inside the sandbox."""
+    lines = [
+        "import sys, types, json",
+        "for _n in ('grader', 'grader.sandbox'):",
+        "    _m = types.ModuleType(_n); _m.__path__ = []; sys.modules[_n] = _m",
+    ]
+    for name in CHILD_MODULES:
+        source = (SANDBOX_DIR / f"{name}.py").read_text()
+        lines += [
+            f"_m = types.ModuleType('grader.sandbox.{name}')",
+            f"sys.modules['grader.sandbox.{name}'] = _m",
+            f"setattr(sys.modules['grader.sandbox'], {name!r}, _m)",
+            f"exec(compile({source!r}, 'grader/sandbox/{name}.py', 'exec'), _m.__dict__)",
+        ]
     child_source = (SANDBOX_DIR / "child_main.py").read_text()
-    return (
-        "import sys, types, json\n"
-        "for _n in ('grader', 'grader.sandbox'):\n"
-        "    _m = types.ModuleType(_n); _m.__path__ = []; sys.modules[_n] = _m\n"
-        "_w = types.ModuleType('grader.sandbox.wire')\n"
-        "sys.modules['grader.sandbox.wire'] = _w; sys.modules['grader.sandbox'].wire = _w\n"
-        f"exec(compile({wire_source!r}, 'grader/sandbox/wire.py', 'exec'), _w.__dict__)\n"
-        "_c = types.ModuleType('grader_child'); sys.modules['grader_child'] = _c\n"
-        f"exec(compile({child_source!r}, 'grader/sandbox/child_main.py', 'exec'), _c.__dict__)\n"
-        "_c.main(json.loads(sys.argv[1]))\n"
-    )
+    lines += [
+        "_c = types.ModuleType('grader_child'); sys.modules['grader_child'] = _c",
+        f"exec(compile({child_source!r}, 'grader/sandbox/child_main.py', 'exec'), _c.__dict__)",
+        "_c.main(json.loads(sys.argv[1]))",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 _BOOTSTRAP: str | None = None
@@ -102,124 +106,171 @@ def child_environment(workdir: Path) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
     }
     env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    if os.name == "nt":  # Windows cannot start Python without these
+        env.update({k: os.environ[k] for k in ("SYSTEMROOT", "SYSTEMDRIVE") if k in os.environ})
     return env
 
 
 class OutputTail(threading.Thread):
     """Drains the child's raw stdout/stderr so it never blocks, keeping only the last bytes."""
 
-    def __init__(self, fd: int, keep: int) -> None:
+    def __init__(self, stream: IO[bytes], keep: int) -> None:
         super().__init__(daemon=True)
-        self.fd = fd
+        self.stream = stream
         self.keep = keep
         self.tail = b""
-        self.total = 0
 
     def run(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            self.total += len(chunk)
-            self.tail = (self.tail + chunk)[-self.keep:]
-        os.close(self.fd)
+        with contextlib.suppress(OSError, ValueError):
+            while chunk := self.stream.read1(65536):
+                self.tail = (self.tail + chunk)[-self.keep:]
 
     def text(self) -> str:
         return self.tail.decode("utf-8", "replace")
 
 
+class LineReader(threading.Thread):
+    """Reads protocol lines from the child into a queue; a line over the cap ends the stream."""
+
+    def __init__(self, stream: IO[bytes], cap: int) -> None:
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.cap = cap
+        self.lines: queue.Queue[bytes | None] = queue.Queue()
+
+    def run(self) -> None:
+        try:
+            while True:
+                line = self.stream.readline(self.cap + 1)
+                if not line.endswith(b"\n"):
+                    self.lines.put(None if len(line) > self.cap else END_OF_STREAM)
+                    return
+                self.lines.put(line)
+        except (OSError, ValueError):
+            self.lines.put(END_OF_STREAM)
+
+
 @dataclass
 class _Child:
     process: subprocess.Popen
-    requests: int
-    responses: int
+    reader: LineReader
     output: OutputTail
-    buffer: bytearray = field(default_factory=bytearray)
     harness_loaded: bool = False
+
+
+def _kill_tree(process: subprocess.Popen) -> None:
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        process.kill()
+
+
+def stray_processes(child_pid: int, uid: int | None) -> list[int]:
+    """Processes the child started: in its session, or (when it runs as the sandbox user) any
+    process of that user, since a daemon can leave the session but not its uid."""
+    found = []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == child_pid:
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            owner = (entry / "status").stat().st_uid if uid is not None else None
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == child_pid or (uid is not None and owner == uid):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_strays(child_pid: int, uid: int | None) -> None:
+    for pid in stray_processes(child_pid, uid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 class SandboxSession:
     """Runs one submission's code in a child process and asks it for values and calls.
 
-    The child imports the entry file once; requests after a crash or a timeout transparently
-    start a new child (and pay the import again).
+    The child applies the sandbox layers, imports the entry file once, and answers requests;
+    requests after a crash or a timeout transparently start a new child (and pay the import
+    again).
     """
 
     def __init__(self, workdir: Path, entry: str, limits: SandboxLimits | None = None,
-                 harness_source: str | None = None) -> None:
+                 harness_source: str | None = None, policy: str = "lenient") -> None:
         self.workdir = Path(workdir).resolve()
         self.entry = entry
         self.limits = limits or SandboxLimits()
         self.harness_source = harness_source
+        self.plan = build_plan(self.workdir, self.limits, policy)
         self.child: _Child | None = None
         self.import_reply: Reply | None = None
+        self.layers: dict[str, Any] = {}
         self.starts = 0
+        hand_over(self.workdir, self.plan)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> Reply:
         """Start a child and import the submission; the reply says whether that worked."""
         self.close()
-        request_read, request_write = os.pipe()
-        response_read, response_write = os.pipe()
-        output_read, output_write = os.pipe()
-        config = {
-            "workdir": str(self.workdir),
-            "entry": self.entry,
-            "request_fd": request_read,
-            "response_fd": response_write,
-            "max_response_bytes": self.limits.max_response_bytes,
-            "memory_mb": self.limits.memory_mb,
-            "file_mb": self.limits.file_mb,
-            "open_files": self.limits.open_files,
-        }
+        config = {"workdir": str(self.workdir), "entry": self.entry, "plan": self.plan,
+                  "max_response_bytes": self.limits.max_response_bytes}
         started = time.monotonic()
-        try:
-            process = subprocess.Popen(
-                [sys.executable, "-I", "-c", bootstrap_source(), json.dumps(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=output_write,
-                stderr=output_write,
-                pass_fds=(request_read, response_write),
-                cwd=self.workdir,
-                env=child_environment(self.workdir),
-                start_new_session=True,
-                close_fds=True,
-            )
-        finally:
-            for fd in (request_read, response_write, output_write):
-                os.close(fd)
-        output = OutputTail(output_read, self.limits.output_tail_bytes)
+        separate = ({"start_new_session": True} if os.name == "posix"
+                    else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP})
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-c", bootstrap_source(), json.dumps(config)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=self.workdir,
+            env=child_environment(self.workdir),
+            close_fds=True,
+            **separate,
+        )
+        reader = LineReader(process.stdout, self.limits.max_response_bytes)
+        output = OutputTail(process.stderr, self.limits.output_tail_bytes)
+        reader.start()
         output.start()
-        self.child = _Child(process, request_write, response_read, output)
+        self.child = _Child(process, reader, output)
         self.starts += 1
         reply = self._receive(started + self.limits.import_timeout, started)
         if reply.status == "ready":
             reply.status = "ok"
+            self.layers = reply.value or {}
         elif reply.status == "timeout":
             reply.message = (f"importing the submission took longer than "
                              f"{self.limits.import_timeout:g} s")
-        elif reply.status != "import_error":
+        elif reply.status not in ("import_error", "policy_refused"):
             reply.message = reply.message or "the submission ended the process while importing"
         if not reply.ok:
             self.close()
+        if reply.status == "policy_refused":
+            raise SandboxPolicyError(reply.message)
         self.import_reply = reply
         return reply
 
     def close(self) -> None:
-        """Kill the child's whole session and reap it; idempotent."""
+        """Kill the child and everything it started, and reap it; idempotent."""
         child, self.child = self.child, None
         if child is None:
             return
-        for fd in (child.requests, child.responses):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(child.process.pid, signal.SIGKILL)
+        _kill_tree(child.process)
         child.process.wait()
-        child.output.join(timeout=1.0)
+        kill_strays(child.process.pid, self.plan.get("uid"))
+        with contextlib.suppress(OSError):
+            child.process.stdin.close()
+        # A stream may only be closed once its reader has seen the end: closing it under a
+        # blocked reader waits for the stream's lock, i.e. for an escaped daemon to exit.
+        for stream, reader in ((child.process.stdout, child.reader),
+                               (child.process.stderr, child.output)):
+            reader.join(timeout=1.0)
+            if not reader.is_alive():
+                stream.close()
 
     def __enter__(self) -> SandboxSession:
         return self
@@ -244,6 +295,10 @@ class SandboxSession:
             message["harness"] = harness
         return self.request(message, timeout)
 
+    def kind(self, name: str, timeout: float) -> Reply:
+        """Whether `name` is a function or a value in the submission."""
+        return self.request({"op": "kind", "name": name}, timeout)
+
     def _load_harness(self, timeout: float) -> Reply | None:
         """Send the harness module to the current child once; a failure reply, or None."""
         if self.child is not None and self.child.harness_loaded:
@@ -257,10 +312,6 @@ class SandboxSession:
         self.child.harness_loaded = True
         return None
 
-    def kind(self, name: str, timeout: float) -> Reply:
-        """Whether `name` is a function or a value in the submission."""
-        return self.request({"op": "kind", "name": name}, timeout)
-
     def request(self, message: dict[str, Any], timeout: float) -> Reply:
         if self.child is None:
             if self.import_reply is not None and not self.import_reply.ok:
@@ -271,44 +322,42 @@ class SandboxSession:
         assert self.child is not None
         started = time.monotonic()
         try:
-            os.write(self.child.requests, wire.dumps(message))
-        except OSError:
+            self.child.process.stdin.write(wire.dumps(message))
+            self.child.process.stdin.flush()
+        except (OSError, ValueError):
+            reply = self._crash_reply(started)
             self.close()
-            return Reply("crashed", message="the submission's process had already ended")
+            return reply
         reply = self._receive(started + timeout, started)
         if reply.status == "timeout":
             reply.message = f"did not finish within the {timeout:g} s time limit"
-        if reply.status in ("timeout", "crashed", "protocol_error"):
+        if reply.status in ("timeout", "crashed", "protocol_error") or (
+                reply.status == "unsendable" and reply.message.startswith("the returned value")):
             self.close()
+        elif "seccomp" not in " ".join(self.layers.get("applied", [])):
+            kill_strays(self.child.process.pid, self.plan.get("uid"))
         return reply
 
     def _receive(self, deadline: float, started: float) -> Reply:
-        """Read one response line before the deadline, or explain why there is none."""
+        """Wait for one response line until the deadline, or explain why there is none."""
         assert self.child is not None
-        child = self.child
-        while b"\n" not in child.buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return Reply("timeout", seconds=time.monotonic() - started)
-            ready, _, _ = select.select([child.responses], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(child.responses, 1 << 20)
-            if not chunk:
-                return self._crash_reply(started)
-            child.buffer += chunk
-            if len(child.buffer) > self.limits.max_response_bytes + 65536:
-                return Reply("unsendable", message="the returned value is too large",
-                             seconds=time.monotonic() - started)
-        line, _, rest = bytes(child.buffer).partition(b"\n")
-        child.buffer = bytearray(rest)
+        try:
+            line = self.child.reader.lines.get(timeout=max(deadline - time.monotonic(), 0))
+        except queue.Empty:
+            return Reply("timeout", seconds=time.monotonic() - started)
         seconds = time.monotonic() - started
+        if line is None:
+            return Reply("unsendable", message="the returned value is too large",
+                         seconds=seconds)
+        if line == END_OF_STREAM:
+            return self._crash_reply(started)
         try:
             message = wire.loads(line)
             if not isinstance(message, dict):
                 raise wire.WireError("response is not an object")
             status = str(message.get("status", "protocol_error"))
-            value = wire.decode(message["value"]) if status == "ok" else None
+            value = (wire.decode(message["value"]) if status == "ok"
+                     else message.get("value") if status == "ready" else None)
         except (wire.WireError, KeyError, RecursionError) as error:
             return Reply("protocol_error", message=f"unreadable reply from the submission: "
                          f"{error}", seconds=seconds)
@@ -330,21 +379,22 @@ class SandboxSession:
         except subprocess.TimeoutExpired:
             code = None
         self.child.output.join(timeout=0.5)
-        if code is not None and code < 0:
-            what = f"was killed by signal {_signal_name(-code)}"
-            if -code == signal.SIGKILL:
-                what += " (often: out of memory)"
-        elif code is not None:
-            what = f"exited with status {code}"
-        else:
-            what = "closed its connection to the grader"
-        return Reply("crashed", message=f"the submission's process {what}",
+        return Reply("crashed", message=f"the submission's process {_describe_exit(code)}",
                      output=self.child.output.text()[-2000:],
                      seconds=time.monotonic() - started)
 
 
-def _signal_name(number: int) -> str:
+EXIT_SIGNALS = {"SIGKILL": " (often: out of memory)", "SIGXCPU": " (CPU time limit reached)",
+                "SIGXFSZ": " (file size limit reached)", "SIGSYS": " (forbidden system call)"}
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "closed its connection to the grader"
+    if code >= 0:
+        return f"exited with status {code}"
     try:
-        return signal.Signals(number).name
+        name = signal.Signals(-code).name
     except ValueError:
-        return str(number)
+        return f"was killed by signal {-code}"
+    return f"was killed by signal {name}{EXIT_SIGNALS.get(name, '')}"
