@@ -16,6 +16,7 @@ from rich.table import Table
 from grader import __version__
 from grader.atomic import write_json
 from grader.cases import build_cases, positional
+from grader.doctor import diagnose, layer_rows
 from grader.engine import Engine
 from grader.errors import GraderInputError
 from grader.feedback import short_repr
@@ -175,3 +176,29 @@ def _answer_text(part: AutoPart, reference: Any) -> str:
     if hidden:
         lines.append(f"(+{hidden} hidden and random cases)")
     return "\n".join(lines)
+
+
+@main.command("doctor")
+@policy_option
+def doctor_command(policy: str) -> None:
+    """Show which sandbox layers work on this machine (starts a real sandboxed child).
+
+    Exits 4 when the policy would refuse to grade here.
+    """
+    diagnosis = diagnose(policy)
+    console = Console()
+    for key, value in diagnosis.facts.items():
+        console.print(f"{key}: {value}", highlight=False)
+    table = Table(title=f"Sandbox layers ({policy} policy)", title_justify="left")
+    for column in ("Layer", "Status", "Detail"):
+        table.add_column(column)
+    for layer, status, detail in layer_rows(diagnosis):
+        colour = "green" if status == "active" else "yellow"
+        table.add_row(layer, f"[{colour}]{status}[/]", detail)
+    console.print(table)
+    if diagnosis.refused:
+        console.print(f"[red]{diagnosis.refused}[/]", highlight=False)
+        sys.exit(EXIT_POLICY_REFUSED)
+    console.print(f"child start with all layers and numpy: {diagnosis.start_seconds * 1000:.0f} ms;"
+                  f" isolating layers: {', '.join(diagnosis.isolating) or 'none'}",
+                  highlight=False)

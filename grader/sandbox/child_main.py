@@ -184,7 +184,7 @@ def main(config: dict[str, Any]) -> None:
         reasons = "; ".join(f"{k}: {v}" for k, v in report.unavailable.items())
         child.send({"status": "policy_refused", "message": (
             "strict sandbox policy: none of namespaces, an unprivileged uid or Landlock could "
-            f"be applied, so student code was not run ({reasons})")})
+            f"be applied, so student code was not run ({reasons})"), "value": report.as_dict()})
         os._exit(0)
     child.report = report.as_dict()
     sys.stdout = sys.stderr = child.output

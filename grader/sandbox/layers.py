@@ -109,9 +109,9 @@ def apply_landlock(read: list[str], write: list[str], report: Report) -> None:
     report.isolating.append("landlock")
 
 
-def apply_seccomp(report: Report) -> None:
+def apply_seccomp(libraries: dict[str, str | None], report: Report) -> None:
     try:
-        report.applied += seccomp_filter.install()
+        report.applied += seccomp_filter.install(libraries)
     except seccomp_filter.SeccompUnavailable as error:
         report.unavailable["seccomp"] = str(error)
 
@@ -132,5 +132,5 @@ def apply_all(plan: dict[str, Any]) -> Report:
     if plan.get("landlock") is not None:
         apply_landlock(plan["landlock"]["read"], plan["landlock"]["write"], report)
     if plan.get("seccomp"):
-        apply_seccomp(report)
+        apply_seccomp(plan.get("libraries", {}), report)
     return report

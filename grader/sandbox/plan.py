@@ -8,12 +8,15 @@ Windows with the layers those systems lack reported as unavailable.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from grader.sandbox.seccomp_filter import library_names
 
 SANDBOX_USER = "grader-sandbox"
 DEFAULT_SANDBOX_UID = 64213
@@ -90,6 +93,11 @@ def disabled_layers() -> set[str]:
     return names - {""}
 
 
+@functools.cache
+def seccomp_libraries() -> dict[str, str | None]:
+    return library_names()
+
+
 def build_plan(workdir: Path, limits: SandboxLimits, policy: str) -> dict[str, Any]:
     """The layers for one child working in `workdir`, as plain data for the child."""
     if policy not in POLICIES:
@@ -108,6 +116,7 @@ def build_plan(workdir: Path, limits: SandboxLimits, policy: str) -> dict[str, A
         "uid": None,
         "rlimits": rlimits,
         "disabled": sorted(off),
+        "libraries": seccomp_libraries() if linux and "seccomp" not in off else {},
     }
     if "uid" in off:
         plan["uid_reason"] = "disabled by GRADER_SANDBOX_DISABLE"

@@ -239,9 +239,10 @@ class SandboxSession:
         self.child = _Child(process, reader, output)
         self.starts += 1
         reply = self._receive(started + self.limits.import_timeout, started)
+        if reply.status in ("ready", "policy_refused"):
+            self.layers = reply.value or {}
         if reply.status == "ready":
             reply.status = "ok"
-            self.layers = reply.value or {}
         elif reply.status == "timeout":
             reply.message = (f"importing the submission took longer than "
                              f"{self.limits.import_timeout:g} s")
@@ -357,7 +358,8 @@ class SandboxSession:
                 raise wire.WireError("response is not an object")
             status = str(message.get("status", "protocol_error"))
             value = (wire.decode(message["value"]) if status == "ok"
-                     else message.get("value") if status == "ready" else None)
+                     else message.get("value") if status in ("ready", "policy_refused")
+                     else None)
         except (wire.WireError, KeyError, RecursionError) as error:
             return Reply("protocol_error", message=f"unreadable reply from the submission: "
                          f"{error}", seconds=seconds)
