@@ -24,7 +24,7 @@ from grader.checks.specs import PropertyCheck
 from grader.checks.verdict import Verdict
 from grader.custom_tests import custom_tests_not_run, run_custom_tests
 from grader.errors import ReferenceModuleError
-from grader.feedback import reply_problem, short_repr
+from grader.feedback import hidden_case_feedback, reply_problem, short_repr
 from grader.reference import ReferenceModule
 from grader.results import (
     ERROR,
@@ -173,7 +173,7 @@ class Attempt:
                 if reply.status == "harness_error":
                     self.internal_errors.append(f"harness {spec.harness}: {reply.error_type} "
                                                 f"{reply.message} {reply.traceback}".strip())
-                status, message = reply_problem(reply, part.target)
+                status, message = reply_problem(reply, part.target, reveal=case.reveal)
                 if status == NOT_IMPLEMENTED or reply.status == "not_callable":
                     outcome.status = status
                     outcome.feedback.append(message)
@@ -200,12 +200,12 @@ class Attempt:
                 passed[case.kind] += 1
                 if verdict.feedback:
                     messages[verdict.feedback] += 1
+            elif case.reveal:
+                arguments = ", ".join(f"{k}={short_repr(v)}" for k, v in case.kwargs.items())
+                messages[f"{case.label} ({arguments}): {verdict.feedback}"] += 1
             else:
-                where = case.label
-                if case.reveal:
-                    where += " (" + ", ".join(f"{k}={short_repr(v)}" for k, v in
-                                              case.kwargs.items()) + ")"
-                messages[f"{where}: {verdict.feedback}"] += 1
+                hidden = self._hidden_feedback(part, reply.value, expected, judgement)
+                messages[f"{case.label}: {hidden}"] += 1
         outcome.cases_passed, outcome.cases_total = sum(passed.values()), len(cases)
         summary = "; ".join(f"{kind} cases: {passed[kind]}/{count} passed"
                             for kind, count in totals.items())
@@ -220,6 +220,15 @@ class Attempt:
         if outcome.status == ERROR and credit == 0.0:
             result.status = ERROR
         return result
+
+    @staticmethod
+    def _hidden_feedback(part: AutoPart, value: Any, expected: Any,
+                         judgement: Judgement) -> str:
+        """Feedback for a hidden or random case: the rubric's own words for a recognised
+        mistake or a property, otherwise only the kind of problem."""
+        if judgement.mistakes or isinstance(part.check, PropertyCheck):
+            return judgement.verdict.feedback
+        return hidden_case_feedback(value, expected)
 
     @staticmethod
     def _finish(outcome: PartResult, credit: float, judgement: Judgement,
@@ -251,9 +260,10 @@ def _ungraded(question: Question, reason: str) -> QuestionResult:
 def import_failure_note(reply: Reply, entry: str) -> str:
     lines = [f"Your {entry} could not be imported, so none of its answers could be graded."]
     if reply.status == "import_error":
-        lines.append(reply.traceback.strip() or f"{reply.error_type}: {reply.message}")
+        lines += [reply.traceback.rstrip(), f"{reply.error_type}: {reply.message}"]
     else:
         lines.append(reply.message)
+    lines = [line for line in lines if line]
     if reply.output.strip():
         lines.append("It printed:\n" + reply.output.strip()[-1500:])
     return "\n".join(lines)

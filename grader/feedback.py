@@ -6,6 +6,7 @@ timeout or a missing function in the same way.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -13,30 +14,80 @@ import numpy as np
 from grader.results import ERROR, FAILED, NOT_IMPLEMENTED
 from grader.sandbox.runner import Reply
 
+STANDARD_EXCEPTIONS = frozenset(
+    name for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+) | {"LinAlgError", "AxisError"}
 
-def reply_problem(reply: Reply, target: str) -> tuple[str, str]:
-    """A failed request as (status, student-facing explanation)."""
+
+def exception_name(reply: Reply, *, reveal: bool) -> str:
+    """The exception's type name; for hidden cases only a standard one, since a student could
+    name a class of their own after the hidden input."""
+    if reveal or reply.error_type in STANDARD_EXCEPTIONS:
+        return reply.error_type
+    return "an exception of its own class"
+
+
+def reply_problem(reply: Reply, target: str, *, reveal: bool = True) -> tuple[str, str]:
+    """A failed request as (status, student-facing explanation).
+
+    With reveal=False (a hidden or random case) nothing the student's code produced is shown:
+    not the exception message, not the traceback, not the output, any of which could carry the
+    hidden input out.
+    """
     if reply.status == "missing":
         return NOT_IMPLEMENTED, f"{target} is not defined in your submission"
     if reply.status == "exception" and reply.error_type == "NotImplementedError":
         return NOT_IMPLEMENTED, f"{target} is not implemented yet (it raises NotImplementedError)"
     if reply.status == "exception":
-        detail = reply.traceback.strip() or f"{reply.error_type}: {reply.message}"
-        return ERROR, f"{target} raised {reply.error_type}: {reply.message}\n{detail}".strip()
+        name = exception_name(reply, reveal=reveal)
+        if not reveal:
+            return ERROR, f"{target} raised {name}"
+        frames = reply.traceback.rstrip()
+        return ERROR, f"{target} raised {name}: {reply.message}" + (f"\n{frames}" if frames else "")
     if reply.status == "not_callable":
         return FAILED, f"{target} should be a function, but it is a {reply.error_type}"
     if reply.status == "timeout":
         return ERROR, f"{target} {reply.message}"
     if reply.status == "unsendable":
-        return ERROR, (f"{target} returned something that cannot be graded as data: "
-                       f"{reply.message}")
+        detail = f": {reply.message}" if reveal else ""
+        return ERROR, f"{target} returned something that cannot be graded as data{detail}"
     if reply.status == "harness_error":
         return ERROR, ("the grader's harness for this question failed; your instructor has "
                        "been told")
     if reply.status == "import_error":
         return ERROR, "your submission could not be imported again after a crash"
-    detail = f"\n{reply.output.strip()[-500:]}" if reply.output.strip() else ""
+    detail = f"\n{reply.output.strip()[-500:]}" if reveal and reply.output.strip() else ""
     return ERROR, f"{target}: {reply.message}{detail}"
+
+
+def hidden_case_feedback(value: Any, expected: Any) -> str:
+    """What kind of thing is wrong with an answer to a hidden case, in words that depend on
+    the answer's kind only, never on what it contains."""
+    number = (int, float, np.number)
+    expects_number = isinstance(expected, number) and not isinstance(expected, bool)
+    if expects_number and (isinstance(value, (bool, str))
+                           or not isinstance(value, (*number, np.ndarray))):
+        return f"returned {_kind(value)} where a number was expected"
+    if isinstance(expected, (np.ndarray, list, tuple)):
+        try:
+            got = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            return f"returned {_kind(value)} where an array was expected"
+        with np.errstate(all="ignore"):
+            if got.shape != np.shape(np.asarray(expected, dtype=np.float64)):
+                return "returned an array of the wrong shape"
+            if not np.all(np.isfinite(got)):
+                return "returned NaN or infinite values"
+    return "returned wrong values"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "None"
+    name = value.type_name if hasattr(value, "type_name") else type(value).__name__
+    name = name if name.isidentifier() and len(name) <= 30 else "an object"
+    return f"a {name}" if not name.startswith("an ") else name
 
 
 def short_repr(value: Any) -> str:

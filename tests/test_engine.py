@@ -195,3 +195,42 @@ def test_partly_right_function_earns_the_fraction_of_cases(grade):
             return 2 * x if np.asarray(x).size == 2 else 0 * x
     """)
     assert questions["3"].score == pytest.approx(1 / 6, abs=1e-6)  # scores keep 6 decimals
+
+
+HIDDEN_INPUT = "3.25"  # the hidden case's input, x = [[3.25]]
+
+
+def test_an_exception_message_carrying_a_hidden_input_is_not_shown(grade):
+    questions = grade("def twice(x):\n    raise ValueError(repr(x.tolist()))\n")
+    text = feedback(questions["3"])
+    assert "raised ValueError: [1.0, 2.0]" in text  # the public case shows the message
+    assert HIDDEN_INPUT not in text and "a hidden case: twice raised ValueError" in text
+
+
+def test_a_returned_string_carrying_a_hidden_input_is_not_echoed(grade):
+    questions = grade("def twice(x):\n    return repr(x.tolist())\n")
+    text = feedback(questions["3"])
+    assert HIDDEN_INPUT not in text
+    assert "a hidden case: returned a str where an array was expected" in text
+
+
+def test_an_exception_class_named_after_a_hidden_input_is_not_named(grade):
+    questions = grade("""
+        def twice(x):
+            name = "E" + str(x.size) + "_" + str(int(x.ravel()[0] * 100))
+            raise type(name, (Exception,), {})()
+    """)
+    text = feedback(questions["3"])
+    assert "325" not in text and "an exception of its own class" in text
+
+
+def test_output_printed_before_a_crash_on_a_hidden_case_is_not_shown(grade):
+    questions = grade("""
+        def twice(x):
+            import os
+            print("LEAK", x.tolist(), flush=True)
+            os.write(2, ("LEAK " + repr(x.tolist())).encode())
+            os._exit(3)
+    """)
+    text = feedback(questions["3"])
+    assert HIDDEN_INPUT not in text and "exited with status 3" in text

@@ -54,13 +54,13 @@ class BoundedText(io.TextIOBase):
 
 
 def _student_traceback(error: BaseException, workdir: str) -> str:
-    """The traceback lines that point into the student's own files, not the grader's."""
+    """The frames that point into the student's own files, not the grader's (the exception's
+    type and message travel separately, so the grader can withhold the message)."""
     frames = [
         frame for frame in traceback.extract_tb(error.__traceback__)
         if frame.filename.startswith(workdir)
     ]
     lines = traceback.format_list(frames)[-TRACEBACK_LINES:]
-    lines += traceback.format_exception_only(type(error), error)
     return "".join(lines).replace(workdir + os.sep, "")
 
 
