@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXAMPLES := correct starter mistakes convention crashes slow
+EXAMPLES := hw2/correct hw2/starter hw2/mistakes hw2/convention hw2/crashes hw2/slow \
+            midterm/correct midterm/starter midterm/mistakes
 
 .PHONY: demo test lint clean
 
@@ -14,12 +15,13 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/grader validate rubrics/hw2.yaml
+	$(BIN)/grader validate rubrics/midterm.yaml
 	@for example in $(EXAMPLES); do \
-	  printf '%-12s ' "$$example:"; \
-	  $(BIN)/grader grade rubrics/hw2.yaml submissions_example/hw2/$$example \
-	    -o out/hw2/$$example/results.json --quiet || exit 1; \
+	  printf '%-19s ' "$$example:"; \
+	  $(BIN)/grader grade rubrics/$${example%%/*}.yaml submissions_example/$$example \
+	    -o out/$$example/results.json --quiet || exit 1; \
 	done
-	@echo "results.json files are in out/hw2/; see one in full with:"
+	@echo "results.json files are in out/; see one in full with:"
 	@echo "  $(BIN)/grader grade rubrics/hw2.yaml submissions_example/hw2/mistakes"
 
 test: $(STAMP)

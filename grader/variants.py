@@ -83,7 +83,8 @@ class VariantJudge:
             if isinstance(variant, Alternative):
                 established = {variant.establishes} if variant.establishes else set()
                 return Judgement(Verdict.right(variant.note), [], established)
-            if credit >= best.verdict.credit or not best.mistakes:
+            better = credit > max(best.verdict.credit, primary.credit) if best.mistakes else True
+            if better:  # the first listed of equally good mistakes is the one reported
                 best = Judgement(Verdict(max(credit, primary.credit), variant.feedback),
                                  [variant.id])
         return best

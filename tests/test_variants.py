@@ -79,3 +79,14 @@ def test_a_convention_alternative_applies_only_once_established():
     assert judge_for(part).judge(0.2, 0.1, {}, reveal=False).verdict.credit == 0.5
     established = judge_for(part, {"half"}).judge(0.2, 0.1, {}, reveal=False)
     assert established.verdict.passed and established.verdict.feedback == "your convention"
+
+
+def test_of_equally_credited_mistakes_the_first_listed_is_reported():
+    part = {"name": "n", "points": 1, "target": "N", "answer": {"value": 1},
+            "check": {"kind": "numeric"},
+            "mistakes": [{"id": "first", "value": 2, "credit": 0.5, "feedback": "first"},
+                         {"id": "second", "value": 2, "credit": 0.5, "feedback": "second"},
+                         {"id": "better", "value": 2, "credit": 0.75, "feedback": "better"}]}
+    assert judge_for(part).judge(2, 1, {}, reveal=False).mistakes == ["better"]
+    part["mistakes"].pop()
+    assert judge_for(part).judge(2, 1, {}, reveal=False).mistakes == ["first"]

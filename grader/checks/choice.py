@@ -23,8 +23,9 @@ def _options_text(check: ChoiceCheck) -> str:
 
 
 def read_choice(check: ChoiceCheck, value: object) -> str:
-    """The option a value names, from its text, an alias, a bool (yes/true, no/false) or an int
-    (for numbered options); CoercionError when it names none of them."""
+    """The option a value names, from its text, an alias, a bool (yes/true, no/false), an int
+    (for numbered options) or a float equal to a numeric option; CoercionError when it names
+    none of them."""
     table = {_spell(option): option for option in check.options}
     for option, aliases in check.aliases.items():
         target = table.get(_spell(option), option)
@@ -38,6 +39,11 @@ def read_choice(check: ChoiceCheck, value: object) -> str:
         raise CoercionError(f"{bool(value)} is not one of the options: {_options_text(check)}.")
     if isinstance(value, (int, np.integer)):
         text = str(int(value))
+    elif isinstance(value, (float, np.floating)):
+        numbered = _numeric_option(table, float(value))
+        if numbered is not None:
+            return numbered
+        text = repr(float(value))
     elif isinstance(value, str):
         text = value
     else:
@@ -50,6 +56,17 @@ def read_choice(check: ChoiceCheck, value: object) -> str:
             f"{fmt_value(value, 40)} is not one of the options: {_options_text(check)}."
         )
     return option
+
+
+def _numeric_option(table: dict[str, str], value: float) -> str | None:
+    """The option whose text is this number (1.0 names option "1", 0.1 names "0.1")."""
+    for spelling, option in table.items():
+        try:
+            if float(spelling) == value:
+                return option
+        except ValueError:
+            continue
+    return None
 
 
 def compare_choice(

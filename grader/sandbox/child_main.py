@@ -73,6 +73,28 @@ def _failure(status: str, error: BaseException, workdir: str) -> dict[str, Any]:
     }
 
 
+def _watched(function: Any, raised: list[BaseException]) -> Any:
+    """The student's function as the harness sees it: exceptions it raises are remembered, so
+    that an error escaping the harness is blamed on whoever caused it."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except BaseException as error:
+            raised.append(error)
+            raise
+    return call
+
+
+def _caused_by(error: BaseException, raised: list[BaseException]) -> bool:
+    """Whether `error` is, or was raised while handling, one of the student's exceptions."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if any(seen is student for student in raised):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class Child:
     """Imports the submission once and serves value/call requests from the parent."""
 
@@ -134,15 +156,17 @@ class Child:
         if op == "call":
             if not callable(target):
                 return {"status": "not_callable", "type": type(target).__name__}
+            harness = request.get("harness")
+            raised: list[BaseException] = []
             try:
                 args = [wire.decode(arg, tensors="torch") for arg in request.get("args", [])]
-                harness = request.get("harness")
                 if harness:
-                    result = getattr(self.harness, str(harness))(target, *args)
+                    result = getattr(self.harness, str(harness))(_watched(target, raised), *args)
                 else:
                     result = target(*args)
             except BaseException as error:
-                return _failure("exception", error, self.workdir)
+                blame = "exception" if not harness or _caused_by(error, raised) else "harness_error"
+                return _failure(blame, error, self.workdir)
         else:
             result = target
         try:

@@ -75,3 +75,10 @@ def test_reference_answer_must_be_an_option():
 def test_aliases_must_point_at_options():
     check = ChoiceCheck(kind="choice", options=["yes", "no"], aliases={"perhaps": ["maybe"]})
     assert normalise_expected_ok(check, "yes") is not None
+
+
+def test_a_float_names_the_numeric_option_it_equals():
+    check = ChoiceCheck(kind="choice", options=["0.001", "0.01", "0.1", "1"])
+    assert compare(check, 1.0, "1", reveal=False).passed
+    assert compare(check, 0.1, "0.1", reveal=False).passed
+    assert not compare(check, 0.5, "1", reveal=False).passed
