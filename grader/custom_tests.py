@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import unittest
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +36,19 @@ def _raise_for(reply: Reply, name: str) -> None:
         raise StudentCodeError(reply_problem(reply, name)[1])
 
 
+Timeout = Callable[[], float]
+"""Each request asks for its time limit when it is made, so the submission's time budget
+applies to custom tests as to everything else."""
+
+
 class RemoteFunction:
     """A student function living in the sandbox; calling it sends the arguments as data."""
 
-    def __init__(self, session: SandboxSession, name: str, timeout: float) -> None:
+    def __init__(self, session: SandboxSession, name: str, timeout: Timeout) -> None:
         self._session, self._name, self._timeout = session, name, timeout
 
     def __call__(self, *args: Any) -> Any:
-        reply = self._session.call(self._name, list(args), self._timeout)
+        reply = self._session.call(self._name, list(args), self._timeout())
         _raise_for(reply, self._name)
         return reply.value
 
@@ -53,17 +59,17 @@ class RemoteFunction:
 class SubmissionProxy:
     """`submission.NAME` reads a student value; `submission.f(x)` calls a student function."""
 
-    def __init__(self, session: SandboxSession, timeout: float) -> None:
+    def __init__(self, session: SandboxSession, timeout: Timeout) -> None:
         self._session, self._timeout = session, timeout
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        kind = self._session.kind(name, self._timeout)
+        kind = self._session.kind(name, self._timeout())
         _raise_for(kind, name)
         if kind.value == "function":
             return RemoteFunction(self._session, name, self._timeout)
-        reply = self._session.value(name, self._timeout)
+        reply = self._session.value(name, self._timeout())
         _raise_for(reply, name)
         return reply.value
 
@@ -162,7 +168,7 @@ def custom_tests_not_run(path: Path, reference: ReferenceModule,
 
 
 def run_custom_tests(path: Path, reference: ReferenceModule, session: SandboxSession,
-                     timeout: float) -> list[QuestionResult]:
+                     timeout: Timeout) -> list[QuestionResult]:
     module = load_test_module(path, reference, SubmissionProxy(session, timeout))
     suite = unittest.defaultTestLoader.loadTestsFromModule(module)
     tests = _all_tests(suite)

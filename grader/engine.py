@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from grader import __version__
+from grader.budget import TimeBudget
 from grader.cases import Case, build_cases, derive_seed, part_rng, positional
 from grader.checks.specs import PropertyCheck
 from grader.checks.verdict import Verdict
@@ -44,6 +45,9 @@ from grader.submission import locate, missing_entry_message, stage
 from grader.variants import Judgement, VariantJudge
 
 MAX_MESSAGES = 6
+OUT_OF_TIME = ("not graded: the submission used up its time limit before this part (earlier "
+               "parts ran slowly)")
+NOT_REACHED = "not graded yet: grading stopped before this question"
 MAX_CRASHES_PER_PART = 3
 
 def versions() -> dict[str, str]:
@@ -78,22 +82,24 @@ class Attempt:
     """The state of grading one submission: its sandbox, seed, and what was learnt so far."""
 
     def __init__(self, loaded: LoadedRubric, reference: ReferenceModule,
-                 session: SandboxSession, seed: int) -> None:
+                 session: SandboxSession, seed: int, budget: TimeBudget) -> None:
         self.rubric = loaded.rubric
         self.reference = reference
         self.session = session
         self.seed = seed
+        self.budget = budget
         self.conventions: set[str] = set()
         self.internal_errors: list[str] = []
         self._answers: dict[str, Any] = {}
 
     def timeout(self, part: AutoPart) -> float:
-        return part.timeout or self.rubric.limits.call_timeout
+        return self.budget.timeout(part.timeout or self.rubric.limits.call_timeout)
 
     def student_answer(self, target: str) -> Any:
         """The student's value of another constant, for follow-through credit (None if none)."""
         if target not in self._answers:
-            reply = self.session.value(target, self.rubric.limits.call_timeout)
+            reply = self.session.value(target, self.budget.timeout(
+                self.rubric.limits.call_timeout))
             self._answers[target] = reply.value if reply.ok else None
         return self._answers[target]
 
@@ -106,8 +112,12 @@ class Attempt:
                                                feedback=[part.manual]))
                 continue
             part_started = time.monotonic()
+            self.budget.start_unit()
             try:
-                if part.function is None:
+                if self.budget.exhausted:
+                    outcome = PartResult(part.name, part.points, ERROR, target=part.target,
+                                         feedback=[OUT_OF_TIME])
+                elif part.function is None:
                     outcome = self.grade_constant(part)
                 else:
                     outcome = self.grade_function(part, part_rng(self.seed, q_index, p_index))
@@ -296,7 +306,11 @@ class Engine:
                                     cpu_seconds=limits.cpu_seconds,
                                     max_response_bytes=limits.max_return_mb << 20)
 
-    def grade(self, path: Path, *, submission_id: str | None = None) -> GradeResult:
+    def grade(self, path: Path, *, submission_id: str | None = None,
+              on_progress: Callable[[GradeResult], None] | None = None) -> GradeResult:
+        """Grade one submission. `on_progress`, if given, receives a complete result after
+        every question, the questions not reached yet marked as such, so that a caller can keep
+        a valid results file on disk however grading ends."""
         started = time.monotonic()
         rubric = self.loaded.rubric
         located = locate(Path(path), rubric.submission)
@@ -305,6 +319,15 @@ class Engine:
         internal_errors: list[str] = []
         sandbox: dict[str, Any] = {"policy": self.policy, "applied": [],
                                    "unavailable": {"all": "no student code was run"}}
+
+        def result(questions: list[QuestionResult]) -> GradeResult:
+            return GradeResult(
+                assignment=rubric.assignment, title=rubric.title, questions=questions,
+                seed=seed, rubric_sha256=self.loaded.sha256,
+                submission_sha256=located.content_sha256, versions=versions(),
+                sandbox=dict(sandbox), notes=list(notes), internal_errors=list(internal_errors),
+                execution_time=time.monotonic() - started)
+
         with tempfile.TemporaryDirectory(prefix="grader-work-") as workdir:
             if located.entry is None:
                 notes.insert(0, missing_entry_message(located, rubric.submission))
@@ -313,21 +336,18 @@ class Engine:
                 entry = stage(located, Path(workdir))
                 with SandboxSession(Path(workdir), entry, self.limits, self.harness_source,
                                     self.policy) as session:
-                    questions = self._grade_in(session, entry, seed, notes, internal_errors)
+
+                    not_reached = self._ungraded(NOT_REACHED) if on_progress else []
+
+                    def progress(done: list[QuestionResult]) -> None:
+                        sandbox.update(session.layers)
+                        if on_progress is not None:
+                            on_progress(result(done + not_reached[len(done):]))
+
+                    questions = self._grade_in(session, entry, seed, notes, internal_errors,
+                                               progress)
                     sandbox.update(session.layers)
-        return GradeResult(
-            assignment=rubric.assignment,
-            title=rubric.title,
-            questions=questions,
-            seed=seed,
-            rubric_sha256=self.loaded.sha256,
-            submission_sha256=located.content_sha256,
-            versions=versions(),
-            sandbox=sandbox,
-            notes=notes,
-            internal_errors=internal_errors,
-            execution_time=time.monotonic() - started,
-        )
+        return result(questions)
 
     def _ungraded(self, reason: str) -> list[QuestionResult]:
         """Every question (custom tests included) at zero with the reason: the same tests are
@@ -339,17 +359,27 @@ class Engine:
         return questions
 
     def _grade_in(self, session: SandboxSession, entry: str, seed: int, notes: list[str],
-                  internal_errors: list[str]) -> list[QuestionResult]:
+                  internal_errors: list[str],
+                  progress: Callable[[list[QuestionResult]], None]) -> list[QuestionResult]:
         rubric = self.loaded.rubric
+        budget = TimeBudget(rubric.limits.total_seconds,
+                            len(rubric.auto_parts()) + len(rubric.custom_tests))
         imported = session.start()
         if not imported.ok:
             notes.insert(0, import_failure_note(imported, entry))
             return self._ungraded("not graded: your submission could not be imported (see the "
                                   "top)")
-        attempt = Attempt(self.loaded, self.reference, session, seed)
-        questions = [attempt.grade_question(i, q) for i, q in enumerate(rubric.questions)]
-        internal_errors += attempt.internal_errors
+        attempt = Attempt(self.loaded, self.reference, session, seed, budget)
+        questions: list[QuestionResult] = []
+        progress(questions)
+        for index, question in enumerate(rubric.questions):
+            questions.append(attempt.grade_question(index, question))
+            internal_errors[:] = attempt.internal_errors
+            progress(questions)
         for tests in rubric.custom_tests:
+            budget.start_unit()
             questions += run_custom_tests(self.loaded.custom_test_path(tests), self.reference,
-                                          session, rubric.limits.call_timeout)
+                                          session, lambda: budget.timeout(
+                                              rubric.limits.call_timeout))
+            progress(questions)
         return questions

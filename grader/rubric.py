@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from grader.budget import RESERVE
 from grader.checks.specs import CHECK_KINDS, Check, PropertyCheck
 from grader.errors import RubricError
 
@@ -226,6 +227,19 @@ class Limits(_Model):
     import_timeout: float = Field(60.0, gt=0, le=3600)
     memory_mb: int = Field(2048, ge=256, le=65536)
     cpu_seconds: int = Field(600, ge=1, le=86400, description="CPU time for one child, in all")
+    total_seconds: float = Field(600, gt=0, le=86400, description=(
+        "the whole submission's limit (set it to the Gradescope assignment's timeout): each "
+        "part gets a share of it, and 20% is kept in reserve"))
+
+    @model_validator(mode="after")
+    def _import_fits_the_reserve(self) -> Limits:
+        if self.import_timeout > self.total_seconds * RESERVE + 1e-9:
+            raise ValueError(
+                f"import_timeout ({self.import_timeout:g} s) must be at most the "
+                f"{RESERVE:.0%} of total_seconds kept in reserve "
+                f"({self.total_seconds * RESERVE:g} s), or re-importing after a crash could "
+                "overrun the whole limit")
+        return self
     max_return_mb: int = Field(32, ge=1, le=1024)
 
 
