@@ -15,11 +15,13 @@ from rich.table import Table
 
 from grader import __version__
 from grader.atomic import write_json
+from grader.autograder import bundle, write_tree, write_zip
 from grader.cases import build_cases, positional
 from grader.doctor import diagnose, layer_rows
 from grader.engine import Engine
 from grader.errors import GraderInputError
 from grader.feedback import short_repr
+from grader.gradescope import DEFAULT_ROOT, AutograderRoot, run_autograder
 from grader.reference import load_reference
 from grader.report import print_report
 from grader.results import fallback_results, to_gradescope
@@ -202,3 +204,53 @@ def doctor_command(policy: str) -> None:
     console.print(f"child start with all layers and numpy: {diagnosis.start_seconds * 1000:.0f} ms;"
                   f" isolating layers: {', '.join(diagnosis.isolating) or 'none'}",
                   highlight=False)
+
+
+@main.command("gradescope")
+@rubric_argument
+@click.option("--root", type=click.Path(path_type=Path), default=DEFAULT_ROOT,
+              show_default=True, help="Gradescope's /autograder folder (movable for testing).")
+@click.option("--policy", type=click.Choice(POLICIES), envvar="GRADER_SANDBOX_POLICY",
+              default="strict", show_default=True,
+              help="Sandbox policy; strict refuses to run student code without isolation.")
+def gradescope_command(rubric: Path, root: Path, policy: str) -> None:
+    """Gradescope's entry point: grade ROOT/submission, write ROOT/results/results.json.
+
+    What is printed goes to Gradescope's stdout, which only instructors see.
+    """
+    result = run_autograder(rubric, AutograderRoot(root), policy,
+                            lambda line: click.echo(line))
+    if result is None:
+        sys.exit(EXIT_INPUT_ERROR)
+
+
+@main.command("autograder")
+@rubric_argument
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="The zip to upload on Gradescope's autograder page.")
+@click.option("--unpacked", type=click.Path(path_type=Path),
+              help="Write the same files to this folder instead (the Dockerfile uses this).")
+@click.option("--torch-index", metavar="URL",
+              help="An extra package index for CPU-only torch wheels, used by setup.sh.")
+def autograder_command(rubric: Path, output: Path | None, unpacked: Path | None,
+                       torch_index: str | None) -> None:
+    """Build RUBRIC's Gradescope autograder: setup.sh, run_autograder, the grader, the course."""
+    if (output is None) == (unpacked is None):
+        _fail("give exactly one of -o/--output (a zip) or --unpacked (a folder)")
+    loaded = _load(rubric)
+    problems = validate(loaded)
+    if problems:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
+    try:
+        files = bundle(loaded, torch_index)
+    except GraderInputError as error:
+        _fail(str(error))
+    if output is not None:
+        write_zip(files, output)
+        click.echo(f"{output}: {len(files)} files; upload it on Gradescope's "
+                   "'Configure Autograder' page")
+    else:
+        write_tree(files, unpacked)
+        click.echo(f"{unpacked}: {len(files)} files")
