@@ -18,16 +18,18 @@ from grader.atomic import write_json
 from grader.autograder import bundle, write_tree, write_zip
 from grader.cases import build_cases, positional
 from grader.doctor import diagnose, layer_rows
-from grader.engine import Engine
+from grader.engine import Engine, read_harness
 from grader.errors import GraderInputError
 from grader.feedback import short_repr
 from grader.gradescope import DEFAULT_ROOT, AutograderRoot, run_autograder
+from grader.kit import build_kit, load_kit, write_kit
 from grader.reference import load_reference
-from grader.report import print_report
+from grader.report import print_check_report, print_report
 from grader.results import fallback_results, to_gradescope
 from grader.rubric import AutoPart, LoadedRubric, ManualPart, load_rubric
 from grader.sandbox.plan import POLICIES
 from grader.sandbox.runner import SandboxPolicyError
+from grader.selfcheck import SelfCheck, kit_check_models_valid
 from grader.validate import validate
 
 EXIT_INPUT_ERROR = 2
@@ -254,3 +256,45 @@ def autograder_command(rubric: Path, output: Path | None, unpacked: Path | None,
     else:
         write_tree(files, unpacked)
         click.echo(f"{unpacked}: {len(files)} files")
+
+
+@main.command("kit")
+@rubric_argument
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="The folder to write the kit to (kit.yaml, and harness.py if any).")
+def kit_command(rubric: Path, output: Path) -> None:
+    """Build RUBRIC's student kit: public cases and answer forms only, no hidden answers."""
+    loaded = _load(rubric)
+    try:
+        reference = load_reference(loaded.reference_path)
+        written = write_kit(build_kit(loaded, reference), read_harness(loaded), output)
+    except GraderInputError as error:
+        _fail(str(error))
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"students run: grader check {output} path/to/{loaded.rubric.submission.entry}")
+
+
+@main.command("check")
+@click.argument("kit_or_rubric", type=click.Path(path_type=Path))
+@click.argument("submission", type=click.Path(path_type=Path))
+def check_command(kit_or_rubric: Path, submission: Path) -> None:
+    """Run the public checks of a kit (a folder) or a rubric (a .yaml) on SUBMISSION.
+
+    Exits 0 when every public check passes, 1 otherwise. It never gives a grade.
+    """
+    try:
+        if kit_or_rubric.is_dir():
+            kit, harness = load_kit(kit_or_rubric)
+        else:
+            loaded = _load(kit_or_rubric)
+            kit = build_kit(loaded, load_reference(loaded.reference_path))
+            harness = read_harness(loaded)
+        problems = kit_check_models_valid(kit)
+        if problems:
+            _fail(f"{kit_or_rubric}: damaged kit: " + "; ".join(problems))
+        report = SelfCheck(kit, harness).run(submission)
+    except GraderInputError as error:
+        _fail(str(error))
+    print_check_report(report, Console())
+    sys.exit(0 if report.all_public_checks_pass else 1)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from grader.results import FAILED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, GradeResult
+from grader.selfcheck import CheckReport
 
 STATUS_STYLE = {PASSED: "green", PARTIAL: "yellow", FAILED: "red", NOT_IMPLEMENTED: "dim",
                 PENDING: "cyan"}
@@ -42,3 +44,36 @@ def print_report(result: GradeResult, console: Console, *, details: bool = True)
               if result.manual_points else "")
     console.print(f"[bold]Total: {result.score:.4g} / {result.max_score:g}[/]{manual}  "
                   f"[dim]seed {result.seed}, {result.execution_time:.2f} s[/]", highlight=False)
+
+
+CHECK_MARKS = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "not implemented": "[dim]…[/]",
+               "by hand": "[cyan]•[/]"}
+
+
+def print_check_report(report: CheckReport, console: Console) -> None:
+    """The student's self-check: what passes, what fails and why, what waits for grading."""
+    for note in report.notes:
+        console.print(note, markup=False, highlight=False)
+    console.print(f"[bold]{report.title}: public checks[/]", highlight=False)
+    current = None
+    for part in report.parts:
+        if part.question != current:
+            current = part.question
+            console.print(f"[bold]{part.question}[/]", highlight=False)
+        hidden = f" [dim](+{part.hidden_cases} hidden cases at grading)[/]" \
+            if part.hidden_cases else ""
+        console.print(f"  {CHECK_MARKS[part.status]} {escape(part.name)} "
+                      f"[dim]{part.points:g} pt[/]{hidden}", highlight=False)
+        for line in part.lines:
+            for row in line.splitlines():
+                console.print(f"      {escape(row)}", highlight=False)
+    passed = sum(p.status == "passed" for p in report.parts)
+    total = sum(p.status != "by hand" for p in report.parts)
+    manual = sum(p.points for p in report.parts if p.status == "by hand")
+    verdict = ("[green]every public check passes[/]" if report.all_public_checks_pass
+               else f"[yellow]{passed} of {total} parts pass their public checks[/]")
+    console.print(f"{verdict}. This is not your grade: all "
+                  f"{report.points_checked_only_at_grading:g} auto-graded points are decided "
+                  f"at grading, with hidden cases"
+                  + (f"; {manual:g} more points are graded by hand." if manual else "."),
+                  highlight=False)

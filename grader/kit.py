@@ -1,0 +1,170 @@
+"""The student kit: what students may see of a rubric, so they can check their work themselves.
+
+A kit holds the questions, points and checks; for functions, the public cases with their
+expected outputs (and the outputs of accepted alternative conventions); for constants, only the
+form an answer must have (a number, a 5x5 array, one of these options). It never holds the
+reference code, the generators, hidden or random cases, mistake variants, or any constant's
+answer, in any encoding: those exist only where the grading happens. The harness, which is
+public code that runs beside the student's anyway, is included.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from grader.atomic import write_bytes
+from grader.cases import build_cases, positional
+from grader.checks.specs import (
+    ArrayCheck,
+    BigOCheck,
+    ChoiceCheck,
+    EachCheck,
+    KeywordsCheck,
+    NumericCheck,
+    PropertyCheck,
+    SelectAllCheck,
+    ShapeCheck,
+)
+from grader.errors import GraderInputError
+from grader.reference import ReferenceModule
+from grader.rubric import Alternative, AutoPart, LoadedRubric, ManualPart
+
+KIT_FILE = "kit.yaml"
+HARNESS_FILE = "harness.py"
+KIT_VERSION = 1
+
+
+def plain(value: Any) -> Any:
+    """Reference output as YAML-safe plain data (arrays to nested lists, sets to sorted lists)."""
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((plain(item) for item in value), key=repr)
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    return value
+
+
+def answer_form(check: Any, expected: Any) -> dict[str, Any]:
+    """What a constant's answer must look like, without what it is."""
+    if isinstance(check, NumericCheck):
+        return {"kind": "number"}
+    if isinstance(check, ArrayCheck):
+        return {"kind": "array", "shape": list(np.shape(np.asarray(expected, dtype=float)))}
+    if isinstance(check, ShapeCheck):
+        return {"kind": "shape", "length": len(expected)}
+    if isinstance(check, ChoiceCheck):
+        return {"kind": "choice", "options": list(check.options)}
+    if isinstance(check, SelectAllCheck):
+        return {"kind": "set"}
+    if isinstance(check, BigOCheck):
+        return {"kind": "big_o", "variable": check.variable, "constants": list(check.constants)}
+    if isinstance(check, EachCheck):
+        return {"kind": "list", "length": len(expected)}
+    if isinstance(check, KeywordsCheck):
+        return {"kind": "text"}
+    if isinstance(check, PropertyCheck):
+        return {"kind": "any"}
+    return {"kind": "text" if isinstance(expected, str) else "any"}
+
+
+def _public_check(check: Any) -> dict[str, Any]:
+    """The check's options, minus what only the grader may know (a predicate's name)."""
+    if isinstance(check, PropertyCheck):
+        return {"kind": "property"}
+    return check.model_dump(mode="json")
+
+
+def _function_part(part: AutoPart, reference: ReferenceModule) -> dict[str, Any]:
+    spec = part.function
+    assert spec is not None
+    cases = build_cases(spec, reference, np.random.default_rng(0), public_only=True)
+    function = (reference.function(spec.reference, field="function.reference")
+                if spec.reference else None)
+    alternatives = [a for a in part.alternatives if isinstance(a, Alternative)]
+    public = []
+    for case, raw in zip(cases, spec.public, strict=True):
+        entry: dict[str, Any] = {"args": plain(raw)}
+        if function is not None:
+            entry["expected"] = plain(function(*positional(spec, case)))
+            entry["also_accepted"] = [
+                {"expected": plain(reference.function(a.reference, field="alternative")(
+                    **case.kwargs)), "note": a.note, "convention": a.convention,
+                 "establishes": a.establishes}
+                for a in alternatives if a.reference is not None and not a.uses]
+        public.append(entry)
+    hidden = len(spec.hidden) + (spec.random.count if spec.random else 0)
+    return {"args": list(spec.args), "array_args": list(spec.array_args),
+            "tensor_args": list(spec.tensor_args), "harness": spec.harness,
+            "public": public, "hidden_cases": hidden}
+
+
+def build_kit(loaded: LoadedRubric, reference: ReferenceModule) -> dict[str, Any]:
+    """The public view of a rubric, as plain data."""
+    rubric = loaded.rubric
+    questions = []
+    for question in rubric.questions:
+        parts = []
+        for part in question.parts:
+            if isinstance(part, ManualPart):
+                parts.append({"name": part.name, "points": part.points, "kind": "manual",
+                              "manual": part.manual})
+                continue
+            entry: dict[str, Any] = {"name": part.name, "points": part.points,
+                                     "target": part.target, "check": _public_check(part.check),
+                                     "timeout": part.timeout}
+            if part.function is not None:
+                entry["kind"] = "function"
+                entry["function"] = _function_part(part, reference)
+            else:
+                expected = None
+                if part.answer is not None:
+                    expected = (part.answer.value if part.answer.reference is None else
+                                reference.function(part.answer.reference, field="answer")())
+                entry["kind"] = "constant"
+                entry["form"] = answer_form(part.check, expected)
+            parts.append(entry)
+        questions.append({"number": question.number, "title": question.title,
+                          "points": question.points, "parts": parts})
+    return {
+        "kit": KIT_VERSION,
+        "assignment": rubric.assignment,
+        "title": rubric.title,
+        "submission": rubric.submission.model_dump(mode="json"),
+        "limits": rubric.limits.model_dump(mode="json"),
+        "custom_test_points": sum(t.points for t in rubric.custom_tests),
+        "questions": questions,
+    }
+
+
+def write_kit(kit: dict[str, Any], harness_source: str | None, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / KIT_FILE]
+    header = (f"# Student kit for {kit['title']}: check your work with\n"
+              f"#   grader check {folder.name} path/to/your/{kit['submission']['entry']}\n"
+              "# It holds public cases only; your grade also depends on hidden cases.\n")
+    write_bytes(written[0], (header + yaml.safe_dump(kit, sort_keys=False)).encode())
+    if harness_source is not None:
+        written.append(folder / HARNESS_FILE)
+        write_bytes(written[1], harness_source.encode())
+    return written
+
+
+def load_kit(folder: Path) -> tuple[dict[str, Any], str | None]:
+    path = folder / KIT_FILE
+    try:
+        kit = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise GraderInputError(f"{path}: not a readable kit ({error})") from None
+    if not isinstance(kit, dict) or kit.get("kit") != KIT_VERSION:
+        raise GraderInputError(f"{path}: not a grader kit (version {KIT_VERSION})")
+    harness = folder / HARNESS_FILE
+    return kit, harness.read_text() if harness.is_file() else None
