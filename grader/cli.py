@@ -57,6 +57,17 @@ def _load(path: Path) -> LoadedRubric:
         raise  # unreachable: _fail exits
 
 
+def _load_valid(path: Path) -> LoadedRubric:
+    """Load a rubric and run its trusted side; exit naming every problem found."""
+    loaded = _load(path)
+    problems = validate(loaded)
+    if problems:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
+    return loaded
+
+
 @click.group()
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
@@ -67,12 +78,7 @@ def main() -> None:
 @rubric_argument
 def validate_command(rubric: Path) -> None:
     """Check RUBRIC, its reference module and its case generators, without a submission."""
-    loaded = _load(rubric)
-    problems = validate(loaded)
-    if problems:
-        for problem in problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(EXIT_INPUT_ERROR)
+    loaded = _load_valid(rubric)
     parts = len(loaded.rubric.auto_parts())
     click.echo(f"{rubric}: valid ({len(loaded.rubric.questions)} questions, {parts} auto-graded "
                f"parts, {loaded.rubric.auto_points:g} auto points of "
@@ -239,12 +245,7 @@ def autograder_command(rubric: Path, output: Path | None, unpacked: Path | None,
     """Build RUBRIC's Gradescope autograder: setup.sh, run_autograder, the grader, the course."""
     if (output is None) == (unpacked is None):
         _fail("give exactly one of -o/--output (a zip) or --unpacked (a folder)")
-    loaded = _load(rubric)
-    problems = validate(loaded)
-    if problems:
-        for problem in problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(EXIT_INPUT_ERROR)
+    loaded = _load_valid(rubric)
     try:
         files = bundle(loaded, torch_index)
     except GraderInputError as error:

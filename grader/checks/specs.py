@@ -131,17 +131,10 @@ class PropertyCheck(_Check):
     predicate: str
 
 
-ItemCheck = Annotated[
-    ExactCheck
-    | NumericCheck
-    | ArrayCheck
-    | ShapeCheck
-    | ChoiceCheck
-    | SelectAllCheck
-    | BigOCheck
-    | KeywordsCheck,
-    Field(discriminator="kind"),
-]
+_ITEM_CHECKS = (ExactCheck | NumericCheck | ArrayCheck | ShapeCheck | ChoiceCheck
+                | SelectAllCheck | BigOCheck | KeywordsCheck)
+
+ItemCheck = Annotated[_ITEM_CHECKS, Field(discriminator="kind")]
 """Checks that can judge one item of an `each` list."""
 
 
@@ -157,33 +150,8 @@ class EachCheck(_Check):
     labels: list[str] = Field(default_factory=list)
 
 
-ValueCheck = Annotated[
-    ExactCheck
-    | NumericCheck
-    | ArrayCheck
-    | ShapeCheck
-    | ChoiceCheck
-    | SelectAllCheck
-    | BigOCheck
-    | KeywordsCheck
-    | EachCheck,
-    Field(discriminator="kind"),
-]
-"""Checks that compare a student value with an expected value."""
-
-Check = Annotated[
-    ExactCheck
-    | NumericCheck
-    | ArrayCheck
-    | ShapeCheck
-    | ChoiceCheck
-    | SelectAllCheck
-    | BigOCheck
-    | KeywordsCheck
-    | EachCheck
-    | PropertyCheck,
-    Field(discriminator="kind"),
-]
+Check = Annotated[_ITEM_CHECKS | EachCheck | PropertyCheck, Field(discriminator="kind")]
+"""Every check a rubric part can name."""
 
 CHECK_KINDS = ("exact", "numeric", "array", "shape", "choice", "select_all", "big_o",
                "keywords", "each", "property")
