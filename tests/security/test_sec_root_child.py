@@ -1,0 +1,101 @@
+"""A grader running as root whose uid layer is unavailable: the child stays root.
+
+That is this machine's situation without the interpreter_reachable fixture (Python lives under
+/root, mode 700, so the sandbox user could not start it), and any root deployment with
+GRADER_SANDBOX_DISABLE=uid. The lenient policy grades anyway, since namespaces and Landlock
+still count as isolating. These tests reproduce it with GRADER_SANDBOX_DISABLE=uid in the default
+mode (root only) and check what root keeps inside the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sectest_support import modes
+
+pytestmark = [
+    modes("default"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="only a root grader has root to lose"),
+]
+
+ROOT_CHILD = {"GRADER_SANDBOX_DISABLE": "uid"}
+
+
+def run_as_root_child(attack, *sources, **keywords):
+    run = attack(*sources, env=ROOT_CHILD, check_layers=False, **keywords)
+    assert "uid" in run.layers["unavailable"], run.layers
+    assert "landlock" in run.layers["isolating"], run.layers
+    return run
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "WEAKNESS: without the uid switch the child keeps root's full capability set (CapEff "
+    "0x1fffeffffff here): no layer drops capabilities or sets the bounding set. seccomp and "
+    "Landlock then have to anticipate every capability's use (CAP_MKNOD, CAP_DAC_OVERRIDE, "
+    "CAP_SYS_RAWIO/iopl, CAP_SYSLOG, CAP_NET_ADMIN in the new netns...)."))
+def test_a_root_child_keeps_no_capabilities(attack):
+    run = run_as_root_child(attack, """
+        import ctypes
+
+        class _Header(ctypes.Structure):
+            _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+        class _Data(ctypes.Structure):
+            _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                        ("inheritable", ctypes.c_uint32)]
+
+        def attack(x):
+            header, data = _Header(0x20080522, 0), (_Data * 2)()
+            if ctypes.CDLL(None, use_errno=True).capget(ctypes.byref(header), data) != 0:
+                return {"uid": os.getuid(), "effective": "capget failed"}
+            effective = data[0].effective | data[1].effective << 32
+            return {"uid": os.getuid(), "effective": hex(effective)}
+    """)
+    assert run.observation["uid"] == 0
+    assert run.observation["effective"] == "0x0", run.observation
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "WEAKNESS: a root child can create device nodes in its work folder (Landlock grants every "
+    "right there, MAKE_BLOCK and MAKE_CHAR included, and CAP_MKNOD is kept): here a block "
+    "device node for the disk holding the work folder. Opening it is refused on this machine "
+    "by its own device policy (EPERM even for root outside the sandbox); on a host without such "
+    "a policy that node is raw read/write access to the whole disk: every file, the results "
+    "included. Dropping capabilities, or not granting MAKE_BLOCK/MAKE_CHAR, would stop it."))
+def test_a_root_child_cannot_create_device_nodes(attack):
+    run = run_as_root_child(attack, """
+        import stat
+
+        def attack(x):
+            device = os.stat(".").st_dev
+            node = _attempt(lambda: os.mknod("disk", stat.S_IFBLK | 0o400,
+                                             os.makedev(os.major(device), os.minor(device))))
+            return {"mknod": node,
+                    "open": _attempt(lambda: open("disk", "rb").read(0)) if node.startswith("ok")
+                    else "no node"}
+    """)
+    assert run.observation["mknod"].startswith("denied:"), run.observation
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "WEAKNESS: a root child passes the permission check of any Unix socket (CAP_DAC_OVERRIDE) "
+    "and nothing else stops connect(2) on a pathname socket: docker.sock, systemd's private "
+    "socket or a database socket would give it the host."))
+def test_a_root_child_cannot_reach_a_root_only_unix_socket(attack,
+                                                          unix_socket_of_the_grader_user):
+    listener = unix_socket_of_the_grader_user  # owned by root here, mode 0600, in a 0700 folder
+    run = run_as_root_child(attack, """
+        import socket
+
+        def attack(x):
+            def connect():
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+                    connection.connect($address)
+                    connection.sendall(b"hello from the sandbox")
+                return "connected"
+
+            return {"connect": _attempt(connect)}
+    """, values={"address": listener.address})
+    assert listener.connections == [], f"the root child reached {listener.address}"
+    assert run.observation["connect"].startswith("denied:"), run.observation
