@@ -98,6 +98,7 @@ class Attempt:
     def student_answer(self, target: str) -> Any:
         """The student's value of another constant, for follow-through credit (None if none)."""
         if target not in self._answers:
+            self.session.forget_hidden_inputs()
             reply = self.session.value(target, self.budget.timeout(
                 self.rubric.limits.call_timeout))
             self._answers[target] = reply.value if reply.ok else None
@@ -143,6 +144,7 @@ class Attempt:
 
     def grade_constant(self, part: AutoPart) -> PartResult:
         outcome = PartResult(part.name, part.points, FAILED, target=part.target)
+        self.session.forget_hidden_inputs()
         reply = self.session.value(part.target, self.timeout(part))
         if not reply.ok:
             outcome.status, message = reply_problem(reply, part.target)
@@ -177,8 +179,11 @@ class Attempt:
         mistakes: list[str] = []
         crashes = 0
         for position, case in enumerate(cases):
+            if case.reveal:
+                self.session.forget_hidden_inputs()
             reply = self.session.call(part.target, positional(spec, case), self.timeout(part),
                                       harness=spec.harness)
+            self.session.tainted |= not case.reveal
             if not reply.ok:
                 if reply.status == "harness_error":
                     self.internal_errors.append(f"harness {spec.harness}: {reply.error_type} "
@@ -378,6 +383,7 @@ class Engine:
             progress(questions)
         for tests in rubric.custom_tests:
             budget.start_unit()
+            session.forget_hidden_inputs()
             questions += run_custom_tests(self.loaded.custom_test_path(tests), self.reference,
                                           session, lambda: budget.timeout(
                                               rubric.limits.call_timeout))

@@ -3,38 +3,63 @@
 Gradescope keeps the folders students upload, so the entry file may sit a few levels down, next
 to junk such as __MACOSX or .DS_Store. Only regular files are staged: symbolic links are never
 followed, so a link to /etc/shadow or to the reference stays behind.
+
+The entry (say hw2.py) may also arrive in another form: a Jupyter notebook hw2.ipynb, or a
+data-only answers file hw2.yaml (or .yml). Such a file is converted here, in the grader and
+without running any of it, into module source that stage() writes into the work folder as
+hw2.py; the sandbox and everything after it then see an ordinary module. The conversion is done
+while locating, not while staging, because what the student must be told about it (skipped
+IPython lines, a notebook that is not valid) belongs in the notes, which are read first. When
+several forms are present, hw2.py wins, then hw2.ipynb, then hw2.yaml; the note says so.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import io
 import os
 import shutil
 import stat
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import answers_file, notebook
 from grader.errors import SubmissionError
 from grader.rubric import SubmissionFiles
 
 JUNK_PARTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
 MAX_FILE_BYTES = 50 << 20
 
+PYTHON, NOTEBOOK, ANSWERS = "python", "notebook", "answers"
+"""The forms an entry may take, in order of precedence."""
+
 
 @dataclass(frozen=True)
 class LocatedSubmission:
-    """Where the entry file was found, which files go with it, and their content hash."""
+    """Where the entry file was found, which files go with it, and their content hash.
+
+    For a notebook or answers file, `entry` is that file, `module_source` the module generated
+    from it and `staged_name` the name it is staged under (the rubric's entry). When the file
+    found cannot be graded (an invalid notebook, a file over its size limit), `entry` is None,
+    as for a missing file, and `problem` says why.
+    """
 
     root: Path
     entry: Path | None
     files: tuple[Path, ...]
     content_sha256: str
     notes: tuple[str, ...]
+    module_source: str | None = None
+    staged_name: str | None = None
+    problem: str | None = None
 
 
-def _regular_files(root: Path, *, recursive: bool = True) -> list[Path]:
-    """Every regular file below root, sorted, skipping junk and never following links."""
+def _regular_files(root: Path, *, recursive: bool = True,
+                   max_bytes: int | None = MAX_FILE_BYTES) -> list[Path]:
+    """Every regular file below root, sorted, skipping junk and never following links (and
+    files over max_bytes, unless it is None)."""
     found: list[Path] = []
     for directory, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in JUNK_PARTS and not d.startswith(".")
@@ -47,60 +72,216 @@ def _regular_files(root: Path, *, recursive: bool = True) -> list[Path]:
                 info = path.lstat()
             except OSError:
                 continue
-            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES:
+            if stat.S_ISREG(info.st_mode) and (max_bytes is None or info.st_size <= max_bytes):
                 found.append(path)
     return found
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
+def _kind(path: Path) -> str:
+    if path.suffix == ".ipynb":
+        return NOTEBOOK
+    if path.suffix in answers_file.SUFFIXES:
+        return ANSWERS
+    return PYTHON
+
+
+def _entry_names(spec: SubmissionFiles) -> dict[str, tuple[str, ...]]:
+    """The file names standing for the entry, by form, in order of precedence."""
+    stem = Path(spec.entry).stem
+    return {PYTHON: (spec.entry,), NOTEBOOK: (stem + ".ipynb",),
+            ANSWERS: tuple(stem + suffix for suffix in answers_file.SUFFIXES)}
+
+
+def _relative(path: Path, root: Path) -> str:
+    return str(path.relative_to(root))
+
+
+def _choose_entry(root: Path, candidates: list[Path], spec: SubmissionFiles
+                  ) -> tuple[Path | None, list[str]]:
+    """The entry by precedence of form, then the shallowest; notes naming what was passed over."""
+    notes: list[str] = []
+    found: dict[str, list[Path]] = {}
+    for kind, names in _entry_names(spec).items():
+        matches = sorted((p for p in candidates if p.name in names),
+                         key=lambda p: (len(p.relative_to(root).parts), str(p)))
+        if matches:
+            found[kind] = matches
+    if not found:
+        return None, notes
+    kinds = list(found)
+    entries = found[kinds[0]]
+    entry = entries[0]
+    if len(entries) > 1:
+        others = ", ".join(_relative(p, root) for p in entries[1:])
+        named = " or ".join(sorted({p.name for p in entries}))
+        notes.append(f"several files are named {named}; graded {_relative(entry, root)}, "
+                     f"ignored {others}")
+    if len(kinds) > 1:
+        passed_over = [_relative(p, root) for kind in kinds[1:] for p in found[kind]]
+        names = _entry_names(spec)
+        notes.append(f"graded {_relative(entry, root)}; also found {', '.join(passed_over)}, "
+                     f"which {'was' if len(passed_over) == 1 else 'were'} not graded: "
+                     f"{names[PYTHON][0]} comes first, then {names[NOTEBOOK][0]}, then "
+                     f"{names[ANSWERS][0]}")
+    return entry, notes
+
+
+def _read_bounded(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None if it holds more than `limit` (read no further than that,
+    and without following a link)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        data = file.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def _encoding_note(data: bytes, name: str) -> str | None:
+    """Why Python will refuse to read the source (it says "(unicode error) 'utf-8' codec
+    can't decode byte 0xe9 in position 3"), in words a student can act on; None if it is fine."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        return (f"{name} is not valid {error.encoding.upper()} text: line {line}, column "
+                f"{column} has the byte 0x{data[error.start]:02x}. Save it as UTF-8 (or declare "
+                "its encoding in a first-line comment such as # -*- coding: latin-1 -*-).")
+    except (SyntaxError, LookupError):
+        return None  # a bad coding line: Python's own message at import says so
+    return None
+
+
+@dataclass
+class _Converted:
+    """What reading the entry produced: its bytes, or the module made from it, or a problem."""
+
+    data: bytes | None = None
+    module_source: str | None = None
+    notes: tuple[str, ...] = ()
+    problem: str | None = None
+
+
+def _convert(entry: Path, kind: str, spec: SubmissionFiles) -> _Converted:
+    """Read the entry within its form's size limit and, for a notebook or answers file, turn
+    it into module source. Nothing is executed."""
+    name, size = entry.name, _size(entry)
+    if kind == PYTHON:
+        if size > MAX_FILE_BYTES:
+            return _Converted(problem=f"{name} is {size / (1 << 20):.1f} MB, more than the "
+                                      f"{MAX_FILE_BYTES >> 20} MB a submission file may have.")
+        data = entry.read_bytes()
+        note = _encoding_note(data, name)
+        return _Converted(data=data, notes=(note,) if note else ())
+    limit = notebook.MAX_NOTEBOOK_BYTES if kind == NOTEBOOK else answers_file.MAX_ANSWERS_BYTES
+    too_large = (notebook.too_large_message if kind == NOTEBOOK
+                 else answers_file.too_large_message)
+    try:
+        data = None if size > limit else _read_bounded(entry, limit)
+    except OSError as error:
+        return _Converted(problem=f"{name} cannot be read ({error.strerror}).")
+    if data is None:
+        return _Converted(problem=too_large(name, max(size, limit + 1)))
+    if kind == NOTEBOOK:
+        try:
+            converted = notebook.convert_notebook(data, name)
+        except notebook.NotebookError as error:
+            return _Converted(problem=str(error))
+        count = len(converted.cells)
+        graded = (f"{name} was graded as {spec.entry}: its code cells ({count} with code) "
+                  "ran top to bottom; markdown and raw cells are ignored.")
+        return _Converted(data, converted.module_source(), (graded, *converted.notes()))
+    try:
+        source, notes = answers_file.convert_answers(data, name)
+    except answers_file.AnswersFileError as error:
+        return _Converted(problem=str(error))
+    graded = (f"{name} was graded as {spec.entry}: an answers file holds values only, so "
+              "every function the assignment asks for is reported as not defined.")
+    return _Converted(data, source, (graded, *notes))
+
+
 def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
-    """Find the entry file (the shallowest match) and the helper files beside it."""
+    """Find the entry file (by form, then the shallowest match) and the helper files beside
+    it, converting a notebook or answers file into module source."""
     if not path.exists():
         raise SubmissionError(f"{path}: no such file or directory")
     # The path the user typed is trusted (it may be a link); links inside it are not followed.
     path = path.resolve()
     if not (path.is_dir() or path.is_file()):
         raise SubmissionError(f"{path}: a submission is a folder or a regular file")
+    entry: Path | None
     if path.is_file():  # a single file is the entry, whatever its name; helpers sit beside it
-        root, entries = path.parent, [path]
-        candidates = [p for p in _regular_files(root, recursive=False) if p != path] + [path]
-        notes = [] if path.name == spec.entry else [f"graded {path.name} as {spec.entry}"]
+        root, entry = path.parent, path
+        candidates = [p for p in _regular_files(root, recursive=False, max_bytes=None)
+                      if p != path] + [path]
+        notes = ([] if path.name == spec.entry or _kind(path) != PYTHON
+                 else [f"graded {path.name} as {spec.entry}"])
     else:
-        root, candidates, notes = path, _regular_files(path), []
-        entries = sorted((p for p in candidates if p.name == spec.entry),
-                         key=lambda p: (len(p.relative_to(root).parts), str(p)))
-    entry = entries[0] if entries else None
-    if len(entries) > 1:
-        others = ", ".join(str(p.relative_to(root)) for p in entries[1:])
-        notes.append(f"several files are named {spec.entry}; graded "
-                     f"{entry.relative_to(root)}, ignored {others}")
-    files: list[Path] = []
+        root, candidates = path, _regular_files(path, max_bytes=None)
+        entry, notes = _choose_entry(root, candidates, spec)
+    converted, staged_name = _Converted(), None
     if entry is not None:
-        files.append(entry)
-        files += [candidate for candidate in candidates
-                  if candidate != entry and candidate.parent == entry.parent
-                  and any(fnmatch.fnmatch(candidate.name, pattern) for pattern in spec.also)]
-    # The hash covers what is graded, so the same code gets the same seed however it arrives.
+        kind = _kind(entry)
+        converted = _convert(entry, kind, spec)
+        notes[:0] = converted.notes[:1]
+        notes += converted.notes[1:]
+        staged_name = entry.name if kind == PYTHON else spec.entry
+    if entry is None or converted.problem is not None:
+        return LocatedSubmission(root, None, (), hashlib.sha256().hexdigest(), tuple(notes),
+                                 problem=converted.problem)
+    files = [entry] + [candidate for candidate in candidates
+                       if candidate != entry and candidate.parent == entry.parent
+                       and candidate.name != staged_name
+                       and _size(candidate) <= MAX_FILE_BYTES
+                       and any(fnmatch.fnmatch(candidate.name, pattern)
+                               for pattern in spec.also)]
+    # The hash covers what is graded (the student's own files, not the generated module), so
+    # the same work gets the same seed however it arrives.
     digest = hashlib.sha256()
     for file in sorted(files, key=lambda f: f.name):
-        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
-    return LocatedSubmission(root, entry, tuple(files), digest.hexdigest(), tuple(notes))
+        data = converted.data if file == entry and converted.data is not None else (
+            file.read_bytes())
+        digest.update(file.name.encode() + b"\0" + data + b"\0")
+    return LocatedSubmission(root, entry, tuple(files), digest.hexdigest(), tuple(notes),
+                             module_source=converted.module_source, staged_name=staged_name)
 
 
 def missing_entry_message(submission: LocatedSubmission, spec: SubmissionFiles) -> str:
-    """Why nothing could be graded, listing what the student did upload."""
+    """Why nothing could be graded: the problem with the file found, or else a listing of what
+    the student did upload."""
+    if submission.problem is not None:
+        problem = submission.problem.rstrip()
+        return problem + ("" if problem.endswith((".", "?")) else ".")
     if submission.root.is_dir():
         uploaded = [str(p.relative_to(submission.root)) for p in _regular_files(submission.root)]
     else:
         uploaded = []
     listing = ", ".join(uploaded[:10]) + (" ..." if len(uploaded) > 10 else "")
+    notebook_name = _entry_names(spec)[NOTEBOOK][0]
     return (f"{spec.entry} was not found in the submission"
             + (f" (it contains: {listing})" if uploaded else " (it is empty)")
-            + f". Upload your work as {spec.entry}.")
+            + f". Upload your work as {spec.entry} (or as a notebook, {notebook_name}).")
 
 
 def stage(submission: LocatedSubmission, workdir: Path) -> str:
-    """Copy the entry and helper files into workdir (flat); return the entry's name there."""
+    """Copy the entry and helper files into workdir (flat), or write the module generated from
+    a notebook or answers file in the entry's place; return the entry's name there."""
     assert submission.entry is not None
+    converted = submission.module_source is not None
     for file in submission.files:
-        shutil.copyfile(file, workdir / file.name, follow_symlinks=False)
-    return submission.entry.name
+        if not (converted and file == submission.entry):
+            shutil.copyfile(file, workdir / file.name, follow_symlinks=False)
+    name = submission.staged_name or submission.entry.name
+    if submission.module_source is not None:
+        (workdir / name).write_text(submission.module_source, encoding="utf-8")
+    return name

@@ -7,12 +7,9 @@ the interpreter running pytest (`grader.cli` has no `__main__`, so `python -m` c
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
-import signal
-import stat
 import subprocess
 import sys
 import time
@@ -20,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import machine
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
@@ -142,94 +140,18 @@ def graded_example(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
     return get
 
 
-# --- users --------------------------------------------------------------------------------
-
-UNPRIVILEGED_USER = "grader-sectest"
-
-
-class Account(NamedTuple):
-    """A user the grader runs as in a test."""
-
-    name: str
-    uid: int
-    gid: int
-
-
-def _account(name: str) -> Account:
-    import pwd
-
-    entry = pwd.getpwnam(name)
-    return Account(entry.pw_name, entry.pw_uid, entry.pw_gid)
-
-
-def processes_of(uid: int) -> list[int]:
-    """Pids of every process owned by `uid` (read from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
+# --- users and the interpreter (shared with tests/security; see tests/machine.py) ----------
 
 
 @pytest.fixture(scope="session")
-def interpreter_reachable() -> Iterator[list[tuple[Path, int]]]:
-    """Make the interpreter reachable by other users for this session, and put it back after.
-
-    When pytest runs as root, the uid-switch layer (the child becomes the `grader-sandbox` user
-    or uid 64213) and tests that run the grader as an unprivileged user both need other users
-    to reach the Python interpreter. On the development machines it lives under /root, mode
-    700, so the uid layer would be reported unavailable and an unprivileged user could not
-    start Python. This adds o+x (search only, not read) to every folder on the way to
-    sys.executable, sys.prefix and sys.base_prefix that lacks it, and restores each folder's
-    mode at teardown. Not as root, it changes nothing.
-    """
-    from grader.sandbox.plan import interpreter_paths, unreachable_by_others
-
-    changed: list[tuple[Path, int]] = []
-    if os.geteuid() == 0:
-        for _ in range(32):
-            blocked = unreachable_by_others(interpreter_paths())
-            if blocked is None:
-                break
-            mode = stat.S_IMODE(blocked.stat().st_mode)
-            changed.append((blocked, mode))
-            blocked.chmod(mode | stat.S_IXOTH)
-        assert unreachable_by_others(interpreter_paths()) is None
-    try:
+def interpreter_reachable() -> Iterator[dict[str, int]]:
+    """Other users can reach the Python interpreter for this session (root only changes it)."""
+    with machine.interpreter_reachable() as changed:
         yield changed
-    finally:
-        for path, mode in reversed(changed):
-            path.chmod(mode)
 
 
 @pytest.fixture(scope="session")
-def unprivileged_account(interpreter_reachable: list[tuple[Path, int]]) -> Iterator[Account]:
-    """As root: a real system user `grader-sectest`, created here (or reused if a crashed run
-    left it) and deleted at teardown after its processes are killed. Not as root: the current
-    user, which is unprivileged already."""
-    if os.geteuid() != 0:
-        yield Account(os.environ.get("USER", "me"), os.getuid(), os.getgid())
-        return
-    created = False
-    try:
-        account = _account(UNPRIVILEGED_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--user-group",
-                        "--shell", "/usr/sbin/nologin", UNPRIVILEGED_USER], check=True)
-        created = True
-        account = _account(UNPRIVILEGED_USER)
-    try:
+def unprivileged_account(interpreter_reachable: dict[str, int]) -> Iterator[machine.Account]:
+    """A real unprivileged user for this session (as root), or the current user."""
+    with machine.unprivileged_account() as account:
         yield account
-    finally:
-        for pid in processes_of(account.uid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        if created:
-            deadline = time.monotonic() + 5
-            while processes_of(account.uid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            subprocess.run(["userdel", UNPRIVILEGED_USER], check=False)

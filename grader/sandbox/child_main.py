@@ -105,7 +105,6 @@ class Child:
         self.output = BoundedText()
         self.module: Any = None
         self.harness: Any = None
-        self.report: dict[str, Any] = {}
         self.requests, self.responses = _protocol_streams()
 
     def send(self, message: dict[str, Any]) -> None:
@@ -127,7 +126,7 @@ class Child:
         except BaseException as error:  # SystemExit and KeyboardInterrupt included
             return _failure("import_error", error, self.workdir)
         self.module = module
-        return {"status": "ready", "value": self.report}
+        return {"status": "ready"}
 
     def load_harness(self, source: str) -> dict[str, Any]:
         """Run the rubric's public harness module here, next to the student's code."""
@@ -210,7 +209,9 @@ def main(config: dict[str, Any]) -> None:
             "strict sandbox policy: none of namespaces, an unprivileged uid or Landlock could "
             f"be applied, so student code was not run ({reasons})"), "value": report.as_dict()})
         os._exit(0)
-    child.report = report.as_dict()
+    # Reported before any student code runs, so the report cannot be forged: the parent
+    # accepts it only as the first message.
+    child.send({"status": "layers", "value": report.as_dict()})
     sys.stdout = sys.stderr = child.output
     sys.stdin = io.StringIO("")
     child.serve()

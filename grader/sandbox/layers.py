@@ -22,6 +22,9 @@ from grader.sandbox import landlock, seccomp_filter
 
 CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWNET = (
     0x04000000, 0x08000000, 0x10000000, 0x40000000)
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, SIGKILL = 1, 24, 9
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
+CAPABILITY_VERSION_3 = 0x20080522
 ISOLATING = ("namespaces", "uid", "landlock")
 """Layers of which strict policy needs at least one: each keeps the child from the grader's files
 or the network on its own."""
@@ -72,6 +75,47 @@ def drop_privileges(uid: int, gid: int, report: Report) -> None:
         return
     report.applied.append(f"unprivileged uid {uid}")
     report.isolating.append("uid")
+
+
+def die_with_parent(parent: int, report: Report) -> None:
+    """Be killed when the grader dies: a grader killed from outside must not leave a busy child
+    behind. Set after the uid switch, which clears it."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the grader died before the signal was armed
+        os._exit(1)
+    report.applied.append("killed with the grader")
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities(report: Report) -> None:
+    """Give up every capability (root's, or those of a fresh user namespace): without them uid
+    0 cannot make device nodes, change owners, or reach around file permissions."""
+    import platform
+
+    number = SYS_CAPSET.get(platform.machine())
+    if sys.platform != "linux" or number is None:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0 and ctypes.get_errno() == 22:
+            break  # EINVAL: past the last capability this kernel knows
+    header = _CapHeader(CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if libc.syscall(number, ctypes.byref(header), data) != 0:
+        report.unavailable["capabilities"] = f"capset: {os.strerror(ctypes.get_errno())}"
+        return
+    report.applied.append("no capabilities")
 
 
 def apply_rlimits(limits: dict[str, int], report: Report) -> None:
@@ -128,6 +172,9 @@ def apply_all(plan: dict[str, Any]) -> Report:
         drop_privileges(plan["uid"], plan["gid"], report)
     elif "uid" not in report.unavailable:
         report.unavailable["uid"] = plan.get("uid_reason", "not running as root")
+    if plan.get("parent"):
+        die_with_parent(plan["parent"], report)
+    drop_capabilities(report)
     apply_rlimits(plan.get("rlimits", {}), report)
     if plan.get("landlock") is not None:
         apply_landlock(plan["landlock"]["read"], plan["landlock"]["write"], report)

@@ -116,6 +116,7 @@ def build_plan(workdir: Path, limits: SandboxLimits, policy: str) -> dict[str, A
         "uid": None,
         "rlimits": rlimits,
         "disabled": sorted(off),
+        "parent": os.getpid(),
         "libraries": seccomp_libraries() if linux and "seccomp" not in off else {},
     }
     if "uid" in off:

@@ -32,6 +32,9 @@ CHILD_MODULES = ("wire", "landlock", "seccomp_filter", "layers")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 END_OF_STREAM = b""
+ANSWERS = frozenset({"ok", "missing", "not_callable", "exception", "unsendable",
+                     "harness_error", "timeout", "crashed", "protocol_error"})
+"""Statuses a request may be answered with; the start-up ones are refused after start-up."""
 
 
 class SandboxPolicyError(RuntimeError):
@@ -102,8 +105,6 @@ def child_environment(workdir: Path) -> dict[str, str]:
         "HOME": str(workdir),
         "TMPDIR": str(workdir),
         "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONHASHSEED": "0",
     }
     env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
     if os.name == "nt":  # Windows cannot start Python without these
@@ -178,12 +179,21 @@ def stray_processes(child_pid: int, uid: int | None) -> list[int]:
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            owner = (entry / "status").stat().st_uid if uid is not None else None
-        except (OSError, IndexError):
+            owner = _real_uid(entry) if uid is not None else None
+        except (OSError, IndexError, ValueError):
             continue
         if int(fields[3]) == child_pid or (uid is not None and owner == uid):
             found.append(int(entry.name))
     return found
+
+
+def _real_uid(entry: Path) -> int:
+    """The process's real uid from the text of /proc/<pid>/status: the file's owner is root
+    for a process that is not dumpable, as the sandbox child is after its uid switch."""
+    for line in (entry / "status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise ValueError("no Uid line")
 
 
 def kill_strays(child_pid: int, uid: int | None) -> None:
@@ -211,19 +221,28 @@ class SandboxSession:
         self.import_reply: Reply | None = None
         self.layers: dict[str, Any] = {}
         self.starts = 0
+        self.tainted = False
         hand_over(self.workdir, self.plan)
 
     # -- lifecycle ------------------------------------------------------------------------
+    def forget_hidden_inputs(self) -> None:
+        """Before a request whose answer may be shown to the student: if the current child has
+        seen hidden inputs, replace it, so that no hidden input kept in a global can come back
+        through a visible answer."""
+        if self.tainted:
+            self.close()
+
     def start(self) -> Reply:
         """Start a child and import the submission; the reply says whether that worked."""
         self.close()
+        self.tainted = False
         config = {"workdir": str(self.workdir), "entry": self.entry, "plan": self.plan,
                   "max_response_bytes": self.limits.max_response_bytes}
         started = time.monotonic()
         separate = ({"start_new_session": True} if os.name == "posix"
                     else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP})
         process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap_source(), json.dumps(config)],
+            [sys.executable, "-I", "-B", "-c", bootstrap_source(), json.dumps(config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -238,9 +257,14 @@ class SandboxSession:
         output.start()
         self.child = _Child(process, reader, output)
         self.starts += 1
-        reply = self._receive(started + self.limits.import_timeout, started)
-        if reply.status in ("ready", "policy_refused"):
-            self.layers = reply.value or {}
+        deadline = started + self.limits.import_timeout
+        reply = self._receive(deadline, started)
+        if reply.status in ("layers", "policy_refused"):
+            self.layers = reply.value if isinstance(reply.value, dict) else {}
+        if reply.status == "layers":
+            reply = self._receive(deadline, started)
+            while reply.status not in ("ready", "import_error", "timeout", "crashed"):
+                reply = self._receive(deadline, started)  # forged by the submission: skipped
         if reply.status == "ready":
             reply.status = "ok"
         elif reply.status == "timeout":
@@ -262,7 +286,8 @@ class SandboxSession:
             return
         _kill_tree(child.process)
         child.process.wait()
-        kill_strays(child.process.pid, self.plan.get("uid"))
+        if not self._forking_forbidden:
+            kill_strays(child.process.pid, self.plan.get("uid"))
         with contextlib.suppress(OSError):
             child.process.stdin.close()
         # A stream may only be closed once its reader has seen the end: closing it under a
@@ -330,14 +355,22 @@ class SandboxSession:
             self.close()
             return reply
         reply = self._receive(started + timeout, started)
+        while reply.status not in ANSWERS:  # start-up messages only come first: forged ones
+            reply = self._receive(started + timeout, started)  # are skipped
         if reply.status == "timeout":
             reply.message = f"did not finish within the {timeout:g} s time limit"
         if reply.status in ("timeout", "crashed", "protocol_error") or (
                 reply.status == "unsendable" and reply.message.startswith("the returned value")):
             self.close()
-        elif "seccomp" not in " ".join(self.layers.get("applied", [])):
+        elif not self._forking_forbidden:
             kill_strays(self.child.process.pid, self.plan.get("uid"))
         return reply
+
+    @property
+    def _forking_forbidden(self) -> bool:
+        """With seccomp the child cannot start processes, so there is nothing to reap, and no
+        reason to sweep the sandbox uid (which a concurrent grading may share)."""
+        return "seccomp" in " ".join(self.layers.get("applied", []))
 
     def _receive(self, deadline: float, started: float) -> Reply:
         """Wait for one response line until the deadline, or explain why there is none."""
@@ -358,9 +391,9 @@ class SandboxSession:
                 raise wire.WireError("response is not an object")
             status = str(message.get("status", "protocol_error"))
             value = (wire.decode(message["value"]) if status == "ok"
-                     else message.get("value") if status in ("ready", "policy_refused")
+                     else message.get("value") if status in ("layers", "policy_refused")
                      else None)
-        except (wire.WireError, KeyError, RecursionError) as error:
+        except (wire.WireError, KeyError, RecursionError, ValueError, TypeError) as error:
             return Reply("protocol_error", message=f"unreadable reply from the submission: "
                          f"{error}", seconds=seconds)
         return Reply(

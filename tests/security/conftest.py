@@ -27,16 +27,12 @@ the default mode as root (where RLIMIT_NPROC still bounds the fork bomb):
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
 import json
 import os
-import pwd
 import re
 import secrets
 import socket
-import stat
-import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -44,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from machine import alive, current_account, kill_pids, processes_of, wait_until
 from sectest_support import (
     ALL_MODES,
     CANARY_ENV,
@@ -51,26 +48,19 @@ from sectest_support import (
     EXPECTED_TESTS,
     LOG_ENV,
     REFERENCE_MODULE_NAME,
-    Account,
     Course,
     Mode,
     Run,
-    alive,
     chown_tree,
-    current_account,
     grader_environment,
-    kill_pids,
-    processes_of,
     read_observed,
     remove_tree,
     render,
     run_grader,
-    wait_until,
     write_course,
 )
 
 from grader.sandbox import landlock
-from grader.sandbox.plan import interpreter_paths, unreachable_by_others
 
 SECTEST_USER = "grader-sectest"
 _runs = itertools.count(1)
@@ -97,115 +87,6 @@ def workspace() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def course(workspace: Path, canary: str) -> Course:
     return write_course(workspace / "course", canary)
-
-
-REACHABLE_STATE = Path(tempfile.gettempdir()) / "grader-sectest-reachable.json"
-"""Shared by concurrent sessions: the folders' original modes and the sessions holding them."""
-
-
-@contextlib.contextmanager
-def _reachable_state() -> Iterator[dict[str, Any]]:
-    """The shared state, read and written under an exclusive lock (on this very file, which
-    every session has and which is never deleted)."""
-    with open(__file__, "rb") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            state = json.loads(REACHABLE_STATE.read_text()) if REACHABLE_STATE.exists() else {}
-        except ValueError:
-            state = {}
-        state.setdefault("modes", {})
-        state["holders"] = [pid for pid in state.get("holders", []) if alive(pid)]
-        yield state
-        if state["holders"] or state["modes"]:
-            REACHABLE_STATE.write_text(json.dumps(state))
-        else:
-            REACHABLE_STATE.unlink(missing_ok=True)
-
-
-@pytest.fixture(scope="session")
-def interpreter_reachable() -> Iterator[dict[str, int]]:
-    """Make the interpreter reachable by other users for this session, and put it back after.
-
-    When pytest runs as root, the uid-switch layer (the child becomes the `grader-sandbox` user
-    or uid 64213) and the "unprivileged" mode (the grader itself runs as an unprivileged user)
-    both need other users to reach the Python interpreter. On this machine it lives under
-    /root, which is mode 700, so the grader would report the uid layer unavailable and the
-    unprivileged user could not start Python at all. This fixture adds o+x (search only, not
-    read) to every folder on the way to sys.executable, sys.prefix and sys.base_prefix that
-    lacks it (grader.sandbox.plan.unreachable_by_others finds them), and restores each
-    folder's original mode at teardown. While the session runs, other processes on the machine
-    also see those folders searchable.
-
-    Concurrent sessions share the change: the original modes and the pids of the sessions that
-    need them are kept in /tmp/grader-sectest-reachable.json (under a lock), and the last live
-    session to finish restores the modes (a session that crashed is skipped, and its change is
-    undone by the next session to finish). When pytest does not run as root this fixture
-    changes nothing.
-    """
-    if os.geteuid() != 0:
-        yield {}
-        return
-    with _reachable_state() as state:
-        for _ in range(32):
-            blocked = unreachable_by_others(interpreter_paths())
-            if blocked is None:
-                break
-            mode = blocked.stat().st_mode
-            assert stat.S_ISDIR(mode), f"{blocked} is not a folder"
-            state["modes"].setdefault(str(blocked), stat.S_IMODE(mode))
-            blocked.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
-        assert unreachable_by_others(interpreter_paths()) is None
-        state["holders"].append(os.getpid())
-        changed = dict(state["modes"])
-    try:
-        yield changed
-    finally:
-        with _reachable_state() as state:
-            state["holders"] = [pid for pid in state["holders"] if pid != os.getpid()]
-            if not state["holders"]:
-                for path, mode in state["modes"].items():
-                    with contextlib.suppress(OSError):
-                        Path(path).chmod(mode)
-                state["modes"] = {}
-
-
-@pytest.fixture(scope="session")
-def unprivileged_account(interpreter_reachable: dict[str, int]) -> Iterator[Account]:
-    """The account of the "unprivileged" mode. As root: a real system user created for this
-    session (useradd --system --no-create-home), named grader-sectest-<pytest pid> so that
-    concurrent sessions never share one, and deleted at teardown after its remaining processes
-    (if any) are killed by pid. Users of sessions that died without teardown are removed first.
-    Not as root: the current user."""
-    if os.geteuid() != 0:
-        yield current_account()
-        return
-    _remove_stale_users()
-    name = f"{SECTEST_USER}-{os.getpid()}"
-    subprocess.run(["useradd", "--system", "--no-create-home", "--user-group",
-                    "--shell", "/usr/sbin/nologin", name], check=True)
-    account = _account(name)
-    try:
-        yield account
-    finally:
-        _delete_user(account)
-
-
-def _account(name: str) -> Account:
-    entry = pwd.getpwnam(name)
-    return Account(entry.pw_name, entry.pw_uid, entry.pw_gid)
-
-
-def _delete_user(account: Account) -> None:
-    kill_pids(processes_of(account.uid))
-    wait_until(lambda: not processes_of(account.uid), 5)
-    subprocess.run(["userdel", account.name], check=False, capture_output=True)
-
-
-def _remove_stale_users() -> None:
-    for entry in pwd.getpwall():
-        found = re.fullmatch(rf"{SECTEST_USER}-(\d+)", entry.pw_name)
-        if found and not alive(int(found.group(1))):
-            _delete_user(Account(entry.pw_name, entry.pw_uid, entry.pw_gid))
 
 
 # --- modes -----------------------------------------------------------------------------------

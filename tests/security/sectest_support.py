@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pwd
 import shutil
 import signal
 import subprocess
@@ -36,6 +35,10 @@ from string import Template
 from typing import Any
 
 import pytest
+from machine import (  # shared with the top-level conftest
+    Account,
+    wait_until,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 GRADER = Path(sys.executable).parent / "grader"
@@ -298,20 +301,6 @@ def write_course(workspace: Path, canary: str) -> Course:
 
 
 @dataclass(frozen=True)
-class Account:
-    """A user `grader grade` runs as."""
-
-    name: str
-    uid: int
-    gid: int
-
-
-def current_account() -> Account:
-    entry = pwd.getpwuid(os.geteuid())
-    return Account(entry.pw_name, entry.pw_uid, entry.pw_gid)
-
-
-@dataclass(frozen=True)
 class Mode:
     """How `grader grade` is run: which layers are switched off, and as which user."""
 
@@ -338,23 +327,6 @@ class Mode:
 # --- processes -------------------------------------------------------------------------------
 
 
-def processes_of(uid: int) -> list[int]:
-    """Live (not zombie) processes owned by `uid`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if entry.stat().st_uid != uid:
-                continue
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state != "Z":
-            found.append(int(entry.name))
-    return found
-
-
 def processes_with(token: str) -> list[int]:
     """Processes whose command line or name contains `token` (attacks put it in what they
     start)."""
@@ -369,22 +341,6 @@ def processes_with(token: str) -> list[int]:
         if token.encode() in text:
             found.append(int(entry.name))
     return found
-
-
-def kill_pids(pids: list[int]) -> None:
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-
-
-def wait_until(condition: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        if condition():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
 
 
 # --- one graded run --------------------------------------------------------------------------
@@ -460,13 +416,6 @@ def read_observed(path: Path) -> list[Any]:
         return []
     lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
-
-
-def alive(pid: int) -> bool:
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def children_of(pid: int) -> list[int]:

@@ -46,11 +46,6 @@ def test_exiting_in_a_function_loses_only_that_question(attack, how):
 
 
 @modes("default")
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: when the import fails, the child never sends its 'ready' report, so results.json "
-    "records sandbox_layers = {applied: [], unavailable: {all: 'no student code was run'}}, "
-    "although the submission's module-level code did run (it is what exited), confined by "
-    "layers the record no longer lists."))
 def test_an_import_time_exit_is_recorded_with_the_layers_that_confined_it(attack):
     run = attack("""
         sys.exit(0)

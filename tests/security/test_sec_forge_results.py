@@ -12,7 +12,8 @@ import hashlib
 import time
 
 import pytest
-from sectest_support import Run, kill_pids, modes, processes_with, wait_until
+from machine import kill_pids, wait_until
+from sectest_support import Run, modes, processes_with
 
 FORGE = '''
 FORGED = '{"score": 1000.0, "output": "FORGED", "tests": []}'
@@ -259,12 +260,6 @@ def attack(x):
 
 
 @modes("default")
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "WEAKNESS: child_main keeps os.dup() copies of the protocol pipes in the child, so student "
-    "code can write a whole reply line on the response pipe (fd 4) before child_main does. A "
-    "forged 'ready' line written at import is taken as the import reply: its `value` becomes "
-    "extra_data.sandbox_layers (which layers 'were active') and the real replies that follow "
-    "are attributed to the wrong requests."))
 def test_a_forged_ready_message_cannot_rewrite_the_recorded_sandbox_layers(attack):
     run = attack(PROTOCOL_FORGERY, values={"message": {
         "status": "ready", "output": "",
@@ -278,11 +273,6 @@ def test_a_forged_ready_message_cannot_rewrite_the_recorded_sandbox_layers(attac
 
 
 @modes("default")
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "WEAKNESS: the same reachable response pipe lets student code answer the import with a "
-    "forged 'policy_refused' message: the grader then exits 4 and writes 'Not graded: <text of "
-    "the student's choice>', blaming the sandbox policy, although it was lenient and every "
-    "layer was applied."))
 def test_a_forged_policy_refusal_cannot_stop_grading(attack):
     run = attack(PROTOCOL_FORGERY, values={"message": {
         "status": "policy_refused", "message": "FORGED: strict policy refused"}},
@@ -295,12 +285,6 @@ def test_a_forged_policy_refusal_cannot_stop_grading(attack):
 
 
 @modes("default")
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: a malformed value in a reply (here a forged complex number whose real part is the "
-    "string 'abc') makes wire.decode raise ValueError, which SandboxSession._receive does not "
-    "catch (it catches WireError, KeyError, RecursionError): the engine reports 'The grader "
-    "could not grade this part; your instructor has been told' and records a grader internal "
-    "error, so a student can fill the instructors' internal-error list at will."))
 def test_a_malformed_reply_is_the_students_error_not_the_graders(attack):
     run = attack("""
         import json
@@ -323,12 +307,6 @@ def test_a_malformed_reply_is_the_students_error_not_the_graders(attack):
 
 
 @modes("default")
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "WEAKNESS (when seccomp is unavailable, e.g. no libseccomp): a process forked without exec "
-    "that calls setsid() leaves the child's session, and the uid sweep of kill_strays does not "
-    "see it: after the uid switch the child is not dumpable, so /proc/<pid>/status (whose owner "
-    "stray_processes compares with the sandbox uid) belongs to root. The daemon outlives "
-    "grading (here until its own 30 s sleep ends)."))
 def test_without_seccomp_a_forked_setsid_daemon_does_not_outlive_grading(attack, stray_token):
     run = attack("""
         import ctypes

@@ -11,7 +11,6 @@ What protects these is the engine's feedback, not an isolation layer: default mo
 
 from __future__ import annotations
 
-import pytest
 from sectest_support import modes
 
 pytestmark = modes("default")
@@ -51,13 +50,6 @@ def test_an_exception_message_does_not_reveal_a_hidden_input(attack):
     assert "hidden case" in run.test("6")["output"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "WEAKNESS: one child serves every request, so a function can keep the hidden inputs it is "
-    "called with and hand them back later as the value of a visible target; feedback that "
-    "quotes the student's value (here the custom test's assertEqual message, shown to the "
-    "student) then reveals the hidden input. Hidden and random cases would need a child whose "
-    "state never flows into visible feedback (a fresh child, or no student values quoted "
-    "after hidden cases ran)."))
 def test_a_hidden_input_cannot_be_smuggled_out_through_a_later_visible_answer(attack):
     attack("""
         SEEN = []

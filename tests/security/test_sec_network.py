@@ -7,7 +7,6 @@ that it sees a connection, so its silence after grading means the attack did not
 
 from __future__ import annotations
 
-import pytest
 from sectest_support import Run
 
 
@@ -119,16 +118,9 @@ def test_an_abstract_unix_socket_outside_the_sandbox_is_unreachable(attack,
 
 def test_a_unix_socket_of_the_grader_user_is_unreachable(attack, unix_socket_of_the_grader_user,
                                                         mode, request):
-    """Like ssh-agent's socket: 0600, owned by the user the grader runs as. Only a different
-    uid (the uid switch) keeps the child out; Landlock ABI < 8 does not cover connect(2) on
-    pathname sockets, and the network namespace does not either."""
-    if not mode.expects_uid_switch:
-        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-            "WEAKNESS: without the uid switch the child runs as the grader's own user, and no "
-            "layer stops connect(2) to a pathname Unix socket that user owns (seccomp allows "
-            "AF_UNIX, Landlock here does not restrict Unix connects, namespaces do not isolate "
-            "the file system): the child talks to e.g. an ssh-agent, a database, or, for a root "
-            "grader whose uid layer is unavailable, docker.sock or systemd's private socket.")))
+    """Like ssh-agent's socket: 0600, owned by the user the grader runs as. seccomp forbids
+    every socket, and a different uid (the uid switch) keeps the child out too; Landlock ABI < 8
+    does not cover connect(2) on pathname sockets, and the network namespace does not either."""
     listener = unix_socket_of_the_grader_user
     run = attack("""
         import socket
