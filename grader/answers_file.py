@@ -43,6 +43,7 @@ class _AnswersLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates: list[tuple[str, int, int]] = []
+        self._top: Any = None
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -56,8 +57,10 @@ class _AnswersLoader(yaml.SafeLoader):
         if isinstance(node, yaml.MappingNode) and node is self._top:
             seen: dict[str, int] = {}
             for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue  # a list or mapping as a key: refused as not a name later
                 line = key_node.start_mark.line + 1
-                if isinstance(key_node, yaml.ScalarNode) and key_node.value in seen:
+                if key_node.value in seen:
                     self.duplicates.append((key_node.value, seen[key_node.value], line))
                 seen[key_node.value] = line
         return super().construct_mapping(node, deep=deep)
@@ -65,8 +68,6 @@ class _AnswersLoader(yaml.SafeLoader):
     def get_single_node(self) -> Any:
         self._top = node = super().get_single_node()
         return node
-
-    _top: Any = None
 
 
 _AnswersLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT,
@@ -135,8 +136,9 @@ def convert_answers(data: bytes, name: str) -> tuple[str, list[str]]:
         line = data.count(b"\n", 0, error.start) + 1
         raise AnswersFileError(f"{name} is not UTF-8 text (line {line} has the byte "
                                f"0x{data[error.start]:02x}); save it as UTF-8") from None
-    loader = _AnswersLoader(text)
+    loader: _AnswersLoader | None = None
     try:
+        loader = _AnswersLoader(text)  # the reader checks the characters here already
         answers = loader.get_single_data()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -145,6 +147,10 @@ def convert_answers(data: bytes, name: str) -> tuple[str, list[str]]:
         if problem.startswith("but ") and error.context:
             problem = f"{error.context}, {problem}"
         raise AnswersFileError(f"{name} is not valid YAML: {where}{problem}") from None
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        raise AnswersFileError(f"{name} is not valid YAML: line {line} holds the character "
+                               f"U+{error.character:04X}, which YAML does not allow") from None
     except yaml.YAMLError as error:
         raise AnswersFileError(f"{name} is not valid YAML: {error}") from None
     except RecursionError:
@@ -152,7 +158,8 @@ def convert_answers(data: bytes, name: str) -> tuple[str, list[str]]:
     except ValueError:  # an integer beyond Python's digit limit
         raise AnswersFileError(f"{name} holds a number too long to read") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if answers is None:
         raise AnswersFileError(f"{name} is empty: write one answer per line, as NAME: value "
                                "(for example ETA_STAR: 0.5)")
@@ -165,6 +172,7 @@ def convert_answers(data: bytes, name: str) -> tuple[str, list[str]]:
         if problem is not None:
             raise AnswersFileError(f"{name}: {problem}")
         lines.append(f"{key} = {_literal(value, f'{name}: the value of {key}')}")
+    assert loader is not None
     notes = [f"{name}: {key} is given twice (lines {first} and {second}); the second one is "
              "graded" for key, first, second in loader.duplicates]
     return "\n".join(lines) + "\n", notes
