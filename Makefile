@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLES := hw2/correct hw2/starter hw2/mistakes hw2/convention hw2/crashes hw2/slow \
-            midterm/correct midterm/starter midterm/mistakes
+            hw2/notebook hw2/answers_yaml midterm/correct midterm/starter midterm/mistakes
 
 .PHONY: demo test lint clean
 

@@ -334,9 +334,12 @@ class Engine:
                 execution_time=time.monotonic() - started)
 
         with tempfile.TemporaryDirectory(prefix="grader-work-") as workdir:
-            if located.entry is None:
+            if located.entry is None or located.problem is not None:
                 notes.insert(0, missing_entry_message(located, rubric.submission))
-                questions = self._ungraded(f"not graded: {rubric.submission.entry} is missing")
+                reason = (f"not graded: {rubric.submission.entry} is missing"
+                          if located.problem is None else
+                          "not graded: your submission could not be read (see the top)")
+                questions = self._ungraded(reason)
             else:
                 entry = stage(located, Path(workdir))
                 with SandboxSession(Path(workdir), entry, self.limits, self.harness_source,

@@ -124,7 +124,7 @@ class SelfCheck:
         spec = SubmissionFiles(**self.kit["submission"])
         located = locate(submission, spec)
         notes = list(located.notes)
-        if located.entry is None:
+        if located.entry is None or located.problem is not None:
             notes.insert(0, missing_entry_message(located, spec))
             return CheckReport(self.kit["title"], self._all(FAILED, "not checked"), notes)
         with tempfile.TemporaryDirectory(prefix="grader-check-") as folder:

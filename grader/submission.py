@@ -100,7 +100,7 @@ def _entry_names(spec: SubmissionFiles) -> dict[str, tuple[str, ...]]:
 
 
 def _relative(path: Path, root: Path) -> str:
-    return str(path.relative_to(root))
+    return printable(str(path.relative_to(root)))
 
 
 def _choose_entry(root: Path, candidates: list[Path], spec: SubmissionFiles
@@ -225,7 +225,7 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
         candidates = [p for p in _regular_files(root, recursive=False, max_bytes=None)
                       if p != path] + [path]
         notes = ([] if path.name == spec.entry or _kind(path) != PYTHON
-                 else [f"graded {path.name} as {spec.entry}"])
+                 else [f"graded {printable(path.name)} as {spec.entry}"])
     else:
         root, candidates = path, _regular_files(path, max_bytes=None)
         entry, notes = _choose_entry(root, candidates, spec)
@@ -251,9 +251,15 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
     for file in sorted(files, key=lambda f: f.name):
         data = converted.data if file == entry and converted.data is not None else (
             file.read_bytes())
-        digest.update(file.name.encode() + b"\0" + data + b"\0")
+        digest.update(os.fsencode(file.name) + b"\0" + data + b"\0")
     return LocatedSubmission(root, entry, tuple(files), digest.hexdigest(), tuple(notes),
                              module_source=converted.module_source, staged_name=staged_name)
+
+
+def printable(name: str) -> str:
+    """A file name as text that is valid Unicode: names that are not UTF-8 arrive with lone
+    surrogates, which strict JSON readers refuse, so each undecodable byte becomes U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def missing_entry_message(submission: LocatedSubmission, spec: SubmissionFiles) -> str:
@@ -263,7 +269,7 @@ def missing_entry_message(submission: LocatedSubmission, spec: SubmissionFiles) 
         problem = submission.problem.rstrip()
         return problem + ("" if problem.endswith((".", "?")) else ".")
     if submission.root.is_dir():
-        uploaded = [str(p.relative_to(submission.root)) for p in _regular_files(submission.root)]
+        uploaded = [_relative(p, submission.root) for p in _regular_files(submission.root)]
     else:
         uploaded = []
     listing = ", ".join(uploaded[:10]) + (" ..." if len(uploaded) > 10 else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -227,3 +228,31 @@ def test_check_works_without_namespaces_and_without_root(kits, monkeypatch):
     monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "namespaces,uid")
     done = run("check", kits["hw2"], REPO / "submissions_example/hw2/correct")
     assert done.returncode == 0
+
+
+def as_notebook(source: Path, folder: Path) -> Path:
+    """The example's code as a notebook, one cell per top-level block, with a markdown cell
+    and an IPython magic the grader must skip."""
+    blocks = [block for block in source.read_text().split("\n\n\n") if block.strip()]
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Homework 2\n"]},
+             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": ["%matplotlib inline\n"]}]
+    cells += [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+               "source": block.splitlines(keepends=True)} for block in blocks]
+    folder.mkdir(parents=True, exist_ok=True)
+    notebook = folder / "hw2.ipynb"
+    notebook.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                                    "cells": cells}))
+    return notebook
+
+
+@pytest.mark.parametrize(("example", "exit_code", "expected"), [
+    ("correct", 0, "every public check passes"),
+    ("starter", 1, "eta_star is not implemented yet"),
+    ("mistakes", 1, "I_CONV_J should have shape 5x5, but it has 3x3"),
+])
+def test_check_reports_the_same_on_a_notebook(kits, tmp_path, example, exit_code, expected):
+    notebook = as_notebook(REPO / "submissions_example/hw2" / example / "hw2.py", tmp_path)
+    done = run("check", kits["hw2"], notebook)
+    assert done.returncode == exit_code, done.stdout
+    assert expected in done.stdout and "%matplotlib" in done.stdout

@@ -131,6 +131,11 @@ def build_plan(workdir: Path, limits: SandboxLimits, policy: str) -> dict[str, A
                               "searchable by other users (chmod o+x it, or install Python "
                               "outside it)")
         return plan
+    blocked = unreachable_by_others([workdir.parent])
+    if blocked is not None:
+        plan["uid_reason"] = (f"the sandbox user could not reach its work folder: {blocked} "
+                              "is not searchable by other users")
+        return plan
     plan["uid"], plan["gid"] = sandbox_identity()
     rlimits["RLIMIT_NPROC"] = limits.processes  # counts this uid's threads: meaningful now
     return plan
