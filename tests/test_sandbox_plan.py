@@ -53,14 +53,18 @@ def test_without_root_no_uid_switch_is_planned(tmp_path):
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="needs root")
-def test_as_root_the_uid_switch_depends_on_reaching_the_interpreter(tmp_path):
-    plan = build_plan(tmp_path, SandboxLimits(), "lenient")
-    blocked = unreachable_by_others(sandbox_plan.interpreter_paths())
-    if blocked is None:
-        assert plan["uid"] == sandbox_plan.sandbox_identity()[0]
-        assert plan["rlimits"]["RLIMIT_NPROC"] == 64
-    else:
-        assert plan["uid"] is None and str(blocked) in plan["uid_reason"]
+def test_as_root_the_child_switches_to_the_sandbox_uid(interpreter_reachable):
+    with tempfile.TemporaryDirectory() as folder:  # in /tmp, which everyone may enter
+        plan = build_plan(Path(folder), SandboxLimits(), "lenient")
+    assert plan["uid"] == sandbox_plan.sandbox_identity()[0]
+    assert plan["rlimits"]["RLIMIT_NPROC"] == 64
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="needs root")
+def test_no_uid_switch_into_a_work_folder_the_sandbox_user_cannot_reach(interpreter_reachable):
+    with tempfile.TemporaryDirectory() as folder:  # created 0700 by root
+        plan = build_plan(Path(folder) / "work", SandboxLimits(), "lenient")
+    assert plan["uid"] is None and "could not reach its work folder" in plan["uid_reason"]
 
 
 def test_a_folder_others_cannot_enter_is_found():
