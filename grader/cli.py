@@ -30,7 +30,7 @@ from grader.rubric import AutoPart, LoadedRubric, ManualPart, load_rubric
 from grader.sandbox.plan import POLICIES
 from grader.sandbox.runner import SandboxPolicyError
 from grader.selfcheck import SelfCheck, kit_check_models_valid
-from grader.validate import validate
+from grader.validate import mistake_warnings, validate
 
 EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
@@ -79,6 +79,8 @@ def main() -> None:
 def validate_command(rubric: Path) -> None:
     """Check RUBRIC, its reference module and its case generators, without a submission."""
     loaded = _load_valid(rubric)
+    for warning in mistake_warnings(loaded):
+        click.echo(f"warning: {loaded.path}: {warning}", err=True)
     parts = len(loaded.rubric.auto_parts())
     click.echo(f"{rubric}: valid ({len(loaded.rubric.questions)} questions, {parts} auto-graded "
                f"parts, {loaded.rubric.auto_points:g} auto points of "

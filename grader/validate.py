@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from grader.cases import build_cases, positional
-from grader.checks import normalise_expected_ok
+from grader.checks import compare, normalise_expected_ok
 from grader.checks.specs import PropertyCheck
 from grader.custom_tests import declared_points
 from grader.errors import GraderInputError
 from grader.reference import ReferenceModule, load_reference
-from grader.rubric import AutoPart, LoadedRubric
+from grader.rubric import AutoPart, LoadedRubric, Mistake
 
 
 def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[str]:
@@ -110,3 +110,57 @@ def validate(loaded: LoadedRubric) -> list[str]:
                             f"module's @weight values add up to {points:g}")
     return [f"{loaded.path}: {p}" if not p.startswith(str(loaded.path)) else p
             for p in problems]
+
+
+def _indistinguishable(part: AutoPart, reference: ReferenceModule, mistake: Mistake) -> str | None:
+    """Where a known mistake gives the right answer, so a student making it is not caught."""
+    assert mistake.reference is not None or mistake.value is not None
+    if part.function is None:
+        expected = (part.answer.value if part.answer is None or part.answer.reference is None
+                    else reference.function(part.answer.reference, field="answer")())
+        value = (mistake.value if mistake.reference is None
+                 else reference.function(mistake.reference, field="mistake")())
+        same = compare(part.check, value, expected, reveal=False).passed
+        return "it equals the right answer, so it can never be recognised" if same else None
+    spec = part.function
+    function = reference.function(spec.reference, field="function.reference")
+    wrong = reference.function(mistake.reference, field="mistake")
+    hits: dict[str, list[int]] = {}
+    cases = build_cases(spec, reference, np.random.default_rng(0))
+    for case in cases:
+        expected = function(*positional(spec, case))
+        if compare(part.check, wrong(**case.kwargs), expected, reveal=False).passed:
+            hits.setdefault(case.kind, []).append(case.index)
+    if not hits:
+        return None
+    where = "; ".join(f"{len(found)} {kind} case{'s' if len(found) > 1 else ''}"
+                      for kind, found in hits.items())
+    return (f"it gives the right answer on {where} (of {len(cases)}), where a student making "
+            "it earns full credit; choose cases that tell it apart")
+
+
+def mistake_warnings(loaded: LoadedRubric) -> list[str]:
+    """Known mistakes the rubric's own cases cannot detect: not errors, but worth a look."""
+    try:
+        reference = load_reference(loaded.reference_path)
+    except GraderInputError:
+        return []  # validate() reports it
+    found = []
+    for q_index, question in enumerate(loaded.rubric.questions):
+        for p_index, part in enumerate(question.parts):
+            if not isinstance(part, AutoPart) or isinstance(part.check, PropertyCheck):
+                continue
+            if part.function is not None and part.function.reference is None:
+                continue
+            for m_index, mistake in enumerate(part.mistakes):
+                if mistake.uses or mistake.convention or (
+                        part.function is not None and mistake.reference is None):
+                    continue  # judged against the student's own answers, or gated
+                try:
+                    why = _indistinguishable(part, reference, mistake)
+                except Exception:  # validate() reports reference failures
+                    continue
+                if why:
+                    found.append(f"questions[{q_index}].parts[{p_index}].mistakes[{m_index}] "
+                                 f"({mistake.id}): {why}")
+    return found
