@@ -12,6 +12,7 @@ on Linux, macOS and Windows.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import queue
@@ -22,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from grader.sandbox import wire
 from grader.sandbox.plan import SandboxLimits, build_plan, hand_over
@@ -62,40 +63,36 @@ class Reply:
         return self.status == "ok"
 
 
-def _bootstrap_source() -> str:
+def _install_source(path: Path, module: str) -> list[str]:
+    return [
+        f"_m = types.ModuleType({module!r}); sys.modules[{module!r}] = _m",
+        f"exec(compile({path.read_text()!r}, 'grader/sandbox/{path.name}', 'exec'), _m.__dict__)",
+    ]
+
+
+def _bootstrap_source(main_module: str) -> str:
     """Python source that installs the child's modules under their grader names, then runs
-    child_main.py. The child gets the grader's code as text on its command line, so no file of
-    the grader's has to be readable from inside the sandbox."""
+    `main_module`'s main. The child gets the grader's code as text on its command line, so no
+    file of the grader's has to be readable from inside the sandbox."""
     lines = [
         "import sys, types, json",
         "for _n in ('grader', 'grader.sandbox'):",
         "    _m = types.ModuleType(_n); _m.__path__ = []; sys.modules[_n] = _m",
     ]
     for name in CHILD_MODULES:
-        source = (SANDBOX_DIR / f"{name}.py").read_text()
-        lines += [
-            f"_m = types.ModuleType('grader.sandbox.{name}')",
-            f"sys.modules['grader.sandbox.{name}'] = _m",
-            f"setattr(sys.modules['grader.sandbox'], {name!r}, _m)",
-            f"exec(compile({source!r}, 'grader/sandbox/{name}.py', 'exec'), _m.__dict__)",
-        ]
-    child_source = (SANDBOX_DIR / "child_main.py").read_text()
-    lines += [
-        "_c = types.ModuleType('grader_child'); sys.modules['grader_child'] = _c",
-        f"exec(compile({child_source!r}, 'grader/sandbox/child_main.py', 'exec'), _c.__dict__)",
-        "_c.main(json.loads(sys.argv[1]))",
-    ]
+        lines += _install_source(SANDBOX_DIR / f"{name}.py", f"grader.sandbox.{name}")
+        lines.append(f"setattr(sys.modules['grader.sandbox'], {name!r}, _m)")
+    lines += _install_source(SANDBOX_DIR / "child_main.py", "grader_child")
+    if main_module != "child_main":
+        lines += _install_source(SANDBOX_DIR / f"{main_module}.py", f"grader_{main_module}")
+    lines.append("_m.main(json.loads(sys.argv[1]))")
     return "\n".join(lines) + "\n"
 
 
-_BOOTSTRAP: str | None = None
-
-
-def bootstrap_source() -> str:
-    global _BOOTSTRAP
-    if _BOOTSTRAP is None:
-        _BOOTSTRAP = _bootstrap_source()
-    return _BOOTSTRAP
+@functools.cache
+def bootstrap_source(main_module: str = "child_main") -> str:
+    """The bootstrap for a child (`child_main`) or a zygote (`zygote_main`)."""
+    return _bootstrap_source(main_module)
 
 
 def child_environment(workdir: Path) -> dict[str, str]:
@@ -153,13 +150,13 @@ class LineReader(threading.Thread):
 
 @dataclass
 class _Child:
-    process: subprocess.Popen
+    process: ChildProcess
     reader: LineReader
     output: OutputTail
     harness_loaded: bool = False
 
 
-def _kill_tree(process: subprocess.Popen) -> None:
+def _kill_tree(process: ChildProcess) -> None:
     if os.name == "posix":
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -202,6 +199,49 @@ def kill_strays(child_pid: int, uid: int | None) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+class ChildProcess(Protocol):
+    """What the session needs of a started child: the subset of subprocess.Popen it uses."""
+
+    pid: int
+    stdin: IO[bytes]
+    stdout: IO[bytes]
+    stderr: IO[bytes]
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+class Launcher(Protocol):
+    """Starts a child that runs child_main with `config`, in `workdir`, in its own session."""
+
+    def launch(self, config: dict[str, Any], workdir: Path,
+               env: dict[str, str]) -> ChildProcess: ...
+
+
+class FreshInterpreter:
+    """One new `python -I -B -c BOOTSTRAP` per child: nothing shared, and the imports paid by
+    every child (see zygote.py for the warm alternative)."""
+
+    def launch(self, config: dict[str, Any], workdir: Path,
+               env: dict[str, str]) -> subprocess.Popen:
+        separate = ({"start_new_session": True} if os.name == "posix"
+                    else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP})
+        return subprocess.Popen(
+            [sys.executable, "-I", "-B", "-c", bootstrap_source(), json.dumps(config)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=workdir,
+            env=env,
+            close_fds=True,
+            **separate,
+        )
+
+
+FRESH_INTERPRETER = FreshInterpreter()
+
+
 class SandboxSession:
     """Runs one submission's code in a child process and asks it for values and calls.
 
@@ -211,11 +251,13 @@ class SandboxSession:
     """
 
     def __init__(self, workdir: Path, entry: str, limits: SandboxLimits | None = None,
-                 harness_source: str | None = None, policy: str = "lenient") -> None:
+                 harness_source: str | None = None, policy: str = "lenient",
+                 launcher: Launcher | None = None) -> None:
         self.workdir = Path(workdir).resolve()
         self.entry = entry
         self.limits = limits or SandboxLimits()
         self.harness_source = harness_source
+        self.launcher = launcher or FRESH_INTERPRETER
         self.plan = build_plan(self.workdir, self.limits, policy)
         self.child: _Child | None = None
         self.import_reply: Reply | None = None
@@ -239,18 +281,7 @@ class SandboxSession:
         config = {"workdir": str(self.workdir), "entry": self.entry, "plan": self.plan,
                   "max_response_bytes": self.limits.max_response_bytes}
         started = time.monotonic()
-        separate = ({"start_new_session": True} if os.name == "posix"
-                    else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP})
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-c", bootstrap_source(), json.dumps(config)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=self.workdir,
-            env=child_environment(self.workdir),
-            close_fds=True,
-            **separate,
-        )
+        process = self.launcher.launch(config, self.workdir, child_environment(self.workdir))
         reader = LineReader(process.stdout, self.limits.max_response_bytes)
         output = OutputTail(process.stderr, self.limits.output_tail_bytes)
         reader.start()
