@@ -30,17 +30,21 @@ from grader.reference import ReferenceModule
 from grader.results import (
     ERROR,
     FAILED,
+    GRADED,
+    IMPORT_ERROR,
+    MISSING_ENTRY,
     NOT_IMPLEMENTED,
     PARTIAL,
     PASSED,
     PENDING,
+    UNREADABLE,
     GradeResult,
     PartResult,
     QuestionResult,
 )
 from grader.rubric import AutoPart, LoadedRubric, ManualPart, Question
 from grader.sandbox.plan import SandboxLimits
-from grader.sandbox.runner import Reply, SandboxSession
+from grader.sandbox.runner import Launcher, Reply, SandboxSession
 from grader.submission import locate, missing_entry_message, stage
 from grader.variants import Judgement, VariantJudge
 
@@ -300,10 +304,11 @@ class Engine:
     """Grades submissions against one rubric and its reference module."""
 
     def __init__(self, loaded: LoadedRubric, reference: ReferenceModule, *,
-                 policy: str = "lenient") -> None:
+                 policy: str = "lenient", launcher: Launcher | None = None) -> None:
         self.loaded = loaded
         self.reference = reference
         self.policy = policy
+        self.launcher = launcher
         limits = loaded.rubric.limits
         self.harness_source = read_harness(loaded)
         self.limits = SandboxLimits(import_timeout=limits.import_timeout,
@@ -325,13 +330,15 @@ class Engine:
         sandbox: dict[str, Any] = {"policy": self.policy, "applied": [],
                                    "unavailable": {"all": "no student code was run"}}
 
+        outcome = GRADED
+
         def result(questions: list[QuestionResult]) -> GradeResult:
             return GradeResult(
                 assignment=rubric.assignment, title=rubric.title, questions=questions,
                 seed=seed, rubric_sha256=self.loaded.sha256,
                 submission_sha256=located.content_sha256, versions=versions(),
                 sandbox=dict(sandbox), notes=list(notes), internal_errors=list(internal_errors),
-                execution_time=time.monotonic() - started)
+                execution_time=time.monotonic() - started, outcome=outcome)
 
         with tempfile.TemporaryDirectory(prefix="grader-work-") as workdir:
             if located.entry is None or located.problem is not None:
@@ -340,10 +347,11 @@ class Engine:
                           if located.problem is None else
                           "not graded: your submission could not be read (see the top)")
                 questions = self._ungraded(reason)
+                outcome = MISSING_ENTRY if located.problem is None else UNREADABLE
             else:
                 entry = stage(located, Path(workdir))
                 with SandboxSession(Path(workdir), entry, self.limits, self.harness_source,
-                                    self.policy) as session:
+                                    self.policy, self.launcher) as session:
 
                     not_reached = self._ungraded(NOT_REACHED) if on_progress else []
 
@@ -354,6 +362,8 @@ class Engine:
 
                     questions = self._grade_in(session, entry, seed, notes, internal_errors,
                                                progress)
+                    if not session.import_reply or not session.import_reply.ok:
+                        outcome = IMPORT_ERROR
                     sandbox.update(session.layers)
         return result(questions)
 

@@ -12,6 +12,9 @@ from typing import Any
 
 PASSED, PARTIAL, FAILED = "passed", "partial", "failed"
 NOT_IMPLEMENTED, ERROR, PENDING = "not_implemented", "error", "pending"
+GRADED, MISSING_ENTRY, UNREADABLE, IMPORT_ERROR = (
+    "graded", "missing_entry", "unreadable", "import_error")
+"""How far grading a submission got: its code ran, or why none of it could."""
 
 
 @dataclass
@@ -111,6 +114,7 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     execution_time: float = 0.0
+    outcome: str = GRADED
 
     @property
     def score(self) -> float:
@@ -162,6 +166,7 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
         "tests": tests,
         "extra_data": {
             "assignment": result.assignment,
+            "outcome": result.outcome,
             "seed": result.seed,
             "rubric_sha256": result.rubric_sha256,
             "submission_sha256": result.submission_sha256,

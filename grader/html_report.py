@@ -1,0 +1,362 @@
+"""The class-wide report.html that `grader batch` writes for TAs.
+
+One self-contained file: a TA opens it from a grading machine, an e-mail attachment or a course
+drive, often offline, so nothing may be fetched. Styles are embedded and plots are SVG drawn by
+matplotlib and inlined as data URIs. Every string from the data (student names, feedback,
+error details) comes from submissions and is escaped before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import statistics
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from html import escape
+
+import matplotlib
+from matplotlib.figure import Figure
+
+
+@dataclass(frozen=True)
+class MistakeCount:
+    mistake: str        # mistake id from the rubric, e.g. "missing_half_n"
+    students: int       # how many submissions matched it
+    feedback: str       # the feedback text students got for it (one example)
+
+
+@dataclass(frozen=True)
+class QuestionSummary:
+    number: str         # "2.2"
+    title: str
+    max_score: float
+    mean: float
+    full: int           # submissions with full marks on it
+    partial: int        # 0 < score < max
+    zero: int
+    mistakes: tuple[MistakeCount, ...]   # most common first
+
+
+@dataclass(frozen=True)
+class ProblemSubmission:
+    submission_id: str
+    students: str       # "Ada Lovelace, Alan Turing" (names joined)
+    status: str         # e.g. "refused", "import_error", "timed_out", "internal_error", ...
+    detail: str
+
+
+@dataclass(frozen=True)
+class SlowSubmission:
+    submission_id: str
+    students: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ReportData:
+    title: str                  # assignment title
+    assignment: str
+    rubric_sha256: str
+    generated_at: str           # ISO timestamp
+    max_score: float
+    totals: tuple[float, ...]   # total score of each graded submission
+    submissions: int            # all submissions in the input, graded or not
+    questions: tuple[QuestionSummary, ...]
+    problems: tuple[ProblemSubmission, ...]
+    slowest: tuple[SlowSubmission, ...]
+
+
+FULL_COLOUR, PARTIAL_COLOUR, ZERO_COLOUR = "#2a9d8f", "#e9b949", "#e0644a"
+BAR_COLOUR = "#3d6fb6"
+PLOT_WIDTH = 10.5
+"""Inches: about the page's content width at 96 dpi, so plot text shows near its nominal size."""
+INK, GRID = "#2b2f36", "#d9dde3"
+
+# A fixed salt keeps matplotlib's generated SVG ids identical between runs, so regenerating the
+# report for unchanged data gives an identical file (diffable, cacheable). Mathtext is off
+# because question numbers and titles are labels, not formulas: a "$" must print as "$".
+PLOT_RC = {
+    "svg.hashsalt": "grader-html-report",
+    "text.parse_math": False,
+    "font.size": 10,
+    "axes.edgecolor": GRID,
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+STATUS_CLASS = {"refused": "bad", "import_error": "bad", "crashed": "bad",
+                "internal_error": "bad", "timed_out": "warn", "missing": "muted"}
+"""Badge colours for the statuses the gradebook produces; an unknown status gets a neutral one
+(the status is data, so it never becomes a class name itself)."""
+
+
+def render_report(data: ReportData) -> str:
+    """The whole report as one HTML document."""
+    body = "\n".join([
+        _header(data),
+        _section("Score distribution", _histogram(data)),
+        _section("Questions", _question_chart(data) + _question_table(data)),
+        _section("Common mistakes", _mistakes(data)),
+        _section("Problem submissions", _problems(data)),
+        _section("Slowest submissions", _slowest(data)),
+    ])
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(data.title)}: grading report</title>\n"
+        f"<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _num(value: float) -> str:
+    """Scores print like the rubric writes them: 7, 2.5, 0.333."""
+    return f"{value:.3g}" if value != int(value) else f"{int(value)}"
+
+
+def _section(heading: str, content: str) -> str:
+    return f"<section>\n<h2>{heading}</h2>\n{content}\n</section>"
+
+
+def _empty(message: str) -> str:
+    return f'<p class="empty">{message}</p>'
+
+
+def _header(data: ReportData) -> str:
+    graded = len(data.totals)
+    if data.totals:
+        mean, median = statistics.fmean(data.totals), statistics.median(data.totals)
+        stats = [("Mean", _num(round(mean, 2))), ("Median", _num(round(median, 2))),
+                 ("Best", _num(max(data.totals)))]
+    else:
+        stats = [("Mean", "—"), ("Median", "—"), ("Best", "—")]
+    counts = [("Submissions", str(data.submissions)), ("Graded", str(graded)),
+              ("Problems", str(len(data.problems)))]
+    tiles = "".join(
+        f'<div class="stat{" alert" if label == "Problems" and data.problems else ""}">'
+        f'<span class="value">{value}</span><span class="label">{label}</span></div>'
+        for label, value in counts)
+    tiles += "".join(
+        f'<div class="stat"><span class="value">{value}<small> / {_num(data.max_score)}'
+        f'</small></span><span class="label">{label} total</span></div>'
+        for label, value in stats)
+    sha = data.rubric_sha256
+    return (
+        "<header>\n"
+        f"<h1>{_e(data.title)}</h1>\n"
+        f'<p class="meta">Assignment <strong>{_e(data.assignment)}</strong> · rubric '
+        f'<code title="{_e(sha)}">{_e(sha[:12])}</code> · generated '
+        f"<time>{_e(data.generated_at)}</time></p>\n"
+        f'<div class="stats">{tiles}</div>\n'
+        "</header>"
+    )
+
+
+def _svg_figure(fig: Figure, plot: str, alt: str, caption: str) -> str:
+    """Embed as an <img> data URI rather than inline <svg>: matplotlib names every element
+    figure_1, axes_1, patch_1..., so two inline plots would share ids in one document.
+    Saving needs PLOT_RC too: the SVG backend reads the hash salt when it writes."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context(PLOT_RC):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    encoded = base64.b64encode(buffer.getvalue().encode()).decode("ascii")
+    return (f'<figure data-plot="{plot}" id="{plot}">'
+            f'<img src="data:image/svg+xml;base64,{encoded}" alt="{_e(alt)}">'
+            f"<figcaption>{caption}</figcaption></figure>")
+
+
+def _histogram_edges(upper: float) -> list[float]:
+    """One bar per whole point on small scales (a TA reads "how many got 6/7"), otherwise
+    twenty equal bins over 0..upper."""
+    if upper == int(upper) and upper <= 20:
+        return [k - 0.5 for k in range(int(upper) + 2)]
+    return [upper * k / 20 for k in range(21)]
+
+
+def _histogram(data: ReportData) -> str:
+    if not data.totals:
+        return _empty("No submission was graded, so there is no score distribution.")
+    # Bonus points can push a total past max_score, and a rubric with max_score 0 still needs
+    # a non-empty range to draw.
+    upper = max(data.max_score, max(data.totals)) or 1.0
+    edges = _histogram_edges(upper)
+    with matplotlib.rc_context(PLOT_RC):
+        fig = Figure(figsize=(PLOT_WIDTH, 3.4), layout="constrained")
+        ax = fig.add_subplot()
+        ax.hist(data.totals, bins=edges, color=BAR_COLOUR, edgecolor="white", linewidth=1)
+        ax.set_xlim(edges[0], edges[-1])
+        ax.set_xlabel(f"Total score (out of {_num(data.max_score)})")
+        ax.set_ylabel("Submissions")
+        ax.margins(y=0.15)  # headroom for the mean label above the tallest bar
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.grid(axis="y", color=GRID, linewidth=0.8)
+        ax.set_axisbelow(True)
+        mean = statistics.fmean(data.totals)
+        ax.axvline(mean, color=INK, linestyle="--", linewidth=1)
+        ax.annotate(f"mean {mean:.2f}", (mean, 1), xycoords=("data", "axes fraction"),
+                    xytext=(4, -12), textcoords="offset points", color=INK,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    graded = len(data.totals)
+    return _svg_figure(fig, "score-histogram",
+                       f"Histogram of the total scores of {graded} graded submissions",
+                       f"Total scores of the {graded} graded submissions; dashed line: mean.")
+
+
+def _question_chart(data: ReportData) -> str:
+    questions = data.questions
+    if not questions:
+        return _empty("The rubric has no questions.")
+    if not any(q.full + q.partial + q.zero for q in questions):
+        return _empty("No submission was graded, so there are no per-question scores.")
+    labels = [q.number for q in questions]
+    with matplotlib.rc_context(PLOT_RC):
+        fig = Figure(figsize=(PLOT_WIDTH, 1.0 + 0.32 * len(questions)), layout="constrained")
+        ax = fig.add_subplot()
+        positions = range(len(questions))
+        left = [0] * len(questions)
+        for name, colour, counts in (("full", FULL_COLOUR, [q.full for q in questions]),
+                                     ("partial", PARTIAL_COLOUR, [q.partial for q in questions]),
+                                     ("zero", ZERO_COLOUR, [q.zero for q in questions])):
+            ax.barh(positions, counts, left=left, color=colour, label=name, height=0.7)
+            left = [a + b for a, b in zip(left, counts, strict=True)]
+        ax.set_yticks(list(positions), labels)
+        ax.invert_yaxis()
+        ax.set_xlabel("Submissions")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    return _svg_figure(fig, "question-scores",
+                       "Stacked bars per question: submissions with full, partial and zero marks",
+                       "Per question: submissions with full, partial and zero marks.")
+
+
+def _question_table(data: ReportData) -> str:
+    if not data.questions:
+        return ""
+    rows = []
+    for q in data.questions:
+        # With nothing graded a mean of 0 would read as "everyone failed".
+        mean = f"{q.mean:.2f}" if data.totals else "—"
+        if data.totals and q.max_score > 0:
+            fraction = min(max(q.mean / q.max_score, 0.0), 1.0)
+            share = (f'<div class="meter"><span style="width:{fraction * 100:.1f}%"></span></div>'
+                     f"{fraction:.0%}")
+        else:
+            share = "—"
+        rows.append(
+            f'<tr data-question="{_e(q.number)}"><td>{_e(q.number)}</td>'
+            f"<td>{_e(q.title)}</td><td class='num'>{mean}</td>"
+            f"<td class='num'>{_num(q.max_score)}</td><td class='share'>{share}</td>"
+            f"<td class='num full'>{q.full}</td><td class='num partial'>{q.partial}</td>"
+            f"<td class='num zero'>{q.zero}</td></tr>")
+    return _table(["Question", "Title", "Mean", "Max", "Mean / max", "Full", "Partial", "Zero"],
+                  rows, "questions", numeric={"Mean", "Max", "Full", "Partial", "Zero"})
+
+
+def _mistakes(data: ReportData) -> str:
+    if not any(q.mistakes for q in data.questions):
+        return _empty("No known mistake was matched in any submission.")
+    graded = len(data.totals)
+    blocks = []
+    for q in data.questions:
+        if not q.mistakes:
+            continue
+        rows = []
+        for m in q.mistakes:
+            share = f" <small>({m.students / graded:.0%})</small>" if graded else ""
+            rows.append(
+                f'<tr data-mistake="{_e(m.mistake)}"><td><code>{_e(m.mistake)}</code></td>'
+                f"<td class='num'>{m.students}{share}</td>"
+                f"<td><div class='feedback'>{_e(m.feedback)}</div></td></tr>")
+        blocks.append(f"<h3>{_e(q.number)} {_e(q.title)}</h3>\n"
+                      + _table(["Mistake", "Students", "Feedback they got"], rows, "mistakes",
+                             numeric={"Students"}))
+    return "\n".join(blocks)
+
+
+def _problems(data: ReportData) -> str:
+    if not data.problems:
+        return _empty("Every submission was graded without problems.")
+    rows = [
+        f"<tr><td><code>{_e(p.submission_id)}</code></td><td>{_e(p.students)}</td>"
+        f"<td><span class='badge {STATUS_CLASS.get(p.status, 'other')}'>"
+        f"{_e(p.status.replace('_', ' '))}</span></td>"
+        f"<td><div class='detail'>{_e(p.detail)}</div></td></tr>"
+        for p in data.problems]
+    return _table(["Submission", "Students", "Status", "Detail"], rows, "problems")
+
+
+def _slowest(data: ReportData) -> str:
+    if not data.slowest:
+        return _empty("No timings were recorded.")
+    rows = [
+        f"<tr><td><code>{_e(s.submission_id)}</code></td><td>{_e(s.students)}</td>"
+        f"<td class='num'>{s.seconds:.1f} s</td></tr>"
+        for s in data.slowest]
+    return _table(["Submission", "Students", "Time"], rows, "slowest", numeric={"Time"})
+
+
+def _table(headings: Iterable[str], rows: Iterable[str], name: str,
+           numeric: Collection[str] = ()) -> str:
+    """Numeric columns get right-aligned headings to sit over their right-aligned cells."""
+    head = "".join(f'<th class="num">{h}</th>' if h in numeric else f"<th>{h}</th>"
+                   for h in headings)
+    return (f'<table data-table="{name}"><thead><tr>{head}</tr></thead>\n<tbody>\n'
+            + "\n".join(rows) + "\n</tbody></table>")
+
+
+STYLE = """
+*, *::before, *::after { box-sizing: border-box; }
+body { margin: 0; background: #f4f6f8; color: #2b2f36;
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+  sans-serif; }
+main { max-width: 1100px; margin: 0 auto; padding: 28px 24px 48px; }
+header, section { background: #fff; border: 1px solid #e1e5ea; border-radius: 10px;
+  padding: 20px 24px; margin-bottom: 20px; }
+h1 { margin: 0 0 4px; font-size: 26px; }
+h2 { margin: 0 0 14px; font-size: 19px; }
+h3 { margin: 22px 0 8px; font-size: 16px; }
+.meta { margin: 0 0 16px; color: #5b6370; }
+code { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+  background: #eef1f5; padding: 1px 5px; border-radius: 4px; }
+.stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); gap: 12px; }
+.stat { background: #f4f6f8; border-radius: 8px; padding: 10px 14px; }
+.stat .value { display: block; font-size: 24px; font-weight: 600; }
+.stat .value small { font-size: 14px; font-weight: 400; color: #5b6370; }
+.stat .label { color: #5b6370; font-size: 13px; }
+.stat.alert .value { color: #c0392b; }
+figure { margin: 0 0 16px; }
+figure img { display: block; width: 100%; height: auto; }
+figcaption { color: #5b6370; font-size: 13px; margin-top: 4px; }
+.empty { color: #5b6370; font-style: italic; margin: 4px 0; }
+table { width: 100%; border-collapse: collapse; font-size: 14px; }
+th { text-align: left; font-weight: 600; color: #5b6370; border-bottom: 2px solid #e1e5ea;
+  padding: 6px 10px; white-space: nowrap; }
+td { border-bottom: 1px solid #eceff3; padding: 6px 10px; vertical-align: top; }
+tbody tr:nth-child(even) { background: #fafbfc; }
+th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.full { color: #1f7a6f; } td.partial { color: #9a6b00; } td.zero { color: #b8432b; }
+td.share { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.meter { display: inline-block; width: 90px; height: 8px; background: #e6e9ee;
+  border-radius: 4px; margin-right: 8px; vertical-align: middle; overflow: hidden; }
+.meter span { display: block; height: 100%; background: #3d6fb6; }
+table[data-table="mistakes"] { table-layout: fixed; }
+table[data-table="mistakes"] th:nth-child(1) { width: 30%; }
+table[data-table="mistakes"] th:nth-child(2) { width: 14%; }
+table[data-table="mistakes"] code { overflow-wrap: anywhere; }
+.feedback, .detail { white-space: pre-wrap; overflow-wrap: anywhere; }
+.detail { font: 12px/1.4 ui-monospace, Menlo, Consolas, monospace; max-height: 12em;
+  overflow: auto; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px;
+  font-weight: 600; white-space: nowrap; background: #e6e9ee; color: #3b424d; }
+.badge.bad { background: #fbe3de; color: #a5321b; }
+.badge.warn { background: #fcefcf; color: #8a5a00; }
+.badge.muted { background: #eceff3; color: #5b6370; }
+"""
