@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from grader import __version__
-from grader.atomic import write_json
+from grader.atomic import write_bytes, write_json
 from grader.autograder import bundle, write_tree, write_zip
+from grader.batch import Batch, BatchOptions
 from grader.cases import build_cases, positional
 from grader.doctor import diagnose, layer_rows
 from grader.engine import Engine, read_harness
@@ -23,7 +24,9 @@ from grader.errors import GraderInputError
 from grader.feedback import short_repr
 from grader.gradescope import DEFAULT_ROOT, AutograderRoot, run_autograder
 from grader.kit import build_kit, load_kit, write_kit
+from grader.progress import BatchDisplay
 from grader.reference import load_reference
+from grader.regrade_diff import changes_csv, score_changes
 from grader.report import print_check_report, print_report
 from grader.results import fallback_results, to_gradescope
 from grader.rubric import AutoPart, LoadedRubric, ManualPart, load_rubric
@@ -301,3 +304,75 @@ def check_command(kit_or_rubric: Path, submission: Path) -> None:
         _fail(str(error))
     print_check_report(report, Console())
     sys.exit(0 if report.all_public_checks_pass else 1)
+
+
+@main.command("batch")
+@rubric_argument
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@click.option("-o", "--outdir", type=click.Path(path_type=Path), required=True,
+              help="Where the gradebook, grades.csv, report.html and results/ go.")
+@click.option("--workers", type=click.IntRange(min=0), default=0,
+              help="Grading processes in parallel [default: one per core].")
+@click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
+@click.option("--cold", is_flag=True,
+              help="Start a fresh interpreter per sandboxed child instead of forking warm "
+                   "ones (slower; for comparison).")
+@policy_option
+def batch_command(rubric: Path, source: Path, outdir: Path, workers: int, force: bool,
+                  cold: bool, policy: str) -> None:
+    """Grade every submission in SOURCE (a Gradescope export zip or folder, or a folder with
+    one sub-folder or file per student) into OUTDIR.
+
+    Rerunning skips submissions already graded with the same content and rubric; an
+    interrupted run resumes where it stopped. Exits 0 when every submission has a row,
+    whatever the scores.
+    """
+    options = BatchOptions(rubric=rubric, source=source, outdir=outdir, workers=workers,
+                           force=force, policy=policy, warm=not cold)
+    try:
+        with BatchDisplay() as display:
+            summary = Batch(options, on_progress=display).run()
+    except GraderInputError as error:
+        _fail(str(error))
+    for note in summary.notes:
+        click.echo(f"note: {note}", err=True)
+    graded = len(summary.graded)
+    rate = graded / summary.seconds if summary.seconds else 0.0
+    click.echo(f"{len(summary.submissions)} submissions: {graded} graded, "
+               f"{len(summary.skipped)} unchanged (skipped), {len(summary.problems)} with "
+               f"problems; {summary.seconds:.1f} s ({rate:.1f} graded/s)")
+    if summary.launchers:
+        click.echo(f"children: {summary.launchers[0]}")
+    for name in ("grades.csv", "report.html", "gradebook.sqlite"):
+        click.echo(f"wrote {outdir / name}")
+
+
+@main.command("regrade-diff")
+@click.argument("old_outdir", type=click.Path(path_type=Path))
+@click.argument("new_outdir", type=click.Path(path_type=Path))
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path),
+              help="Also write the changes as CSV (student, sid, old, new, delta, questions).")
+def regrade_diff_command(old_outdir: Path, new_outdir: Path, csv_path: Path | None) -> None:
+    """List the students whose scores differ between two `grader batch` output folders."""
+    try:
+        changes = score_changes(old_outdir, new_outdir)
+    except GraderInputError as error:
+        _fail(str(error))
+    if csv_path is not None:
+        write_bytes(csv_path, changes_csv(changes).encode())
+    if not changes:
+        click.echo("no score changed")
+        return
+    table = Table(title=f"{len(changes)} students with changed scores", title_justify="left")
+    for column in ("Student", "SID", "Old", "New", "Change", "Questions changed"):
+        table.add_column(column)
+    for change in changes:
+        table.add_row(change.student, change.sid, _score_text(change.old_total),
+                      _score_text(change.new_total), f"{change.delta:+.4g}",
+                      ", ".join(f"{n}: {_score_text(a)} → {_score_text(b)}"
+                                for n, a, b in change.questions))
+    Console().print(table)
+
+
+def _score_text(value: float | None) -> str:
+    return "absent" if value is None else f"{value:.4g}"

@@ -1,0 +1,286 @@
+"""`grader batch`: a whole class, in parallel, resumable, into a gradebook and its outputs.
+
+The batch process reads the export, decides what needs grading (content or rubric changed, or
+never graded), hands submissions to warm workers (workers.py), and is the gradebook's only
+writer: one transaction per submission as each result arrives, so an interrupted batch resumes
+where it stopped. It never runs student code and never forks a sandboxed child itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.atomic import write_json
+from grader.batch_outputs import write_outputs
+from grader.errors import RubricError
+from grader.export import ExportedSubmission, read_export
+from grader.gradebook import Gradebook, QuestionRow, SubmissionRecord, now
+from grader.reference import load_reference
+from grader.rubric import LoadedRubric, load_rubric
+from grader.sandbox.plan import DEFAULT_SANDBOX_UID, sandbox_identity
+from grader.sandbox.zygote import DEFAULT_PRELOAD
+from grader.validate import validate
+from grader.workers import Task, WorkerConfig, WorkerPool
+
+GRADEBOOK = "gradebook.sqlite"
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """One `grader batch` invocation."""
+
+    rubric: Path
+    source: Path
+    outdir: Path
+    workers: int = 0  # 0: one per core
+    force: bool = False
+    policy: str = "lenient"
+    warm: bool = True
+    preload: tuple[str, ...] = DEFAULT_PRELOAD
+
+    @property
+    def worker_count(self) -> int:
+        if self.workers > 0:
+            return self.workers
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
+
+
+@dataclass
+class BatchSummary:
+    """What one run did, for the closing lines and the tests."""
+
+    run_id: int
+    submissions: list[str]
+    graded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)
+    launchers: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One finished submission, as the progress display reports it."""
+
+    submission_id: str
+    students: str
+    status: str
+    score: float | None
+    max_score: float | None
+    seconds: float
+
+
+def content_hash(path: Path) -> str:
+    """A digest of every regular file under `path` (names and bytes; links not followed):
+    the submission as uploaded, so any change to it triggers a regrade."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    for file in files:
+        name = file.name if file == path else file.relative_to(path).as_posix()
+        digest.update(os.fsencode(name) + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def results_name(submission_id: str) -> str:
+    """A file name for a submission's results.json that no id can turn into a path."""
+    safe = SAFE_NAME.sub("_", submission_id)
+    if safe != submission_id or safe.startswith("."):
+        safe = f"{safe}-{hashlib.sha256(submission_id.encode()).hexdigest()[:8]}"
+    return f"{safe}.json"
+
+
+def worker_uids(count: int) -> list[int | None]:
+    """A distinct sandbox uid per worker when running as root: without seccomp, ending a
+    child means killing every process of its uid, which must not hit another worker's child.
+    Worker 0 uses the usual sandbox identity; the others uids above the default one that no
+    account has."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return [None] * count
+    import pwd
+
+    first, _ = sandbox_identity()
+    uids: list[int | None] = [first]
+    candidate = DEFAULT_SANDBOX_UID
+    while len(uids) < count:
+        candidate += 1
+        try:
+            pwd.getpwuid(candidate)
+        except KeyError:
+            if candidate != first:
+                uids.append(candidate)
+    return uids
+
+
+def load_checked(rubric: Path) -> LoadedRubric:
+    """The rubric, validated with its reference, before any worker starts: a broken rubric
+    must stop the batch once, with its message, not once per submission."""
+    loaded = load_rubric(rubric)
+    problems = validate(loaded)
+    if problems:
+        raise RubricError("\n".join(problems))
+    load_reference(loaded.reference_path)
+    return loaded
+
+
+class Batch:
+    """One run of `grader batch` over one input."""
+
+    def __init__(self, options: BatchOptions,
+                 on_progress: Callable[[Progress, int, int], None] | None = None) -> None:
+        self.options = options
+        self.on_progress = on_progress
+        self.loaded = load_checked(options.rubric)
+        self.outdir = options.outdir
+        self.results_dir = self.outdir / "results"
+
+    def run(self) -> BatchSummary:
+        started = time.monotonic()
+        options = self.options
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        contents = read_export(options.source, self.outdir / "staging")
+        count = max(1, options.worker_count)
+        with Gradebook(self.outdir / GRADEBOOK) as book:
+            pool = WorkerPool(
+                WorkerConfig(rubric=str(self.loaded.path), policy=options.policy,
+                             preload=options.preload, warm=options.warm),
+                count, self.outdir / "logs", worker_uids(count))
+            run_id = book.start_run(
+                rubric=str(self.loaded.path), rubric_sha256=self.loaded.sha256,
+                source=str(options.source), workers=count,
+                launcher="warm zygote" if options.warm else "fresh interpreter",
+                grader_version=__version__)
+            summary = BatchSummary(run_id, [s.submission_id for s in contents.submissions],
+                                   notes=list(contents.notes))
+            by_id = {s.submission_id: s for s in contents.submissions}
+            tasks, hashes = self._plan(book, contents.submissions, summary)
+            done = len(summary.skipped)
+            total = len(contents.submissions)
+
+            def record(task: Task, reply: dict[str, Any], seconds: float) -> None:
+                nonlocal done
+                exported = by_id[task.submission_id]
+                stored = self._record(book, run_id, exported, hashes[task.submission_id],
+                                      reply, seconds)
+                summary.graded.append(task.submission_id)
+                if stored.status != "graded":
+                    summary.problems[task.submission_id] = stored.status
+                done += 1
+                self._report(stored, exported, done, total)
+
+            for exported in contents.submissions:
+                if exported.status != "ok":
+                    stored = self._record_unreadable(book, run_id, exported)
+                    summary.problems[exported.submission_id] = stored.status
+                    done += 1
+                    self._report(stored, exported, done, total)
+            try:
+                if tasks:
+                    try:
+                        summary.launchers = pool.start()
+                        pool.run(tasks, self._task_timeout(), record)
+                    finally:
+                        pool.close()
+                book.finish_run(run_id)
+            finally:  # interrupted or not, the outputs show what the gradebook holds
+                write_outputs(self.outdir, self.loaded, book.records(summary.submissions))
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _plan(self, book: Gradebook, submissions: list[ExportedSubmission],
+              summary: BatchSummary) -> tuple[list[Task], dict[str, str]]:
+        """Which submissions to grade: new, changed, or graded with another rubric."""
+        tasks, hashes = [], {}
+        for exported in submissions:
+            if exported.status != "ok" or exported.path is None:
+                continue
+            digest = content_hash(exported.path)
+            hashes[exported.submission_id] = digest
+            if not self.options.force and book.is_current(
+                    exported.submission_id, digest, self.loaded.sha256):
+                summary.skipped.append(exported.submission_id)
+                continue
+            tasks.append(Task(exported.submission_id, str(exported.path)))
+        return tasks, hashes
+
+    def _task_timeout(self) -> float:
+        """How long a worker may take over one submission before it is replaced: the
+        rubric's own budget (which the engine enforces) with room for start-up."""
+        limits = self.loaded.rubric.limits
+        return 2 * limits.total_seconds + limits.import_timeout + 30
+
+    def _record(self, book: Gradebook, run_id: int, exported: ExportedSubmission,
+                digest: str, reply: dict[str, Any], seconds: float) -> SubmissionRecord:
+        results = reply.get("results")
+        path = None
+        if results is not None:
+            path = self.results_dir / results_name(exported.submission_id)
+            write_json(path, results)
+        status, detail = self._status(reply)
+        extra = (results or {}).get("extra_data", {})
+        questions = tuple(
+            QuestionRow(q["number"], q["title"], q["score"], q["max_score"], q["status"],
+                        q["feedback"], tuple(q["mistakes"]), q["seconds"])
+            for q in reply.get("questions", []))
+        stored = SubmissionRecord(
+            submission_id=exported.submission_id, status=status, detail=detail,
+            score=results["score"] if results else None,
+            max_score=extra.get("max_auto_score", self.loaded.rubric.auto_points),
+            content_sha256=digest, rubric_sha256=self.loaded.sha256, seed=extra.get("seed"),
+            seconds=round(seconds, 4), created_at=exported.created_at, graded_at=now(),
+            run_id=run_id, results_path=str(path) if path else None,
+            submitters=exported.submitters, questions=questions)
+        book.record(stored)
+        return stored
+
+    @staticmethod
+    def _status(reply: dict[str, Any]) -> tuple[str, str]:
+        """The submission's status and, when it is not simply graded, why."""
+        if "error" in reply:
+            return reply["error"], reply.get("detail", "")
+        results = reply["results"]
+        notes = results.get("output", "").split("\n\n")[0]
+        if reply["outcome"] != "graded":
+            return reply["outcome"], notes
+        if any(q.get("out_of_time") for q in reply["questions"]):
+            return "timed_out", "the submission used up its time limit before the last parts"
+        internal = results.get("extra_data", {}).get("internal_errors", [])
+        if internal:
+            return "internal_error", "; ".join(internal)[:2000]
+        return "graded", ""
+
+    def _record_unreadable(self, book: Gradebook, run_id: int,
+                           exported: ExportedSubmission) -> SubmissionRecord:
+        stored = SubmissionRecord(
+            submission_id=exported.submission_id, status=exported.status,
+            detail=exported.detail, score=None, max_score=self.loaded.rubric.auto_points,
+            content_sha256=None, rubric_sha256=self.loaded.sha256, seed=None, seconds=0.0,
+            created_at=exported.created_at, graded_at=now(), run_id=run_id,
+            results_path=None, submitters=exported.submitters, questions=())
+        book.record(stored)
+        return stored
+
+    def _report(self, stored: SubmissionRecord, exported: ExportedSubmission, done: int,
+                total: int) -> None:
+        if self.on_progress is None:
+            return
+        students = ", ".join(s.name for s in exported.submitters) or exported.submission_id
+        self.on_progress(Progress(stored.submission_id, students, stored.status, stored.score,
+                                  stored.max_score, stored.seconds or 0.0), done, total)
+

@@ -1,0 +1,120 @@
+"""What a batch leaves for the TA, all derived from the gradebook: grades.csv and report.html.
+
+They are rewritten from the gradebook at the end of every run (and from whatever it holds if a
+run was interrupted), for the submissions of the current input, so they never disagree with
+the gradebook or with each other.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from pathlib import Path
+
+from grader.atomic import write_bytes
+from grader.gradebook import SubmissionRecord, iter_students, now
+from grader.html_report import (
+    MistakeCount,
+    ProblemSubmission,
+    QuestionSummary,
+    ReportData,
+    SlowSubmission,
+    render_report,
+)
+from grader.rubric import LoadedRubric
+
+SLOWEST = 10
+MISTAKES_PER_QUESTION = 5
+
+
+def question_columns(records: list[SubmissionRecord]) -> list[tuple[str, str, float]]:
+    """(number, title, max score) of every question, in grading order, from the records
+    (custom test suites become questions only once graded, so the rubric alone is not
+    enough)."""
+    seen: dict[str, tuple[str, str, float]] = {}
+    for record in records:
+        for question in record.questions:
+            seen.setdefault(question.number, (question.number, question.title,
+                                              question.max_score))
+    return list(seen.values())
+
+
+def grades_csv(records: list[SubmissionRecord]) -> str:
+    """One row per student (each group member gets the group's row), ready for a spreadsheet
+    or an LMS import. Scores are blank for a question not graded; a submission that could not
+    be graded at all has total 0 and says why in `status`."""
+    columns = question_columns(records)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["name", "sid", "email", "submission_id", "status",
+                     *[f"Q{number}" for number, _, _ in columns], "total", "max_score"])
+    for student, record in iter_students(records):
+        scores = {q.number: q.score for q in record.questions}
+        writer.writerow([
+            student.name, student.sid, student.email, record.submission_id, record.status,
+            *[_number(scores.get(number)) for number, _, _ in columns],
+            _number(record.score if record.score is not None else 0.0),
+            _number(record.max_score),
+        ])
+    return buffer.getvalue()
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.6g}"
+
+
+def mistake_feedback(loaded: LoadedRubric) -> dict[tuple[str, str], str]:
+    """(question number, mistake id) -> the feedback students get for that mistake."""
+    found: dict[tuple[str, str], str] = {}
+    for question in loaded.rubric.questions:
+        for part in question.parts:
+            for mistake in getattr(part, "mistakes", []):
+                found.setdefault((question.number, mistake.id), mistake.feedback)
+    return found
+
+
+def report_data(loaded: LoadedRubric, records: list[SubmissionRecord]) -> ReportData:
+    """The report's figures: distributions over the graded submissions, problems over all."""
+    rubric = loaded.rubric
+    graded = [r for r in records if r.questions and r.score is not None]
+    feedback = mistake_feedback(loaded)
+    questions = []
+    for number, title, max_score in question_columns(records):
+        scores, mistakes = [], Counter[str]()
+        for record in graded:
+            for question in record.questions:
+                if question.number == number:
+                    scores.append(question.score)
+                    mistakes.update(question.mistakes)
+        questions.append(QuestionSummary(
+            number=number, title=title, max_score=max_score,
+            mean=statistics.fmean(scores) if scores else 0.0,
+            full=sum(1 for s in scores if max_score > 0 and s >= max_score - 1e-9),
+            partial=sum(1 for s in scores if 0 < s < max_score - 1e-9),
+            zero=sum(1 for s in scores if s <= 0),
+            mistakes=tuple(MistakeCount(mistake, count, feedback.get((number, mistake), ""))
+                           for mistake, count in mistakes.most_common(MISTAKES_PER_QUESTION))))
+    problems = tuple(
+        ProblemSubmission(r.submission_id, _students(r), r.status, r.detail)
+        for r in records if r.status != "graded")
+    slowest = tuple(
+        SlowSubmission(r.submission_id, _students(r), r.seconds or 0.0)
+        for r in sorted(graded, key=lambda r: -(r.seconds or 0.0))[:SLOWEST])
+    return ReportData(
+        title=rubric.title, assignment=rubric.assignment, rubric_sha256=loaded.sha256,
+        generated_at=now(), max_score=rubric.auto_points,
+        totals=tuple(r.score or 0.0 for r in graded), submissions=len(records),
+        questions=tuple(questions), problems=problems, slowest=slowest)
+
+
+def _students(record: SubmissionRecord) -> str:
+    return ", ".join(s.name for s in record.submitters) or record.submission_id
+
+
+def write_outputs(outdir: Path, loaded: LoadedRubric, records: list[SubmissionRecord]) -> None:
+    write_bytes(outdir / "grades.csv", grades_csv(records).encode())
+    write_bytes(outdir / "report.html", render_report(report_data(loaded, records)).encode())

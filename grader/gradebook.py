@@ -1,0 +1,251 @@
+"""The batch gradebook: one SQLite file under the output folder, written one submission at a time.
+
+SQLite is the record a TA can trust after anything: each submission's rows are replaced in one
+transaction, so killing the batch (even with kill -9) leaves every submission either fully
+graded or not graded at all, and a rerun continues from there. It is also the source of every
+batch output (grades.csv, report.html, regrade-diff), so they always agree with each other.
+
+Tables (query them with `sqlite3 OUTDIR/gradebook.sqlite`):
+  runs              one row per `grader batch` invocation
+  submissions       one row per submission: status, total, hashes, seed, timings
+  submitters        the students of each submission (several for a group)
+  question_results  one row per submission and question: score, status, feedback, mistakes
+                    matched (JSON), seconds, and the seed and hashes it was graded with
+  gradings          a log: one row per grading completed, for auditing reruns
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from grader.export import Submitter
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    rubric TEXT NOT NULL,
+    rubric_sha256 TEXT NOT NULL,
+    source TEXT NOT NULL,
+    workers INTEGER NOT NULL,
+    launcher TEXT NOT NULL,
+    grader_version TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    submission_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    score REAL,
+    max_score REAL,
+    content_sha256 TEXT,
+    rubric_sha256 TEXT,
+    seed INTEGER,
+    seconds REAL,
+    created_at TEXT NOT NULL DEFAULT '',
+    graded_at TEXT NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    results_path TEXT
+);
+CREATE TABLE IF NOT EXISTS submitters (
+    submission_id TEXT NOT NULL REFERENCES submissions(submission_id),
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    sid TEXT NOT NULL,
+    email TEXT NOT NULL,
+    PRIMARY KEY (submission_id, position)
+);
+CREATE TABLE IF NOT EXISTS question_results (
+    submission_id TEXT NOT NULL REFERENCES submissions(submission_id),
+    position INTEGER NOT NULL,
+    number TEXT NOT NULL,
+    title TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    status TEXT NOT NULL,
+    feedback TEXT NOT NULL,
+    mistakes TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    seed INTEGER,
+    rubric_sha256 TEXT,
+    content_sha256 TEXT,
+    PRIMARY KEY (submission_id, number)
+);
+CREATE TABLE IF NOT EXISTS gradings (
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    submission_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    finished_at TEXT NOT NULL
+);
+"""
+
+RETRIED_STATUSES = frozenset({"internal_error", "grader_timeout"})
+"""Statuses that say the grader, not the submission, failed: a rerun grades these again."""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    """One question of one submission, as stored."""
+
+    number: str
+    title: str
+    score: float
+    max_score: float
+    status: str
+    feedback: str
+    mistakes: tuple[str, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """Everything the gradebook knows about one submission."""
+
+    submission_id: str
+    status: str
+    detail: str
+    score: float | None
+    max_score: float | None
+    content_sha256: str | None
+    rubric_sha256: str | None
+    seed: int | None
+    seconds: float | None
+    created_at: str
+    graded_at: str
+    run_id: int
+    results_path: str | None
+    submitters: tuple[Submitter, ...]
+    questions: tuple[QuestionRow, ...]
+
+
+class Gradebook:
+    """A connection to OUTDIR/gradebook.sqlite; the batch's only writer."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------
+    def start_run(self, *, rubric: str, rubric_sha256: str, source: str, workers: int,
+                  launcher: str, grader_version: str) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO runs (started_at, rubric, rubric_sha256, source, workers, launcher, "
+            "grader_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (now(), rubric, rubric_sha256, source, workers, launcher, grader_version))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_run(self, run_id: int) -> None:
+        self.db.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (now(), run_id))
+
+    def record(self, record: SubmissionRecord) -> None:
+        """Replace everything known about one submission, in one transaction."""
+        sid = record.submission_id
+        with self._transaction():
+            self.db.execute("DELETE FROM question_results WHERE submission_id = ?", (sid,))
+            self.db.execute("DELETE FROM submitters WHERE submission_id = ?", (sid,))
+            self.db.execute("DELETE FROM submissions WHERE submission_id = ?", (sid,))
+            self.db.execute(
+                "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sid, record.status, record.detail, record.score, record.max_score,
+                 record.content_sha256, record.rubric_sha256, record.seed, record.seconds,
+                 record.created_at, record.graded_at, record.run_id, record.results_path))
+            self.db.executemany(
+                "INSERT INTO submitters VALUES (?, ?, ?, ?, ?)",
+                [(sid, index, s.name, s.sid, s.email)
+                 for index, s in enumerate(record.submitters)])
+            self.db.executemany(
+                "INSERT INTO question_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(sid, index, q.number, q.title, q.score, q.max_score, q.status, q.feedback,
+                  json.dumps(list(q.mistakes)), q.seconds, record.seed, record.rubric_sha256,
+                  record.content_sha256)
+                 for index, q in enumerate(record.questions)])
+            self.db.execute("INSERT INTO gradings VALUES (?, ?, ?, ?)",
+                            (record.run_id, sid, record.status, record.graded_at))
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- reading --------------------------------------------------------------------------
+    def is_current(self, submission_id: str, content_sha256: str, rubric_sha256: str) -> bool:
+        """Whether this exact content was already graded with this exact rubric (and the
+        grader, not the submission, did not fail on it)."""
+        row = self.db.execute(
+            "SELECT status, content_sha256, rubric_sha256 FROM submissions "
+            "WHERE submission_id = ?", (submission_id,)).fetchone()
+        return (row is not None and row[1] == content_sha256 and row[2] == rubric_sha256
+                and row[0] not in RETRIED_STATUSES)
+
+    def records(self, submission_ids: Iterable[str] | None = None) -> list[SubmissionRecord]:
+        """Stored submissions (all, or those named), in the order named."""
+        rows = {row[0]: row for row in self.db.execute("SELECT * FROM submissions")}
+        wanted = list(rows) if submission_ids is None else [
+            sid for sid in submission_ids if sid in rows]
+        submitters: dict[str, list[Submitter]] = {}
+        for sid, _, name, student_id, email in self.db.execute(
+                "SELECT * FROM submitters ORDER BY submission_id, position"):
+            submitters.setdefault(sid, []).append(Submitter(name, student_id, email))
+        questions: dict[str, list[QuestionRow]] = {}
+        for row in self.db.execute(
+                "SELECT submission_id, number, title, score, max_score, status, feedback, "
+                "mistakes, seconds FROM question_results ORDER BY submission_id, position"):
+            questions.setdefault(row[0], []).append(QuestionRow(
+                row[1], row[2], row[3], row[4], row[5], row[6], tuple(json.loads(row[7])),
+                row[8]))
+        return [SubmissionRecord(*rows[sid], submitters=tuple(submitters.get(sid, ())),
+                                 questions=tuple(questions.get(sid, ())))
+                for sid in wanted]
+
+    def gradings(self) -> list[tuple[int, str, str]]:
+        """(run_id, submission_id, status) of every grading ever completed, oldest first."""
+        return list(self.db.execute(
+            "SELECT run_id, submission_id, status FROM gradings ORDER BY rowid"))
+
+    def latest_run(self) -> dict[str, Any] | None:
+        cursor = self.db.execute("SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([column[0] for column in cursor.description], row, strict=True))
+
+
+def iter_students(records: Iterable[SubmissionRecord]
+                  ) -> Iterator[tuple[Submitter, SubmissionRecord]]:
+    """Each student with their submission: every member of a group, and a placeholder
+    student (named after the submission) when the input had no metadata."""
+    for record in records:
+        for submitter in record.submitters or (Submitter(record.submission_id, "", ""),):
+            yield submitter, record

@@ -1,0 +1,111 @@
+"""`grader regrade-diff`: which students' scores changed between two batch runs.
+
+After a rubric fix or a regrade request a TA reruns the batch into a new folder and needs the
+list of students to notify, not two spreadsheets to compare by eye. Students are matched by
+sid, else email, else name, so a group reshuffled between runs still lines up per person.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.errors import GraderInputError
+from grader.gradebook import Gradebook, SubmissionRecord, iter_students
+
+TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """One student whose total or any question's score differs between the runs."""
+
+    student: str
+    sid: str
+    old_submission: str | None
+    new_submission: str | None
+    old_total: float | None
+    new_total: float | None
+    questions: tuple[tuple[str, float | None, float | None], ...]  # (number, old, new)
+
+    @property
+    def delta(self) -> float:
+        return (self.new_total or 0.0) - (self.old_total or 0.0)
+
+
+def _student_key(name: str, sid: str, email: str) -> str:
+    return f"sid:{sid}" if sid else f"email:{email.lower()}" if email else f"name:{name}"
+
+
+def _by_student(outdir: Path) -> dict[str, tuple[str, str, SubmissionRecord]]:
+    path = Path(outdir) / "gradebook.sqlite"
+    if not path.is_file():
+        raise GraderInputError(f"{outdir}: no gradebook.sqlite here (is it a `grader batch` "
+                               "output folder?)")
+    with Gradebook(path) as book:
+        records = book.records()
+    return {_student_key(s.name, s.sid, s.email): (s.name, s.sid, record)
+            for s, record in iter_students(records)}
+
+
+def _total(record: SubmissionRecord | None) -> float | None:
+    if record is None:
+        return None
+    return record.score if record.score is not None else 0.0
+
+
+def score_changes(old_outdir: Path, new_outdir: Path) -> list[ScoreChange]:
+    """Every student whose scores changed, appeared or disappeared; largest change first."""
+    old, new = _by_student(old_outdir), _by_student(new_outdir)
+    changes = []
+    for key in sorted(old.keys() | new.keys()):
+        name, sid, _ = new.get(key) or old[key]
+        before = old[key][2] if key in old else None
+        after = new[key][2] if key in new else None
+        old_scores = {q.number: q.score for q in before.questions} if before else {}
+        new_scores = {q.number: q.score for q in after.questions} if after else {}
+        questions = tuple(
+            (number, old_scores.get(number), new_scores.get(number))
+            for number in sorted(old_scores.keys() | new_scores.keys(),
+                                 key=_question_order)
+            if _differs(old_scores.get(number), new_scores.get(number)))
+        if questions or _differs(_total(before), _total(after)) or before is None or (
+                after is None):
+            changes.append(ScoreChange(
+                name, sid, before.submission_id if before else None,
+                after.submission_id if after else None, _total(before), _total(after),
+                questions))
+    return sorted(changes, key=lambda c: (-abs(c.delta), c.student))
+
+
+def _question_order(number: str) -> list[tuple[int, int, str]]:
+    """2.10 after 2.9, and any non-numeric piece after the numeric ones."""
+    return [(0, int(piece), "") if piece.isdigit() else (1, 0, piece)
+            for piece in number.split(".")]
+
+
+def _differs(old: float | None, new: float | None) -> bool:
+    if old is None or new is None:
+        return old is not new
+    return abs(old - new) > TOLERANCE
+
+
+def changes_csv(changes: list[ScoreChange]) -> str:
+    """The changes as a spreadsheet: one row per student."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["name", "sid", "old_submission", "new_submission", "old_total",
+                     "new_total", "delta", "questions_changed"])
+    for change in changes:
+        writer.writerow([change.student, change.sid, change.old_submission or "",
+                         change.new_submission or "", _cell(change.old_total),
+                         _cell(change.new_total), f"{change.delta:.6g}",
+                         "; ".join(f"{n}: {_cell(a)} -> {_cell(b)}"
+                                   for n, a, b in change.questions)])
+    return buffer.getvalue()
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"

@@ -1,0 +1,280 @@
+"""Warm grading workers for a batch: N trusted processes, each with its own zygote.
+
+A worker is a fresh `python -m grader.workers` (not a fork of the batch process, which may have
+run torch), that loads the rubric and reference once, starts a zygote (zygote.py) that has
+imported numpy and torch once, and then grades one submission per task. The worker holds the
+answers; the zygote, which forks the sandboxed children, never does.
+
+Tasks and results cross as JSON lines (nothing is pickled): tasks on the worker's stdin, results
+on a dedicated pipe, so that anything the reference or a library prints cannot corrupt them.
+The pool gives every task a deadline: a worker that overruns it, or dies, is killed and
+replaced, and its submission gets a status instead of stalling the batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+READ_CHUNK = 1 << 20
+START_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What every worker needs to grade: the rubric, the policy, the sandbox identity."""
+
+    rubric: str
+    policy: str
+    preload: tuple[str, ...]
+    warm: bool = True
+    sandbox_uid: int | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    submission_id: str
+    path: str
+
+
+def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
+    """Grade one submission in the worker; every failure becomes a reply, never an exit."""
+    from grader.engine import OUT_OF_TIME
+    from grader.errors import GraderInputError
+    from grader.results import to_gradescope
+    from grader.sandbox.runner import SandboxPolicyError
+
+    try:
+        result = engine.grade(Path(task["path"]), submission_id=task["submission_id"])
+    except SandboxPolicyError as error:
+        return {"error": "policy_refused", "detail": str(error)}
+    except GraderInputError as error:
+        return {"error": "unreadable", "detail": str(error)}
+    except Exception:
+        return {"error": "internal_error", "detail": traceback.format_exc(limit=8)}
+    return {"results": to_gradescope(result), "outcome": result.outcome,
+            "questions": [{"number": q.number, "title": q.title, "score": q.score,
+                           "max_score": q.max_score, "status": q.status,
+                           "feedback": q.feedback_text(), "seconds": q.seconds,
+                           "mistakes": sorted({m for p in q.parts for m in p.mistakes}),
+                           "out_of_time": any(OUT_OF_TIME in p.feedback for p in q.parts)}
+                          for q in result.questions]}
+
+
+def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
+    """The worker process: load once, announce readiness, then grade tasks until stdin ends."""
+    from grader.engine import Engine
+    from grader.reference import load_reference
+    from grader.rubric import load_rubric
+    from grader.sandbox.layers import Report, die_with_parent
+    from grader.sandbox.runner import FRESH_INTERPRETER
+    from grader.sandbox.zygote import warm_launcher
+
+    die_with_parent(os.getppid(), Report())
+    if config.sandbox_uid is not None:
+        os.environ["GRADER_SANDBOX_UID"] = os.environ["GRADER_SANDBOX_GID"] = str(
+            config.sandbox_uid)
+    loaded = load_rubric(Path(config.rubric))
+    reference = load_reference(loaded.reference_path)
+    if config.warm:
+        launcher, description = warm_launcher(config.preload)
+    else:
+        launcher, description = FRESH_INTERPRETER, "fresh interpreter per child (--cold)"
+    engine = Engine(loaded, reference, policy=config.policy, launcher=launcher)
+    replies.write(json.dumps({"ready": description}).encode() + b"\n")
+    replies.flush()
+    for line in sys.stdin.buffer:
+        task = json.loads(line)
+        reply = grade_task(engine, task)
+        reply["submission_id"] = task["submission_id"]
+        replies.write(json.dumps(reply).encode() + b"\n")
+        replies.flush()
+
+
+class _Worker:
+    """The pool's handle on one worker process."""
+
+    def __init__(self, index: int, config: WorkerConfig, log: Path) -> None:
+        self.index = index
+        read_end, write_end = os.pipe()
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "ab") as log_file:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "grader.workers", json.dumps(asdict(config)),
+                 str(write_end)],
+                stdin=subprocess.PIPE, stdout=log_file, stderr=log_file,
+                pass_fds=[write_end], start_new_session=True)
+        os.close(write_end)
+        self.replies = read_end
+        os.set_blocking(read_end, False)
+        self.buffer = b""
+        self.task: Task | None = None
+        self.deadline = 0.0
+        self.started = 0.0
+        self.ready: str | None = None
+
+    def send(self, task: Task, timeout: float) -> None:
+        assert self.process.stdin is not None
+        self.task, self.started = task, time.monotonic()
+        self.deadline = self.started + timeout
+        self.process.stdin.write(json.dumps(asdict(task)).encode() + b"\n")
+        self.process.stdin.flush()
+
+    def read_lines(self) -> tuple[list[bytes], bool]:
+        """Complete lines available now, and whether the pipe has ended."""
+        ended = False
+        while True:
+            try:
+                chunk = os.read(self.replies, READ_CHUNK)
+            except BlockingIOError:
+                break
+            if not chunk:
+                ended = True
+                break
+            self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        return lines, ended
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        with contextlib.suppress(OSError):
+            os.close(self.replies)
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+
+    def exit_description(self) -> str:
+        code = self.process.poll()
+        if code is None:
+            return "stopped answering"
+        if code < 0:
+            return f"was killed by signal {signal.Signals(-code).name}"
+        return f"exited with status {code}"
+
+
+class WorkerPool:
+    """Runs tasks over `count` warm workers, each task bounded by `timeout` seconds."""
+
+    def __init__(self, config: WorkerConfig, count: int, log_dir: Path,
+                 uids: list[int | None] | None = None) -> None:
+        self.config = config
+        self.count = count
+        self.log_dir = log_dir
+        self.uids = uids or [None] * count
+        self.workers: list[_Worker] = []
+        self.launchers: list[str] = []
+
+    def _spawn(self, index: int) -> _Worker:
+        config = WorkerConfig(**{**asdict(self.config), "sandbox_uid": self.uids[index]})
+        return _Worker(index, config, self.log_dir / f"worker-{index}.log")
+
+    def start(self) -> list[str]:
+        """Start every worker and wait until each has loaded the rubric and its zygote;
+        how each launches children. A worker that cannot start is a broken setup: raise."""
+        self.workers = [self._spawn(index) for index in range(self.count)]
+        for worker in self.workers:
+            self._await_ready(worker)
+        self.launchers = [worker.ready or "" for worker in self.workers]
+        return self.launchers
+
+    def _await_ready(self, worker: _Worker) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        with selectors.DefaultSelector() as selector:
+            selector.register(worker.replies, selectors.EVENT_READ)
+            while worker.ready is None:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"grading worker {worker.index} did not start within "
+                                       f"{START_TIMEOUT:g} s")
+                selector.select(timeout=1.0)
+                lines, ended = worker.read_lines()
+                for line in lines:
+                    worker.ready = json.loads(line).get("ready")
+                if ended and worker.ready is None:
+                    log = self.log_dir / f"worker-{worker.index}.log"
+                    tail = log.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"grading worker {worker.index} "
+                                       f"{worker.exit_description()} while starting:\n{tail}")
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.kill()
+        self.workers = []
+
+    def run(self, tasks: Iterable[Task], timeout: float,
+            on_result: Callable[[Task, dict[str, Any], float], None]) -> None:
+        """Grade every task; `on_result(task, reply, seconds)` runs in this process, in
+        completion order. A reply is a worker's answer, or {"error": ..., "detail": ...}."""
+        pending = deque(tasks)
+        with selectors.DefaultSelector() as selector:
+            for worker in self.workers:
+                selector.register(worker.replies, selectors.EVENT_READ, worker)
+            while pending or any(w.task is not None for w in self.workers):
+                for worker in self.workers:
+                    if worker.task is None and pending:
+                        worker.send(pending.popleft(), timeout)
+                busy = [w for w in self.workers if w.task is not None]
+                wait = max(min(w.deadline for w in busy) - time.monotonic(), 0) if busy else 0
+                for key, _ in selector.select(timeout=min(wait, 1.0)):
+                    worker = key.data
+                    lines, ended = worker.read_lines()
+                    for line in lines:
+                        self._finish(worker, json.loads(line), on_result)
+                    if ended:
+                        selector.unregister(worker.replies)
+                        replacement = self._replace(worker, on_result, None)
+                        selector.register(replacement.replies, selectors.EVENT_READ,
+                                          replacement)
+                now = time.monotonic()
+                for worker in list(self.workers):
+                    if worker.task is not None and now > worker.deadline:
+                        selector.unregister(worker.replies)
+                        replacement = self._replace(worker, on_result, timeout)
+                        selector.register(replacement.replies, selectors.EVENT_READ,
+                                          replacement)
+
+    def _finish(self, worker: _Worker, reply: dict[str, Any],
+                on_result: Callable[[Task, dict[str, Any], float], None]) -> None:
+        task, worker.task = worker.task, None
+        if task is not None:
+            on_result(task, reply, time.monotonic() - worker.started)
+
+    def _replace(self, worker: _Worker,
+                 on_result: Callable[[Task, dict[str, Any], float], None],
+                 overran: float | None) -> _Worker:
+        """Kill a worker that died or overran, report its task, start a fresh one."""
+        task = worker.task
+        worker.kill()
+        if task is not None:
+            if overran is not None:
+                reply = {"error": "grader_timeout", "detail": (
+                    f"grading did not finish within {overran:g} s; the grading process was "
+                    "stopped")}
+            else:
+                reply = {"error": "internal_error",
+                         "detail": f"the grading process {worker.exit_description()}"}
+            on_result(task, reply, time.monotonic() - worker.started)
+        replacement = self._spawn(worker.index)
+        self._await_ready(replacement)
+        self.workers[worker.index] = replacement
+        return replacement
+
+
+if __name__ == "__main__":
+    config_data = json.loads(sys.argv[1])
+    config_data["preload"] = tuple(config_data["preload"])
+    with os.fdopen(int(sys.argv[2]), "wb") as reply_stream:
+        worker_main(WorkerConfig(**config_data), reply_stream)
