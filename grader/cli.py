@@ -363,7 +363,8 @@ def regrade_diff_command(old_outdir: Path, new_outdir: Path, csv_path: Path | No
     if not changes:
         click.echo("no score changed")
         return
-    table = Table(title=f"{len(changes)} students with changed scores", title_justify="left")
+    plural = "students with changed scores" if len(changes) != 1 else "student with a changed score"
+    table = Table(title=f"{len(changes)} {plural}", title_justify="left")
     for column in ("Student", "SID", "Old", "New", "Change", "Questions changed"):
         table.add_column(column)
     for change in changes:

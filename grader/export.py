@@ -36,9 +36,10 @@ OK, REFUSED, MISSING = "ok", "refused", "missing"
 
 _MIB = 1 << 20
 _CHUNK = 64 << 10
-_RATIO_FLOOR = _MIB
-"""Entries up to this size are never refused for their compression ratio: small, highly
-repetitive files (a column of zeros in a .npy) compress well without being bombs."""
+_RATIO_FLOOR = 32 * _MIB
+"""Entries up to this size are never refused for their compression ratio: data files (a .npy
+of zeros compresses 1000:1) compress well without being bombs, and the byte limit bounds what
+a submission can cost whatever its ratio."""
 
 _FOLDER = re.compile(r"submission_([0-9A-Za-z_-]+)")
 """Gradescope's folder names. The id becomes a folder name under staging, so it may hold only
@@ -142,11 +143,10 @@ def _id_of(folder: str) -> str:
     return folder.removeprefix("submission_")
 
 
-def _sort_key(submission: ExportedSubmission) -> tuple[int, int, str]:
+def _id_order(submission_id: str) -> tuple[int, int, str]:
     """Numeric ids in numeric order (Gradescope's are numbers), then any others by name."""
-    sid = submission.submission_id
-    numeric = sid.isascii() and sid.isdigit()
-    return (0, int(sid), "") if numeric else (1, 0, sid)
+    numeric = submission_id.isascii() and submission_id.isdigit()
+    return (0, int(submission_id), "") if numeric else (1, 0, submission_id)
 
 
 def _hidden_or_junk(name: str) -> bool:
@@ -239,7 +239,7 @@ def _assemble(source: Path, metadata: dict[str, _Metadata],
     """Join the folders found with their metadata: a listed folder that is absent is "missing",
     and a folder that is not listed is still graded, without names."""
     submissions = []
-    for folder in metadata.keys() | found.keys():
+    for folder in sorted(metadata.keys() | found.keys(), key=lambda f: _id_order(_id_of(f))):
         about = metadata.get(folder)
         submission = found.get(folder)
         if submission is None:
@@ -252,7 +252,6 @@ def _assemble(source: Path, metadata: dict[str, _Metadata],
             submission = replace(submission, submitters=about.submitters,
                                  created_at=about.created_at)
         submissions.append(submission)
-    submissions.sort(key=_sort_key)
     return ExportContents(submissions, source, notes)
 
 
@@ -261,8 +260,8 @@ def _assemble(source: Path, metadata: dict[str, _Metadata],
 
 def _export_root(folder: Path) -> Path | None:
     """Where the export's metadata is: in the folder, or in its only visible sub-folder (the
-    zip's top folder, unpacked). A plain folder whose one student happened to upload a file of
-    that name among other students is not mistaken for an export."""
+    zip's top folder, unpacked). Requiring that sub-folder to be alone keeps a plain folder
+    from being taken for an export because one student uploaded a file of that name."""
     if (folder / METADATA).is_file():
         return folder
     visible = [child for child in folder.iterdir() if not _hidden_or_junk(child.name)]
@@ -328,7 +327,7 @@ def _read_plain_folder(source: Path) -> ExportContents:
         notes.append(f"skipped {_listing(junk)}")
     if ignored:
         notes.append(f"ignored {_listing(ignored)}: neither a file nor a folder")
-    submissions.sort(key=_sort_key)
+    submissions.sort(key=lambda submission: _id_order(submission.submission_id))
     return ExportContents(submissions, source, notes)
 
 
@@ -414,11 +413,14 @@ def _read_zip(source: Path, staging: Path, limits: ZipLimits) -> ExportContents:
             if info is metadata_info:
                 continue
             inside = parts[len(root):] if parts[:len(root)] == root else ()
+            in_folder = (bool(inside) and _is_submission_folder(inside[0])
+                         and (len(inside) > 1 or _is_dir(info)))
+            # Even for junk: a folder holding only junk is graded, as empty.
+            group = members.setdefault(inside[0], []) if in_folder else None
             if _is_junk(parts):
                 junk += 1
-            elif (inside and _is_submission_folder(inside[0])
-                  and (len(inside) > 1 or _is_dir(info))):
-                members.setdefault(inside[0], []).append((info, inside[1:]))
+            elif group is not None:
+                group.append((info, inside[1:]))
             else:
                 ignored.append(info.filename)
         staging.mkdir(parents=True, exist_ok=True)
@@ -449,7 +451,8 @@ def _extract(archive: zipfile.ZipFile, folder: str,
         for info, _ in group:
             reason = _unsafe(info)
             if reason is not None:
-                raise _Refused(f"entry {_quote(info.filename)} {reason}; it was not extracted")
+                raise _Refused(f"entry {_quote(info.filename)} {reason}; nothing of this "
+                               "submission was extracted")
         target.mkdir(parents=True)
         total = 0
         for info, inside in group:
@@ -457,7 +460,7 @@ def _extract(archive: zipfile.ZipFile, folder: str,
                 total = _write(archive, info, target.joinpath(*inside), total, limits)
     except _Refused as refusal:
         if target.exists():
-            pass
+            shutil.rmtree(target)
         return ExportedSubmission(submission_id, (), None, REFUSED, str(refusal))
     return ExportedSubmission(submission_id, (), target, OK)
 
@@ -484,7 +487,7 @@ def _write(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, total: i
                         f"entry {_quote(info.filename)} expands more than "
                         f"{limits.max_entry_ratio:g} times ({written / _MIB:.1f} MiB so far "
                         f"from {info.compress_size:,} compressed bytes), the limit for entries "
-                        "over 1 MiB; it looks like a zip bomb")
+                        f"over {_RATIO_FLOOR / _MIB:g} MiB; it looks like a zip bomb")
                 out.write(chunk)
     except _READ_ERRORS as error:
         raise _Refused(f"entry {_quote(info.filename)} cannot be extracted: {error}") from error
