@@ -26,7 +26,6 @@ from grader.gradebook import Gradebook, QuestionRow, SubmissionRecord, now
 from grader.reference import load_reference
 from grader.rubric import LoadedRubric, load_rubric
 from grader.sandbox.plan import DEFAULT_SANDBOX_UID, sandbox_identity
-from grader.sandbox.zygote import DEFAULT_PRELOAD
 from grader.validate import validate
 from grader.workers import Task, WorkerConfig, WorkerPool
 
@@ -45,7 +44,6 @@ class BatchOptions:
     force: bool = False
     policy: str = "lenient"
     warm: bool = True
-    preload: tuple[str, ...] = DEFAULT_PRELOAD
 
     @property
     def worker_count(self) -> int:
@@ -159,7 +157,8 @@ class Batch:
         with Gradebook(self.outdir / GRADEBOOK) as book:
             pool = WorkerPool(
                 WorkerConfig(rubric=str(self.loaded.path), policy=options.policy,
-                             preload=options.preload, warm=options.warm),
+                             preload=tuple(self.loaded.rubric.submission.preload),
+                             warm=options.warm),
                 count, self.outdir / "logs", worker_uids(count))
             run_id = book.start_run(
                 rubric=str(self.loaded.path), rubric_sha256=self.loaded.sha256,

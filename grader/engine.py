@@ -83,13 +83,21 @@ def run_predicate(predicate: Callable[..., Any], value: Any, case: dict[str, Any
 
 
 class Attempt:
-    """The state of grading one submission: its sandbox, seed, and what was learnt so far."""
+    """The state of grading one submission: its sandbox, seed, and what was learnt so far.
+
+    The submission runs twice over, in two children with separate work folders: `session`
+    answers every request whose result the student may see (constants, public cases, custom
+    tests); `hidden` gets the hidden and random cases. A hidden input can then never come back
+    through a visible answer, whether the student's code kept it in a global or in a file.
+    """
 
     def __init__(self, loaded: LoadedRubric, reference: ReferenceModule,
-                 session: SandboxSession, seed: int, budget: TimeBudget) -> None:
+                 session: SandboxSession, hidden: SandboxSession, seed: int,
+                 budget: TimeBudget) -> None:
         self.rubric = loaded.rubric
         self.reference = reference
         self.session = session
+        self.hidden = hidden
         self.seed = seed
         self.budget = budget
         self.conventions: set[str] = set()
@@ -102,7 +110,6 @@ class Attempt:
     def student_answer(self, target: str) -> Any:
         """The student's value of another constant, for follow-through credit (None if none)."""
         if target not in self._answers:
-            self.session.forget_hidden_inputs()
             reply = self.session.value(target, self.budget.timeout(
                 self.rubric.limits.call_timeout))
             self._answers[target] = reply.value if reply.ok else None
@@ -148,7 +155,6 @@ class Attempt:
 
     def grade_constant(self, part: AutoPart) -> PartResult:
         outcome = PartResult(part.name, part.points, FAILED, target=part.target)
-        self.session.forget_hidden_inputs()
         reply = self.session.value(part.target, self.timeout(part))
         if not reply.ok:
             outcome.status, message = reply_problem(reply, part.target)
@@ -162,8 +168,8 @@ class Attempt:
         expected = None
         if part.answer is not None:
             if part.answer.reference is not None:
-                expected = self.reference.function(part.answer.reference,
-                                                   field="answer.reference")()
+                expected = self.reference.constant(part.answer.reference,
+                                                   field="answer.reference")
             else:
                 expected = part.answer.value
         judgement = self._judge(part, reply.value, expected, None)
@@ -183,11 +189,9 @@ class Attempt:
         mistakes: list[str] = []
         crashes = 0
         for position, case in enumerate(cases):
-            if case.reveal:
-                self.session.forget_hidden_inputs()
-            reply = self.session.call(part.target, positional(spec, case), self.timeout(part),
-                                      harness=spec.harness)
-            self.session.tainted |= not case.reveal
+            session = self.session if case.reveal else self.hidden
+            reply = session.call(part.target, positional(spec, case), self.timeout(part),
+                                 harness=spec.harness)
             if not reply.ok:
                 if reply.status == "harness_error":
                     self.internal_errors.append(f"harness {spec.harness}: {reply.error_type} "
@@ -340,7 +344,8 @@ class Engine:
                 sandbox=dict(sandbox), notes=list(notes), internal_errors=list(internal_errors),
                 execution_time=time.monotonic() - started, outcome=outcome)
 
-        with tempfile.TemporaryDirectory(prefix="grader-work-") as workdir:
+        with (tempfile.TemporaryDirectory(prefix="grader-work-") as workdir,
+              tempfile.TemporaryDirectory(prefix="grader-hidden-") as hidden_workdir):
             if located.entry is None or located.problem is not None:
                 notes.insert(0, missing_entry_message(located, rubric.submission))
                 reason = (f"not graded: {rubric.submission.entry} is missing"
@@ -350,8 +355,9 @@ class Engine:
                 outcome = MISSING_ENTRY if located.problem is None else UNREADABLE
             else:
                 entry = stage(located, Path(workdir))
-                with SandboxSession(Path(workdir), entry, self.limits, self.harness_source,
-                                    self.policy, self.launcher) as session:
+                stage(located, Path(hidden_workdir))
+                with (self._session(Path(workdir), entry) as session,
+                      self._session(Path(hidden_workdir), entry) as hidden):
 
                     not_reached = self._ungraded(NOT_REACHED) if on_progress else []
 
@@ -360,12 +366,16 @@ class Engine:
                         if on_progress is not None:
                             on_progress(result(done + not_reached[len(done):]))
 
-                    questions = self._grade_in(session, entry, seed, notes, internal_errors,
-                                               progress)
+                    questions = self._grade_in(session, hidden, entry, seed, notes,
+                                               internal_errors, progress)
                     if not session.import_reply or not session.import_reply.ok:
                         outcome = IMPORT_ERROR
                     sandbox.update(session.layers)
         return result(questions)
+
+    def _session(self, workdir: Path, entry: str) -> SandboxSession:
+        return SandboxSession(workdir, entry, self.limits, self.harness_source, self.policy,
+                              self.launcher)
 
     def _ungraded(self, reason: str) -> list[QuestionResult]:
         """Every question (custom tests included) at zero with the reason: the same tests are
@@ -376,8 +386,8 @@ class Engine:
                                               self.reference, reason)
         return questions
 
-    def _grade_in(self, session: SandboxSession, entry: str, seed: int, notes: list[str],
-                  internal_errors: list[str],
+    def _grade_in(self, session: SandboxSession, hidden: SandboxSession, entry: str, seed: int,
+                  notes: list[str], internal_errors: list[str],
                   progress: Callable[[list[QuestionResult]], None]) -> list[QuestionResult]:
         rubric = self.loaded.rubric
         budget = TimeBudget(rubric.limits.total_seconds,
@@ -387,7 +397,7 @@ class Engine:
             notes.insert(0, import_failure_note(imported, entry))
             return self._ungraded("not graded: your submission could not be imported (see the "
                                   "top)")
-        attempt = Attempt(self.loaded, self.reference, session, seed, budget)
+        attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget)
         questions: list[QuestionResult] = []
         progress(questions)
         for index, question in enumerate(rubric.questions):
@@ -396,7 +406,6 @@ class Engine:
             progress(questions)
         for tests in rubric.custom_tests:
             budget.start_unit()
-            session.forget_hidden_inputs()
             questions += run_custom_tests(self.loaded.custom_test_path(tests), self.reference,
                                           session, lambda: budget.timeout(
                                               rubric.limits.call_timeout))

@@ -6,6 +6,7 @@ sandboxed child except the inputs of the cases being graded.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import sys
 from collections.abc import Callable
@@ -22,6 +23,16 @@ class ReferenceModule:
     def __init__(self, module: ModuleType, path: Path) -> None:
         self.module = module
         self.path = path
+        self._constants: dict[str, Any] = {}
+
+    def constant(self, name: str, *, field: str) -> Any:
+        """The value of the zero-argument function `name`, computed once per process: a
+        canonical answer is the same for every submission, and some (an optimiser run for
+        thousands of steps) take tens of milliseconds, which a batch would pay per student.
+        Each caller gets its own copy, so no check can alter what the next one sees."""
+        if name not in self._constants:
+            self._constants[name] = self.function(name, field=field)()
+        return copy.deepcopy(self._constants[name])
 
     def function(self, name: str, *, field: str) -> Callable[..., Any]:
         """The callable `name`; `field` says which rubric field named it, for the error."""

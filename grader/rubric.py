@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,6 +22,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -218,6 +220,20 @@ class SubmissionFiles(_Model):
 
     entry: str = Field(pattern=r"^[^/\\]+\.py$")
     also: list[str] = Field(default_factory=list, description="glob patterns of helper files")
+    preload: list[str] = Field(
+        default_factory=lambda: ["numpy", "torch"],
+        description=("libraries `grader batch` imports once per worker, before it forks each "
+                     "sandboxed child: students' imports of them then cost nothing. List only "
+                     "what submissions use (each preloaded library makes every child's start "
+                     "and exit a little slower); one that is not installed is skipped"))
+
+    @field_validator("preload")
+    @classmethod
+    def _module_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
+                raise ValueError(f"{name!r} is not a module name")
+        return names
 
 
 class Limits(_Model):

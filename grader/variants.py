@@ -48,6 +48,8 @@ class VariantJudge:
     def _value_of(self, variant: Variant, case: dict[str, Any]) -> Any:
         if variant.reference is None:
             return variant.value
+        if not case and not variant.uses:
+            return self.reference.constant(variant.reference, field="variant reference")
         function = self.reference.function(variant.reference, field="variant reference")
         uses = {name: self.student_answer(name) for name in variant.uses}
         return function(**case, **uses)

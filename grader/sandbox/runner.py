@@ -263,21 +263,12 @@ class SandboxSession:
         self.import_reply: Reply | None = None
         self.layers: dict[str, Any] = {}
         self.starts = 0
-        self.tainted = False
         hand_over(self.workdir, self.plan)
 
     # -- lifecycle ------------------------------------------------------------------------
-    def forget_hidden_inputs(self) -> None:
-        """Before a request whose answer may be shown to the student: if the current child has
-        seen hidden inputs, replace it, so that no hidden input kept in a global can come back
-        through a visible answer."""
-        if self.tainted:
-            self.close()
-
     def start(self) -> Reply:
         """Start a child and import the submission; the reply says whether that worked."""
         self.close()
-        self.tainted = False
         config = {"workdir": str(self.workdir), "entry": self.entry, "plan": self.plan,
                   "max_response_bytes": self.limits.max_response_bytes}
         started = time.monotonic()

@@ -43,7 +43,9 @@ def library_names() -> dict[str, str | None]:
     return {name: ctypes.util.find_library(name) for name in ("c", "seccomp")}
 
 
-def _import_pyseccomp(libraries: dict[str, str | None]) -> Any:
+def load_bindings(libraries: dict[str, str | None]) -> Any:
+    """Import pyseccomp, finding its libraries by the names the parent resolved. A zygote
+    calls this before it forks, so that its children do not each pay the 10 ms import."""
     import ctypes.util
 
     original = ctypes.util.find_library
@@ -60,7 +62,7 @@ def install(libraries: dict[str, str | None] | None = None) -> list[str]:
     if sys.platform != "linux":
         raise SeccompUnavailable("seccomp exists only on Linux")
     try:
-        seccomp = _import_pyseccomp(libraries or {})
+        seccomp = load_bindings(libraries or {})
     except (ImportError, OSError, TypeError) as error:  # OSError: no libseccomp.so.2
         raise SeccompUnavailable(f"pyseccomp/libseccomp unavailable: {error}") from None
     me = os.getpid()
@@ -74,6 +76,10 @@ def install(libraries: dict[str, str | None] | None = None) -> list[str]:
         rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
         rules.add_rule(deny, "kill", seccomp.Arg(0, seccomp.NE, me))
         rules.add_rule(deny, "tgkill", seccomp.Arg(0, seccomp.NE, me))
+        # These queue a signal with data, to any process the caller may signal: kill by
+        # another name.
+        rules.add_rule(deny, "rt_sigqueueinfo", seccomp.Arg(0, seccomp.NE, me))
+        rules.add_rule(deny, "rt_tgsigqueueinfo", seccomp.Arg(0, seccomp.NE, me))
         for name in DENIED:
             try:
                 rules.add_rule(deny, name)

@@ -23,6 +23,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from grader.sandbox.plan import seccomp_libraries
 from grader.sandbox.runner import (
     FRESH_INTERPRETER,
     THREAD_VARIABLES,
@@ -102,7 +103,8 @@ class Zygote:
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent"}
         env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
         config = {"parent": os.getpid(), "control_fd": theirs.fileno(),
-                  "preload": list(self.preload)}
+                  "preload": list(self.preload),
+                  "seccomp_libraries": seccomp_libraries() if sys.platform == "linux" else {}}
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-B", "-c", bootstrap_source("zygote_main"),

@@ -21,6 +21,7 @@ later with its exit status once reaped.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -29,7 +30,7 @@ import socket
 import sys
 from typing import Any
 
-from grader.sandbox import layers
+from grader.sandbox import layers, seccomp_filter
 
 MESSAGE_BYTES = 1 << 20
 
@@ -152,6 +153,12 @@ def main(config: dict[str, Any]) -> None:
     layers.die_with_parent(config["parent"], report)
     control = socket.socket(fileno=config["control_fd"])
     loaded = preload(config["preload"])
+    # Paid here once rather than in every child: the first seeding loads what seeding needs
+    # (20 ms), and the seccomp bindings take 10 ms to import.
+    _reseed()
+    if config["seccomp_libraries"]:
+        with contextlib.suppress(ImportError, OSError, TypeError):
+            seccomp_filter.load_bindings(config["seccomp_libraries"])
     if loaded["threads"] != 1:
         loaded["refused"] = (f"the zygote has {loaded['threads']} threads after importing "
                              f"{', '.join(loaded['loaded'])}; forking it could hang children")

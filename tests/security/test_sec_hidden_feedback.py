@@ -63,3 +63,21 @@ def test_a_hidden_input_cannot_be_smuggled_out_through_a_later_visible_answer(at
                 return "inputs seen: " + ", ".join(SEEN)
             raise AttributeError(name)
     """, scores={"1": 1.0, "6": 1.0})
+
+
+def test_a_hidden_input_cannot_be_smuggled_out_through_a_file_in_the_work_folder(attack):
+    attack("""
+        def echo(x):
+            with open("seen.txt", "a") as seen:
+                seen.write(x + "; ")
+            return "echo:" + x
+
+        def __getattr__(name):
+            if name == "CUSTOM":
+                try:
+                    with open("seen.txt") as seen:
+                        return "inputs seen: " + seen.read()
+                except OSError as error:
+                    return f"nothing seen ({error})"
+            raise AttributeError(name)
+    """, scores={"1": 1.0, "6": 1.0})
