@@ -7,6 +7,7 @@ crash, return junk) is caught at the request and costs only that part.
 
 from __future__ import annotations
 
+import functools
 import math
 import tempfile
 import time
@@ -54,7 +55,10 @@ OUT_OF_TIME = ("not graded: the submission used up its time limit before this pa
 NOT_REACHED = "not graded yet: grading stopped before this question"
 MAX_CRASHES_PER_PART = 3
 
+@functools.cache
 def versions() -> dict[str, str]:
+    """Package versions for results.json; cached, since reading package metadata costs 5 ms,
+    which a batch would pay per submission."""
     found = {"grader": __version__, "numpy": np.__version__}
     for package in ("torch", "pydantic"):
         try:
@@ -340,7 +344,7 @@ class Engine:
             return GradeResult(
                 assignment=rubric.assignment, title=rubric.title, questions=questions,
                 seed=seed, rubric_sha256=self.loaded.sha256,
-                submission_sha256=located.content_sha256, versions=versions(),
+                submission_sha256=located.content_sha256, versions=dict(versions()),
                 sandbox=dict(sandbox), notes=list(notes), internal_errors=list(internal_errors),
                 execution_time=time.monotonic() - started, outcome=outcome)
 

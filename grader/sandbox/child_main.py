@@ -191,7 +191,7 @@ def _protocol_streams() -> tuple[Any, Any]:
     """Keep private copies of the stdin/stdout the parent talks on, then point fd 0 at
     /dev/null and fd 1 at stderr, so student code can neither read requests nor forge replies
     by writing raw bytes to fd 1. (The copies are not inherited by processes it starts.)"""
-    requests = os.fdopen(os.dup(0), "rb", buffering=0)
+    requests = os.fdopen(os.dup(0), "rb")
     responses = os.fdopen(os.dup(1), "wb", buffering=0)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)

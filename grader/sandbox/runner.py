@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import queue
+import select
 import signal
 import subprocess
 import sys
@@ -127,14 +128,17 @@ class OutputTail(threading.Thread):
         return self.tail.decode("utf-8", "replace")
 
 
-class LineReader(threading.Thread):
-    """Reads protocol lines from the child into a queue; a line over the cap ends the stream."""
+class ThreadLineReader(threading.Thread):
+    """Reads protocol lines from the child into a queue; a line over the cap ends the stream.
+    For Windows, whose pipes cannot be polled; elsewhere PollLineReader saves the two thread
+    switches per reply."""
 
     def __init__(self, stream: IO[bytes], cap: int) -> None:
         super().__init__(daemon=True)
         self.stream = stream
         self.cap = cap
         self.lines: queue.Queue[bytes | None] = queue.Queue()
+        self.start()
 
     def run(self) -> None:
         try:
@@ -147,11 +151,70 @@ class LineReader(threading.Thread):
         except (OSError, ValueError):
             self.lines.put(END_OF_STREAM)
 
+    def get(self, timeout: float) -> bytes | None:
+        """The next line, None for a line over the cap, END_OF_STREAM; queue.Empty on timeout."""
+        return self.lines.get(timeout=timeout)
+
+    def finish(self) -> bool:
+        """Whether the reader has stopped, so its stream may be closed."""
+        self.join(timeout=1.0)
+        return not self.is_alive()
+
+
+class PollLineReader:
+    """Reads protocol lines from the child's pipe in the calling thread, waiting with poll():
+    a reply is handled as soon as it arrives, with no thread in between (a round trip to a
+    warm child takes 0.2 ms, half of it the thread hand-over this avoids)."""
+
+    def __init__(self, stream: IO[bytes], cap: int) -> None:
+        self.fd = stream.fileno()
+        self.cap = cap
+        self.buffer = bytearray()
+        self.ended = False
+        os.set_blocking(self.fd, False)
+        self.poller = select.poll()
+        self.poller.register(self.fd, select.POLLIN)
+
+    def get(self, timeout: float) -> bytes | None:
+        """The next line, None for a line over the cap, END_OF_STREAM; queue.Empty on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            end = self.buffer.find(b"\n")
+            if 0 <= end <= self.cap:
+                line = bytes(self.buffer[:end + 1])
+                del self.buffer[:end + 1]
+                return line
+            if end > self.cap or len(self.buffer) > self.cap:
+                self.ended = True
+                self.buffer.clear()
+                return None
+            if self.ended:
+                return END_OF_STREAM
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.poller.poll(left * 1000):
+                raise queue.Empty
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            if chunk:
+                self.buffer += chunk
+            else:
+                self.ended = True
+
+    def finish(self) -> bool:
+        return True
+
+
+LineReader = ThreadLineReader if os.name == "nt" else PollLineReader
+
 
 @dataclass
 class _Child:
     process: ChildProcess
-    reader: LineReader
+    reader: ThreadLineReader | PollLineReader
     output: OutputTail
     harness_loaded: bool = False
 
@@ -275,7 +338,6 @@ class SandboxSession:
         process = self.launcher.launch(config, self.workdir, child_environment(self.workdir))
         reader = LineReader(process.stdout, self.limits.max_response_bytes)
         output = OutputTail(process.stderr, self.limits.output_tail_bytes)
-        reader.start()
         output.start()
         self.child = _Child(process, reader, output)
         self.starts += 1
@@ -314,11 +376,11 @@ class SandboxSession:
             child.process.stdin.close()
         # A stream may only be closed once its reader has seen the end: closing it under a
         # blocked reader waits for the stream's lock, i.e. for an escaped daemon to exit.
-        for stream, reader in ((child.process.stdout, child.reader),
-                               (child.process.stderr, child.output)):
-            reader.join(timeout=1.0)
-            if not reader.is_alive():
-                stream.close()
+        if child.reader.finish():
+            child.process.stdout.close()
+        child.output.join(timeout=1.0)
+        if not child.output.is_alive():
+            child.process.stderr.close()
 
     def __enter__(self) -> SandboxSession:
         return self
@@ -398,7 +460,7 @@ class SandboxSession:
         """Wait for one response line until the deadline, or explain why there is none."""
         assert self.child is not None
         try:
-            line = self.child.reader.lines.get(timeout=max(deadline - time.monotonic(), 0))
+            line = self.child.reader.get(max(deadline - time.monotonic(), 0))
         except queue.Empty:
             return Reply("timeout", seconds=time.monotonic() - started)
         seconds = time.monotonic() - started
