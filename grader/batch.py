@@ -21,9 +21,8 @@ from grader import __version__
 from grader.atomic import write_json
 from grader.batch_outputs import write_outputs
 from grader.errors import RubricError
-from grader.export import ExportedSubmission, read_export
+from grader.export import ExportContents, ExportedSubmission, read_export
 from grader.gradebook import Gradebook, QuestionRow, SubmissionRecord, now
-from grader.reference import load_reference
 from grader.rubric import LoadedRubric, load_rubric
 from grader.sandbox.plan import DEFAULT_SANDBOX_UID, sandbox_identity
 from grader.validate import validate
@@ -126,15 +125,12 @@ def worker_uids(count: int) -> list[int | None]:
     return uids
 
 
-def load_checked(rubric: Path) -> LoadedRubric:
-    """The rubric, validated with its reference, before any worker starts: a broken rubric
-    must stop the batch once, with its message, not once per submission."""
-    loaded = load_rubric(rubric)
+def check_rubric(loaded: LoadedRubric) -> None:
+    """Validate the rubric with its reference before any submission is graded: a broken
+    rubric must stop the batch once, with its message, not fail once per submission."""
     problems = validate(loaded)
     if problems:
         raise RubricError("\n".join(problems))
-    load_reference(loaded.reference_path)
-    return loaded
 
 
 class Batch:
@@ -144,62 +140,71 @@ class Batch:
                  on_progress: Callable[[Progress, int, int], None] | None = None) -> None:
         self.options = options
         self.on_progress = on_progress
-        self.loaded = load_checked(options.rubric)
+        self.loaded = load_rubric(options.rubric)
         self.outdir = options.outdir
         self.results_dir = self.outdir / "results"
 
     def run(self) -> BatchSummary:
         started = time.monotonic()
         options = self.options
-        self.outdir.mkdir(parents=True, exist_ok=True)
-        contents = read_export(options.source, self.outdir / "staging")
         count = max(1, options.worker_count)
-        with Gradebook(self.outdir / GRADEBOOK) as book:
-            pool = WorkerPool(
-                WorkerConfig(rubric=str(self.loaded.path), policy=options.policy,
-                             preload=tuple(self.loaded.rubric.submission.preload),
-                             warm=options.warm),
-                count, self.outdir / "logs", worker_uids(count))
-            run_id = book.start_run(
-                rubric=str(self.loaded.path), rubric_sha256=self.loaded.sha256,
-                source=str(options.source), workers=count,
-                launcher="warm zygote" if options.warm else "fresh interpreter",
-                grader_version=__version__)
-            summary = BatchSummary(run_id, [s.submission_id for s in contents.submissions],
-                                   notes=list(contents.notes))
-            by_id = {s.submission_id: s for s in contents.submissions}
-            tasks, hashes = self._plan(book, contents.submissions, summary)
-            done = len(summary.skipped)
-            total = len(contents.submissions)
+        # Workers start first: their interpreter and library imports overlap with reading the
+        # export, validating the rubric and hashing the submissions here.
+        pool = WorkerPool(
+            WorkerConfig(rubric=str(self.loaded.path), policy=options.policy,
+                         preload=tuple(self.loaded.rubric.submission.preload),
+                         warm=options.warm),
+            count, self.outdir / "logs", worker_uids(count))
+        try:
+            self.outdir.mkdir(parents=True, exist_ok=True)
+            pool.spawn()
+            check_rubric(self.loaded)
+            contents = read_export(options.source, self.outdir / "staging")
+            with Gradebook(self.outdir / GRADEBOOK) as book:
+                summary = self._grade(book, pool, contents, count)
+        finally:
+            pool.close()
+        summary.seconds = time.monotonic() - started
+        return summary
 
-            def record(task: Task, reply: dict[str, Any], seconds: float) -> None:
-                nonlocal done
-                exported = by_id[task.submission_id]
-                stored = self._record(book, run_id, exported, hashes[task.submission_id],
-                                      reply, seconds)
-                summary.graded.append(task.submission_id)
-                if stored.status != "graded":
-                    summary.problems[task.submission_id] = stored.status
-                done += 1
-                self._report(stored, exported, done, total)
+    def _grade(self, book: Gradebook, pool: WorkerPool, contents: ExportContents,
+               count: int) -> BatchSummary:
+        run_id = book.start_run(
+            rubric=str(self.loaded.path), rubric_sha256=self.loaded.sha256,
+            source=str(self.options.source), workers=count,
+            launcher="warm zygote" if self.options.warm else "fresh interpreter",
+            grader_version=__version__)
+        summary = BatchSummary(run_id, [s.submission_id for s in contents.submissions],
+                               notes=list(contents.notes))
+        by_id = {s.submission_id: s for s in contents.submissions}
+        tasks, hashes = self._plan(book, contents.submissions, summary)
+        done = len(summary.skipped)
+        total = len(contents.submissions)
 
+        def record(task: Task, reply: dict[str, Any], seconds: float) -> None:
+            nonlocal done
+            exported = by_id[task.submission_id]
+            stored = self._record(book, run_id, exported, hashes[task.submission_id], reply,
+                                  seconds)
+            summary.graded.append(task.submission_id)
+            if stored.status != "graded":
+                summary.problems[task.submission_id] = stored.status
+            done += 1
+            self._report(stored, exported, done, total)
+
+        try:
             for exported in contents.submissions:
                 if exported.status != "ok":
                     stored = self._record_unreadable(book, run_id, exported)
                     summary.problems[exported.submission_id] = stored.status
                     done += 1
                     self._report(stored, exported, done, total)
-            try:
-                if tasks:
-                    try:
-                        summary.launchers = pool.start()
-                        pool.run(tasks, self._task_timeout(), record)
-                    finally:
-                        pool.close()
-                book.finish_run(run_id)
-            finally:  # interrupted or not, the outputs show what the gradebook holds
-                write_outputs(self.outdir, self.loaded, book.records(summary.submissions))
-        summary.seconds = time.monotonic() - started
+            if tasks:
+                summary.launchers = pool.wait_ready()
+                pool.run(tasks, self._task_timeout(), record)
+            book.finish_run(run_id)
+        finally:  # interrupted or not, the outputs show what the gradebook holds
+            write_outputs(self.outdir, self.loaded, book.records(summary.submissions))
         return summary
 
     def _plan(self, book: Gradebook, submissions: list[ExportedSubmission],

@@ -16,7 +16,6 @@ from rich.table import Table
 from grader import __version__
 from grader.atomic import write_bytes, write_json
 from grader.autograder import bundle, write_tree, write_zip
-from grader.batch import Batch, BatchOptions
 from grader.cases import build_cases, positional
 from grader.doctor import diagnose, layer_rows
 from grader.engine import Engine, read_harness
@@ -24,7 +23,6 @@ from grader.errors import GraderInputError
 from grader.feedback import short_repr
 from grader.gradescope import DEFAULT_ROOT, AutograderRoot, run_autograder
 from grader.kit import build_kit, load_kit, write_kit
-from grader.progress import BatchDisplay
 from grader.reference import load_reference
 from grader.regrade_diff import changes_csv, score_changes
 from grader.report import print_check_report, print_report
@@ -327,6 +325,11 @@ def batch_command(rubric: Path, source: Path, outdir: Path, workers: int, force:
     interrupted run resumes where it stopped. Exits 0 when every submission has a row,
     whatever the scores.
     """
+    # Imported here: the report's plotting library takes 0.5 s to import, which every other
+    # command (a student's `grader check`) would pay.
+    from grader.batch import Batch, BatchOptions
+    from grader.progress import BatchDisplay
+
     options = BatchOptions(rubric=rubric, source=source, outdir=outdir, workers=workers,
                            force=force, policy=policy, warm=not cold)
     try:

@@ -182,10 +182,14 @@ class WorkerPool:
         config = WorkerConfig(**{**asdict(self.config), "sandbox_uid": self.uids[index]})
         return _Worker(index, config, self.log_dir / f"worker-{index}.log")
 
-    def start(self) -> list[str]:
-        """Start every worker and wait until each has loaded the rubric and its zygote;
-        how each launches children. A worker that cannot start is a broken setup: raise."""
+    def spawn(self) -> None:
+        """Start every worker without waiting: they load the rubric and start their zygotes
+        (a second or two) while the caller does its own preparation."""
         self.workers = [self._spawn(index) for index in range(self.count)]
+
+    def wait_ready(self) -> list[str]:
+        """Wait until every worker is ready; how each launches children. A worker that cannot
+        start is a broken setup: raise."""
         for worker in self.workers:
             self._await_ready(worker)
         self.launchers = [worker.ready or "" for worker in self.workers]
@@ -232,7 +236,7 @@ class WorkerPool:
                     worker = key.data
                     lines, ended = worker.read_lines()
                     for line in lines:
-                        self._finish(worker, json.loads(line), on_result)
+                        self._finish(worker, json.loads(line), pending, timeout, on_result)
                     if ended:
                         selector.unregister(worker.replies)
                         replacement = self._replace(worker, on_result, None)
@@ -246,11 +250,17 @@ class WorkerPool:
                         selector.register(replacement.replies, selectors.EVENT_READ,
                                           replacement)
 
-    def _finish(self, worker: _Worker, reply: dict[str, Any],
+    @staticmethod
+    def _finish(worker: _Worker, reply: dict[str, Any], pending: deque[Task], timeout: float,
                 on_result: Callable[[Task, dict[str, Any], float], None]) -> None:
+        """Hand the worker its next task first, then record its result: the worker grades
+        while this process writes."""
         task, worker.task = worker.task, None
+        seconds = time.monotonic() - worker.started
+        if pending:
+            worker.send(pending.popleft(), timeout)
         if task is not None:
-            on_result(task, reply, time.monotonic() - worker.started)
+            on_result(task, reply, seconds)
 
     def _replace(self, worker: _Worker,
                  on_result: Callable[[Task, dict[str, Any], float], None],

@@ -243,7 +243,8 @@ def test_a_worker_that_overruns_its_deadline_is_replaced_and_the_batch_goes_on(
     replies: dict[str, dict[str, Any]] = {}
     pool = WorkerPool(WorkerConfig(str(course.rubric), "lenient", ("numpy",)), 1,
                       tmp_path / "logs")
-    pool.start()
+    pool.spawn()
+    pool.wait_ready()
     try:
         pool.run([Task("sleeps", str(folder / "sleeps")), Task("correct", str(folder / "correct"))],
                  timeout=1.0, on_result=lambda task, reply, _: replies.update(
