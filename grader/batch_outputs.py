@@ -23,6 +23,7 @@ from grader.html_report import (
     SlowSubmission,
     render_report,
 )
+from grader.results import PARTIAL, PASSED, PENDING
 from grader.rubric import LoadedRubric
 
 SLOWEST = 10
@@ -84,18 +85,21 @@ def report_data(loaded: LoadedRubric, records: list[SubmissionRecord]) -> Report
     feedback = mistake_feedback(loaded)
     questions = []
     for number, title, max_score in question_columns(records):
-        scores, mistakes = [], Counter[str]()
+        scores, statuses, mistakes = [], Counter[str](), Counter[str]()
         for record in graded:
             for question in record.questions:
                 if question.number == number:
                     scores.append(question.score)
+                    statuses[question.status] += 1
                     mistakes.update(question.mistakes)
+        # Counted by status, not score, so that a question worth 0 points (graded for
+        # feedback only) still shows who got it right; hand-graded ones count nowhere.
         questions.append(QuestionSummary(
             number=number, title=title, max_score=max_score,
             mean=statistics.fmean(scores) if scores else 0.0,
-            full=sum(1 for s in scores if max_score > 0 and s >= max_score - 1e-9),
-            partial=sum(1 for s in scores if 0 < s < max_score - 1e-9),
-            zero=sum(1 for s in scores if s <= 0),
+            full=statuses[PASSED], partial=statuses[PARTIAL],
+            zero=sum(statuses.values()) - statuses[PASSED] - statuses[PARTIAL]
+            - statuses[PENDING],
             mistakes=tuple(MistakeCount(mistake, count, feedback.get((number, mistake), ""))
                            for mistake, count in mistakes.most_common(MISTAKES_PER_QUESTION))))
     problems = tuple(

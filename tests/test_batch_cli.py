@@ -12,13 +12,14 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from batch_course import CORRECT, DOUBLED, HALF_WRONG, write_course, write_plain_folder
-from conftest import GRADER
 
+GRADER = Path(sys.executable).parent / "grader"
 SLOW_CORRECT = ("import time\nANSWER = 0.5\n\ndef square(x):\n    time.sleep(0.3)\n"
                 "    return x * x\n")
 STUDENTS = 16
