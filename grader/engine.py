@@ -7,6 +7,7 @@ crash, return junk) is caught at the request and costs only that part.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import tempfile
@@ -93,20 +94,40 @@ class Attempt:
     answers every request whose result the student may see (constants, public cases, custom
     tests); `hidden` gets the hidden and random cases. A hidden input can then never come back
     through a visible answer, whether the student's code kept it in a global or in a file.
+
+    Without a `hidden` session, memory holds one student process at a time (Gradescope gives
+    768 MB, and a torch child takes 300): hidden cases then run in the visible child, which is
+    replaced, in a new work folder from `restage` (files the old one wrote stay behind),
+    before the next answer that may be shown. That costs a child start per switch, which two
+    sessions save.
     """
 
     def __init__(self, loaded: LoadedRubric, reference: ReferenceModule,
-                 session: SandboxSession, hidden: SandboxSession, seed: int,
-                 budget: TimeBudget) -> None:
+                 session: SandboxSession | None, hidden: SandboxSession | None, seed: int,
+                 budget: TimeBudget, restage: Callable[[], None] = lambda: None) -> None:
         self.rubric = loaded.rubric
         self.reference = reference
-        self.session = session
-        self.hidden = hidden
+        self._visible = session
+        self._hidden = hidden
+        self._restage = restage
+        self._tainted = False
         self.seed = seed
         self.budget = budget
         self.conventions: set[str] = set()
         self.internal_errors: list[str] = []
         self._answers: dict[str, Any] = {}
+
+    def sandbox(self, *, reveal: bool) -> SandboxSession:
+        """The child for a request whose answer may be shown (reveal) or not."""
+        assert self._visible is not None
+        if self._hidden is not None:
+            return self._visible if reveal else self._hidden
+        if reveal and self._tainted:
+            self._visible.close()
+            self._restage()
+            self._tainted = False
+        self._tainted |= not reveal
+        return self._visible
 
     def timeout(self, part: AutoPart) -> float:
         return self.budget.timeout(part.timeout or self.rubric.limits.call_timeout)
@@ -114,7 +135,7 @@ class Attempt:
     def student_answer(self, target: str) -> Any:
         """The student's value of another constant, for follow-through credit (None if none)."""
         if target not in self._answers:
-            reply = self.session.value(target, self.budget.timeout(
+            reply = self.sandbox(reveal=True).value(target, self.budget.timeout(
                 self.rubric.limits.call_timeout))
             self._answers[target] = reply.value if reply.ok else None
         return self._answers[target]
@@ -159,7 +180,7 @@ class Attempt:
 
     def grade_constant(self, part: AutoPart) -> PartResult:
         outcome = PartResult(part.name, part.points, FAILED, target=part.target)
-        reply = self.session.value(part.target, self.timeout(part))
+        reply = self.sandbox(reveal=True).value(part.target, self.timeout(part))
         if not reply.ok:
             outcome.status, message = reply_problem(reply, part.target)
             outcome.feedback.append(message)
@@ -193,9 +214,8 @@ class Attempt:
         mistakes: list[str] = []
         crashes = 0
         for position, case in enumerate(cases):
-            session = self.session if case.reveal else self.hidden
-            reply = session.call(part.target, positional(spec, case), self.timeout(part),
-                                 harness=spec.harness)
+            reply = self.sandbox(reveal=case.reveal).call(
+                part.target, positional(spec, case), self.timeout(part), harness=spec.harness)
             if not reply.ok:
                 if reply.status == "harness_error":
                     self.internal_errors.append(f"harness {spec.harness}: {reply.error_type} "
@@ -312,11 +332,16 @@ class Engine:
     """Grades submissions against one rubric and its reference module."""
 
     def __init__(self, loaded: LoadedRubric, reference: ReferenceModule, *,
-                 policy: str = "lenient", launcher: Launcher | None = None) -> None:
+                 policy: str = "lenient", launcher: Launcher | None = None,
+                 one_child_at_a_time: bool = True) -> None:
+        """`launcher` starts the sandboxed children (a fresh interpreter each by default);
+        `one_child_at_a_time` trades child starts for memory (see Attempt): keep it where
+        memory is tight or children are slow to start."""
         self.loaded = loaded
         self.reference = reference
         self.policy = policy
         self.launcher = launcher
+        self.one_child_at_a_time = one_child_at_a_time
         limits = loaded.rubric.limits
         self.harness_source = read_harness(loaded)
         self.limits = SandboxLimits(import_timeout=limits.import_timeout,
@@ -348,8 +373,15 @@ class Engine:
                 sandbox=dict(sandbox), notes=list(notes), internal_errors=list(internal_errors),
                 execution_time=time.monotonic() - started, outcome=outcome)
 
-        with (tempfile.TemporaryDirectory(prefix="grader-work-") as workdir,
-              tempfile.TemporaryDirectory(prefix="grader-hidden-") as hidden_workdir):
+        with contextlib.ExitStack() as stack:
+
+            def workdir() -> Path:
+                """A new, private work folder with the submission staged in it."""
+                folder = Path(stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="grader-work-")))
+                stage(located, folder)
+                return folder
+
             if located.entry is None or located.problem is not None:
                 notes.insert(0, missing_entry_message(located, rubric.submission))
                 reason = (f"not graded: {rubric.submission.entry} is missing"
@@ -358,23 +390,22 @@ class Engine:
                 questions = self._ungraded(reason)
                 outcome = MISSING_ENTRY if located.problem is None else UNREADABLE
             else:
-                entry = stage(located, Path(workdir))
-                stage(located, Path(hidden_workdir))
-                with (self._session(Path(workdir), entry) as session,
-                      self._session(Path(hidden_workdir), entry) as hidden):
+                entry = located.staged_name or located.entry.name
+                session = stack.enter_context(self._session(workdir(), entry))
+                hidden = (None if self.one_child_at_a_time
+                          else stack.enter_context(self._session(workdir(), entry)))
+                not_reached = self._ungraded(NOT_REACHED) if on_progress else []
 
-                    not_reached = self._ungraded(NOT_REACHED) if on_progress else []
-
-                    def progress(done: list[QuestionResult]) -> None:
-                        sandbox.update(session.layers)
-                        if on_progress is not None:
-                            on_progress(result(done + not_reached[len(done):]))
-
-                    questions = self._grade_in(session, hidden, entry, seed, notes,
-                                               internal_errors, progress)
-                    if not session.import_reply or not session.import_reply.ok:
-                        outcome = IMPORT_ERROR
+                def progress(done: list[QuestionResult]) -> None:
                     sandbox.update(session.layers)
+                    if on_progress is not None:
+                        on_progress(result(done + not_reached[len(done):]))
+
+                questions = self._grade_in(session, hidden, lambda: session.move_to(workdir()),
+                                           entry, seed, notes, internal_errors, progress)
+                if not session.import_reply or not session.import_reply.ok:
+                    outcome = IMPORT_ERROR
+                sandbox.update(session.layers)
         return result(questions)
 
     def _session(self, workdir: Path, entry: str) -> SandboxSession:
@@ -390,7 +421,8 @@ class Engine:
                                               self.reference, reason)
         return questions
 
-    def _grade_in(self, session: SandboxSession, hidden: SandboxSession, entry: str, seed: int,
+    def _grade_in(self, session: SandboxSession, hidden: SandboxSession | None,
+                  restage: Callable[[], None], entry: str, seed: int,
                   notes: list[str], internal_errors: list[str],
                   progress: Callable[[list[QuestionResult]], None]) -> list[QuestionResult]:
         rubric = self.loaded.rubric
@@ -401,7 +433,8 @@ class Engine:
             notes.insert(0, import_failure_note(imported, entry))
             return self._ungraded("not graded: your submission could not be imported (see the "
                                   "top)")
-        attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget)
+        attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget,
+                          restage)
         questions: list[QuestionResult] = []
         progress(questions)
         for index, question in enumerate(rubric.questions):
@@ -411,7 +444,7 @@ class Engine:
         for tests in rubric.custom_tests:
             budget.start_unit()
             questions += run_custom_tests(self.loaded.custom_test_path(tests), self.reference,
-                                          session, lambda: budget.timeout(
+                                          attempt.sandbox(reveal=True), lambda: budget.timeout(
                                               rubric.limits.call_timeout))
             progress(questions)
         return questions

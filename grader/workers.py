@@ -92,7 +92,9 @@ def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
         launcher, description = warm_launcher(config.preload)
     else:
         launcher, description = FRESH_INTERPRETER, "fresh interpreter per child (--cold)"
-    engine = Engine(loaded, reference, policy=config.policy, launcher=launcher)
+    # Warm children start in milliseconds and a TA's machine has the memory for two at once.
+    engine = Engine(loaded, reference, policy=config.policy, launcher=launcher,
+                    one_child_at_a_time=not config.warm)
     replies.write(json.dumps({"ready": description}).encode() + b"\n")
     replies.flush()
     for line in sys.stdin.buffer:

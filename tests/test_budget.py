@@ -128,7 +128,8 @@ def test_parts_after_the_budget_is_spent_are_not_graded_and_say_so(engine):
     clock = FakeClock()
     budget = TimeBudget(10, units=3, clock=clock)
     clock.now = 9.0  # an earlier part overran: nothing is left
-    attempt = Attempt(engine.loaded, engine.reference, session=None, seed=0, budget=budget)
+    attempt = Attempt(engine.loaded, engine.reference, session=None, hidden=None, seed=0,
+                      budget=budget)
     question = attempt.grade_question(1, engine.loaded.rubric.questions[1])
     assert question.score == 0 and OUT_OF_TIME in question.feedback_text()
 
