@@ -23,6 +23,8 @@ demo: $(STAMP)
 	done
 	@echo "results.json files are in out/; see one in full with:"
 	@echo "  $(BIN)/grader grade rubrics/hw2.yaml submissions_example/hw2/mistakes"
+	@echo "grading the HW2 examples as one class (each sub-folder is a student):"
+	$(BIN)/grader batch rubrics/hw2.yaml submissions_example/hw2 -o out/hw2-class
 
 # report.html is tested in a real headless Chromium (Debian's package); installed when possible.
 browser:
