@@ -1,4 +1,6 @@
-"""What the sandbox's layers cost: child start and request time, with and without each layer.
+"""What the sandbox's layers cost: child start and request time, with and without each layer,
+for a child started as a fresh interpreter (`grader grade`) and one forked by a zygote that has
+numpy loaded (`grader batch`).
 
 Prints medians; asserts nothing. The target is under 15 ms added per child start compared with
 an unsandboxed child (the same child with every optional layer disabled). Run with
@@ -14,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.sandbox.runner import SandboxSession
+from grader.sandbox.runner import Launcher, SandboxSession
+from grader.sandbox.zygote import Zygote
 
 CONFIGURATIONS = {
     "unsandboxed (all optional layers off)": "namespaces,uid,landlock,seccomp",
@@ -25,11 +28,12 @@ CONFIGURATIONS = {
 }
 
 
-def measure(work: Path, disabled: str, repeat: int) -> tuple[float, float]:
+def measure(work: Path, disabled: str, repeat: int,
+            launcher: Launcher | None = None) -> tuple[float, float]:
     os.environ["GRADER_SANDBOX_DISABLE"] = disabled
     starts, requests = [], []
     for _ in range(repeat):
-        with SandboxSession(work, "probe.py") as session:
+        with SandboxSession(work, "probe.py", launcher=launcher) as session:
             began = time.perf_counter()
             assert session.start().ok
             starts.append(time.perf_counter() - began)
@@ -47,12 +51,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         (work / "probe.py").write_text("import numpy as np\nVALUE = np.ones(3)\n")
-        baseline = None
-        for label, disabled in CONFIGURATIONS.items():
-            start, request = measure(work, disabled, repeat)
-            baseline = start if baseline is None else baseline
-            print(f"{label:40s} start {start * 1000:6.1f} ms (+{(start - baseline) * 1000:5.1f})"
-                  f"   request {request * 1000:5.2f} ms")
+        with Zygote(("numpy",)) as zygote:
+            zygote.start()
+            for name, launcher in (("fresh interpreter", None), ("forked by a zygote", zygote)):
+                print(f"children started as: {name}")
+                baseline = None
+                for label, disabled in CONFIGURATIONS.items():
+                    start, request = measure(work, disabled, repeat, launcher)
+                    baseline = start if baseline is None else baseline
+                    print(f"  {label:40s} start {start * 1000:6.1f} ms "
+                          f"(+{(start - baseline) * 1000:5.1f})   request {request * 1000:5.2f} ms")
 
 
 if __name__ == "__main__":
