@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ KATHERINE = Student("Katherine Johnson", "0045678", "kj@example.edu")
 EDSGER = Student("Edsger Dijkstra", "0056789", "ewd@example.edu")
 MARGARET = Student("Margaret Hamilton", "0067890", "mh@example.edu")
 BARBARA = Student("Barbara Liskov", "0078901", "bl@example.edu")
+LINUS = Student("Linus Torvalds", "0089012", "lt@example.edu")
 
 
 def class_submissions(katherine_source: str = HALF_WRONG
@@ -51,9 +53,17 @@ def class_submissions(katherine_source: str = HALF_WRONG
 
 
 def export_zip(path: Path, katherine_source: str = HALF_WRONG) -> Path:
-    """The class's export; Margaret (1005) is in the metadata but her folder is not."""
-    return write_export_zip(path, class_submissions(katherine_source),
-                            without_folder={"1005": [MARGARET]})
+    """The class's export. Margaret (1005) is in the metadata but her folder is not; Linus's
+    file (1007) is damaged in the zip (its CRC no longer matches)."""
+    write_export_zip(path, class_submissions(katherine_source),
+                     without_folder={"1005": [MARGARET], "1007": [LINUS]})
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as archive:
+        archive.writestr("assignment_4242_export/submission_1007/answers.py",
+                         "DAMAGED_BY_THE_DOWNLOAD = 1\n")
+    data = bytearray(path.read_bytes())
+    data[data.index(b"DAMAGED_BY_THE_DOWNLOAD")] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return path
 
 
 def run(rubric: Path, source: Path, outdir: Path, **options: Any) -> BatchSummary:
@@ -93,7 +103,7 @@ def test_grades_csv_has_one_row_per_student_with_group_members_sharing_their_sco
     outdir, _, _ = graded_class
     rows = {row["name"]: row for row in csv_rows(outdir)}
     assert set(rows) == {s.name for s in (ADA, ALAN, GRACE, KATHERINE, EDSGER, MARGARET,
-                                          BARBARA)}
+                                          BARBARA, LINUS)}
     assert rows["Ada Lovelace"]["sid"] == "0012345"  # leading zeros kept
     assert rows["Ada Lovelace"]["email"] == "ada@example.edu"
     assert (rows["Ada Lovelace"]["Q1"], rows["Ada Lovelace"]["Q2"],
@@ -136,6 +146,15 @@ def test_a_zip_entry_escaping_its_folder_refuses_that_submission_only(graded_cla
     assert "escaped.py" in detail
     assert not list(outdir.parent.rglob("escaped.py"))
     assert {"1001", "1002", "1003", "1006"} <= set(summary.graded)
+
+
+def test_a_damaged_zip_entry_refuses_that_submission_only(graded_class) -> None:
+    outdir, summary, _ = graded_class
+    status, detail = query(outdir, "SELECT status, detail FROM submissions "
+                                   "WHERE submission_id = '1007'")[0]
+    assert status == "refused"
+    assert "answers.py" in detail and "CRC" in detail
+    assert summary.problems["1007"] == "refused"
 
 
 def test_a_submission_in_the_metadata_without_its_folder_is_listed_as_missing(
