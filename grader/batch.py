@@ -26,7 +26,7 @@ from grader.gradebook import Gradebook, QuestionRow, SubmissionRecord, now
 from grader.rubric import LoadedRubric, load_rubric
 from grader.sandbox.plan import DEFAULT_SANDBOX_UID, sandbox_identity
 from grader.validate import validate
-from grader.workers import Task, WorkerConfig, WorkerPool
+from grader.workers import Identities, Task, WorkerConfig, WorkerPool
 
 GRADEBOOK = "gradebook.sqlite"
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -103,26 +103,39 @@ def results_name(submission_id: str) -> str:
     return f"{safe}.json"
 
 
-def worker_uids(count: int) -> list[int | None]:
-    """A distinct sandbox uid per worker when running as root: without seccomp, ending a
-    child means killing every process of its uid, which must not hit another worker's child.
-    Worker 0 uses the usual sandbox identity; the others uids above the default one that no
-    account has."""
+def worker_identities(count: int) -> list[Identities | None]:
+    """Two sandbox identities per worker when running as root, one for its visible child and
+    one for its hidden one, all distinct: without seccomp, ending a child means killing every
+    process of its uid, which must not hit another child. Worker 0's visible child is the
+    usual sandbox user; the others get uids above the default one that no account has."""
     if os.name != "posix" or os.geteuid() != 0:
         return [None] * count
     import pwd
 
-    first, _ = sandbox_identity()
-    uids: list[int | None] = [first]
+    first = sandbox_identity()
+    identities = [first]
     candidate = DEFAULT_SANDBOX_UID
-    while len(uids) < count:
+    while len(identities) < 2 * count:
         candidate += 1
         try:
             pwd.getpwuid(candidate)
         except KeyError:
-            if candidate != first:
-                uids.append(candidate)
-    return uids
+            if candidate != first[0]:
+                identities.append((candidate, candidate))
+    return [Identities(identities[2 * i], identities[2 * i + 1]) for i in range(count)]
+
+
+def grading_fingerprint(loaded: LoadedRubric) -> str:
+    """A digest of everything a grade depends on besides the submission: the rubric, its
+    reference module, custom tests and harness, and the grader's version. A fix to any of them
+    makes the next run regrade."""
+    digest = hashlib.sha256(f"{loaded.sha256}\0{__version__}\0".encode())
+    files = [loaded.reference_path, loaded.harness_path,
+             *(loaded.custom_test_path(tests) for tests in loaded.rubric.custom_tests)]
+    for path in files:
+        if path is not None and path.is_file():
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def check_rubric(loaded: LoadedRubric) -> None:
@@ -143,6 +156,7 @@ class Batch:
         self.loaded = load_rubric(options.rubric)
         self.outdir = options.outdir
         self.results_dir = self.outdir / "results"
+        self.fingerprint = grading_fingerprint(self.loaded)
 
     def run(self) -> BatchSummary:
         started = time.monotonic()
@@ -154,7 +168,7 @@ class Batch:
             WorkerConfig(rubric=str(self.loaded.path), policy=options.policy,
                          preload=tuple(self.loaded.rubric.submission.preload),
                          warm=options.warm),
-            count, self.outdir / "logs", worker_uids(count))
+            count, self.outdir / "logs", worker_identities(count))
         try:
             self.outdir.mkdir(parents=True, exist_ok=True)
             pool.spawn()
@@ -184,8 +198,14 @@ class Batch:
         def record(task: Task, reply: dict[str, Any], seconds: float) -> None:
             nonlocal done
             exported = by_id[task.submission_id]
-            stored = self._record(book, run_id, exported, hashes[task.submission_id], reply,
-                                  seconds)
+            try:
+                stored = self._record(book, run_id, exported, hashes[task.submission_id],
+                                      reply, seconds)
+            except Exception as error:  # one submission's result must not stop the batch
+                stored = self._record(book, run_id, exported, hashes[task.submission_id], {
+                    "error": "internal_error",
+                    "detail": f"the grader could not record this submission: {error!r}"},
+                    seconds)
             summary.graded.append(task.submission_id)
             if stored.status != "graded":
                 summary.problems[task.submission_id] = stored.status
@@ -217,7 +237,7 @@ class Batch:
             digest = content_hash(exported.path)
             hashes[exported.submission_id] = digest
             if not self.options.force and book.is_current(
-                    exported.submission_id, digest, self.loaded.sha256):
+                    exported.submission_id, digest, self.fingerprint):
                 summary.skipped.append(exported.submission_id)
                 continue
             tasks.append(Task(exported.submission_id, str(exported.path)))
@@ -246,7 +266,8 @@ class Batch:
             submission_id=exported.submission_id, status=status, detail=detail,
             score=results["score"] if results else None,
             max_score=extra.get("max_auto_score", self.loaded.rubric.auto_points),
-            content_sha256=digest, rubric_sha256=self.loaded.sha256, seed=extra.get("seed"),
+            content_sha256=digest, rubric_sha256=self.loaded.sha256,
+            fingerprint=self.fingerprint, seed=extra.get("seed"),
             seconds=round(seconds, 4), created_at=exported.created_at, graded_at=now(),
             run_id=run_id, results_path=str(path) if path else None,
             submitters=exported.submitters, questions=questions)
@@ -274,7 +295,8 @@ class Batch:
         stored = SubmissionRecord(
             submission_id=exported.submission_id, status=exported.status,
             detail=exported.detail, score=None, max_score=self.loaded.rubric.auto_points,
-            content_sha256=None, rubric_sha256=self.loaded.sha256, seed=None, seconds=0.0,
+            content_sha256=None, rubric_sha256=self.loaded.sha256,
+            fingerprint=self.fingerprint, seed=None, seconds=0.0,
             created_at=exported.created_at, graded_at=now(), run_id=run_id,
             results_path=None, submitters=exported.submitters, questions=())
         book.record(stored)

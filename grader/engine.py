@@ -333,15 +333,20 @@ class Engine:
 
     def __init__(self, loaded: LoadedRubric, reference: ReferenceModule, *,
                  policy: str = "lenient", launcher: Launcher | None = None,
-                 one_child_at_a_time: bool = True) -> None:
+                 one_child_at_a_time: bool = True,
+                 hidden_identity: tuple[int, int] | None = None) -> None:
         """`launcher` starts the sandboxed children (a fresh interpreter each by default);
         `one_child_at_a_time` trades child starts for memory (see Attempt): keep it where
-        memory is tight or children are slow to start."""
+        memory is tight or children are slow to start. Without it, the hidden cases' child
+        runs as `hidden_identity` (uid, gid) when the grader switches uids: neither child's
+        end-of-request sweep of its uid may then hit the other, and neither can write into the
+        other's work folder."""
         self.loaded = loaded
         self.reference = reference
         self.policy = policy
         self.launcher = launcher
         self.one_child_at_a_time = one_child_at_a_time
+        self.hidden_identity = hidden_identity
         limits = loaded.rubric.limits
         self.harness_source = read_harness(loaded)
         self.limits = SandboxLimits(import_timeout=limits.import_timeout,
@@ -373,11 +378,13 @@ class Engine:
                 sandbox=dict(sandbox), notes=list(notes), internal_errors=list(internal_errors),
                 execution_time=time.monotonic() - started, outcome=outcome)
 
-        with contextlib.ExitStack() as stack:
+        # Folders are removed after the sessions have ended: a child still writing into one
+        # would otherwise make its removal fail.
+        with contextlib.ExitStack() as folders, contextlib.ExitStack() as stack:
 
             def workdir() -> Path:
                 """A new, private work folder with the submission staged in it."""
-                folder = Path(stack.enter_context(
+                folder = Path(folders.enter_context(
                     tempfile.TemporaryDirectory(prefix="grader-work-")))
                 stage(located, folder)
                 return folder
@@ -393,7 +400,8 @@ class Engine:
                 entry = located.staged_name or located.entry.name
                 session = stack.enter_context(self._session(workdir(), entry))
                 hidden = (None if self.one_child_at_a_time
-                          else stack.enter_context(self._session(workdir(), entry)))
+                          else stack.enter_context(self._session(workdir(), entry,
+                                                                 self.hidden_identity)))
                 not_reached = self._ungraded(NOT_REACHED) if on_progress else []
 
                 def progress(done: list[QuestionResult]) -> None:
@@ -401,16 +409,18 @@ class Engine:
                     if on_progress is not None:
                         on_progress(result(done + not_reached[len(done):]))
 
-                questions = self._grade_in(session, hidden, lambda: session.move_to(workdir()),
-                                           entry, seed, notes, internal_errors, progress)
-                if not session.import_reply or not session.import_reply.ok:
+                questions, imported = self._grade_in(
+                    session, hidden, lambda: session.move_to(workdir()), entry, seed, notes,
+                    internal_errors, progress)
+                if not imported:
                     outcome = IMPORT_ERROR
                 sandbox.update(session.layers)
         return result(questions)
 
-    def _session(self, workdir: Path, entry: str) -> SandboxSession:
+    def _session(self, workdir: Path, entry: str,
+                 identity: tuple[int, int] | None = None) -> SandboxSession:
         return SandboxSession(workdir, entry, self.limits, self.harness_source, self.policy,
-                              self.launcher)
+                              self.launcher, identity)
 
     def _ungraded(self, reason: str) -> list[QuestionResult]:
         """Every question (custom tests included) at zero with the reason: the same tests are
@@ -424,7 +434,9 @@ class Engine:
     def _grade_in(self, session: SandboxSession, hidden: SandboxSession | None,
                   restage: Callable[[], None], entry: str, seed: int,
                   notes: list[str], internal_errors: list[str],
-                  progress: Callable[[list[QuestionResult]], None]) -> list[QuestionResult]:
+                  progress: Callable[[list[QuestionResult]], None]
+                  ) -> tuple[list[QuestionResult], bool]:
+        """The questions graded, and whether the submission could be imported at all."""
         rubric = self.loaded.rubric
         budget = TimeBudget(rubric.limits.total_seconds,
                             len(rubric.auto_parts()) + len(rubric.custom_tests))
@@ -432,7 +444,7 @@ class Engine:
         if not imported.ok:
             notes.insert(0, import_failure_note(imported, entry))
             return self._ungraded("not graded: your submission could not be imported (see the "
-                                  "top)")
+                                  "top)"), False
         attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget,
                           restage)
         questions: list[QuestionResult] = []
@@ -447,4 +459,4 @@ class Engine:
                                           attempt.sandbox(reveal=True), lambda: budget.timeout(
                                               rubric.limits.call_timeout))
             progress(questions)
-        return questions
+        return questions, True

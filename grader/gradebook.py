@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     max_score REAL,
     content_sha256 TEXT,
     rubric_sha256 TEXT,
+    fingerprint TEXT,
     seed INTEGER,
     seconds REAL,
     created_at TEXT NOT NULL DEFAULT '',
@@ -76,7 +77,7 @@ CREATE TABLE IF NOT EXISTS question_results (
     seed INTEGER,
     rubric_sha256 TEXT,
     content_sha256 TEXT,
-    PRIMARY KEY (submission_id, number)
+    PRIMARY KEY (submission_id, position)
 );
 CREATE TABLE IF NOT EXISTS gradings (
     run_id INTEGER NOT NULL REFERENCES runs(run_id),
@@ -119,6 +120,9 @@ class SubmissionRecord:
     max_score: float | None
     content_sha256: str | None
     rubric_sha256: str | None
+    fingerprint: str | None
+    """What the grade depends on besides the submission: rubric, reference, custom tests,
+    harness and grader version (see batch.grading_fingerprint)."""
     seed: int | None
     seconds: float | None
     created_at: str
@@ -132,8 +136,13 @@ class SubmissionRecord:
 class Gradebook:
     """A connection to OUTDIR/gradebook.sqlite; the batch's only writer."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """`read_only` opens an existing gradebook without touching it (regrade-diff reads
+        a TA's earlier run, which must stay as it was)."""
         self.path = Path(path)
+        if read_only:
+            self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -171,9 +180,10 @@ class Gradebook:
             self.db.execute("DELETE FROM submitters WHERE submission_id = ?", (sid,))
             self.db.execute("DELETE FROM submissions WHERE submission_id = ?", (sid,))
             self.db.execute(
-                "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (sid, record.status, record.detail, record.score, record.max_score,
-                 record.content_sha256, record.rubric_sha256, record.seed, record.seconds,
+                 record.content_sha256, record.rubric_sha256, record.fingerprint, record.seed,
+                 record.seconds,
                  record.created_at, record.graded_at, record.run_id, record.results_path))
             self.db.executemany(
                 "INSERT INTO submitters VALUES (?, ?, ?, ?, ?)",
@@ -200,13 +210,13 @@ class Gradebook:
         self.db.execute("COMMIT")
 
     # -- reading --------------------------------------------------------------------------
-    def is_current(self, submission_id: str, content_sha256: str, rubric_sha256: str) -> bool:
-        """Whether this exact content was already graded with this exact rubric (and the
-        grader, not the submission, did not fail on it)."""
+    def is_current(self, submission_id: str, content_sha256: str, fingerprint: str) -> bool:
+        """Whether this exact content was already graded with this exact rubric, reference
+        and grader (and the grader, not the submission, did not fail on it)."""
         row = self.db.execute(
-            "SELECT status, content_sha256, rubric_sha256 FROM submissions "
+            "SELECT status, content_sha256, fingerprint FROM submissions "
             "WHERE submission_id = ?", (submission_id,)).fetchone()
-        return (row is not None and row[1] == content_sha256 and row[2] == rubric_sha256
+        return (row is not None and row[1] == content_sha256 and row[2] == fingerprint
                 and row[0] not in RETRIED_STATUSES)
 
     def records(self, submission_ids: Iterable[str] | None = None) -> list[SubmissionRecord]:

@@ -44,7 +44,7 @@ def _by_student(outdir: Path) -> dict[str, tuple[str, str, SubmissionRecord]]:
     if not path.is_file():
         raise GraderInputError(f"{outdir}: no gradebook.sqlite here (is it a `grader batch` "
                                "output folder?)")
-    with Gradebook(path) as book:
+    with Gradebook(path, read_only=True) as book:
         records = book.records()
     return {_student_key(s.name, s.sid, s.email): (s.name, s.sid, record)
             for s, record in iter_students(records)}

@@ -17,36 +17,57 @@ import contextlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 READ_CHUNK = 1 << 20
 START_TIMEOUT = 300.0
 
 
+class Identities(NamedTuple):
+    """The (uid, gid) a worker's visible child and its hidden-cases child run as."""
+
+    visible: tuple[int, int]
+    hidden: tuple[int, int]
+
+
 @dataclass(frozen=True)
 class WorkerConfig:
-    """What every worker needs to grade: the rubric, the policy, the sandbox identity."""
+    """What every worker needs to grade: the rubric, the policy, the sandbox identities."""
 
     rubric: str
     policy: str
     preload: tuple[str, ...]
     warm: bool = True
-    sandbox_uid: int | None = None
+    identities: Identities | None = None
 
 
 @dataclass(frozen=True)
 class Task:
     submission_id: str
     path: str
+
+
+def valid_text(value: Any) -> Any:
+    """`value` with every string made valid Unicode: a student's exception message may hold
+    lone surrogates, which JSON carries but SQLite and strict readers refuse."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [valid_text(item) for item in value]
+    if isinstance(value, dict):
+        return {valid_text(key): valid_text(item) for key, item in value.items()}
+    return value
 
 
 def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
@@ -83,9 +104,10 @@ def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
     from grader.sandbox.zygote import warm_launcher
 
     die_with_parent(os.getppid(), Report())
-    if config.sandbox_uid is not None:
-        os.environ["GRADER_SANDBOX_UID"] = os.environ["GRADER_SANDBOX_GID"] = str(
-            config.sandbox_uid)
+    hidden = None
+    if config.identities is not None:
+        (uid, gid), hidden = config.identities
+        os.environ["GRADER_SANDBOX_UID"], os.environ["GRADER_SANDBOX_GID"] = str(uid), str(gid)
     loaded = load_rubric(Path(config.rubric))
     reference = load_reference(loaded.reference_path)
     if config.warm:
@@ -94,12 +116,12 @@ def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
         launcher, description = FRESH_INTERPRETER, "fresh interpreter per child (--cold)"
     # Warm children start in milliseconds and a TA's machine has the memory for two at once.
     engine = Engine(loaded, reference, policy=config.policy, launcher=launcher,
-                    one_child_at_a_time=not config.warm)
+                    one_child_at_a_time=not config.warm, hidden_identity=hidden)
     replies.write(json.dumps({"ready": description}).encode() + b"\n")
     replies.flush()
     for line in sys.stdin.buffer:
         task = json.loads(line)
-        reply = grade_task(engine, task)
+        reply = valid_text(grade_task(engine, task))
         reply["submission_id"] = task["submission_id"]
         replies.write(json.dumps(reply).encode() + b"\n")
         replies.flush()
@@ -110,6 +132,11 @@ class _Worker:
 
     def __init__(self, index: int, config: WorkerConfig, log: Path) -> None:
         self.index = index
+        # The worker's work folders go here, so that the pool can remove what a killed worker
+        # left behind (students' files, and whatever their code wrote). Traversable by the
+        # sandbox users, listable by nobody else.
+        self.tmp = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+        self.tmp.chmod(0o711)
         read_end, write_end = os.pipe()
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as log_file:
@@ -117,7 +144,8 @@ class _Worker:
                 [sys.executable, "-m", "grader.workers", json.dumps(asdict(config)),
                  str(write_end)],
                 stdin=subprocess.PIPE, stdout=log_file, stderr=log_file,
-                pass_fds=[write_end], start_new_session=True)
+                pass_fds=[write_end], start_new_session=True,
+                env={**os.environ, "TMPDIR": str(self.tmp)})
         os.close(write_end)
         self.replies = read_end
         os.set_blocking(read_end, False)
@@ -127,12 +155,17 @@ class _Worker:
         self.started = 0.0
         self.ready: str | None = None
 
-    def send(self, task: Task, timeout: float) -> None:
+    def send(self, task: Task, timeout: float) -> bool:
+        """Give the worker a task; False if it has died (its pipe's end tells the pool)."""
         assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(asdict(task)).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError:
+            return False
         self.task, self.started = task, time.monotonic()
         self.deadline = self.started + timeout
-        self.process.stdin.write(json.dumps(asdict(task)).encode() + b"\n")
-        self.process.stdin.flush()
+        return True
 
     def read_lines(self) -> tuple[list[bytes], bool]:
         """Complete lines available now, and whether the pipe has ended."""
@@ -153,6 +186,7 @@ class _Worker:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
         with contextlib.suppress(OSError):
             os.close(self.replies)
         if self.process.stdin is not None:
@@ -172,16 +206,16 @@ class WorkerPool:
     """Runs tasks over `count` warm workers, each task bounded by `timeout` seconds."""
 
     def __init__(self, config: WorkerConfig, count: int, log_dir: Path,
-                 uids: list[int | None] | None = None) -> None:
+                 identities: list[Identities | None] | None = None) -> None:
         self.config = config
         self.count = count
         self.log_dir = log_dir
-        self.uids = uids or [None] * count
+        self.identities = identities or [None] * count
         self.workers: list[_Worker] = []
         self.launchers: list[str] = []
 
     def _spawn(self, index: int) -> _Worker:
-        config = WorkerConfig(**{**asdict(self.config), "sandbox_uid": self.uids[index]})
+        config = replace(self.config, identities=self.identities[index])
         return _Worker(index, config, self.log_dir / f"worker-{index}.log")
 
     def spawn(self) -> None:
@@ -229,9 +263,9 @@ class WorkerPool:
             for worker in self.workers:
                 selector.register(worker.replies, selectors.EVENT_READ, worker)
             while pending or any(w.task is not None for w in self.workers):
-                for worker in self.workers:
-                    if worker.task is None and pending:
-                        worker.send(pending.popleft(), timeout)
+                for worker in self.workers:  # a dead one refuses: replaced at its pipe's end
+                    if worker.task is None and pending and worker.send(pending[0], timeout):
+                        pending.popleft()
                 busy = [w for w in self.workers if w.task is not None]
                 wait = max(min(w.deadline for w in busy) - time.monotonic(), 0) if busy else 0
                 for key, _ in selector.select(timeout=min(wait, 1.0)):
@@ -259,8 +293,8 @@ class WorkerPool:
         while this process writes."""
         task, worker.task = worker.task, None
         seconds = time.monotonic() - worker.started
-        if pending:
-            worker.send(pending.popleft(), timeout)
+        if pending and worker.send(pending[0], timeout):
+            pending.popleft()
         if task is not None:
             on_result(task, reply, seconds)
 
@@ -288,5 +322,8 @@ class WorkerPool:
 if __name__ == "__main__":
     config_data = json.loads(sys.argv[1])
     config_data["preload"] = tuple(config_data["preload"])
+    if config_data["identities"] is not None:
+        visible, hidden = config_data["identities"]
+        config_data["identities"] = Identities(tuple(visible), tuple(hidden))
     with os.fdopen(int(sys.argv[2]), "wb") as reply_stream:
         worker_main(WorkerConfig(**config_data), reply_stream)

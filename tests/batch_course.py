@@ -76,6 +76,8 @@ PATHOLOGICAL = {
                       "    for _ in range(1024):\n        sys.stdout.write(chunk)\n"
                       "        sys.__stderr__.write(chunk)\n    return x * x\n"),
     "sleeps": "import time\nANSWER = 0.5\ndef square(x):\n    time.sleep(30)\n",
+    "says_invalid_unicode": ("ANSWER = 0.5\ndef square(x):\n"
+                             "    raise ValueError('\\ud800 is not text')\n"),
 }
 """What each one does to the grader; every one must end with a row of its own."""
 

@@ -26,7 +26,7 @@ from batch_course import (
     write_plain_folder,
 )
 
-from grader.batch import Batch, BatchOptions, BatchSummary, results_name, worker_uids
+from grader.batch import Batch, BatchOptions, BatchSummary, results_name, worker_identities
 from grader.gradebook import Gradebook
 from grader.workers import Task, WorkerConfig, WorkerPool
 
@@ -223,6 +223,15 @@ def test_force_regrades_everything(course, fresh_class) -> None:
     assert sorted(again.graded) == ["1001", "1002", "1003", "1006"]
 
 
+def test_a_fixed_reference_module_regrades_everything(tmp_path: Path) -> None:
+    own = write_course(tmp_path / "own-course")
+    source, outdir = export_zip(tmp_path / "export.zip"), tmp_path / "out"
+    run(own.rubric, source, outdir)
+    own.reference.write_text(own.reference.read_text() + "\n# fixed a typo\n")
+    again = run(own.rubric, source, outdir)
+    assert sorted(again.graded) == ["1001", "1002", "1003", "1006"]
+
+
 def test_a_changed_rubric_regrades_everything(course, fresh_class, tmp_path: Path) -> None:
     source, outdir = fresh_class
     changed = tmp_path / "changed"
@@ -247,7 +256,7 @@ def test_pathological_submissions_each_end_with_a_row_and_a_status(course,
     assert set(records) == {*PATHOLOGICAL, "zz_correct"}
     assert records["loops_at_import"].status == "import_error"
     assert records["memory_bomb"].status == "import_error"
-    for name in ("fork_bomb", "crashes", "sleeps"):
+    for name in ("fork_bomb", "crashes", "sleeps", "says_invalid_unicode"):
         assert (records[name].status, records[name].score) == ("graded", 2.0), name
     assert records["floods_output"].score == 3.0
     assert records["zz_correct"].score == 3.0
@@ -264,6 +273,7 @@ def test_a_worker_that_overruns_its_deadline_is_replaced_and_the_batch_goes_on(
                       tmp_path / "logs")
     pool.spawn()
     pool.wait_ready()
+    overrunning_worker_files = pool.workers[0].tmp
     try:
         pool.run([Task("sleeps", str(folder / "sleeps")), Task("correct", str(folder / "correct"))],
                  timeout=1.0, on_result=lambda task, reply, _: replies.update(
@@ -272,10 +282,12 @@ def test_a_worker_that_overruns_its_deadline_is_replaced_and_the_batch_goes_on(
         pool.close()
     assert replies["sleeps"]["error"] == "grader_timeout"
     assert replies["correct"]["results"]["score"] == 3.0
+    assert not overrunning_worker_files.exists()  # what the killed worker left is removed
 
 
-def test_every_worker_gets_its_own_sandbox_uid() -> None:
-    uids = worker_uids(4)
-    if uids == [None] * 4:
+def test_every_child_of_every_worker_gets_its_own_sandbox_uid() -> None:
+    identities = worker_identities(4)
+    if identities == [None] * 4:
         pytest.skip("not root: children keep the grader's uid")
-    assert len(set(uids)) == 4
+    uids = [uid for pair in identities for uid, _ in pair]
+    assert len(set(uids)) == 8

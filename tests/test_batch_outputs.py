@@ -19,7 +19,8 @@ def record(submission_id: str, status: str, questions: tuple[QuestionRow, ...],
            seconds: float = 0.1) -> SubmissionRecord:
     return SubmissionRecord(
         submission_id=submission_id, status=status, detail="", score=score, max_score=3.0,
-        content_sha256="c" * 64, rubric_sha256="r" * 64, seed=1, seconds=seconds,
+        content_sha256="c" * 64, rubric_sha256="r" * 64, fingerprint="f" * 64, seed=1,
+        seconds=seconds,
         created_at="", graded_at="2026-01-01T00:00:00+00:00", run_id=1, results_path=None,
         submitters=submitters, questions=questions)
 

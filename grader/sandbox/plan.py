@@ -98,8 +98,10 @@ def seccomp_libraries() -> dict[str, str | None]:
     return library_names()
 
 
-def build_plan(workdir: Path, limits: SandboxLimits, policy: str) -> dict[str, Any]:
-    """The layers for one child working in `workdir`, as plain data for the child."""
+def build_plan(workdir: Path, limits: SandboxLimits, policy: str,
+               identity: tuple[int, int] | None = None) -> dict[str, Any]:
+    """The layers for one child working in `workdir`, as plain data for the child; as root it
+    becomes `identity` (uid, gid), by default `sandbox_identity()`."""
     if policy not in POLICIES:
         raise ValueError(f"sandbox policy must be one of {POLICIES}, got {policy!r}")
     off = disabled_layers()
@@ -136,7 +138,7 @@ def build_plan(workdir: Path, limits: SandboxLimits, policy: str) -> dict[str, A
         plan["uid_reason"] = (f"the sandbox user could not reach its work folder: {blocked} "
                               "is not searchable by other users")
         return plan
-    plan["uid"], plan["gid"] = sandbox_identity()
+    plan["uid"], plan["gid"] = identity or sandbox_identity()
     rlimits["RLIMIT_NPROC"] = limits.processes  # counts this uid's threads: meaningful now
     return plan
 

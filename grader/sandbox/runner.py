@@ -170,6 +170,7 @@ class PollLineReader:
         self.fd = stream.fileno()
         self.cap = cap
         self.buffer = bytearray()
+        self.scanned = 0  # bytes of the buffer known to hold no newline
         self.ended = False
         os.set_blocking(self.fd, False)
         self.poller = select.poll()
@@ -179,11 +180,13 @@ class PollLineReader:
         """The next line, None for a line over the cap, END_OF_STREAM; queue.Empty on timeout."""
         deadline = time.monotonic() + timeout
         while True:
-            end = self.buffer.find(b"\n")
+            end = self.buffer.find(b"\n", self.scanned)
             if 0 <= end <= self.cap:
                 line = bytes(self.buffer[:end + 1])
                 del self.buffer[:end + 1]
+                self.scanned = 0
                 return line
+            self.scanned = len(self.buffer)
             if end > self.cap or len(self.buffer) > self.cap:
                 self.ended = True
                 self.buffer.clear()
@@ -315,13 +318,15 @@ class SandboxSession:
 
     def __init__(self, workdir: Path, entry: str, limits: SandboxLimits | None = None,
                  harness_source: str | None = None, policy: str = "lenient",
-                 launcher: Launcher | None = None) -> None:
+                 launcher: Launcher | None = None,
+                 identity: tuple[int, int] | None = None) -> None:
         self.workdir = Path(workdir).resolve()
         self.entry = entry
         self.limits = limits or SandboxLimits()
         self.harness_source = harness_source
         self.launcher = launcher or FRESH_INTERPRETER
-        self.plan = build_plan(self.workdir, self.limits, policy)
+        self.identity = identity
+        self.plan = build_plan(self.workdir, self.limits, policy, identity)
         self.child: _Child | None = None
         self.import_reply: Reply | None = None
         self.layers: dict[str, Any] = {}
@@ -334,7 +339,7 @@ class SandboxSession:
         old one reaches the next."""
         self.close()
         self.workdir = Path(workdir).resolve()
-        self.plan = build_plan(self.workdir, self.limits, self.plan["policy"])
+        self.plan = build_plan(self.workdir, self.limits, self.plan["policy"], self.identity)
         hand_over(self.workdir, self.plan)
 
     def start(self) -> Reply:

@@ -33,7 +33,7 @@ from grader.sandbox.runner import (
 
 DEFAULT_PRELOAD = ("numpy", "torch")
 START_TIMEOUT = 120.0
-MESSAGE_BYTES = 1 << 16
+MESSAGE_BYTES = 1 << 20
 
 
 class ZygoteError(RuntimeError):
@@ -183,6 +183,8 @@ class Zygote:
         except BaseException:
             for fd in ours:
                 os.close(fd)
+            # A reply that arrives late would be taken for the next request's: start afresh.
+            self.close()
             raise
         finally:
             for fd in theirs:

@@ -1,0 +1,44 @@
+"""Work folders of one grading: a new one per restart, all removed after the children end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from batch_course import write_course
+
+from grader.engine import Engine
+from grader.reference import load_reference
+from grader.rubric import load_rubric
+
+WRITES_FROM_A_THREAD = """\
+import itertools
+import threading
+
+ANSWER = 0.5
+
+
+def _keep_writing():
+    for count in itertools.count():
+        try:
+            with open(f"file{count % 50}.txt", "w") as handle:
+                handle.write("x")
+        except OSError:
+            pass
+
+
+def square(x):
+    threading.Thread(target=_keep_writing, daemon=True).start()
+    return x * x
+"""
+
+
+def test_a_child_still_writing_when_grading_ends_does_not_break_the_cleanup(
+        tmp_path: Path) -> None:
+    course = write_course(tmp_path / "course")
+    loaded = load_rubric(course.rubric)
+    submission = tmp_path / "student"
+    submission.mkdir()
+    (submission / "answers.py").write_text(WRITES_FROM_A_THREAD)
+    engine = Engine(loaded, load_reference(loaded.reference_path))
+    for _ in range(3):
+        assert engine.grade(submission).score == 3.0
