@@ -24,9 +24,9 @@ from grader.errors import RubricError
 from grader.export import ExportContents, ExportedSubmission, read_export
 from grader.gradebook import Gradebook, QuestionRow, SubmissionRecord, now
 from grader.rubric import LoadedRubric, load_rubric
-from grader.sandbox.plan import DEFAULT_SANDBOX_UID, sandbox_identity
+from grader.sandbox.plan import DEFAULT_SANDBOX_UID, SandboxIdentities, sandbox_identity
 from grader.validate import validate
-from grader.workers import Identities, Task, WorkerConfig, WorkerPool
+from grader.workers import Task, WorkerConfig, WorkerPool
 
 GRADEBOOK = "gradebook.sqlite"
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -103,7 +103,7 @@ def results_name(submission_id: str) -> str:
     return f"{safe}.json"
 
 
-def worker_identities(count: int) -> list[Identities | None]:
+def worker_identities(count: int) -> list[SandboxIdentities | None]:
     """Two sandbox identities per worker when running as root, one for its visible child and
     one for its hidden one, all distinct: without seccomp, ending a child means killing every
     process of its uid, which must not hit another child. Worker 0's visible child is the
@@ -122,7 +122,8 @@ def worker_identities(count: int) -> list[Identities | None]:
         except KeyError:
             if candidate != first[0]:
                 identities.append((candidate, candidate))
-    return [Identities(identities[2 * i], identities[2 * i + 1]) for i in range(count)]
+    return [SandboxIdentities(identities[2 * i], identities[2 * i + 1])
+            for i in range(count)]
 
 
 def grading_fingerprint(loaded: LoadedRubric) -> str:

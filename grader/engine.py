@@ -45,7 +45,7 @@ from grader.results import (
     QuestionResult,
 )
 from grader.rubric import AutoPart, LoadedRubric, ManualPart, Question
-from grader.sandbox.plan import SandboxLimits
+from grader.sandbox.plan import SandboxIdentities, SandboxLimits
 from grader.sandbox.runner import Launcher, Reply, SandboxSession
 from grader.submission import locate, missing_entry_message, stage
 from grader.variants import Judgement, VariantJudge
@@ -334,19 +334,17 @@ class Engine:
     def __init__(self, loaded: LoadedRubric, reference: ReferenceModule, *,
                  policy: str = "lenient", launcher: Launcher | None = None,
                  one_child_at_a_time: bool = True,
-                 hidden_identity: tuple[int, int] | None = None) -> None:
+                 identities: SandboxIdentities | None = None) -> None:
         """`launcher` starts the sandboxed children (a fresh interpreter each by default);
         `one_child_at_a_time` trades child starts for memory (see Attempt): keep it where
-        memory is tight or children are slow to start. Without it, the hidden cases' child
-        runs as `hidden_identity` (uid, gid) when the grader switches uids: neither child's
-        end-of-request sweep of its uid may then hit the other, and neither can write into the
-        other's work folder."""
+        memory is tight or children are slow to start. `identities` are the uids the children
+        switch to as root (default: the sandbox user, for both)."""
         self.loaded = loaded
         self.reference = reference
         self.policy = policy
         self.launcher = launcher
         self.one_child_at_a_time = one_child_at_a_time
-        self.hidden_identity = hidden_identity
+        self.identities = identities
         limits = loaded.rubric.limits
         self.harness_source = read_harness(loaded)
         self.limits = SandboxLimits(import_timeout=limits.import_timeout,
@@ -398,10 +396,10 @@ class Engine:
                 outcome = MISSING_ENTRY if located.problem is None else UNREADABLE
             else:
                 entry = located.staged_name or located.entry.name
-                session = stack.enter_context(self._session(workdir(), entry))
+                visible_as, hidden_as = self.identities or (None, None)
+                session = stack.enter_context(self._session(workdir(), entry, visible_as))
                 hidden = (None if self.one_child_at_a_time
-                          else stack.enter_context(self._session(workdir(), entry,
-                                                                 self.hidden_identity)))
+                          else stack.enter_context(self._session(workdir(), entry, hidden_as)))
                 not_reached = self._ungraded(NOT_REACHED) if on_progress else []
 
                 def progress(done: list[QuestionResult]) -> None:

@@ -28,17 +28,12 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
+
+from grader.sandbox.plan import SandboxIdentities
 
 READ_CHUNK = 1 << 20
 START_TIMEOUT = 300.0
-
-
-class Identities(NamedTuple):
-    """The (uid, gid) a worker's visible child and its hidden-cases child run as."""
-
-    visible: tuple[int, int]
-    hidden: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ class WorkerConfig:
     policy: str
     preload: tuple[str, ...]
     warm: bool = True
-    identities: Identities | None = None
+    identities: SandboxIdentities | None = None
 
 
 @dataclass(frozen=True)
@@ -104,10 +99,6 @@ def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
     from grader.sandbox.zygote import warm_launcher
 
     die_with_parent(os.getppid(), Report())
-    hidden = None
-    if config.identities is not None:
-        (uid, gid), hidden = config.identities
-        os.environ["GRADER_SANDBOX_UID"], os.environ["GRADER_SANDBOX_GID"] = str(uid), str(gid)
     loaded = load_rubric(Path(config.rubric))
     reference = load_reference(loaded.reference_path)
     if config.warm:
@@ -116,7 +107,7 @@ def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
         launcher, description = FRESH_INTERPRETER, "fresh interpreter per child (--cold)"
     # Warm children start in milliseconds and a TA's machine has the memory for two at once.
     engine = Engine(loaded, reference, policy=config.policy, launcher=launcher,
-                    one_child_at_a_time=not config.warm, hidden_identity=hidden)
+                    one_child_at_a_time=not config.warm, identities=config.identities)
     replies.write(json.dumps({"ready": description}).encode() + b"\n")
     replies.flush()
     for line in sys.stdin.buffer:
@@ -206,7 +197,7 @@ class WorkerPool:
     """Runs tasks over `count` warm workers, each task bounded by `timeout` seconds."""
 
     def __init__(self, config: WorkerConfig, count: int, log_dir: Path,
-                 identities: list[Identities | None] | None = None) -> None:
+                 identities: list[SandboxIdentities | None] | None = None) -> None:
         self.config = config
         self.count = count
         self.log_dir = log_dir
@@ -324,6 +315,6 @@ if __name__ == "__main__":
     config_data["preload"] = tuple(config_data["preload"])
     if config_data["identities"] is not None:
         visible, hidden = config_data["identities"]
-        config_data["identities"] = Identities(tuple(visible), tuple(hidden))
+        config_data["identities"] = SandboxIdentities(tuple(visible), tuple(hidden))
     with os.fdopen(int(sys.argv[2]), "wb") as reply_stream:
         worker_main(WorkerConfig(**config_data), reply_stream)

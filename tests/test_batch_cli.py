@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from batch_course import CORRECT, DOUBLED, HALF_WRONG, write_course, write_plain_folder
+from machine import alive
 
 GRADER = Path(sys.executable).parent / "grader"
 SLOW_CORRECT = ("import time\nANSWER = 0.5\n\ndef square(x):\n    time.sleep(0.3)\n"
@@ -57,14 +58,6 @@ def descendants(pid: int) -> set[int]:
             found.add(child)
             todo.append(child)
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.fixture

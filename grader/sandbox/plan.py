@@ -14,7 +14,7 @@ import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from grader.sandbox.seccomp_filter import library_names
 
@@ -26,6 +26,15 @@ SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc/ld.so.cac
                      "/dev/urandom", "/proc/cpuinfo", "/sys/devices/system/cpu")
 """What an interpreter with numpy and torch reads besides its own prefix: shared libraries, the
 loader cache, randomness (torch fails without it) and the CPU description."""
+
+
+class SandboxIdentities(NamedTuple):
+    """The (uid, gid) a grading's visible child and its hidden-cases child run as, when the
+    grader is root: distinct, so that neither child's end-of-request sweep of its uid can hit
+    the other, and neither can write into the other's work folder."""
+
+    visible: tuple[int, int]
+    hidden: tuple[int, int]
 
 
 @dataclass(frozen=True)
