@@ -321,9 +321,9 @@ def batch_command(rubric: Path, source: Path, outdir: Path, workers: int, force:
     """Grade every submission in SOURCE (a Gradescope export zip or folder, or a folder with
     one sub-folder or file per student) into OUTDIR.
 
-    Rerunning skips submissions already graded with the same content and rubric; an
-    interrupted run resumes where it stopped. Exits 0 when every submission has a row,
-    whatever the scores.
+    Rerunning skips submissions already graded with the same content, rubric, reference
+    and grader; an interrupted run resumes where it stopped. Exits 0 when every submission
+    has a row, whatever the scores.
     """
     # Imported here: the report's plotting library takes 0.5 s to import, which every other
     # command (a student's `grader check`) would pay.
