@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from grader.batch import Batch, BatchOptions
+from grader.batch.run import Batch, BatchOptions
 
 REPO = Path(__file__).parents[1]
 RUBRIC = REPO / "rubrics" / "hw2.yaml"

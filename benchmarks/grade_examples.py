@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.engine import Engine
-from grader.reference import load_reference
-from grader.rubric import load_rubric
+from grader.grading.engine import Engine
+from grader.rubric.model import load_rubric
 from grader.sandbox.runner import SandboxSession
+from grader.trusted.reference import load_reference
 
 REPO = Path(__file__).parents[1]
 RUBRIC = REPO / "rubrics" / "hw2.yaml"

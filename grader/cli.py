@@ -15,23 +15,23 @@ from rich.table import Table
 
 from grader import __version__
 from grader.atomic import write_bytes, write_json
-from grader.autograder import bundle, write_tree, write_zip
-from grader.cases import build_cases, positional
-from grader.doctor import diagnose, layer_rows
-from grader.engine import Engine, read_harness
+from grader.batch.regrade_diff import changes_csv, score_changes
 from grader.errors import GraderInputError
-from grader.feedback import short_repr
-from grader.gradescope import DEFAULT_ROOT, AutograderRoot, run_autograder
-from grader.kit import build_kit, load_kit, write_kit
-from grader.reference import load_reference
-from grader.regrade_diff import changes_csv, score_changes
-from grader.report import print_check_report, print_report
-from grader.results import fallback_results, to_gradescope
-from grader.rubric import AutoPart, LoadedRubric, ManualPart, load_rubric
+from grader.frontends.autograder import bundle, write_tree, write_zip
+from grader.frontends.doctor import diagnose, layer_rows
+from grader.frontends.gradescope import DEFAULT_ROOT, AutograderRoot, run_autograder
+from grader.frontends.kit import build_kit, load_kit, write_kit
+from grader.grading.engine import Engine, read_harness
+from grader.grading.feedback import short_repr
+from grader.grading.results import fallback_results, to_gradescope
+from grader.grading.selfcheck import SelfCheck, kit_check_models_valid
+from grader.outputs.terminal import print_check_report, print_report
+from grader.rubric.model import AutoPart, LoadedRubric, ManualPart, load_rubric
 from grader.sandbox.plan import POLICIES
 from grader.sandbox.runner import SandboxPolicyError
-from grader.selfcheck import SelfCheck, kit_check_models_valid
-from grader.validate import mistake_warnings, validate
+from grader.trusted.cases import build_cases, positional
+from grader.trusted.reference import load_reference
+from grader.trusted.validate import mistake_warnings, validate
 
 EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
@@ -327,8 +327,8 @@ def batch_command(rubric: Path, source: Path, outdir: Path, workers: int, force:
     """
     # Imported here: the report's plotting library takes 0.5 s to import, which every other
     # command (a student's `grader check`) would pay.
-    from grader.batch import Batch, BatchOptions
-    from grader.progress import BatchDisplay
+    from grader.batch.progress import BatchDisplay
+    from grader.batch.run import Batch, BatchOptions
 
     options = BatchOptions(rubric=rubric, source=source, outdir=outdir, workers=workers,
                            force=force, policy=policy, warm=not cold)

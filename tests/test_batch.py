@@ -26,9 +26,9 @@ from batch_course import (
     write_plain_folder,
 )
 
-from grader.batch import Batch, BatchOptions, BatchSummary, results_name, worker_identities
-from grader.gradebook import Gradebook
-from grader.workers import Task, WorkerConfig, WorkerPool
+from grader.batch.gradebook import Gradebook
+from grader.batch.run import Batch, BatchOptions, BatchSummary, results_name, worker_identities
+from grader.batch.workers import Task, WorkerConfig, WorkerPool
 
 ADA = Student("Ada Lovelace", "0012345", "ada@example.edu")
 ALAN = Student("Alan Turing", "0023456", "alan@example.edu")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from batch_course import write_course
 
-from grader.batch_outputs import grades_csv, report_data
-from grader.export import Submitter
-from grader.gradebook import QuestionRow, SubmissionRecord
-from grader.rubric import load_rubric
+from grader.batch.export import Submitter
+from grader.batch.gradebook import QuestionRow, SubmissionRecord
+from grader.batch.outputs import grades_csv, report_data
+from grader.rubric.model import load_rubric
 
 
 def record(submission_id: str, status: str, questions: tuple[QuestionRow, ...],

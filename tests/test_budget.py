@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.budget import RESERVE, TimeBudget
-from grader.engine import NOT_REACHED, OUT_OF_TIME, Attempt, Engine
 from grader.errors import RubricError
-from grader.reference import load_reference
-from grader.rubric import load_rubric
+from grader.grading.engine import NOT_REACHED, OUT_OF_TIME, Attempt, Engine
+from grader.rubric.budget import RESERVE, TimeBudget
+from grader.rubric.model import load_rubric
+from grader.trusted.reference import load_reference
 
 
 class FakeClock:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import Engine
-from grader.reference import load_reference
-from grader.rubric import load_rubric
+from grader.grading.engine import Engine
+from grader.rubric.model import load_rubric
+from grader.trusted.reference import load_reference
 
 SUITE = '''
 import unittest

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from batch_course import write_course
 
-from grader.engine import Engine
-from grader.reference import load_reference
-from grader.rubric import load_rubric
+from grader.grading.engine import Engine
+from grader.rubric.model import load_rubric
+from grader.trusted.reference import load_reference
 
 WRITES_FROM_A_THREAD = """\
 import itertools

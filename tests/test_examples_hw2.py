@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.cases import build_cases, part_rng
-from grader.reference import load_reference
-from grader.rubric import AutoPart, load_rubric
+from grader.rubric.model import AutoPart, load_rubric
+from grader.trusted.cases import build_cases, part_rng
+from grader.trusted.reference import load_reference
 
 HW2_RUBRIC = Path(__file__).resolve().parents[1] / "rubrics" / "hw2.yaml"
 EXAMPLE_NAMES = ["correct", "starter", "mistakes", "convention", "crashes", "slow"]

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import yaml
 
-from grader.cases import Case, build_cases, part_rng
-from grader.reference import ReferenceModule, load_reference
-from grader.rubric import load_rubric
+from grader.rubric.model import load_rubric
+from grader.trusted.cases import Case, build_cases, part_rng
+from grader.trusted.reference import ReferenceModule, load_reference
 
 REPO = Path(__file__).resolve().parents[1]
 RUBRIC = REPO / "rubrics" / "midterm.yaml"

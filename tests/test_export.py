@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.batch.export import MISSING, OK, REFUSED, Submitter, ZipLimits, read_export
 from grader.errors import GraderInputError
-from grader.export import MISSING, OK, REFUSED, Submitter, ZipLimits, read_export
 
 TOP = "assignment_1_export/"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import Engine
 from grader.errors import RubricError
-from grader.reference import load_reference
-from grader.rubric import load_rubric
+from grader.grading.engine import Engine
+from grader.rubric.model import load_rubric
+from grader.trusted.reference import load_reference
 
 GRADER = str(Path(sys.executable).parent / "grader")
 

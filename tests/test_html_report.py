@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from grader.html_report import (
+from grader.outputs.html_report import (
     MistakeCount,
     ProblemSubmission,
     QuestionSummary,

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import yaml
 
-from grader.cases import build_cases, positional
-from grader.reference import load_reference
-from grader.rubric import AutoPart, load_rubric
+from grader.rubric.model import AutoPart, load_rubric
+from grader.trusted.cases import build_cases, positional
+from grader.trusted.reference import load_reference
 
 REPO = Path(__file__).parents[1]
 GRADER = str(Path(sys.executable).parent / "grader")

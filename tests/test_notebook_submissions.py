@@ -17,16 +17,16 @@ from typing import Any
 
 import pytest
 
-from grader.answers_file import AnswersFileError, convert_answers
-from grader.notebook import (
+from grader.rubric.model import SubmissionFiles
+from grader.submission.answers_file import AnswersFileError, convert_answers
+from grader.submission.locate import locate, missing_entry_message, stage
+from grader.submission.notebook import (
     MAX_JSON_CONTAINERS,
     NotebookError,
     code_cells,
     convert_notebook,
     strip_ipython,
 )
-from grader.rubric import SubmissionFiles
-from grader.submission import locate, missing_entry_message, stage
 
 SPEC = SubmissionFiles(entry="hw2.py", also=["*.py"])
 AUTO_MAX = 7.0  # hw2's auto-graded points (see tests/test_examples_hw2.py for the sum)

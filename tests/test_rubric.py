@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from grader.errors import RubricError
-from grader.rubric import AutoPart, ManualPart, format_location, load_rubric
+from grader.rubric.model import AutoPart, ManualPart, format_location, load_rubric
 
 REPO = Path(__file__).parents[1]
 

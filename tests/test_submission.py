@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from grader.errors import SubmissionError
-from grader.rubric import SubmissionFiles
-from grader.submission import locate, missing_entry_message, stage
+from grader.rubric.model import SubmissionFiles
+from grader.submission.locate import locate, missing_entry_message, stage
 
 SPEC = SubmissionFiles(entry="hw2.py", also=["*.py", "*.npy"])
 

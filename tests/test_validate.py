@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.rubric import load_rubric
-from grader.validate import mistake_warnings
+from grader.rubric.model import load_rubric
+from grader.trusted.validate import mistake_warnings
 
 REPO = Path(__file__).parents[1]
 GRADER = str(Path(sys.executable).parent / "grader")

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from grader.reference import ReferenceModule
-from grader.rubric import AutoPart
-from grader.variants import VariantJudge
+from grader.grading.variants import VariantJudge
+from grader.rubric.model import AutoPart
+from grader.trusted.reference import ReferenceModule
 
 
 def judge_for(part: dict, conventions: set[str] | None = None, **answers) -> VariantJudge:

@@ -26,9 +26,9 @@ from pydantic import (
     model_validator,
 )
 
-from grader.budget import RESERVE
 from grader.checks.specs import CHECK_KINDS, Check, PropertyCheck
 from grader.errors import RubricError
+from grader.rubric.budget import RESERVE
 
 Visibility = Literal["visible", "after_due_date", "after_published", "hidden"]
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"

@@ -12,8 +12,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.batch.gradebook import Gradebook, SubmissionRecord, iter_students
 from grader.errors import GraderInputError
-from grader.gradebook import Gradebook, SubmissionRecord, iter_students
 
 TOLERANCE = 1e-6
 

@@ -14,8 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 from grader.atomic import write_bytes
-from grader.gradebook import SubmissionRecord, iter_students, now
-from grader.html_report import (
+from grader.batch.gradebook import SubmissionRecord, iter_students, now
+from grader.grading.results import PARTIAL, PASSED, PENDING
+from grader.outputs.html_report import (
     MistakeCount,
     ProblemSubmission,
     QuestionSummary,
@@ -23,8 +24,7 @@ from grader.html_report import (
     SlowSubmission,
     render_report,
 )
-from grader.results import PARTIAL, PASSED, PENDING
-from grader.rubric import LoadedRubric
+from grader.rubric.model import LoadedRubric
 
 SLOWEST = 10
 MISTAKES_PER_QUESTION = 5

@@ -19,14 +19,14 @@ from typing import Any
 
 from grader import __version__
 from grader.atomic import write_json
-from grader.batch_outputs import write_outputs
+from grader.batch.export import ExportContents, ExportedSubmission, read_export
+from grader.batch.gradebook import Gradebook, QuestionRow, SubmissionRecord, now
+from grader.batch.outputs import write_outputs
+from grader.batch.workers import Task, WorkerConfig, WorkerPool
 from grader.errors import RubricError
-from grader.export import ExportContents, ExportedSubmission, read_export
-from grader.gradebook import Gradebook, QuestionRow, SubmissionRecord, now
-from grader.rubric import LoadedRubric, load_rubric
+from grader.rubric.model import LoadedRubric, load_rubric
 from grader.sandbox.plan import DEFAULT_SANDBOX_UID, SandboxIdentities, sandbox_identity
-from grader.validate import validate
-from grader.workers import Task, WorkerConfig, WorkerPool
+from grader.trusted.validate import validate
 
 GRADEBOOK = "gradebook.sqlite"
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")

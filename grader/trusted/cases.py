@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.reference import ReferenceModule
-from grader.rubric import FunctionTarget
+from grader.rubric.model import FunctionTarget
+from grader.trusted.reference import ReferenceModule
 
 PUBLIC, HIDDEN, RANDOM = "public", "hidden", "random"
 

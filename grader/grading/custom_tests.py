@@ -12,7 +12,6 @@ setUpClass raised are reported as failed instead of vanishing, and partial credi
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import unittest
 from collections.abc import Callable
@@ -21,10 +20,11 @@ from typing import Any
 
 from gradescope_utils.autograder_utils.json_test_runner import JSONTestResult, JSONTestRunner
 
-from grader.feedback import reply_problem
-from grader.reference import ReferenceModule
-from grader.results import FAILED, PASSED, QuestionResult
+from grader.grading.feedback import reply_problem
+from grader.grading.results import FAILED, PASSED, QuestionResult
 from grader.sandbox.runner import Reply, SandboxSession
+from grader.trusted.custom_test_suite import all_tests, load_test_module
+from grader.trusted.reference import ReferenceModule
 
 
 class StudentCodeError(AssertionError):
@@ -109,37 +109,6 @@ class _CompleteRunner(JSONTestRunner):
     resultclass = _CompleteResult
 
 
-def _all_tests(suite: unittest.TestSuite) -> list[unittest.TestCase]:
-    found = []
-    for item in suite:
-        if isinstance(item, unittest.TestSuite):
-            found += _all_tests(item)
-        else:
-            found.append(item)
-    return found
-
-
-def load_test_module(path: Path, reference: ReferenceModule, submission: Any) -> Any:
-    """Import the test module and give it its `submission` and `reference` globals."""
-    spec = importlib.util.spec_from_file_location(f"grader_custom_{path.stem}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"{path}: cannot be imported")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    # Set after the body ran, so the module may declare placeholders (`submission = None`).
-    module.submission = submission
-    module.reference = reference.module
-    return module
-
-
-def declared_points(path: Path, reference: ReferenceModule) -> float:
-    """The sum of the module's @weight values, for validating the rubric's `points`."""
-    module = load_test_module(path, reference, submission=None)
-    suite = unittest.defaultTestLoader.loadTestsFromModule(module)
-    return sum(float(getattr(getattr(t, t._testMethodName), "__weight__", 0) or 0)
-               for t in _all_tests(suite))
-
-
 def _not_run(test: unittest.TestCase, reason: str) -> dict[str, Any]:
     method = getattr(test, test._testMethodName)
     name = test.shortDescription() or str(test)
@@ -167,7 +136,7 @@ def custom_tests_not_run(path: Path, reference: ReferenceModule,
                          reason: str) -> list[QuestionResult]:
     """The suite's tests as failed results, so the set of tests never depends on the student."""
     module = load_test_module(path, reference, submission=None)
-    tests = _all_tests(unittest.defaultTestLoader.loadTestsFromModule(module))
+    tests = all_tests(unittest.defaultTestLoader.loadTestsFromModule(module))
     return _as_questions([_not_run(test, reason) for test in tests])
 
 
@@ -175,7 +144,7 @@ def run_custom_tests(path: Path, reference: ReferenceModule, session: SandboxSes
                      timeout: Timeout) -> list[QuestionResult]:
     module = load_test_module(path, reference, SubmissionProxy(session, timeout))
     suite = unittest.defaultTestLoader.loadTestsFromModule(module)
-    tests = _all_tests(suite)
+    tests = all_tests(suite)
     runner = _CompleteRunner(stream=io.StringIO(), buffer=True)
     result = runner.run(suite)
     entries = list(runner.json_data["tests"])

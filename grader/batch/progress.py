@@ -19,7 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from grader.batch import Progress as Finished
+from grader.batch.run import Progress as Finished
 
 STATUS_STYLE = {"graded": "green", "timed_out": "yellow"}
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.cases import build_cases, positional
 from grader.checks import compare, normalise_expected_ok
 from grader.checks.specs import PropertyCheck
-from grader.custom_tests import declared_points
 from grader.errors import GraderInputError
-from grader.reference import ReferenceModule, load_reference
-from grader.rubric import AutoPart, LoadedRubric, Mistake
+from grader.rubric.model import AutoPart, LoadedRubric, Mistake
+from grader.trusted.cases import build_cases, positional
+from grader.trusted.custom_test_suite import declared_points
+from grader.trusted.reference import ReferenceModule, load_reference
 
 
 def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[str]:

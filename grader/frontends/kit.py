@@ -17,7 +17,6 @@ import numpy as np
 import yaml
 
 from grader.atomic import write_bytes
-from grader.cases import build_cases, positional
 from grader.checks.specs import (
     ArrayCheck,
     BigOCheck,
@@ -30,8 +29,9 @@ from grader.checks.specs import (
     ShapeCheck,
 )
 from grader.errors import GraderInputError
-from grader.reference import ReferenceModule
-from grader.rubric import Alternative, AutoPart, LoadedRubric, ManualPart
+from grader.rubric.model import Alternative, AutoPart, LoadedRubric, ManualPart
+from grader.trusted.cases import build_cases, positional
+from grader.trusted.reference import ReferenceModule
 
 KIT_FILE = "kit.yaml"
 HARNESS_FILE = "harness.py"

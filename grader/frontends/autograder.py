@@ -17,7 +17,7 @@ from pathlib import Path
 
 import grader
 from grader.errors import GraderInputError
-from grader.rubric import LoadedRubric
+from grader.rubric.model import LoadedRubric
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (cwd: the unpacked zip).

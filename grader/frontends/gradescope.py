@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from grader.atomic import write_json
-from grader.engine import Engine
 from grader.errors import GraderInputError
-from grader.reference import load_reference
-from grader.results import GradeResult, fallback_results, to_gradescope
-from grader.rubric import load_rubric
+from grader.grading.engine import Engine
+from grader.grading.results import GradeResult, fallback_results, to_gradescope
+from grader.rubric.model import load_rubric
 from grader.sandbox.runner import SandboxPolicyError
+from grader.trusted.reference import load_reference
 
 DEFAULT_ROOT = Path("/autograder")
 MISCONFIGURED = ("The autograder could not run (a configuration problem, not your submission); "

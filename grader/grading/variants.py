@@ -18,8 +18,8 @@ from grader.checks import compare
 from grader.checks.each import as_items
 from grader.checks.specs import ArrayCheck, EachCheck
 from grader.checks.verdict import Verdict
-from grader.reference import ReferenceModule
-from grader.rubric import Alternative, AutoPart, Variant
+from grader.rubric.model import Alternative, AutoPart, Variant
+from grader.trusted.reference import ReferenceModule
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.results import ERROR, FAILED, NOT_IMPLEMENTED
+from grader.grading.results import ERROR, FAILED, NOT_IMPLEMENTED
 from grader.sandbox.runner import Reply
 
 STANDARD_EXCEPTIONS = frozenset(

@@ -21,15 +21,12 @@ from typing import Any
 import numpy as np
 
 from grader import __version__
-from grader.budget import TimeBudget
-from grader.cases import Case, build_cases, derive_seed, part_rng, positional
 from grader.checks.specs import PropertyCheck
 from grader.checks.verdict import Verdict
-from grader.custom_tests import custom_tests_not_run, run_custom_tests
 from grader.errors import ReferenceModuleError
-from grader.feedback import hidden_case_feedback, reply_problem, short_repr
-from grader.reference import ReferenceModule
-from grader.results import (
+from grader.grading.custom_tests import custom_tests_not_run, run_custom_tests
+from grader.grading.feedback import hidden_case_feedback, reply_problem, short_repr
+from grader.grading.results import (
     ERROR,
     FAILED,
     GRADED,
@@ -44,11 +41,14 @@ from grader.results import (
     PartResult,
     QuestionResult,
 )
-from grader.rubric import AutoPart, LoadedRubric, ManualPart, Question
+from grader.grading.variants import Judgement, VariantJudge
+from grader.rubric.budget import TimeBudget
+from grader.rubric.model import AutoPart, LoadedRubric, ManualPart, Question
 from grader.sandbox.plan import SandboxIdentities, SandboxLimits
 from grader.sandbox.runner import Launcher, Reply, SandboxSession
-from grader.submission import locate, missing_entry_message, stage
-from grader.variants import Judgement, VariantJudge
+from grader.submission.locate import locate, missing_entry_message, stage
+from grader.trusted.cases import Case, build_cases, derive_seed, part_rng, positional
+from grader.trusted.reference import ReferenceModule
 
 MAX_MESSAGES = 6
 OUT_OF_TIME = ("not graded: the submission used up its time limit before this part (earlier "

@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader.results import FAILED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, GradeResult
-from grader.selfcheck import CheckReport
+from grader.grading.results import FAILED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, GradeResult
+from grader.grading.selfcheck import CheckReport
 
 STATUS_STYLE = {PASSED: "green", PARTIAL: "yellow", FAILED: "red", NOT_IMPLEMENTED: "dim",
                 PENDING: "cyan"}

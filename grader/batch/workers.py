@@ -1,7 +1,7 @@
 """Warm grading workers for a batch: N trusted processes, each with its own zygote.
 
-A worker is a fresh `python -m grader.workers` (not a fork of the batch process, which may have
-run torch), that loads the rubric and reference once, starts a zygote (zygote.py) that has
+A worker is a fresh `python -m grader.batch.workers` (not a fork of the batch process, which may
+have run torch), that loads the rubric and reference once, starts a zygote (zygote.py) that has
 imported numpy and torch once, and then grades one submission per task. The worker holds the
 answers; the zygote, which forks the sandboxed children, never does.
 
@@ -67,9 +67,9 @@ def valid_text(value: Any) -> Any:
 
 def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission in the worker; every failure becomes a reply, never an exit."""
-    from grader.engine import OUT_OF_TIME
     from grader.errors import GraderInputError
-    from grader.results import to_gradescope
+    from grader.grading.engine import OUT_OF_TIME
+    from grader.grading.results import to_gradescope
     from grader.sandbox.runner import SandboxPolicyError
 
     try:
@@ -91,12 +91,12 @@ def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
 
 def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
     """The worker process: load once, announce readiness, then grade tasks until stdin ends."""
-    from grader.engine import Engine
-    from grader.reference import load_reference
-    from grader.rubric import load_rubric
+    from grader.grading.engine import Engine
+    from grader.rubric.model import load_rubric
     from grader.sandbox.layers import Report, die_with_parent
     from grader.sandbox.runner import FRESH_INTERPRETER
     from grader.sandbox.zygote import warm_launcher
+    from grader.trusted.reference import load_reference
 
     die_with_parent(os.getppid(), Report())
     loaded = load_rubric(Path(config.rubric))
@@ -132,7 +132,7 @@ class _Worker:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as log_file:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader.workers", json.dumps(asdict(config)),
+                [sys.executable, "-m", "grader.batch.workers", json.dumps(asdict(config)),
                  str(write_end)],
                 stdin=subprocess.PIPE, stdout=log_file, stderr=log_file,
                 pass_fds=[write_end], start_new_session=True,

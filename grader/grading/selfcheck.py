@@ -21,11 +21,11 @@ from grader.checks.big_o import ParseError, parse_complexity
 from grader.checks.choice import read_choice
 from grader.checks.specs import BigOCheck, Check, ChoiceCheck
 from grader.checks.values import CoercionError, describe
-from grader.feedback import reply_problem, short_repr
-from grader.rubric import SubmissionFiles
+from grader.grading.feedback import reply_problem, short_repr
+from grader.rubric.model import SubmissionFiles
 from grader.sandbox.plan import SandboxLimits
 from grader.sandbox.runner import Reply, SandboxSession
-from grader.submission import locate, missing_entry_message, stage
+from grader.submission.locate import locate, missing_entry_message, stage
 
 PASSED, FAILED, NOT_IMPLEMENTED, MANUAL = "passed", "failed", "not implemented", "by hand"
 CHECKS = TypeAdapter(Check)

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from grader.errors import GraderInputError
-from grader.submission import JUNK_PARTS, printable
+from grader.submission.locate import JUNK_PARTS, printable
 
 METADATA = "submission_metadata.yml"
 OK, REFUSED, MISSING = "ok", "refused", "missing"

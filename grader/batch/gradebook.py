@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from grader.export import Submitter
+from grader.batch.export import Submitter
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

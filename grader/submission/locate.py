@@ -25,9 +25,9 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import answers_file, notebook
 from grader.errors import SubmissionError
-from grader.rubric import SubmissionFiles
+from grader.rubric.model import SubmissionFiles
+from grader.submission import answers_file, notebook
 
 JUNK_PARTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
 MAX_FILE_BYTES = 50 << 20
