@@ -68,8 +68,11 @@ def command_line(repeat: int) -> None:
     times = []
     for _ in range(repeat):
         began = time.perf_counter()
-        subprocess.run([grader, "grade", RUBRIC, REPO / "submissions_example/hw2/correct",
-                        "--quiet"], check=True, capture_output=True)
+        subprocess.run(
+            [grader, "grade", RUBRIC, REPO / "submissions_example/hw2/correct", "--quiet"],
+            check=True,
+            capture_output=True,
+        )
         times.append(time.perf_counter() - began)
     print(f"`grader grade` on correct/ (whole CLI)  {median_ms(times)}")
 

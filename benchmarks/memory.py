@@ -41,9 +41,16 @@ def tree_rss(root: int) -> int:
 def peak(assignment: str, example: str) -> tuple[int, float]:
     grader = Path(sys.executable).parent / "grader"
     began = time.perf_counter()
-    process = subprocess.Popen([grader, "grade", REPO / "rubrics" / f"{assignment}.yaml",
-                                REPO / "submissions_example" / assignment / example, "--quiet"],
-                               stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            grader,
+            "grade",
+            REPO / "rubrics" / f"{assignment}.yaml",
+            REPO / "submissions_example" / assignment / example,
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     highest = 0
     while process.poll() is None:
         highest = max(highest, tree_rss(process.pid))
@@ -54,8 +61,10 @@ def peak(assignment: str, example: str) -> tuple[int, float]:
 def main() -> None:
     for assignment, example in CASES:
         highest, seconds = peak(assignment, example)
-        print(f"{assignment}/{example:10s} peak {highest / 2**20:6.0f} MiB (grader + sandboxed "
-              f"child), {seconds:5.2f} s")
+        print(
+            f"{assignment}/{example:10s} peak {highest / 2**20:6.0f} MiB (grader + sandboxed "
+            f"child), {seconds:5.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ CONFIGURATIONS = {
 }
 
 
-def measure(work: Path, disabled: str, repeat: int,
-            launcher: Launcher | None = None) -> tuple[float, float]:
+def measure(
+    work: Path, disabled: str, repeat: int, launcher: Launcher | None = None
+) -> tuple[float, float]:
     os.environ["GRADER_SANDBOX_DISABLE"] = disabled
     starts, requests = [], []
     for _ in range(repeat):
@@ -59,8 +60,10 @@ def main() -> None:
                 for label, disabled in CONFIGURATIONS.items():
                     start, request = measure(work, disabled, repeat, launcher)
                     baseline = start if baseline is None else baseline
-                    print(f"  {label:40s} start {start * 1000:6.1f} ms "
-                          f"(+{(start - baseline) * 1000:5.1f})   request {request * 1000:5.2f} ms")
+                    print(
+                        f"  {label:40s} start {start * 1000:6.1f} ms "
+                        f"(+{(start - baseline) * 1000:5.1f})   request {request * 1000:5.2f} ms"
+                    )
 
 
 if __name__ == "__main__":

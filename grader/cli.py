@@ -39,10 +39,14 @@ EXIT_POLICY_REFUSED = 4
 
 rubric_argument = click.argument("rubric", type=click.Path(path_type=Path))
 policy_option = click.option(
-    "--policy", type=click.Choice(POLICIES), envvar="GRADER_SANDBOX_POLICY",
-    default="lenient", show_default=True,
+    "--policy",
+    type=click.Choice(POLICIES),
+    envvar="GRADER_SANDBOX_POLICY",
+    default="lenient",
+    show_default=True,
     help="strict: refuse to run student code unless namespaces, an unprivileged uid or "
-         "Landlock isolate it (env GRADER_SANDBOX_POLICY).")
+    "Landlock isolate it (env GRADER_SANDBOX_POLICY).",
+)
 
 
 def _fail(message: str) -> None:
@@ -83,28 +87,44 @@ def validate_command(rubric: Path) -> None:
     for warning in mistake_warnings(loaded):
         click.echo(f"warning: {loaded.path}: {warning}", err=True)
     parts = len(loaded.rubric.auto_parts())
-    click.echo(f"{rubric}: valid ({len(loaded.rubric.questions)} questions, {parts} auto-graded "
-               f"parts, {loaded.rubric.auto_points:g} auto points of "
-               f"{loaded.rubric.total_points:g})")
+    click.echo(
+        f"{rubric}: valid ({len(loaded.rubric.questions)} questions, {parts} auto-graded "
+        f"parts, {loaded.rubric.auto_points:g} auto points of "
+        f"{loaded.rubric.total_points:g})"
+    )
 
 
 @main.command("grade")
 @rubric_argument
 @click.argument("submission", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Where to write the Gradescope results.json.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Where to write the Gradescope results.json.",
+)
 @click.option("--submission-id", help="Seeds random cases (default: the content hash).")
 @click.option("--quiet", is_flag=True, help="Print only the total.")
 @policy_option
-def grade_command(rubric: Path, submission: Path, output: Path | None,
-                  submission_id: str | None, quiet: bool, policy: str) -> None:
+def grade_command(
+    rubric: Path,
+    submission: Path,
+    output: Path | None,
+    submission_id: str | None,
+    quiet: bool,
+    policy: str,
+) -> None:
     """Grade one SUBMISSION (a folder or a file) against RUBRIC.
 
     Exits 0 whenever grading completed, whatever the score.
     """
     if output is not None:
-        write_json(output, fallback_results("Grading did not finish; this is a placeholder "
-                                            "written before any student code ran."))
+        write_json(
+            output,
+            fallback_results(
+                "Grading did not finish; this is a placeholder written before any student code ran."
+            ),
+        )
     loaded = _load(rubric)
     try:
         engine = Engine(loaded, load_reference(loaded.reference_path), policy=policy)
@@ -120,8 +140,12 @@ def grade_command(rubric: Path, submission: Path, output: Path | None,
         _fail(str(error))
     except Exception as error:
         if output is not None:
-            write_json(output, fallback_results(
-                f"The grader failed internally ({type(error).__name__}); a TA has the details."))
+            write_json(
+                output,
+                fallback_results(
+                    f"The grader failed internally ({type(error).__name__}); a TA has the details."
+                ),
+            )
         traceback.print_exc()
         sys.exit(EXIT_INTERNAL_ERROR)
     if output is not None:
@@ -212,39 +236,61 @@ def doctor_command(policy: str) -> None:
     if diagnosis.refused:
         console.print(f"[red]{diagnosis.refused}[/]", highlight=False)
         sys.exit(EXIT_POLICY_REFUSED)
-    console.print(f"child start with all layers and numpy: {diagnosis.start_seconds * 1000:.0f} ms;"
-                  f" isolating layers: {', '.join(diagnosis.isolating) or 'none'}",
-                  highlight=False)
+    console.print(
+        f"child start with all layers and numpy: {diagnosis.start_seconds * 1000:.0f} ms;"
+        f" isolating layers: {', '.join(diagnosis.isolating) or 'none'}",
+        highlight=False,
+    )
 
 
 @main.command("gradescope")
 @rubric_argument
-@click.option("--root", type=click.Path(path_type=Path), default=DEFAULT_ROOT,
-              show_default=True, help="Gradescope's /autograder folder (movable for testing).")
-@click.option("--policy", type=click.Choice(POLICIES), envvar="GRADER_SANDBOX_POLICY",
-              default="strict", show_default=True,
-              help="Sandbox policy; strict refuses to run student code without isolation.")
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_ROOT,
+    show_default=True,
+    help="Gradescope's /autograder folder (movable for testing).",
+)
+@click.option(
+    "--policy",
+    type=click.Choice(POLICIES),
+    envvar="GRADER_SANDBOX_POLICY",
+    default="strict",
+    show_default=True,
+    help="Sandbox policy; strict refuses to run student code without isolation.",
+)
 def gradescope_command(rubric: Path, root: Path, policy: str) -> None:
     """Gradescope's entry point: grade ROOT/submission, write ROOT/results/results.json.
 
     What is printed goes to Gradescope's stdout, which only instructors see.
     """
-    result = run_autograder(rubric, AutograderRoot(root), policy,
-                            lambda line: click.echo(line))
+    result = run_autograder(rubric, AutograderRoot(root), policy, lambda line: click.echo(line))
     if result is None:
         sys.exit(EXIT_INPUT_ERROR)
 
 
 @main.command("autograder")
 @rubric_argument
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="The zip to upload on Gradescope's autograder page.")
-@click.option("--unpacked", type=click.Path(path_type=Path),
-              help="Write the same files to this folder instead (the Dockerfile uses this).")
-@click.option("--torch-index", metavar="URL",
-              help="An extra package index for CPU-only torch wheels, used by setup.sh.")
-def autograder_command(rubric: Path, output: Path | None, unpacked: Path | None,
-                       torch_index: str | None) -> None:
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="The zip to upload on Gradescope's autograder page.",
+)
+@click.option(
+    "--unpacked",
+    type=click.Path(path_type=Path),
+    help="Write the same files to this folder instead (the Dockerfile uses this).",
+)
+@click.option(
+    "--torch-index",
+    metavar="URL",
+    help="An extra package index for CPU-only torch wheels, used by setup.sh.",
+)
+def autograder_command(
+    rubric: Path, output: Path | None, unpacked: Path | None, torch_index: str | None
+) -> None:
     """Build RUBRIC's Gradescope autograder: setup.sh, run_autograder, the grader, the course."""
     if (output is None) == (unpacked is None):
         _fail("give exactly one of -o/--output (a zip) or --unpacked (a folder)")
@@ -255,8 +301,9 @@ def autograder_command(rubric: Path, output: Path | None, unpacked: Path | None,
         _fail(str(error))
     if output is not None:
         write_zip(files, output)
-        click.echo(f"{output}: {len(files)} files; upload it on Gradescope's "
-                   "'Configure Autograder' page")
+        click.echo(
+            f"{output}: {len(files)} files; upload it on Gradescope's 'Configure Autograder' page"
+        )
     else:
         write_tree(files, unpacked)
         click.echo(f"{unpacked}: {len(files)} files")
@@ -264,8 +311,13 @@ def autograder_command(rubric: Path, output: Path | None, unpacked: Path | None,
 
 @main.command("kit")
 @rubric_argument
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="The folder to write the kit to (kit.yaml, and harness.py if any).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The folder to write the kit to (kit.yaml, and harness.py if any).",
+)
 def kit_command(rubric: Path, output: Path) -> None:
     """Build RUBRIC's student kit: public cases and answer forms only, no hidden answers."""
     loaded = _load(rubric)
@@ -307,17 +359,30 @@ def check_command(kit_or_rubric: Path, submission: Path) -> None:
 @main.command("batch")
 @rubric_argument
 @click.argument("source", type=click.Path(path_type=Path, exists=True))
-@click.option("-o", "--outdir", type=click.Path(path_type=Path), required=True,
-              help="Where the gradebook, grades.csv, report.html and results/ go.")
-@click.option("--workers", type=click.IntRange(min=0), default=0,
-              help="Grading processes in parallel [default: one per core].")
+@click.option(
+    "-o",
+    "--outdir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Where the gradebook, grades.csv, report.html and results/ go.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Grading processes in parallel [default: one per core].",
+)
 @click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
-@click.option("--cold", is_flag=True,
-              help="Start a fresh interpreter per sandboxed child instead of forking warm "
-                   "ones (slower; for comparison).")
+@click.option(
+    "--cold",
+    is_flag=True,
+    help="Start a fresh interpreter per sandboxed child instead of forking warm "
+    "ones (slower; for comparison).",
+)
 @policy_option
-def batch_command(rubric: Path, source: Path, outdir: Path, workers: int, force: bool,
-                  cold: bool, policy: str) -> None:
+def batch_command(
+    rubric: Path, source: Path, outdir: Path, workers: int, force: bool, cold: bool, policy: str
+) -> None:
     """Grade every submission in SOURCE (a Gradescope export zip or folder, or a folder with
     one sub-folder or file per student) into OUTDIR.
 
@@ -330,8 +395,15 @@ def batch_command(rubric: Path, source: Path, outdir: Path, workers: int, force:
     from grader.batch.progress import BatchDisplay
     from grader.batch.run import Batch, BatchOptions
 
-    options = BatchOptions(rubric=rubric, source=source, outdir=outdir, workers=workers,
-                           force=force, policy=policy, warm=not cold)
+    options = BatchOptions(
+        rubric=rubric,
+        source=source,
+        outdir=outdir,
+        workers=workers,
+        force=force,
+        policy=policy,
+        warm=not cold,
+    )
     try:
         with BatchDisplay() as display:
             summary = Batch(options, on_progress=display).run()
@@ -341,9 +413,11 @@ def batch_command(rubric: Path, source: Path, outdir: Path, workers: int, force:
         click.echo(f"note: {note}", err=True)
     graded = len(summary.graded)
     rate = graded / summary.seconds if summary.seconds else 0.0
-    click.echo(f"{len(summary.submissions)} submissions: {graded} graded, "
-               f"{len(summary.skipped)} unchanged (skipped), {len(summary.problems)} with "
-               f"problems; {summary.seconds:.1f} s ({rate:.1f} graded/s)")
+    click.echo(
+        f"{len(summary.submissions)} submissions: {graded} graded, "
+        f"{len(summary.skipped)} unchanged (skipped), {len(summary.problems)} with "
+        f"problems; {summary.seconds:.1f} s ({rate:.1f} graded/s)"
+    )
     if summary.launchers:
         click.echo(f"children: {summary.launchers[0]}")
     for name in ("grades.csv", "report.html", "gradebook.sqlite"):
@@ -353,8 +427,12 @@ def batch_command(rubric: Path, source: Path, outdir: Path, workers: int, force:
 @main.command("regrade-diff")
 @click.argument("old_outdir", type=click.Path(path_type=Path))
 @click.argument("new_outdir", type=click.Path(path_type=Path))
-@click.option("--csv", "csv_path", type=click.Path(path_type=Path),
-              help="Also write the changes as CSV (student, sid, old, new, delta, questions).")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(path_type=Path),
+    help="Also write the changes as CSV (student, sid, old, new, delta, questions).",
+)
 def regrade_diff_command(old_outdir: Path, new_outdir: Path, csv_path: Path | None) -> None:
     """List the students whose scores differ between two `grader batch` output folders."""
     try:
@@ -371,10 +449,14 @@ def regrade_diff_command(old_outdir: Path, new_outdir: Path, csv_path: Path | No
     for column in ("Student", "SID", "Old", "New", "Change", "Questions changed"):
         table.add_column(column)
     for change in changes:
-        table.add_row(change.student, change.sid, _score_text(change.old_total),
-                      _score_text(change.new_total), f"{change.delta:+.4g}",
-                      ", ".join(f"{n}: {_score_text(a)} → {_score_text(b)}"
-                                for n, a, b in change.questions))
+        table.add_row(
+            change.student,
+            change.sid,
+            _score_text(change.old_total),
+            _score_text(change.new_total),
+            f"{change.delta:+.4g}",
+            ", ".join(f"{n}: {_score_text(a)} → {_score_text(b)}" for n, a, b in change.questions),
+        )
     Console().print(table)
 
 

@@ -103,8 +103,9 @@ def sgd(X: np.ndarray, t: np.ndarray, lr: float, epochs: int) -> np.ndarray:
     return w
 
 
-def sgd_reaches_min_norm(value: Any, X: np.ndarray, t: np.ndarray, lr: float,
-                         epochs: int) -> tuple[bool, str]:
+def sgd_reaches_min_norm(
+    value: Any, X: np.ndarray, t: np.ndarray, lr: float, epochs: int
+) -> tuple[bool, str]:
     """Predicate for the student's sgd: its result must be the minimum-norm solution."""
     return is_min_norm_solution(value, X, t)
 
@@ -158,9 +159,7 @@ def sgd_cases(rng: np.random.Generator) -> dict[str, Any]:
             return {"X": X, "t": t, "lr": lr, "epochs": epochs}
 
 
-def _minibatch_sgd(
-    X: np.ndarray, t: np.ndarray, lr: float, epochs: int, batch: int
-) -> np.ndarray:
+def _minibatch_sgd(X: np.ndarray, t: np.ndarray, lr: float, epochs: int, batch: int) -> np.ndarray:
     """Mini-batch SGD from 0 on the mean per-example loss of consecutive batches of rows."""
     w = np.zeros(X.shape[1])
     for _ in range(epochs):
@@ -180,9 +179,7 @@ def minibatch_finds_min_norm() -> str:
     return "yes" if is_min_norm_solution(w, X, t)[0] else "no"
 
 
-def adagrad(
-    X: np.ndarray, t: np.ndarray, lr: float, steps: int, eps: float = 1e-8
-) -> np.ndarray:
+def adagrad(X: np.ndarray, t: np.ndarray, lr: float, steps: int, eps: float = 1e-8) -> np.ndarray:
     """Full-batch AdaGrad on (1/n)||Xw - t||^2 from 0: G += g*g; w -= lr * g / sqrt(G + eps)."""
     X = np.asarray(X, dtype=float)
     t = np.asarray(t, dtype=float)
@@ -352,9 +349,7 @@ def gd_step_half_sse(X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float) -
     return w0 - eta * X.T @ (X @ w0 - np.asarray(t, dtype=float))
 
 
-def loss_after_one_step_half_sse(
-    X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float
-) -> float:
+def loss_after_one_step_half_sse(X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float) -> float:
     """L1(eta) in the official convention: 1/2 ||X w1 - t||^2 after gd_step_half_sse."""
     X = np.asarray(X, dtype=float)
     residual = X @ gd_step_half_sse(X, t, w0, eta) - np.asarray(t, dtype=float)
@@ -752,9 +747,7 @@ def total_connections_with_bias() -> int:
 
 def connections_conv_fc_only() -> list[int]:
     """Convention where pooling layers have no connections (they have no weights)."""
-    return [
-        0 if item.layer.kind == "pool" else _connections(item) for item in _shaped_layers()
-    ]
+    return [0 if item.layer.kind == "pool" else _connections(item) for item in _shaped_layers()]
 
 
 def total_connections_conv_fc_only() -> int:

@@ -27,8 +27,7 @@ class TestTwoDimensionalCase(unittest.TestCase):
         grid = np.linspace(0.02, 0.2, 19)
         wrong = []
         for steps in STEP_COUNTS:
-            losses = [submission.loss_after_t_steps(X_2D, T_2D, W0_2D, eta, steps)
-                      for eta in grid]
+            losses = [submission.loss_after_t_steps(X_2D, T_2D, W0_2D, eta, steps) for eta in grid]
             best = float(grid[int(np.argmin(losses))])
             if not np.isclose(best, 0.1):
                 wrong.append(f"t = {steps}: your L_t is smallest at eta = {best:.2f}")
@@ -42,8 +41,10 @@ class TestTwoDimensionalCase(unittest.TestCase):
         """Your L_t is convex in eta on the 2D case (second differences >= 0)"""
         grid = np.linspace(0.0, 0.2, 21)
         for steps in STEP_COUNTS:
-            losses = np.array([submission.loss_after_t_steps(X_2D, T_2D, W0_2D, eta, steps)
-                               for eta in grid], dtype=float)
+            losses = np.array(
+                [submission.loss_after_t_steps(X_2D, T_2D, W0_2D, eta, steps) for eta in grid],
+                dtype=float,
+            )
             second = losses[:-2] - 2 * losses[1:-1] + losses[2:]
             if np.any(second < -1e-12):
                 self.fail(f"t = {steps}: your L_t is not convex in eta")

@@ -63,43 +63,55 @@ def conv_size(size: int, kernel: int, padding: int, stride: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _conv_shape(input_shape: Sequence[int], out_channels: int,
-                size_rule: Callable[[int], int]) -> list[int]:
+def _conv_shape(
+    input_shape: Sequence[int], out_channels: int, size_rule: Callable[[int], int]
+) -> list[int]:
     """[N, out_channels, rule(H), rule(W)] for an [N, C, H, W] input."""
     batch, _, height, width = (int(v) for v in input_shape)
     return [batch, int(out_channels), size_rule(height), size_rule(width)]
 
 
-def conv_output_shape(input_shape: Sequence[int], out_channels: int, kernel: int, padding: int,
-                      stride: int) -> list[int]:
+def conv_output_shape(
+    input_shape: Sequence[int], out_channels: int, kernel: int, padding: int, stride: int
+) -> list[int]:
     """Output shape [N, C_out, H_out, W_out] of a square conv layer on an [N, C, H, W] input."""
-    return _conv_shape(input_shape, out_channels,
-                       lambda size: conv_size(size, kernel, padding, stride))
+    return _conv_shape(
+        input_shape, out_channels, lambda size: conv_size(size, kernel, padding, stride)
+    )
 
 
-def conv_output_shape_without_plus_one(input_shape: Sequence[int], out_channels: int,
-                                       kernel: int, padding: int, stride: int) -> list[int]:
+def conv_output_shape_without_plus_one(
+    input_shape: Sequence[int], out_channels: int, kernel: int, padding: int, stride: int
+) -> list[int]:
     """The 'forgot the +1' mistake: floor((H + 2p - k) / s) counts the steps, not positions."""
-    return _conv_shape(input_shape, out_channels,
-                       lambda size: (size + 2 * padding - kernel) // stride)
+    return _conv_shape(
+        input_shape, out_channels, lambda size: (size + 2 * padding - kernel) // stride
+    )
 
 
-def conv_output_shape_single_padding(input_shape: Sequence[int], out_channels: int,
-                                     kernel: int, padding: int, stride: int) -> list[int]:
+def conv_output_shape_single_padding(
+    input_shape: Sequence[int], out_channels: int, kernel: int, padding: int, stride: int
+) -> list[int]:
     """The 'padding added once' mistake: floor((H + p - k) / s) + 1, one side padded only."""
-    return _conv_shape(input_shape, out_channels,
-                       lambda size: (size + padding - kernel) // stride + 1)
+    return _conv_shape(
+        input_shape, out_channels, lambda size: (size + padding - kernel) // stride + 1
+    )
 
 
-def conv_output_shape_ceil(input_shape: Sequence[int], out_channels: int, kernel: int,
-                           padding: int, stride: int) -> list[int]:
+def conv_output_shape_ceil(
+    input_shape: Sequence[int], out_channels: int, kernel: int, padding: int, stride: int
+) -> list[int]:
     """The 'rounded up' mistake: ceil((H + 2p - k) / s) + 1, as if a partial window counted."""
-    return _conv_shape(input_shape, out_channels,
-                       lambda size: -(-(size + 2 * padding - kernel) // stride) + 1)
+    return _conv_shape(
+        input_shape, out_channels, lambda size: -(-(size + 2 * padding - kernel) // stride) + 1
+    )
 
 
-CONV_SHAPE_MISTAKES = (conv_output_shape_without_plus_one, conv_output_shape_single_padding,
-                       conv_output_shape_ceil)
+CONV_SHAPE_MISTAKES = (
+    conv_output_shape_without_plus_one,
+    conv_output_shape_single_padding,
+    conv_output_shape_ceil,
+)
 
 
 def conv_shape_cases(rng: np.random.Generator) -> dict[str, Any]:
@@ -114,15 +126,18 @@ def conv_shape_cases(rng: np.random.Generator) -> dict[str, Any]:
     """
     while True:
         case = {
-            "input_shape": [int(rng.integers(1, 65)), int(rng.integers(1, 17)),
-                            int(rng.integers(6, 65)), int(rng.integers(6, 65))],
+            "input_shape": [
+                int(rng.integers(1, 65)),
+                int(rng.integers(1, 17)),
+                int(rng.integers(6, 65)),
+                int(rng.integers(6, 65)),
+            ],
             "out_channels": int(rng.integers(1, 257)),
             "kernel": int(rng.integers(1, 8)),
             "padding": int(rng.integers(1, 4)),
             "stride": int(rng.integers(2, 4)),
         }
-        shapes = [conv_output_shape(**case)] + [mistake(**case) for mistake in
-                                                 CONV_SHAPE_MISTAKES]
+        shapes = [conv_output_shape(**case)] + [mistake(**case) for mistake in CONV_SHAPE_MISTAKES]
         distinct = len({tuple(shape) for shape in shapes}) == len(shapes)
         if distinct and all(size >= 1 for shape in shapes for size in shape):
             return case
@@ -203,20 +218,24 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _read_filter(value: object, sizes: Sequence[tuple[int, int]]) -> tuple[np.ndarray | None,
-                                                                             str]:
+def _read_filter(value: object, sizes: Sequence[tuple[int, int]]) -> tuple[np.ndarray | None, str]:
     """(the filter as a float array, "") or (None, why it cannot be judged as a filter)."""
     wanted = " or ".join(f"{rows}x{cols}" for rows, cols in sizes)
     if isinstance(value, (str, bytes, bool, dict, set)) or value is None:
-        return None, f"Expected a {wanted} filter (nested lists of numbers), got " \
-                     f"{_describe(value)}."
+        return (
+            None,
+            f"Expected a {wanted} filter (nested lists of numbers), got {_describe(value)}.",
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             kernel = np.array(value, dtype=float)
     except Exception:
-        return None, f"Expected a {wanted} filter (nested lists of numbers); yours could not " \
-                     "be read as a rectangular array of numbers."
+        return (
+            None,
+            f"Expected a {wanted} filter (nested lists of numbers); yours could not "
+            "be read as a rectangular array of numbers.",
+        )
     if kernel.shape not in [tuple(size) for size in sizes]:
         return None, f"Expected a {wanted} filter, got {_describe(kernel)}."
     if not np.all(np.isfinite(kernel)):
@@ -262,17 +281,23 @@ def is_horizontal_edge_filter(value: object, **_: Any) -> tuple[bool, str]:
     if kernel is None:
         return False, "An all-zero filter responds to nothing."
     if _response(kernel, "flat") > SILENT:
-        return False, ("Your filter responds to a flat (constant) image, so it reports edges "
-                       "where there are none: an edge filter's entries sum to 0.")
+        return False, (
+            "Your filter responds to a flat (constant) image, so it reports edges "
+            "where there are none: an edge filter's entries sum to 0."
+        )
     on_horizontal = _response(kernel, "horizontal") > FIRES
     if _response(kernel, "vertical") > SILENT:
         if not on_horizontal:
-            return False, ("Your filter responds to vertical edges (left/right boundaries) and "
-                           "not to horizontal ones: it is a vertical-edge filter. A horizontal "
-                           "edge separates a top region from a bottom one.")
-        return False, ("Your filter responds to vertical edges as well as horizontal ones; a "
-                       "horizontal-edge filter must be silent on a left/right boundary (each "
-                       "column of the filter sums to 0).")
+            return False, (
+                "Your filter responds to vertical edges (left/right boundaries) and "
+                "not to horizontal ones: it is a vertical-edge filter. A horizontal "
+                "edge separates a top region from a bottom one."
+            )
+        return False, (
+            "Your filter responds to vertical edges as well as horizontal ones; a "
+            "horizontal-edge filter must be silent on a left/right boundary (each "
+            "column of the filter sums to 0)."
+        )
     if not on_horizontal:
         return False, "Your filter does not respond to a horizontal edge."
     return True, ""
@@ -291,16 +316,20 @@ def is_diagonal_edge_filter(value: object, **_: Any) -> tuple[bool, str]:
     if kernel is None:
         return False, "An all-zero filter responds to nothing."
     if _response(kernel, "flat") > SILENT:
-        return False, ("Your filter responds to a flat (constant) image, so it reports edges "
-                       "where there are none: an edge filter's entries sum to 0.")
+        return False, (
+            "Your filter responds to a flat (constant) image, so it reports edges "
+            "where there are none: an edge filter's entries sum to 0."
+        )
     slash, backslash = _response(kernel, "antidiagonal"), _response(kernel, "diagonal")
     if (slash <= SILENT and backslash > FIRES) or (backslash <= SILENT and slash > FIRES):
         return True, ""
     if slash <= SILENT and backslash <= SILENT:
         return False, "Your filter does not respond to diagonal edges."
-    return False, ("Your filter responds to edges along both diagonals, like a horizontal or "
-                   "vertical edge filter does; a diagonal edge filter differentiates along one "
-                   "diagonal, so it is silent on edges running along the other.")
+    return False, (
+        "Your filter responds to edges along both diagonals, like a horizontal or "
+        "vertical edge filter does; a diagonal edge filter differentiates along one "
+        "diagonal, so it is silent on edges running along the other."
+    )
 
 
 def _shift_probe() -> np.ndarray:
@@ -324,7 +353,7 @@ def _shifted(image: np.ndarray, direction: str) -> np.ndarray:
     """What a 3x3 cross-correlation without padding outputs if it moves `image` this way."""
     rows, cols = image.shape[0] - 2, image.shape[1] - 2
     dr, dc = SHIFTS[direction]
-    return image[dr:dr + rows, dc:dc + cols]
+    return image[dr : dr + rows, dc : dc + cols]
 
 
 @_guarded
@@ -343,24 +372,27 @@ def is_left_shift_filter(value: object, **_: Any) -> tuple[bool, str]:
             break
         scale = float(np.sum(out * target) / np.sum(target * target))
         if np.allclose(out, scale * target, rtol=0, atol=1e-9) and abs(scale) > 1e-9:
-            return False, (f"Your filter moves the image {_moves(direction)} but multiplies "
-                           f"every value by {scale:.6g}; a shift keeps the values (the "
-                           "non-zero entry must be 1).")
+            return False, (
+                f"Your filter moves the image {_moves(direction)} but multiplies "
+                f"every value by {scale:.6g}; a shift keeps the values (the "
+                "non-zero entry must be 1)."
+            )
     else:
         return False, "Your filter does not move the image by one pixel: it mixes pixels."
     if direction == "left":
         return True, ""
     if direction == "right":
-        return False, ("Applied as cross-correlation (the stated convention, as in "
-                       "torch.nn.functional.conv2d), your filter moves the image one pixel to "
-                       "the RIGHT. It would move it left only under true convolution, which "
-                       "flips the kernel: the 1 belongs on the right of the centre.")
+        return False, (
+            "Applied as cross-correlation (the stated convention, as in "
+            "torch.nn.functional.conv2d), your filter moves the image one pixel to "
+            "the RIGHT. It would move it left only under true convolution, which "
+            "flips the kernel: the 1 belongs on the right of the centre."
+        )
     return False, f"Your filter moves the image {_moves(direction)}, not one pixel to the left."
 
 
 def _moves(direction: str) -> str:
-    return "nowhere (it is the identity)" if direction == "nowhere" else \
-        f"one pixel {direction}"
+    return "nowhere (it is the identity)" if direction == "nowhere" else f"one pixel {direction}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,8 +431,9 @@ SKIP_LAYERS = ("e", "b")
 16x16 feature map (layer b) along channels, as in a U-Net."""
 
 
-def transposed_conv_size(size: int, kernel: int, padding: int, stride: int,
-                         output_padding: int) -> int:
+def transposed_conv_size(
+    size: int, kernel: int, padding: int, stride: int, output_padding: int
+) -> int:
     """(size - 1) stride - 2 padding + kernel + output_padding."""
     return (size - 1) * stride - 2 * padding + kernel + output_padding
 
@@ -411,8 +444,10 @@ def _walk(transposed_rule: Callable[[int, Layer], int]) -> list[list[int]]:
     shapes = []
     for layer in ENCODER_DECODER:
         if layer.kind == "conv":
-            height, width = (conv_size(size, layer.kernel, layer.padding, layer.stride)
-                             for size in (height, width))
+            height, width = (
+                conv_size(size, layer.kernel, layer.padding, layer.stride)
+                for size in (height, width)
+            )
         else:
             height, width = (transposed_rule(size, layer) for size in (height, width))
         shapes.append([batch, layer.out_channels, height, width])
@@ -421,8 +456,11 @@ def _walk(transposed_rule: Callable[[int, Layer], int]) -> list[list[int]]:
 
 def encoder_decoder_shapes() -> list[list[int]]:
     """1(e): [10,16,32,32], [10,32,16,16], [10,128,8,8], [10,16,8,8], [10,8,16,16], [10,1,32,32]."""
-    return _walk(lambda size, layer: transposed_conv_size(
-        size, layer.kernel, layer.padding, layer.stride, layer.output_padding))
+    return _walk(
+        lambda size, layer: transposed_conv_size(
+            size, layer.kernel, layer.padding, layer.stride, layer.output_padding
+        )
+    )
 
 
 def encoder_decoder_shapes_transposed_as_conv() -> list[list[int]]:
@@ -432,8 +470,9 @@ def encoder_decoder_shapes_transposed_as_conv() -> list[list[int]]:
 
 def encoder_decoder_shapes_without_output_padding() -> list[list[int]]:
     """The 'forgot output_padding' mistake: e gives 15 instead of 16, and f, from 15, gives 29."""
-    return _walk(lambda size, layer: transposed_conv_size(
-        size, layer.kernel, layer.padding, layer.stride, 0))
+    return _walk(
+        lambda size, layer: transposed_conv_size(size, layer.kernel, layer.padding, layer.stride, 0)
+    )
 
 
 def _shape_of(name: str, shapes: list[list[int]]) -> list[int]:
@@ -471,14 +510,16 @@ def receptive_field(kernel_sizes: Sequence[int], strides: Sequence[int]) -> list
     return fields
 
 
-def receptive_field_ignoring_strides(kernel_sizes: Sequence[int],
-                                     strides: Sequence[int]) -> list[int]:
+def receptive_field_ignoring_strides(
+    kernel_sizes: Sequence[int], strides: Sequence[int]
+) -> list[int]:
     """The 'strides do not matter' mistake: r_L = 1 + sum (k_i - 1)."""
     return receptive_field(kernel_sizes, [1] * len(kernel_sizes))
 
 
-def receptive_field_current_stride(kernel_sizes: Sequence[int],
-                                   strides: Sequence[int]) -> list[int]:
+def receptive_field_current_stride(
+    kernel_sizes: Sequence[int], strides: Sequence[int]
+) -> list[int]:
     """The off-by-one mistake: r_L = r_{L-1} + (k_L - 1) prod_{i<=L} s_i (the layer's own
     stride included, although it only spaces out the layers after it)."""
     fields, field, jump = [], 1, 1
@@ -495,10 +536,18 @@ def receptive_field_cases(rng: np.random.Generator) -> dict[str, Any]:
     of 1 after every stride, would hide them)."""
     while True:
         layers = int(rng.integers(2, 7))
-        case = {"kernel_sizes": [int(k) for k in rng.integers(1, 8, size=layers)],
-                "strides": [int(s) for s in rng.integers(1, 4, size=layers)]}
-        answers = {tuple(f(**case)) for f in (receptive_field, receptive_field_ignoring_strides,
-                                              receptive_field_current_stride)}
+        case = {
+            "kernel_sizes": [int(k) for k in rng.integers(1, 8, size=layers)],
+            "strides": [int(s) for s in rng.integers(1, 4, size=layers)],
+        }
+        answers = {
+            tuple(f(**case))
+            for f in (
+                receptive_field,
+                receptive_field_ignoring_strides,
+                receptive_field_current_stride,
+            )
+        }
         if len(answers) == 3:
             return case
 
@@ -638,14 +687,14 @@ def train_step_cases(rng: np.random.Generator) -> dict[str, Any]:
 
 SELECT_ALL_STATEMENTS = {
     "A": "A 3x3 convolution with stride 1 and zero padding 1 keeps the height and width of its "
-         "input.",
+    "input.",
     "B": "A max-pooling layer has learnable parameters.",
     "C": "Two stacked 3x3 convolutions with stride 1 have the same receptive field as one 5x5 "
-         "convolution.",
+    "convolution.",
     "D": "Two stacked 3x3 convolutions (C channels in and out, no biases) have fewer weights "
-         "than one 5x5 convolution with C channels in and out.",
+    "than one 5x5 convolution with C channels in and out.",
     "E": "loss.backward() overwrites the gradients of the previous call, so "
-         "optimizer.zero_grad() is optional.",
+    "optimizer.zero_grad() is optional.",
     "F": "A 1x1 convolution cannot change the number of channels.",
     "G": "With a learning rate that is too high, the training loss can increase or oscillate.",
 }
@@ -690,29 +739,33 @@ Q7_X = (1.0, 0.1, 0.01)
 Q7_Y = 1.0
 
 
-def preconditioned_step(theta: np.ndarray, x: np.ndarray, y: float, alpha: float,
-                        M: np.ndarray) -> np.ndarray:
+def preconditioned_step(
+    theta: np.ndarray, x: np.ndarray, y: float, alpha: float, M: np.ndarray
+) -> np.ndarray:
     """theta - alpha M grad f(theta) with f = (y - x^T theta)^2, grad f = -2 (y - x^T theta) x."""
     theta, x, M = (np.asarray(a, dtype=float) for a in (theta, x, M))
     gradient = -2.0 * (y - x @ theta) * x
     return theta - alpha * M @ gradient
 
 
-def preconditioned_step_without_factor_two(theta: np.ndarray, x: np.ndarray, y: float,
-                                           alpha: float, M: np.ndarray) -> np.ndarray:
+def preconditioned_step_without_factor_two(
+    theta: np.ndarray, x: np.ndarray, y: float, alpha: float, M: np.ndarray
+) -> np.ndarray:
     """The 'gradient without its factor 2' mistake: -(y - x^T theta) x."""
     theta, x, M = (np.asarray(a, dtype=float) for a in (theta, x, M))
     return theta + alpha * M @ ((y - x @ theta) * x)
 
 
-def preconditioned_step_ignoring_M(theta: np.ndarray, x: np.ndarray, y: float, alpha: float,
-                                   M: np.ndarray) -> np.ndarray:
+def preconditioned_step_ignoring_M(
+    theta: np.ndarray, x: np.ndarray, y: float, alpha: float, M: np.ndarray
+) -> np.ndarray:
     """The 'plain SGD' mistake: the preconditioner is left out."""
     return preconditioned_step(theta, x, y, alpha, np.eye(len(np.asarray(x))))
 
 
-def preconditioned_step_ascent(theta: np.ndarray, x: np.ndarray, y: float, alpha: float,
-                               M: np.ndarray) -> np.ndarray:
+def preconditioned_step_ascent(
+    theta: np.ndarray, x: np.ndarray, y: float, alpha: float, M: np.ndarray
+) -> np.ndarray:
     """The sign mistake: theta + alpha M grad f climbs the loss."""
     theta = np.asarray(theta, dtype=float)
     return 2 * theta - preconditioned_step(theta, x, y, alpha, M)
@@ -726,16 +779,16 @@ def _limit(x: np.ndarray, y: float, M: np.ndarray) -> np.ndarray:
     return direction * (y / float(x @ direction))
 
 
-def preconditioned_limit(x: np.ndarray, y: float, alpha: float, M: np.ndarray,
-                         steps: int) -> np.ndarray:
+def preconditioned_limit(
+    x: np.ndarray, y: float, alpha: float, M: np.ndarray, steps: int
+) -> np.ndarray:
     """Where preconditioned SGD from theta_0 = 0 ends: M x (x^T M x)^-1 y, whatever the
     (converging) alpha and however many steps; the cases choose alpha so that `steps` steps
     reach the limit to float64 precision."""
     return _limit(x, y, M)
 
 
-def min_norm_limit(x: np.ndarray, y: float, alpha: float, M: np.ndarray,
-                   steps: int) -> np.ndarray:
+def min_norm_limit(x: np.ndarray, y: float, alpha: float, M: np.ndarray, steps: int) -> np.ndarray:
     """The 'preconditioner ignored' mistake: plain SGD's limit, x y / ||x||^2."""
     x = np.asarray(x, dtype=float)
     return _limit(x, y, np.eye(len(x)))
@@ -754,9 +807,13 @@ def preconditioned_step_cases(rng: np.random.Generator) -> dict[str, Any]:
     is kept away from 0, so every mistake (a factor 2 or M dropped, the sign flipped) shows."""
     while True:
         size = int(rng.integers(2, 6))
-        case = {"theta": rng.standard_normal(size), "x": rng.standard_normal(size),
-                "y": float(rng.standard_normal()), "alpha": float(rng.uniform(0.01, 0.5)),
-                "M": _random_preconditioner(rng, size)}
+        case = {
+            "theta": rng.standard_normal(size),
+            "x": rng.standard_normal(size),
+            "y": float(rng.standard_normal()),
+            "alpha": float(rng.uniform(0.01, 0.5)),
+            "M": _random_preconditioner(rng, size),
+        }
         if abs(case["y"] - case["x"] @ case["theta"]) > 0.1:
             return case
 
@@ -780,8 +837,13 @@ def preconditioned_limit_cases(rng: np.random.Generator) -> dict[str, Any]:
             continue
         alpha = float(rng.uniform(0.2, 0.9) / (2.0 * max(curvatures)))
         slowest = 1.0 - alpha * min(curvatures)
-        case = {"x": x, "y": float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0)),
-                "alpha": alpha, "M": M, "steps": math.ceil(math.log(1e-13) / math.log(slowest))}
+        case = {
+            "x": x,
+            "y": float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0)),
+            "alpha": alpha,
+            "M": M,
+            "steps": math.ceil(math.log(1e-13) / math.log(slowest)),
+        }
         right, plain = preconditioned_limit(**case), min_norm_limit(**case)
         if np.linalg.norm(right - plain) > 1e-3 * np.linalg.norm(right):
             return case
@@ -834,4 +896,3 @@ def nonuniform_sampling_finds_min_norm() -> str:
         theta = theta + alpha * 2.0 * (y[i] - X[i] @ theta) * X[i]
     min_norm = X.T @ np.linalg.solve(X @ X.T, y)
     return "yes" if np.allclose(theta, min_norm, rtol=0, atol=1e-9) else "no"
-

@@ -65,8 +65,9 @@ def run_train_steps(train_step: Callable[..., Any], seed: int, lr: float) -> lis
     return [parameter.detach().numpy().copy() for parameter in model.parameters()]
 
 
-def simulate_preconditioned_sgd(step: Callable[..., Any], x: Any, y: float, alpha: float,
-                                M: Any, steps: int) -> Any:
+def simulate_preconditioned_sgd(
+    step: Callable[..., Any], x: Any, y: float, alpha: float, M: Any, steps: int
+) -> Any:
     """Run theta_{t+1} = step(theta_t, x, y, alpha, M) from theta_0 = 0 for `steps` steps and
     return the last theta (a float64 array).
 

@@ -69,15 +69,17 @@ HALF_WRONG = "ANSWER = 0.5\n\ndef square(x):\n    return 2 * x\n"
 PATHOLOGICAL = {
     "loops_at_import": "while True:\n    pass\n",
     "memory_bomb": "ANSWER = 0.5\nhog = []\nwhile True:\n    hog.append(bytearray(1 << 24))\n",
-    "fork_bomb": ("import os\nANSWER = 0.5\ndef square(x):\n    while True:\n"
-                  "        os.fork()\n"),
+    "fork_bomb": ("import os\nANSWER = 0.5\ndef square(x):\n    while True:\n        os.fork()\n"),
     "crashes": "import os\nANSWER = 0.5\ndef square(x):\n    os._exit(3)\n",
-    "floods_output": ("import sys\nANSWER = 0.5\ndef square(x):\n    chunk = 'x' * (1 << 20)\n"
-                      "    for _ in range(1024):\n        sys.stdout.write(chunk)\n"
-                      "        sys.__stderr__.write(chunk)\n    return x * x\n"),
+    "floods_output": (
+        "import sys\nANSWER = 0.5\ndef square(x):\n    chunk = 'x' * (1 << 20)\n"
+        "    for _ in range(1024):\n        sys.stdout.write(chunk)\n"
+        "        sys.__stderr__.write(chunk)\n    return x * x\n"
+    ),
     "sleeps": "import time\nANSWER = 0.5\ndef square(x):\n    time.sleep(30)\n",
-    "says_invalid_unicode": ("ANSWER = 0.5\ndef square(x):\n"
-                             "    raise ValueError('\\ud800 is not text')\n"),
+    "says_invalid_unicode": (
+        "ANSWER = 0.5\ndef square(x):\n    raise ValueError('\\ud800 is not text')\n"
+    ),
 }
 """What each one does to the grader; every one must end with a row of its own."""
 
@@ -114,19 +116,28 @@ def metadata_entry(students: list[Student]) -> dict:
     }
 
 
-def write_export_zip(path: Path, submissions: dict[str, tuple[list[Student], dict[str, str]]],
-                     without_folder: dict[str, list[Student]] | None = None) -> Path:
+def write_export_zip(
+    path: Path,
+    submissions: dict[str, tuple[list[Student], dict[str, str]]],
+    without_folder: dict[str, list[Student]] | None = None,
+) -> Path:
     """An "Export Submissions" zip: `submissions` maps a numeric id to (students, files), the
     files given by their path inside submission_<id>/ (nested as uploaded); `without_folder`
     adds metadata entries whose folder is not in the zip."""
     top = "assignment_4242_export"
-    metadata = {f"submission_{sid}": metadata_entry(students)
-                for sid, (students, _) in submissions.items()}
-    metadata.update({f"submission_{sid}": metadata_entry(students)
-                     for sid, students in (without_folder or {}).items()})
+    metadata = {
+        f"submission_{sid}": metadata_entry(students) for sid, (students, _) in submissions.items()
+    }
+    metadata.update(
+        {
+            f"submission_{sid}": metadata_entry(students)
+            for sid, students in (without_folder or {}).items()
+        }
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{top}/submission_metadata.yml",
-                         yaml.safe_dump(metadata, sort_keys=False))
+        archive.writestr(
+            f"{top}/submission_metadata.yml", yaml.safe_dump(metadata, sort_keys=False)
+        )
         for sid, (_, files) in submissions.items():
             for name, text in files.items():
                 archive.writestr(f"{top}/submission_{sid}/{name}", text)

@@ -42,26 +42,35 @@ class Graded(NamedTuple):
     seconds: float
 
 
-def _run_grader(*args: str | Path, timeout: float = CLI_TIMEOUT
-               ) -> subprocess.CompletedProcess[str]:
+def _run_grader(
+    *args: str | Path, timeout: float = CLI_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
     """Run the `grader` console script with `args`; never raises on a non-zero exit."""
     assert GRADER.is_file(), f"the grader console script is not installed at {GRADER}"
     # A wide, non-interactive terminal: rich then does not wrap the report mid-sentence, so
     # the tests can look for phrases in stdout.
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([str(GRADER), *map(str, args)], capture_output=True, text=True,
-                          cwd=REPO, env=env, timeout=timeout, check=False)
+    return subprocess.run(
+        [str(GRADER), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
-def _grade_json(rubric: Path, submission: Path, tmp_path: Path, *extra_args: str
-               ) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+def _grade_json(
+    rubric: Path, submission: Path, tmp_path: Path, *extra_args: str
+) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
     """`grader grade RUBRIC SUBMISSION -o OUT [extra_args]`: asserts exit 0 and returns the
     parsed results.json and the CompletedProcess."""
     out = tmp_path / f"results-{next(_outputs)}.json"
     process = _run_grader("grade", rubric, submission, "-o", out, *extra_args)
     assert process.returncode == 0, (
-        f"grader exited {process.returncode}\nstdout:\n{process.stdout}\n"
-        f"stderr:\n{process.stderr}")
+        f"grader exited {process.returncode}\nstdout:\n{process.stdout}\nstderr:\n{process.stderr}"
+    )
     return json.loads(out.read_text(encoding="utf-8")), process
 
 
@@ -133,8 +142,9 @@ def graded_example(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
         if name not in cache:
             folder = EXAMPLES / name
             assert folder.is_dir(), f"no example submission {folder}"
-            cache[name] = _timed_grade(HW2_RUBRIC, folder,
-                                      tmp_path_factory.mktemp(f"graded-{name}"))
+            cache[name] = _timed_grade(
+                HW2_RUBRIC, folder, tmp_path_factory.mktemp(f"graded-{name}")
+            )
         return cache[name]
 
     return get

@@ -164,8 +164,18 @@ def unprivileged_account() -> Iterator[Account]:
         return
     _remove_stale_users()
     name = f"{SECTEST_USER}-{os.getpid()}"
-    subprocess.run(["useradd", "--system", "--no-create-home", "--user-group",
-                    "--shell", "/usr/sbin/nologin", name], check=True)
+    subprocess.run(
+        [
+            "useradd",
+            "--system",
+            "--no-create-home",
+            "--user-group",
+            "--shell",
+            "/usr/sbin/nologin",
+            name,
+        ],
+        check=True,
+    )
     account = _account(name)
     try:
         yield account

@@ -40,11 +40,14 @@ BARBARA = Student("Barbara Liskov", "0078901", "bl@example.edu")
 LINUS = Student("Linus Torvalds", "0089012", "lt@example.edu")
 
 
-def class_submissions(katherine_source: str = HALF_WRONG
-                      ) -> dict[str, tuple[list[Student], dict[str, str]]]:
+def class_submissions(
+    katherine_source: str = HALF_WRONG,
+) -> dict[str, tuple[list[Student], dict[str, str]]]:
     return {
-        "1001": ([ADA], {"hw/answers.py": CORRECT, "hw/.DS_Store": "junk",
-                         "__MACOSX/hw/._answers.py": "junk"}),
+        "1001": (
+            [ADA],
+            {"hw/answers.py": CORRECT, "hw/.DS_Store": "junk", "__MACOSX/hw/._answers.py": "junk"},
+        ),
         "1002": ([ALAN, GRACE], {"answers.py": DOUBLED}),
         "1003": ([KATHERINE], {"answers.py": katherine_source}),
         "1004": ([EDSGER], {"answers.py": CORRECT, "../../escaped.py": "print('out')"}),
@@ -55,11 +58,15 @@ def class_submissions(katherine_source: str = HALF_WRONG
 def export_zip(path: Path, katherine_source: str = HALF_WRONG) -> Path:
     """The class's export. Margaret (1005) is in the metadata but her folder is not; Linus's
     file (1007) is damaged in the zip (its CRC no longer matches)."""
-    write_export_zip(path, class_submissions(katherine_source),
-                     without_folder={"1005": [MARGARET], "1007": [LINUS]})
+    write_export_zip(
+        path,
+        class_submissions(katherine_source),
+        without_folder={"1005": [MARGARET], "1007": [LINUS]},
+    )
     with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as archive:
-        archive.writestr("assignment_4242_export/submission_1007/answers.py",
-                         "DAMAGED_BY_THE_DOWNLOAD = 1\n")
+        archive.writestr(
+            "assignment_4242_export/submission_1007/answers.py", "DAMAGED_BY_THE_DOWNLOAD = 1\n"
+        )
     data = bytearray(path.read_bytes())
     data[data.index(b"DAMAGED_BY_THE_DOWNLOAD")] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -67,8 +74,15 @@ def export_zip(path: Path, katherine_source: str = HALF_WRONG) -> Path:
 
 
 def run(rubric: Path, source: Path, outdir: Path, **options: Any) -> BatchSummary:
-    return Batch(BatchOptions(rubric=rubric, source=source, outdir=outdir,
-                              workers=options.pop("workers", 2), **options)).run()
+    return Batch(
+        BatchOptions(
+            rubric=rubric,
+            source=source,
+            outdir=outdir,
+            workers=options.pop("workers", 2),
+            **options,
+        )
+    ).run()
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +91,9 @@ def course(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def graded_class(course, tmp_path_factory: pytest.TempPathFactory
-                 ) -> tuple[Path, BatchSummary, Path]:
+def graded_class(
+    course, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, BatchSummary, Path]:
     folder = tmp_path_factory.mktemp("class")
     source = export_zip(folder / "export.zip")
     outdir = folder / "out"
@@ -99,15 +114,20 @@ def query(outdir: Path, sql: str, *args: Any) -> list[tuple]:
 
 
 def test_grades_csv_has_one_row_per_student_with_group_members_sharing_their_score(
-        graded_class) -> None:
+    graded_class,
+) -> None:
     outdir, _, _ = graded_class
     rows = {row["name"]: row for row in csv_rows(outdir)}
-    assert set(rows) == {s.name for s in (ADA, ALAN, GRACE, KATHERINE, EDSGER, MARGARET,
-                                          BARBARA, LINUS)}
+    assert set(rows) == {
+        s.name for s in (ADA, ALAN, GRACE, KATHERINE, EDSGER, MARGARET, BARBARA, LINUS)
+    }
     assert rows["Ada Lovelace"]["sid"] == "0012345"  # leading zeros kept
     assert rows["Ada Lovelace"]["email"] == "ada@example.edu"
-    assert (rows["Ada Lovelace"]["Q1"], rows["Ada Lovelace"]["Q2"],
-            rows["Ada Lovelace"]["total"]) == ("2", "1", "3")
+    assert (
+        rows["Ada Lovelace"]["Q1"],
+        rows["Ada Lovelace"]["Q2"],
+        rows["Ada Lovelace"]["total"],
+    ) == ("2", "1", "3")
     for member in ("Alan Turing", "Grace Hopper"):  # 0.25 of 2 for the known mistake, + 1
         assert (rows[member]["submission_id"], rows[member]["total"]) == ("1002", "1.5")
     assert rows["Katherine Johnson"]["total"] == "2"
@@ -117,31 +137,35 @@ def test_grades_csv_has_one_row_per_student_with_group_members_sharing_their_sco
     assert rows["Margaret Hamilton"]["Q1"] == ""
 
 
-def test_gradebook_has_a_row_per_submission_and_question_with_its_provenance(
-        graded_class) -> None:
+def test_gradebook_has_a_row_per_submission_and_question_with_its_provenance(graded_class) -> None:
     outdir, _, _ = graded_class
-    rows = query(outdir, "SELECT submission_id, number, score, status, mistakes, seed, "
-                         "rubric_sha256, content_sha256, seconds FROM question_results")
+    rows = query(
+        outdir,
+        "SELECT submission_id, number, score, status, mistakes, seed, "
+        "rubric_sha256, content_sha256, seconds FROM question_results",
+    )
     assert {(r[0], r[1]) for r in rows} == {
-        (s, q) for s in ("1001", "1002", "1003", "1006") for q in ("1", "2")}
+        (s, q) for s in ("1001", "1002", "1003", "1006") for q in ("1", "2")
+    }
     by_key = {(r[0], r[1]): r for r in rows}
     assert json.loads(by_key[("1002", "1")][4]) == ["doubled"]
     assert by_key[("1002", "1")][3] == "partial"
-    assert all(r[5] is not None and len(r[6]) == 64 and len(r[7]) == 64 and r[8] >= 0
-               for r in rows)
+    assert all(r[5] is not None and len(r[6]) == 64 and len(r[7]) == 64 and r[8] >= 0 for r in rows)
 
 
 def test_a_crashing_function_costs_only_its_question(graded_class) -> None:
     outdir, _, _ = graded_class
-    scores = dict(query(outdir, "SELECT number, score FROM question_results "
-                                "WHERE submission_id = '1006'"))
+    scores = dict(
+        query(outdir, "SELECT number, score FROM question_results WHERE submission_id = '1006'")
+    )
     assert scores == {"1": 2.0, "2": 0.0}
 
 
 def test_a_zip_entry_escaping_its_folder_refuses_that_submission_only(graded_class) -> None:
     outdir, summary, _ = graded_class
-    status, detail = query(outdir, "SELECT status, detail FROM submissions "
-                                   "WHERE submission_id = '1004'")[0]
+    status, detail = query(
+        outdir, "SELECT status, detail FROM submissions WHERE submission_id = '1004'"
+    )[0]
     assert status == "refused"
     assert "escaped.py" in detail
     assert not list(outdir.parent.rglob("escaped.py"))
@@ -150,23 +174,23 @@ def test_a_zip_entry_escaping_its_folder_refuses_that_submission_only(graded_cla
 
 def test_a_damaged_zip_entry_refuses_that_submission_only(graded_class) -> None:
     outdir, summary, _ = graded_class
-    status, detail = query(outdir, "SELECT status, detail FROM submissions "
-                                   "WHERE submission_id = '1007'")[0]
+    status, detail = query(
+        outdir, "SELECT status, detail FROM submissions WHERE submission_id = '1007'"
+    )[0]
     assert status == "refused"
     assert "answers.py" in detail and "CRC" in detail
     assert summary.problems["1007"] == "refused"
 
 
-def test_a_submission_in_the_metadata_without_its_folder_is_listed_as_missing(
-        graded_class) -> None:
+def test_a_submission_in_the_metadata_without_its_folder_is_listed_as_missing(graded_class) -> None:
     outdir, summary, _ = graded_class
     assert query(outdir, "SELECT status FROM submissions WHERE submission_id = '1005'") == [
-        ("missing",)]
+        ("missing",)
+    ]
     assert summary.problems["1005"] == "missing"
 
 
-def test_each_graded_submission_has_a_valid_results_json(graded_class,
-                                                         schema_validator) -> None:
+def test_each_graded_submission_has_a_valid_results_json(graded_class, schema_validator) -> None:
     outdir, _, _ = graded_class
     for submission_id, total in (("1001", 3.0), ("1002", 1.5)):
         results = json.loads((outdir / "results" / results_name(submission_id)).read_text())
@@ -177,9 +201,16 @@ def test_each_graded_submission_has_a_valid_results_json(graded_class,
 def test_report_shows_plots_mistakes_and_problem_submissions(graded_class) -> None:
     outdir, _, _ = graded_class
     html = (outdir / "report.html").read_text(encoding="utf-8")
-    for expected in ('data-plot="score-histogram"', 'data-plot="question-scores"',
-                     "doubled", "You doubled it", "Edsger Dijkstra", "refused",
-                     "Margaret Hamilton", "missing"):
+    for expected in (
+        'data-plot="score-histogram"',
+        'data-plot="question-scores"',
+        "doubled",
+        "You doubled it",
+        "Edsger Dijkstra",
+        "refused",
+        "Margaret Hamilton",
+        "missing",
+    ):
         assert expected in html
 
 
@@ -236,8 +267,9 @@ def test_a_changed_rubric_regrades_everything(course, fresh_class, tmp_path: Pat
     source, outdir = fresh_class
     changed = tmp_path / "changed"
     changed.mkdir()
-    (changed / "tiny.yaml").write_text(course.rubric.read_text().replace(
-        "credit: 0.25", "credit: 0.5"))
+    (changed / "tiny.yaml").write_text(
+        course.rubric.read_text().replace("credit: 0.25", "credit: 0.5")
+    )
     (changed / "tiny_reference.py").write_text(course.reference.read_text())
     again = run(changed / "tiny.yaml", source, outdir)
     assert sorted(again.graded) == ["1001", "1002", "1003", "1006"]
@@ -247,8 +279,7 @@ def test_a_changed_rubric_regrades_everything(course, fresh_class, tmp_path: Pat
 # --- what no submission may do to the batch --------------------------------------------------
 
 
-def test_pathological_submissions_each_end_with_a_row_and_a_status(course,
-                                                                    tmp_path: Path) -> None:
+def test_pathological_submissions_each_end_with_a_row_and_a_status(course, tmp_path: Path) -> None:
     source = write_plain_folder(tmp_path / "class", {**PATHOLOGICAL, "zz_correct": CORRECT})
     summary = run(course.rubric, source, tmp_path / "out")
     with Gradebook(tmp_path / "out" / "gradebook.sqlite") as book:
@@ -265,19 +296,22 @@ def test_pathological_submissions_each_end_with_a_row_and_a_status(course,
 
 
 def test_a_worker_that_overruns_its_deadline_is_replaced_and_the_batch_goes_on(
-        course, tmp_path: Path) -> None:
-    folder = write_plain_folder(tmp_path / "class", {"sleeps": PATHOLOGICAL["sleeps"],
-                                                     "correct": CORRECT})
+    course, tmp_path: Path
+) -> None:
+    folder = write_plain_folder(
+        tmp_path / "class", {"sleeps": PATHOLOGICAL["sleeps"], "correct": CORRECT}
+    )
     replies: dict[str, dict[str, Any]] = {}
-    pool = WorkerPool(WorkerConfig(str(course.rubric), "lenient", ("numpy",)), 1,
-                      tmp_path / "logs")
+    pool = WorkerPool(WorkerConfig(str(course.rubric), "lenient", ("numpy",)), 1, tmp_path / "logs")
     pool.spawn()
     pool.wait_ready()
     overrunning_worker_files = pool.workers[0].tmp
     try:
-        pool.run([Task("sleeps", str(folder / "sleeps")), Task("correct", str(folder / "correct"))],
-                 timeout=1.0, on_result=lambda task, reply, _: replies.update(
-                     {task.submission_id: reply}))
+        pool.run(
+            [Task("sleeps", str(folder / "sleeps")), Task("correct", str(folder / "correct"))],
+            timeout=1.0,
+            on_result=lambda task, reply, _: replies.update({task.submission_id: reply}),
+        )
     finally:
         pool.close()
     assert replies["sleeps"]["error"] == "grader_timeout"

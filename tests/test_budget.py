@@ -101,12 +101,15 @@ def submit(tmp_path: Path, source: str) -> Path:
 
 
 def test_a_hanging_function_cannot_push_grading_past_the_limit(engine, tmp_path):
-    folder = submit(tmp_path, """
+    folder = submit(
+        tmp_path,
+        """
         FAST = 1
         def slow(x):
             while True:
                 pass
-    """)
+    """,
+    )
     began = time.monotonic()
     result = engine.grade(folder)
     assert time.monotonic() - began < 5
@@ -128,15 +131,18 @@ def test_parts_after_the_budget_is_spent_are_not_graded_and_say_so(engine):
     clock = FakeClock()
     budget = TimeBudget(10, units=3, clock=clock)
     clock.now = 9.0  # an earlier part overran: nothing is left
-    attempt = Attempt(engine.loaded, engine.reference, session=None, hidden=None, seed=0,
-                      budget=budget)
+    attempt = Attempt(
+        engine.loaded, engine.reference, session=None, hidden=None, seed=0, budget=budget
+    )
     question = attempt.grade_question(1, engine.loaded.rubric.questions[1])
     assert question.score == 0 and OUT_OF_TIME in question.feedback_text()
 
 
 def test_an_import_limit_beyond_the_reserve_is_rejected(tmp_path):
     (tmp_path / "rubric.yaml").write_text(
-        RUBRIC.replace("total_seconds: 5, import_timeout: 1",
-                       "total_seconds: 100, import_timeout: 30"))
+        RUBRIC.replace(
+            "total_seconds: 5, import_timeout: 1", "total_seconds: 100, import_timeout: 30"
+        )
+    )
     with pytest.raises(RubricError, match="limits: import_timeout"):
         load_rubric(tmp_path / "rubric.yaml")

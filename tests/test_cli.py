@@ -48,7 +48,8 @@ def test_validate_reports_a_generator_that_fails(tmp_path):
         "assignment: a\ntitle: A\ntotal_points: 1\nseed: 0\nreference: ref.py\n"
         "submission: {entry: a.py}\nquestions:\n- number: '1'\n  title: T\n  points: 1\n"
         "  parts:\n  - name: f\n    points: 1\n    target: f\n    check: {kind: numeric}\n"
-        "    function: {args: [x], reference: f, random: {generator: cases, count: 2}}\n")
+        "    function: {args: [x], reference: f, random: {generator: cases, count: 2}}\n"
+    )
     done = run("validate", str(rubric))
     assert done.returncode == 2 and "returned a case without ['x']" in done.stderr
 
@@ -63,8 +64,7 @@ def test_grade_with_a_broken_rubric_exits_nonzero_and_leaves_a_valid_results_fil
     broken = tmp_path / "broken.yaml"
     broken.write_text("assignment: [\n")
     out = tmp_path / "results.json"
-    done = run("grade", str(broken), str(REPO / "submissions_example/hw2/correct"), "-o",
-               str(out))
+    done = run("grade", str(broken), str(REPO / "submissions_example/hw2/correct"), "-o", str(out))
     assert done.returncode == 2 and "not valid YAML" in done.stderr
     assert json.loads(out.read_text())["score"] == 0.0
 

@@ -71,7 +71,8 @@ class TestBrokenSetUp(unittest.TestCase):
 def graded(tmp_path: Path):
     (tmp_path / "ref.py").write_text("def square(x):\n    return x * x\n")
     (tmp_path / "suite.py").write_text(SUITE)
-    (tmp_path / "rubric.yaml").write_text(textwrap.dedent("""
+    (tmp_path / "rubric.yaml").write_text(
+        textwrap.dedent("""
         assignment: custom
         title: Custom
         total_points: 13
@@ -84,11 +85,13 @@ def graded(tmp_path: Path):
             title: placeholder
             points: 0
             parts: [{name: p, points: 0, manual: nothing}]
-    """))
+    """)
+    )
     submission = tmp_path / "student"
     submission.mkdir()
     (submission / "answers.py").write_text(
-        "def square(x):\n    return x * x\n\ndef explode():\n    raise ValueError('boom')\n")
+        "def square(x):\n    return x * x\n\ndef explode():\n    raise ValueError('boom')\n"
+    )
     loaded = load_rubric(tmp_path / "rubric.yaml")
     result = Engine(loaded, load_reference(loaded.reference_path)).grade(submission)
     return {q.number: q for q in result.questions}
@@ -115,8 +118,9 @@ def test_tests_see_the_reference_module(graded):
 
 
 def test_an_exception_in_student_code_fails_the_test_with_its_message(graded):
-    assert graded["6"].status == "failed" and "explode raised ValueError: boom" in graded[
-        "6"].output
+    assert (
+        graded["6"].status == "failed" and "explode raised ValueError: boom" in graded["6"].output
+    )
 
 
 def test_tests_whose_class_set_up_failed_are_reported_not_lost(graded):

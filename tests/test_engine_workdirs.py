@@ -32,8 +32,7 @@ def square(x):
 """
 
 
-def test_a_child_still_writing_when_grading_ends_does_not_break_the_cleanup(
-        tmp_path: Path) -> None:
+def test_a_child_still_writing_when_grading_ends_does_not_break_the_cleanup(tmp_path: Path) -> None:
     course = write_course(tmp_path / "course")
     loaded = load_rubric(course.rubric)
     submission = tmp_path / "student"

@@ -58,8 +58,10 @@ def result_part(results: dict[str, Any], number: str, name: str) -> dict[str, An
 
 def auto_points(hw2_yaml: dict[str, Any]) -> dict[str, float]:
     """Each question's auto-graded points (manual parts left out), from the rubric."""
-    return {q["number"]: sum(p["points"] for p in q["parts"] if "manual" not in p)
-            for q in hw2_yaml["questions"]}
+    return {
+        q["number"]: sum(p["points"] for p in q["parts"] if "manual" not in p)
+        for q in hw2_yaml["questions"]
+    }
 
 
 def is_manual(hw2_yaml: dict[str, Any], number: str, name: str) -> bool:
@@ -73,15 +75,21 @@ def squash(text: str) -> str:
 
 def student_visible_texts(graded: Any) -> list[str]:
     results = graded.results
-    return [results["output"], graded.process.stdout,
-            *(test["output"] for test in results["tests"])]
+    return [
+        results["output"],
+        graded.process.stdout,
+        *(test["output"] for test in results["tests"]),
+    ]
 
 
 def without_timing(data: Any) -> Any:
     """results.json minus its wall-clock fields (execution_time and every "seconds")."""
     if isinstance(data, dict):
-        return {key: without_timing(value) for key, value in data.items()
-                if key not in ("execution_time", "seconds")}
+        return {
+            key: without_timing(value)
+            for key, value in data.items()
+            if key not in ("execution_time", "seconds")
+        }
     if isinstance(data, list):
         return [without_timing(item) for item in data]
     return data
@@ -101,8 +109,9 @@ def graded_cases(seed: int, target: str) -> tuple[Any, list[Any]]:
         for p_index, part in enumerate(question.parts):
             if isinstance(part, AutoPart) and part.target == target:
                 assert part.function is not None
-                return reference, build_cases(part.function, reference,
-                                              part_rng(seed, q_index, p_index))
+                return reference, build_cases(
+                    part.function, reference, part_rng(seed, q_index, p_index)
+                )
     raise KeyError(target)
 
 
@@ -134,8 +143,9 @@ def test_correct_submission_terminal_report_shows_the_total(graded_example) -> N
 # --- starter/ ------------------------------------------------------------------------------
 
 
-def test_starter_scores_zero_and_every_auto_part_is_not_implemented(graded_example,
-                                                                     hw2_yaml) -> None:
+def test_starter_scores_zero_and_every_auto_part_is_not_implemented(
+    graded_example, hw2_yaml
+) -> None:
     results = graded_example("starter").results
     assert results["score"] == 0
     checked = 0
@@ -149,8 +159,7 @@ def test_starter_scores_zero_and_every_auto_part_is_not_implemented(graded_examp
             assert part["status"] == expected, (test["number"], part["name"])
             checked += not manual
     # every auto part of the rubric was reported
-    assert checked == sum(1 for q in hw2_yaml["questions"] for p in q["parts"]
-                          if "manual" not in p)
+    assert checked == sum(1 for q in hw2_yaml["questions"] for p in q["parts"] if "manual" not in p)
 
 
 def test_starter_custom_tests_fail_saying_not_implemented(graded_example) -> None:
@@ -215,19 +224,21 @@ def test_mistakes_get_exactly_the_credit_the_rubric_promises(graded_example) -> 
     for number, score in expected.items():
         assert tests[number]["score"] == pytest.approx(score, abs=1e-6), number
     assert results["score"] == pytest.approx(sum(expected.values()), abs=1e-5)
-    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]),
-                                             abs=1e-5)
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]), abs=1e-5)
 
 
-@pytest.mark.parametrize(("target", "mistake_id"), [
-    ("eta_star", "eta-star-without-n-over-2"),
-    ("loss_after_t_steps", "lt-power-of-step"),
-    ("I_CONV_J", "conv-no-padding"),
-    ("conv2d", "cross-correlation"),
-    ("PARAMS_PER_LAYER", "fc-without-spatial-size"),
-    ("TOTAL_PARAMS", "total-follows-own-layers"),
-    ("ADAGRAD_LIMIT", "adagrad-min-norm"),
-])
+@pytest.mark.parametrize(
+    ("target", "mistake_id"),
+    [
+        ("eta_star", "eta-star-without-n-over-2"),
+        ("loss_after_t_steps", "lt-power-of-step"),
+        ("I_CONV_J", "conv-no-padding"),
+        ("conv2d", "cross-correlation"),
+        ("PARAMS_PER_LAYER", "fc-without-spatial-size"),
+        ("TOTAL_PARAMS", "total-follows-own-layers"),
+        ("ADAGRAD_LIMIT", "adagrad-min-norm"),
+    ],
+)
 def test_mistakes_are_recognised_by_id(graded_example, hw2_yaml, target, mistake_id) -> None:
     number, part = yaml_part(hw2_yaml, target)
     assert mistake_id in {m["id"] for m in part["mistakes"]}
@@ -235,8 +246,7 @@ def test_mistakes_are_recognised_by_id(graded_example, hw2_yaml, target, mistake
     assert mistake_id in reported["mistakes"], reported
 
 
-def test_mistakes_big_o_with_a_listed_constant_gets_full_credit_with_a_note(
-        graded_example) -> None:
+def test_mistakes_big_o_with_a_listed_constant_gets_full_credit_with_a_note(graded_example) -> None:
     test = by_number(graded_example("mistakes").results)["2.1.2"]
     assert test["score"] == pytest.approx(0.5)  # 0.25 + 0.25
     assert "treating d as a constant" in test["output"], test["output"]
@@ -252,8 +262,9 @@ def test_official_convention_gets_full_marks(graded_example) -> None:
 
 
 @pytest.mark.parametrize(("number", "target"), [("2.2.1", "gd_step"), ("2.2.3", "eta_star")])
-def test_official_convention_feedback_notes_the_convention(graded_example, hw2_yaml, number,
-                                                          target) -> None:
+def test_official_convention_feedback_notes_the_convention(
+    graded_example, hw2_yaml, number, target
+) -> None:
     notes = [a["note"] for a in yaml_part(hw2_yaml, target)[1]["alternatives"]]
     output = squash(by_number(graded_example("convention").results)[number]["output"])
     assert "convention" in output
@@ -307,8 +318,7 @@ def test_infinite_loop_stops_at_the_first_timeout(graded_example, hw2_yaml) -> N
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
-def test_results_json_matches_the_gradescope_schema(graded_example, schema_validator,
-                                                    name) -> None:
+def test_results_json_matches_the_gradescope_schema(graded_example, schema_validator, name) -> None:
     errors = sorted(schema_validator.iter_errors(graded_example(name).results), key=str)
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
 
@@ -316,20 +326,22 @@ def test_results_json_matches_the_gradescope_schema(graded_example, schema_valid
 # --- determinism ---------------------------------------------------------------------------
 
 
-def test_grading_twice_gives_identical_results(graded_example, timed_grade, hw2_rubric,
-                                               examples_dir, tmp_path) -> None:
+def test_grading_twice_gives_identical_results(
+    graded_example, timed_grade, hw2_rubric, examples_dir, tmp_path
+) -> None:
     first = graded_example("mistakes").results
     second = timed_grade(hw2_rubric, examples_dir / "mistakes", tmp_path).results
     assert second["extra_data"]["seed"] == first["extra_data"]["seed"]
     assert without_timing(second) == without_timing(first)
 
 
-def test_a_different_submission_id_gives_a_different_seed(graded_example, grade_json,
-                                                          hw2_rubric, examples_dir,
-                                                          tmp_path) -> None:
+def test_a_different_submission_id_gives_a_different_seed(
+    graded_example, grade_json, hw2_rubric, examples_dir, tmp_path
+) -> None:
     default = graded_example("mistakes").results
-    other, _ = grade_json(hw2_rubric, examples_dir / "mistakes", tmp_path,
-                          "--submission-id", "student-42")
+    other, _ = grade_json(
+        hw2_rubric, examples_dir / "mistakes", tmp_path, "--submission-id", "student-42"
+    )
     assert other["extra_data"]["seed"] != default["extra_data"]["seed"]
 
 
@@ -337,22 +349,29 @@ def test_a_different_submission_id_gives_a_different_seed(graded_example, grade_
 
 
 def scores(results: dict[str, Any]) -> dict[str, Any]:
-    return {t["number"]: (t["score"], t["max_score"], t["status"],
-                          [(p["name"], p["status"], p["credit"])
-                           for p in t["extra_data"]["parts"]])
-            for t in results["tests"]}
+    return {
+        t["number"]: (
+            t["score"],
+            t["max_score"],
+            t["status"],
+            [(p["name"], p["status"], p["credit"]) for p in t["extra_data"]["parts"]],
+        )
+        for t in results["tests"]
+    }
 
 
-def test_a_single_file_grades_like_its_folder(graded_example, grade_json, hw2_rubric,
-                                              examples_dir, tmp_path) -> None:
+def test_a_single_file_grades_like_its_folder(
+    graded_example, grade_json, hw2_rubric, examples_dir, tmp_path
+) -> None:
     folder = graded_example("correct").results
     single, _ = grade_json(hw2_rubric, examples_dir / "correct" / "hw2.py", tmp_path)
     assert single["score"] == folder["score"] == pytest.approx(AUTO_MAX)
     assert scores(single) == scores(folder)
 
 
-def test_a_nested_upload_with_mac_junk_is_found(grade_json, hw2_rubric, examples_dir,
-                                                tmp_path) -> None:
+def test_a_nested_upload_with_mac_junk_is_found(
+    grade_json, hw2_rubric, examples_dir, tmp_path
+) -> None:
     student = tmp_path / "student"
     (student / "Homework 2").mkdir(parents=True)
     shutil.copyfile(examples_dir / "correct" / "hw2.py", student / "Homework 2" / "hw2.py")
@@ -372,7 +391,8 @@ def test_a_nested_upload_with_mac_junk_is_found(grade_json, hw2_rubric, examples
 
 
 def test_a_folder_without_hw2_py_scores_zero_and_says_what_was_uploaded(
-        grade_json, hw2_rubric, examples_dir, tmp_path) -> None:
+    grade_json, hw2_rubric, examples_dir, tmp_path
+) -> None:
     upload = tmp_path / "upload"
     upload.mkdir()
     shutil.copyfile(examples_dir / "correct" / "hw2.py", upload / "homework2.py")
@@ -385,8 +405,9 @@ def test_a_folder_without_hw2_py_scores_zero_and_says_what_was_uploaded(
     assert "notes.txt" in results["output"]
 
 
-def test_a_nonexistent_submission_fails_with_a_clear_message(run_grader, hw2_rubric,
-                                                             tmp_path) -> None:
+def test_a_nonexistent_submission_fails_with_a_clear_message(
+    run_grader, hw2_rubric, tmp_path
+) -> None:
     missing = tmp_path / "no such folder"
     process = run_grader("grade", hw2_rubric, missing, "-o", tmp_path / "results.json")
     assert process.returncode != 0
@@ -411,8 +432,7 @@ def renderings(value: float) -> set[str]:
     return found
 
 
-def test_hidden_and_random_feedback_never_shows_expected_values(graded_example,
-                                                                hw2_yaml) -> None:
+def test_hidden_and_random_feedback_never_shows_expected_values(graded_example, hw2_yaml) -> None:
     graded = graded_example("mistakes")
     seed = graded.results["extra_data"]["seed"]
 
@@ -424,8 +444,16 @@ def test_hidden_and_random_feedback_never_shows_expected_values(graded_example,
     assert eta == pytest.approx(1.5 * 4.25 / 10.5)
 
     canaries: set[str] = renderings(eta)
-    for target in ("min_norm_solution", "sgd", "gd_step", "loss_after_one_step",
-                   "second_derivative_L1", "eta_star", "loss_after_t_steps", "conv2d"):
+    for target in (
+        "min_norm_solution",
+        "sgd",
+        "gd_step",
+        "loss_after_one_step",
+        "second_derivative_L1",
+        "eta_star",
+        "loss_after_t_steps",
+        "conv2d",
+    ):
         reference, cases = graded_cases(seed, target)
         for case in cases:
             if case.reveal:

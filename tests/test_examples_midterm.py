@@ -43,8 +43,7 @@ def graded(timed_grade, tmp_path_factory) -> Callable[[str], Any]:
         if name not in cache:
             folder = EXAMPLES / name
             assert folder.is_dir(), f"no example submission {folder}"
-            cache[name] = timed_grade(RUBRIC, folder,
-                                      tmp_path_factory.mktemp(f"midterm-{name}"))
+            cache[name] = timed_grade(RUBRIC, folder, tmp_path_factory.mktemp(f"midterm-{name}"))
         return cache[name]
 
     return get
@@ -80,12 +79,12 @@ def graded_cases(seed: int, number: str, index: int) -> tuple[Any, list[Case]]:
     """The reference module and the cases the grader used for part `index` of question
     `number` under `seed` (public, hidden, then random ones from the per-part seed)."""
     loaded, reference = loaded_midterm()
-    q_index, question = next((i, q) for i, q in enumerate(loaded.rubric.questions)
-                             if q.number == number)
+    q_index, question = next(
+        (i, q) for i, q in enumerate(loaded.rubric.questions) if q.number == number
+    )
     part = question.parts[index]
     assert part.function is not None
-    return reference.module, build_cases(part.function, reference,
-                                         part_rng(seed, q_index, index))
+    return reference.module, build_cases(part.function, reference, part_rng(seed, q_index, index))
 
 
 # --- the rubric and the engine ----------------------------------------------------------------
@@ -107,8 +106,13 @@ def test_answers_prints_the_exam_numbers_for_tas(run_grader) -> None:
     process = run_grader("answers", RUBRIC)
     assert process.returncode == 0, process.stderr
     text = " ".join(process.stdout.split())
-    for number in ("[32, 128, 26, 26]", "[32, 128, 14, 14]", "[10, 40, 16, 16]", "[3, 7, 15]",
-                   "0.9009009"):
+    for number in (
+        "[32, 128, 26, 26]",
+        "[32, 128, 14, 14]",
+        "[10, 40, 16, 16]",
+        "[3, 7, 15]",
+        "0.9009009",
+    ):
         assert number in text, number
 
 
@@ -150,8 +154,7 @@ def test_correct_submission_does_not_import_the_reference() -> None:
 # --- starter/ ------------------------------------------------------------------------------
 
 
-def test_starter_scores_zero_and_every_auto_part_is_not_implemented(graded,
-                                                                     rubric_yaml) -> None:
+def test_starter_scores_zero_and_every_auto_part_is_not_implemented(graded, rubric_yaml) -> None:
     results = graded("starter").results
     assert results["score"] == 0
     parts = [part for test in results["tests"] for part in test["extra_data"]["parts"]]
@@ -176,8 +179,9 @@ def test_mistakes_get_exactly_the_credit_the_rubric_promises(graded) -> None:
     reference, cases = graded_cases(seed, "1.h", 0)
     assert [c.kind for c in cases] == ["public", "hidden"] + ["random"] * 10
     for case in cases:
-        assert (reference.receptive_field_ignoring_strides(**case.kwargs)
-                != reference.receptive_field(**case.kwargs))
+        assert reference.receptive_field_ignoring_strides(
+            **case.kwargs
+        ) != reference.receptive_field(**case.kwargs)
 
     expected = {
         # conv_output_shape forgets the +1: every size is exactly one too small on every case,
@@ -217,18 +221,21 @@ def test_mistakes_get_exactly_the_credit_the_rubric_promises(graded) -> None:
     assert results["score"] == pytest.approx(sum(expected.values()), abs=1e-5)  # 6.375
 
 
-@pytest.mark.parametrize(("number", "index", "mistake_id"), [
-    ("1.a", 0, "conv-no-plus-one"),
-    ("1.a", 2, "conv-no-plus-one-or-single-padding"),
-    ("1.e", 0, "transposed-conv-without-output-padding"),
-    ("1.h", 0, "receptive-field-ignores-strides"),
-    ("1.h", 1, "receptive-field-ignores-strides"),
-    ("2.a", 0, "lr-too-low"),
-    ("2.b", 0, "missing-zero-grad"),
-    ("7.a", 0, "gradient-without-factor-two"),
-    ("7.b", 2, "rescaled-limit-mapped-back-wrongly"),
-    ("7.c", 0, "sampling-changes-the-limit"),
-])
+@pytest.mark.parametrize(
+    ("number", "index", "mistake_id"),
+    [
+        ("1.a", 0, "conv-no-plus-one"),
+        ("1.a", 2, "conv-no-plus-one-or-single-padding"),
+        ("1.e", 0, "transposed-conv-without-output-padding"),
+        ("1.h", 0, "receptive-field-ignores-strides"),
+        ("1.h", 1, "receptive-field-ignores-strides"),
+        ("2.a", 0, "lr-too-low"),
+        ("2.b", 0, "missing-zero-grad"),
+        ("7.a", 0, "gradient-without-factor-two"),
+        ("7.b", 2, "rescaled-limit-mapped-back-wrongly"),
+        ("7.c", 0, "sampling-changes-the-limit"),
+    ],
+)
 def test_mistakes_are_recognised_by_id(graded, rubric_yaml, number, index, mistake_id) -> None:
     assert mistake_id in {m["id"] for m in yaml_part(rubric_yaml, number, index)["mistakes"]}
     reported = result_part(graded("mistakes").results, number, index)
@@ -255,8 +262,10 @@ def test_random_case_feedback_never_shows_expected_values(graded) -> None:
     results = graded("mistakes").results
     seed = results["extra_data"]["seed"]
     canaries: set[str] = set()
-    for number, index, reference_name in [("2.b", 0, "train_steps"),
-                                          ("7.a", 0, "preconditioned_step")]:
+    for number, index, reference_name in [
+        ("2.b", 0, "train_steps"),
+        ("7.a", 0, "preconditioned_step"),
+    ]:
         reference, cases = graded_cases(seed, number, index)
         for case in cases:
             if case.reveal:
@@ -268,8 +277,11 @@ def test_random_case_feedback_never_shows_expected_values(graded) -> None:
                     if len(text.lstrip("-").replace(".", "").lstrip("0")) >= 4:
                         canaries.add(text)
     assert len(canaries) >= 30  # the test has something to look for
-    texts = [results["output"], graded("mistakes").process.stdout,
-             *(test["output"] for test in results["tests"])]
+    texts = [
+        results["output"],
+        graded("mistakes").process.stdout,
+        *(test["output"] for test in results["tests"]),
+    ]
     leaked = sorted(c for c in canaries if any(c in text for text in texts))
     assert not leaked, leaked
 

@@ -23,16 +23,23 @@ BIN = Path(sys.executable).parent
 GRADER = str(BIN / "grader")
 HW2 = REPO / "rubrics" / "hw2.yaml"
 EXAMPLES = REPO / "submissions_example" / "hw2"
-METADATA = {"id": 123456, "created_at": "2020-02-10T23:51:07Z",
-            "assignment": {"title": "HW2", "total_points": 7},
-            "users": [{"name": "Ada Lovelace", "email": "ada@example.edu", "id": 1}]}
+METADATA = {
+    "id": 123456,
+    "created_at": "2020-02-10T23:51:07Z",
+    "assignment": {"title": "HW2", "total_points": 7},
+    "users": [{"name": "Ada Lovelace", "email": "ada@example.edu", "id": 1}],
+}
 
 
 @pytest.fixture(scope="session")
 def autograder_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("zip") / "autograder.zip"
-    subprocess.run([GRADER, "autograder", str(HW2), "-o", str(output)], check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [GRADER, "autograder", str(HW2), "-o", str(output)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return output
 
 
@@ -59,10 +66,15 @@ def _install(autograder_zip: Path, base: Path) -> Iterator[Path]:
     with zipfile.ZipFile(autograder_zip) as archive:
         archive.extractall(source)
     for script in ("setup.sh", "run_autograder"):
-        mode = (archive_mode(autograder_zip, script))
+        mode = archive_mode(autograder_zip, script)
         (source / script).chmod(mode)
-    done = subprocess.run(["bash", str(source / "setup.sh")], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, "GRADER_VENV": str(base / "venv")})
+    done = subprocess.run(
+        ["bash", str(source / "setup.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "GRADER_VENV": str(base / "venv")},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     yield base
 
@@ -85,8 +97,14 @@ def autograder_root(base: Path, where: Path, submission: Path, metadata: dict | 
 
 def run_autograder(base: Path, root: Path, *prefix: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "GRADER_VENV": str(base / "venv")}
-    return subprocess.run([*prefix, str(base / "source" / "run_autograder")], cwd=root,
-                          capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run(
+        [*prefix, str(base / "source" / "run_autograder")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 def results_of(root: Path) -> dict:
@@ -100,9 +118,13 @@ def test_the_zip_has_executable_setup_and_run_autograder_at_its_root(autograder_
 
 def test_the_zip_holds_the_grader_and_the_course_files_the_rubric_names(autograder_zip):
     names = set(zipfile.ZipFile(autograder_zip).namelist())
-    assert {"grader-src/pyproject.toml", "grader-src/grader/cli.py",
-            "course/rubrics/hw2.yaml", "course/reference/hw2.py",
-            "course/reference/hw2_custom_tests.py"} <= names
+    assert {
+        "grader-src/pyproject.toml",
+        "grader-src/grader/cli.py",
+        "course/rubrics/hw2.yaml",
+        "course/reference/hw2.py",
+        "course/reference/hw2_custom_tests.py",
+    } <= names
     assert not any(name.startswith(("tests/", "submissions_example/")) for name in names)
 
 
@@ -112,8 +134,9 @@ def test_setup_leaves_the_course_readable_by_its_owner_only(installed):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="run_autograder runs as root on Gradescope")
-def test_run_autograder_as_root_gives_the_correct_example_full_marks(installed, tmp_path,
-                                                                     schema_validator):
+def test_run_autograder_as_root_gives_the_correct_example_full_marks(
+    installed, tmp_path, schema_validator
+):
     root = autograder_root(installed, tmp_path, EXAMPLES / "correct", METADATA)
     done = run_autograder(installed, root)
     assert done.returncode == 0, done.stderr
@@ -124,9 +147,9 @@ def test_run_autograder_as_root_gives_the_correct_example_full_marks(installed, 
     assert "total 7 / 7" in done.stdout
 
 
-def test_run_autograder_as_an_unprivileged_user_grades_the_same(installed,
-                                                                unprivileged_account,
-                                                                schema_validator):
+def test_run_autograder_as_an_unprivileged_user_grades_the_same(
+    installed, unprivileged_account, schema_validator
+):
     account = unprivileged_account
     base = open_folder()
     try:
@@ -141,16 +164,29 @@ def test_run_autograder_as_an_unprivileged_user_grades_the_same(installed,
 
 
 def check_unprivileged_run(base: Path, root: Path, account, schema_validator) -> None:
-    prefix = ([] if os.geteuid() != 0 else
-              ["setpriv", f"--reuid={account.uid}", f"--regid={account.gid}", "--clear-groups",
-               "--"])
+    prefix = (
+        []
+        if os.geteuid() != 0
+        else ["setpriv", f"--reuid={account.uid}", f"--regid={account.gid}", "--clear-groups", "--"]
+    )
     done = run_autograder(base, root, *prefix)
     assert done.returncode == 0, done.stdout + done.stderr
     results = results_of(root)
     schema_validator.validate(results)
-    graded = subprocess.run([GRADER, "grade", str(HW2), str(EXAMPLES / "mistakes"),
-                             "--submission-id", "123456", "--quiet"], capture_output=True,
-                            text=True, timeout=120)
+    graded = subprocess.run(
+        [
+            GRADER,
+            "grade",
+            str(HW2),
+            str(EXAMPLES / "mistakes"),
+            "--submission-id",
+            "123456",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert f"{results['score']:.4g} / 7" == graded.stdout.strip()
 
 
@@ -162,16 +198,19 @@ def test_the_seed_comes_from_the_submission_id(tmp_path):
     assert results_of(again)["extra_data"]["seed"] == results_of(first)["extra_data"]["seed"]
 
 
-def gradescope(where: Path, submission: Path, metadata: dict | None,
-               rubric: Path = HW2) -> Path:
+def gradescope(where: Path, submission: Path, metadata: dict | None, rubric: Path = HW2) -> Path:
     where.mkdir()
     root = where / "autograder"
     root.mkdir()
     shutil.copytree(submission, root / "submission")
     if metadata is not None:
         (root / "submission_metadata.json").write_text(json.dumps(metadata))
-    subprocess.run([GRADER, "gradescope", str(rubric), "--root", str(root)], check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [GRADER, "gradescope", str(rubric), "--root", str(root)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return root
 
 
@@ -185,14 +224,19 @@ def test_a_killed_run_leaves_the_questions_graded_so_far(tmp_path, schema_valida
     root = tmp_path / "autograder"
     root.mkdir()
     shutil.copytree(EXAMPLES / "slow", root / "submission")
-    process = subprocess.Popen([GRADER, "gradescope", str(HW2), "--root", str(root)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [GRADER, "gradescope", str(HW2), "--root", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     results = root / "results" / "results.json"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # until 2.2.2 (just before the looping 2.2.3) is in
-        if results.exists() and any(t["number"] == "2.2.2" and t["score"] == 0.5
-                                    for t in json.loads(results.read_text())["tests"]):
+        if results.exists() and any(
+            t["number"] == "2.2.2" and t["score"] == 0.5
+            for t in json.loads(results.read_text())["tests"]
+        ):
             break
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
@@ -205,13 +249,18 @@ def test_a_killed_run_leaves_the_questions_graded_so_far(tmp_path, schema_valida
 
 
 def test_a_broken_rubric_leaves_a_results_file_saying_the_autograder_is_misconfigured(
-        tmp_path, schema_validator):
+    tmp_path, schema_validator
+):
     broken = tmp_path / "broken.yaml"
     broken.write_text("assignment: [\n")
     root = tmp_path / "autograder"
     (root / "submission").mkdir(parents=True)
-    done = subprocess.run([GRADER, "gradescope", str(broken), "--root", str(root)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [GRADER, "gradescope", str(broken), "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "not valid YAML" in done.stdout
     data = results_of(root)
     schema_validator.validate(data)
@@ -220,16 +269,17 @@ def test_a_broken_rubric_leaves_a_results_file_saying_the_autograder_is_misconfi
 
 def test_the_dockerfile_passes_hadolint():
     hadolint = BIN / "hadolint"
-    done = subprocess.run([str(hadolint), str(REPO / "Dockerfile")], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(hadolint), str(REPO / "Dockerfile")], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_dockerfile_builds_the_same_tree_as_the_zip_and_runs_its_setup():
     text = (REPO / "Dockerfile").read_text()
     assert "FROM gradescope/autograder-base:ubuntu-22.04" in text
-    assert '--unpacked /autograder/source' in text
+    assert "--unpacked /autograder/source" in text
     assert "/autograder/source/setup.sh" in text
     assert "ln -s /autograder/source/run_autograder /autograder/run_autograder" in text
-    assert "python3 -m venv \"$GRADER_VENV\"" in text and "ENTRYPOINT" not in text
+    assert 'python3 -m venv "$GRADER_VENV"' in text and "ENTRYPOINT" not in text
     assert "CMD" not in text.replace("# ", "")

@@ -103,22 +103,27 @@ def test_a_broken_harness_is_reported_to_instructors_not_blamed_on_students(fold
 
 def test_a_harness_function_named_without_a_harness_module_is_a_rubric_error(folder):
     (folder / "rubric.yaml").write_text(RUBRIC.replace("harness: harness.py\n", ""))
-    with pytest.raises(RubricError, match=r"function\.harness names 'run_bumps' but the rubric "
-                                          r"has no `harness` module"):
+    with pytest.raises(
+        RubricError,
+        match=r"function\.harness names 'run_bumps' but the rubric "
+        r"has no `harness` module",
+    ):
         load_rubric(folder / "rubric.yaml")
 
 
 def test_validate_reports_a_harness_function_that_does_not_exist(folder):
     (folder / "harness.py").write_text("def other(f, n):\n    return n\n")
-    done = subprocess.run([GRADER, "validate", str(folder / "rubric.yaml")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [GRADER, "validate", str(folder / "rubric.yaml")], capture_output=True, text=True
+    )
     assert done.returncode == 2
     assert "questions[0].parts[0].function.harness: 'run_bumps' is not a function" in done.stderr
 
 
 def test_an_error_raised_by_the_harness_itself_is_not_blamed_on_the_student(folder):
     (folder / "harness.py").write_text(
-        "def run_bumps(bump, times):\n    bump(object())\n    raise RuntimeError('harness bug')\n")
+        "def run_bumps(bump, times):\n    bump(object())\n    raise RuntimeError('harness bug')\n"
+    )
     result = grade(folder, "def bump(counter):\n    return None\n")
     assert "harness" in result.questions[0].feedback_text()
     assert any("harness bug" in error for error in result.internal_errors)
@@ -127,7 +132,8 @@ def test_an_error_raised_by_the_harness_itself_is_not_blamed_on_the_student(fold
 def test_a_student_error_passing_through_the_harness_is_the_students(folder):
     (folder / "harness.py").write_text(
         "def run_bumps(bump, times):\n    try:\n        bump(None)\n"
-        "    except AttributeError as error:\n        raise ValueError('wrapped') from error\n")
+        "    except AttributeError as error:\n        raise ValueError('wrapped') from error\n"
+    )
     result = grade(folder, "def bump(counter):\n    counter.value += 2\n")
     assert "bump raised ValueError" in result.questions[0].feedback_text()
     assert result.internal_errors == []

@@ -41,20 +41,44 @@ def class_report(**changes: object) -> ReportData:
         totals=(7.0, 6.5, 6.0, 6.0, 5.0, 4.5, 7.0, 3.0, 0.0, 6.0, 5.5, 7.0),
         submissions=14,
         questions=(
-            QuestionSummary("1.1", "Trapezoid rule", 2.0, 1.75, 9, 2, 1, (
-                MistakeCount("missing_half_n", 3, "Remember the endpoints count half."),)),
-            QuestionSummary("2.2", "Newton's method", 3.0, 2.1, 6, 4, 2, (
-                MistakeCount("wrong_derivative", 4, "Check the derivative of f."),
-                MistakeCount("no_convergence_check", 2, "Stop when |x_k+1 - x_k| < tol."))),
+            QuestionSummary(
+                "1.1",
+                "Trapezoid rule",
+                2.0,
+                1.75,
+                9,
+                2,
+                1,
+                (MistakeCount("missing_half_n", 3, "Remember the endpoints count half."),),
+            ),
+            QuestionSummary(
+                "2.2",
+                "Newton's method",
+                3.0,
+                2.1,
+                6,
+                4,
+                2,
+                (
+                    MistakeCount("wrong_derivative", 4, "Check the derivative of f."),
+                    MistakeCount("no_convergence_check", 2, "Stop when |x_k+1 - x_k| < tol."),
+                ),
+            ),
             QuestionSummary("3", "Condition numbers", 2.0, 1.5, 8, 2, 2, ()),
         ),
         problems=(
             ProblemSubmission("sub-0013", "Grace Hopper", "timed_out", "exceeded 60 s"),
-            ProblemSubmission("sub-0014", "Alan Turing, Ada Lovelace", "import_error",
-                              "Traceback (most recent call last):\nModuleNotFoundError: scipy"),
+            ProblemSubmission(
+                "sub-0014",
+                "Alan Turing, Ada Lovelace",
+                "import_error",
+                "Traceback (most recent call last):\nModuleNotFoundError: scipy",
+            ),
         ),
-        slowest=(SlowSubmission("sub-0007", "Katherine Johnson", 41.2),
-                 SlowSubmission("sub-0003", "Edsger Dijkstra", 12.9)),
+        slowest=(
+            SlowSubmission("sub-0007", "Katherine Johnson", 41.2),
+            SlowSubmission("sub-0003", "Edsger Dijkstra", 12.9),
+        ),
     )
     return dataclasses.replace(data, **changes)
 
@@ -81,13 +105,25 @@ def test_report_shows_plots_questions_mistakes_problems_and_slowest() -> None:
 
 
 def test_untrusted_text_is_escaped() -> None:
-    html = render_report(class_report(
-        title=HOSTILE,
-        problems=(ProblemSubmission('x" onmouseover="alert(1)', HOSTILE, HOSTILE, HOSTILE),),
-        slowest=(SlowSubmission("s", HOSTILE, 1.0),),
-        questions=(QuestionSummary("1", HOSTILE, 1.0, 0.5, 1, 1, 1, (
-            MistakeCount('"><img src=x onerror=alert(1)>', 1, HOSTILE),)),),
-    ))
+    html = render_report(
+        class_report(
+            title=HOSTILE,
+            problems=(ProblemSubmission('x" onmouseover="alert(1)', HOSTILE, HOSTILE, HOSTILE),),
+            slowest=(SlowSubmission("s", HOSTILE, 1.0),),
+            questions=(
+                QuestionSummary(
+                    "1",
+                    HOSTILE,
+                    1.0,
+                    0.5,
+                    1,
+                    1,
+                    1,
+                    (MistakeCount('"><img src=x onerror=alert(1)>', 1, HOSTILE),),
+                ),
+            ),
+        )
+    )
     assert "<script" not in html.lower()
     assert "<img src=x" not in html
     assert 'onmouseover="' not in html
@@ -109,8 +145,10 @@ def test_report_is_self_contained() -> None:
 
 
 def test_zero_graded_submissions_says_so_instead_of_plotting() -> None:
-    empty = tuple(dataclasses.replace(q, mean=0.0, full=0, partial=0, zero=0, mistakes=())
-                  for q in class_report().questions)
+    empty = tuple(
+        dataclasses.replace(q, mean=0.0, full=0, partial=0, zero=0, mistakes=())
+        for q in class_report().questions
+    )
     html = render_report(class_report(totals=(), slowest=(), questions=empty))
     assert "No submission was graded" in html
     assert "data-plot" not in html
@@ -119,8 +157,9 @@ def test_zero_graded_submissions_says_so_instead_of_plotting() -> None:
 
 def test_zero_max_score_and_no_mistakes_or_problems_render() -> None:
     questions = (QuestionSummary("1", "Ungraded reflection", 0.0, 0.0, 3, 0, 0, ()),)
-    html = render_report(class_report(max_score=0.0, totals=(0.0, 0.0, 0.0), questions=questions,
-                                      problems=()))
+    html = render_report(
+        class_report(max_score=0.0, totals=(0.0, 0.0, 0.0), questions=questions, problems=())
+    )
     assert 'data-plot="score-histogram"' in html
     assert "No known mistake was matched" in html
     assert "Every submission was graded without problems." in html
@@ -144,16 +183,28 @@ def browser_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def chromium(report: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Headless Chromium with a fresh profile and no background traffic, so the run depends
     only on the file (as root it needs --no-sandbox)."""
-    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-               "--no-first-run", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-               "--window-size=1280,2000", *args, report.as_uri()]
-    return subprocess.run(command, capture_output=True, text=True, timeout=BROWSER_TIMEOUT,
-                          check=False)
+    command = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,2000",
+        *args,
+        report.as_uri(),
+    ]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=BROWSER_TIMEOUT, check=False
+    )
 
 
 def colour_pixels(image: np.ndarray, hex_colour: str) -> int:
-    rgb = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    rgb = np.array([int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
     return int((np.abs(image[..., :3] - rgb).max(axis=-1) < 0.02).sum())
 
 
@@ -176,5 +227,6 @@ def test_browser_dom_has_plot_figures_with_images(browser_report: Path, tmp_path
     process = chromium(browser_report, tmp_path, "--dump-dom")
     assert process.returncode == 0, process.stderr
     for plot in ("score-histogram", "question-scores"):
-        assert re.search(rf'<figure data-plot="{plot}"[^>]*><img src="data:image/svg',
-                         process.stdout), f"{plot} missing from the rendered DOM"
+        assert re.search(
+            rf'<figure data-plot="{plot}"[^>]*><img src="data:image/svg', process.stdout
+        ), f"{plot} missing from the rendered DOM"

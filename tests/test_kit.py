@@ -21,13 +21,28 @@ from grader.trusted.reference import load_reference
 REPO = Path(__file__).parents[1]
 GRADER = str(Path(sys.executable).parent / "grader")
 ASSIGNMENTS = ("hw2", "midterm")
-FORBIDDEN_KEYS = {"answer", "mistakes", "alternatives", "hidden", "random", "generator",
-                  "reference", "predicate", "feedback", "uses"}
+FORBIDDEN_KEYS = {
+    "answer",
+    "mistakes",
+    "alternatives",
+    "hidden",
+    "random",
+    "generator",
+    "reference",
+    "predicate",
+    "feedback",
+    "uses",
+}
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([GRADER, *map(str, args)], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [GRADER, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +81,11 @@ def secrets_of(assignment: str) -> set[str]:
     found: set[str] = set()
     for _, part in loaded.rubric.auto_parts():
         if part.answer is not None:
-            answer = (part.answer.value if part.answer.reference is None
-                      else reference.function(part.answer.reference, field="answer")())
+            answer = (
+                part.answer.value
+                if part.answer.reference is None
+                else reference.function(part.answer.reference, field="answer")()
+            )
             if isinstance(answer, str) and len(answer) >= 6:
                 found.add(answer)
             for number in numbers_in(answer):
@@ -101,10 +119,14 @@ def public_numbers(assignment: str) -> set[str]:
         for case in build_cases(spec, reference, np.random.default_rng(0), public_only=True):
             values = list(case.kwargs.values())
             if spec.reference is not None:
-                values.append(reference.function(spec.reference, field="r")(
-                    *positional(spec, case)))
-            values += [reference.function(a.reference, field="a")(**case.kwargs)
-                       for a in part.alternatives if a.reference and not a.uses]
+                values.append(
+                    reference.function(spec.reference, field="r")(*positional(spec, case))
+                )
+            values += [
+                reference.function(a.reference, field="a")(**case.kwargs)
+                for a in part.alternatives
+                if a.reference and not a.uses
+            ]
             for value in values:
                 for number in numbers_in(value):
                     allowed |= renderings(number)
@@ -137,8 +159,9 @@ def test_no_hidden_value_or_input_appears_in_any_kit_file(kits, assignment):
     for path in kits[assignment].rglob("*"):
         text = path.read_text()
         tokens = set(NUMBER.findall(text))
-        leaked = sorted(s for s in secrets if s in tokens or (not NUMBER.fullmatch(s)
-                                                              and s in text))
+        leaked = sorted(
+            s for s in secrets if s in tokens or (not NUMBER.fullmatch(s) and s in text)
+        )
         assert not leaked, f"{path.name} contains {leaked[:10]}"
 
 
@@ -160,9 +183,12 @@ def test_the_kit_has_no_answers_mistakes_or_hidden_cases_at_all(kits, assignment
 def test_the_kit_lists_exactly_the_rubrics_public_cases(kits):
     kit = yaml.safe_load((kits["hw2"] / "kit.yaml").read_text())
     rubric = load_rubric(REPO / "rubrics" / "hw2.yaml").rubric
-    listed = {part["target"]: [case["args"] for case in part["function"]["public"]]
-              for question in kit["questions"] for part in question["parts"]
-              if part["kind"] == "function"}
+    listed = {
+        part["target"]: [case["args"] for case in part["function"]["public"]]
+        for question in kit["questions"]
+        for part in question["parts"]
+        if part["kind"] == "function"
+    }
     for _, part in rubric.auto_parts():
         if isinstance(part, AutoPart) and part.function is not None:
             assert listed[part.target] == [dict(c) for c in part.function.public]
@@ -234,23 +260,42 @@ def as_notebook(source: Path, folder: Path) -> Path:
     """The example's code as a notebook, one cell per top-level block, with a markdown cell
     and an IPython magic the grader must skip."""
     blocks = [block for block in source.read_text().split("\n\n\n") if block.strip()]
-    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Homework 2\n"]},
-             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-              "source": ["%matplotlib inline\n"]}]
-    cells += [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-               "source": block.splitlines(keepends=True)} for block in blocks]
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Homework 2\n"]},
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": ["%matplotlib inline\n"],
+        },
+    ]
+    cells += [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": block.splitlines(keepends=True),
+        }
+        for block in blocks
+    ]
     folder.mkdir(parents=True, exist_ok=True)
     notebook = folder / "hw2.ipynb"
-    notebook.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-                                    "cells": cells}))
+    notebook.write_text(
+        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells})
+    )
     return notebook
 
 
-@pytest.mark.parametrize(("example", "exit_code", "expected"), [
-    ("correct", 0, "every public check passes"),
-    ("starter", 1, "eta_star is not implemented yet"),
-    ("mistakes", 1, "I_CONV_J should have shape 5x5, but it has 3x3"),
-])
+@pytest.mark.parametrize(
+    ("example", "exit_code", "expected"),
+    [
+        ("correct", 0, "every public check passes"),
+        ("starter", 1, "eta_star is not implemented yet"),
+        ("mistakes", 1, "I_CONV_J should have shape 5x5, but it has 3x3"),
+    ],
+)
 def test_check_reports_the_same_on_a_notebook(kits, tmp_path, example, exit_code, expected):
     notebook = as_notebook(REPO / "submissions_example/hw2" / example / "hw2.py", tmp_path)
     done = run("check", kits["hw2"], notebook)

@@ -42,13 +42,17 @@ def notebook_json(*cells: str | tuple[str, str], nbformat: int = 4) -> str:
     built = []
     for cell in cells:
         kind, source = cell if isinstance(cell, tuple) else ("code", cell)
-        entry: dict[str, Any] = {"cell_type": kind, "metadata": {},
-                                 "source": source.splitlines(keepends=True)}
+        entry: dict[str, Any] = {
+            "cell_type": kind,
+            "metadata": {},
+            "source": source.splitlines(keepends=True),
+        }
         if kind == "code":
             entry |= {"execution_count": None, "outputs": []}
         built.append(entry)
-    return json.dumps({"cells": built, "metadata": {}, "nbformat": nbformat,
-                       "nbformat_minor": 5}, indent=1)
+    return json.dumps(
+        {"cells": built, "metadata": {}, "nbformat": nbformat, "nbformat_minor": 5}, indent=1
+    )
 
 
 def write_submission(folder: Path, files: dict[str, str | bytes]) -> Path:
@@ -67,8 +71,12 @@ def by_number(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def constant_points(hw2_yaml: dict[str, Any]) -> float:
     """Points of every auto part whose target is a constant (no `function:`), from the rubric."""
-    return sum(p["points"] for q in hw2_yaml["questions"] for p in q["parts"]
-               if "manual" not in p and "function" not in p)
+    return sum(
+        p["points"]
+        for q in hw2_yaml["questions"]
+        for p in q["parts"]
+        if "manual" not in p and "function" not in p
+    )
 
 
 def assert_schema_valid(results: dict[str, Any], schema_validator: Any) -> None:
@@ -85,11 +93,13 @@ def assert_nothing_graded(results: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def graded_notebook(examples_dir: Path, hw2_rubric: Path, tmp_path_factory: pytest.TempPathFactory,
-                    timed_grade: Any) -> Any:
+def graded_notebook(
+    examples_dir: Path, hw2_rubric: Path, tmp_path_factory: pytest.TempPathFactory, timed_grade: Any
+) -> Any:
     """submissions_example/hw2/notebook graded once for the tests that look at it."""
-    return timed_grade(hw2_rubric, examples_dir / FULL_NOTEBOOK,
-                       tmp_path_factory.mktemp("graded-notebook"))
+    return timed_grade(
+        hw2_rubric, examples_dir / FULL_NOTEBOOK, tmp_path_factory.mktemp("graded-notebook")
+    )
 
 
 CORRECT_MIN_NORM = """\
@@ -115,7 +125,8 @@ def test_the_notebook_example_gets_full_marks(graded_notebook, schema_validator)
 
 
 def test_magics_and_shell_lines_are_skipped_with_notes_naming_cell_and_line(
-        graded_notebook) -> None:
+    graded_notebook,
+) -> None:
     output = graded_notebook.results["output"]
     # cell 2 of the example holds `!pip install numpy` then `%matplotlib inline`; cell 13 is
     # the %%timeit cell
@@ -127,30 +138,36 @@ def test_magics_and_shell_lines_are_skipped_with_notes_naming_cell_and_line(
 
 
 def test_an_invalid_json_notebook_is_explained_and_grading_completes(
-        tmp_path, grade_json, hw2_rubric, schema_validator) -> None:
+    tmp_path, grade_json, hw2_rubric, schema_validator
+) -> None:
     broken = '{\n "nbformat": 4,\n "cells": [\n  {"cell_type": "code" "source": "x"}\n ]\n}\n'
     folder = write_submission(tmp_path / "student", {"hw2.ipynb": broken})
     results, process = grade_json(hw2_rubric, folder, tmp_path)  # asserts exit code 0
-    assert ("hw2.ipynb is not a valid notebook: line 4, column 24: Expecting ',' delimiter"
-            in results["output"]), results["output"]
+    assert (
+        "hw2.ipynb is not a valid notebook: line 4, column 24: Expecting ',' delimiter"
+        in results["output"]
+    ), results["output"]
     assert_nothing_graded(results)
     assert_schema_valid(results, schema_validator)
     assert "Traceback" not in process.stdout + process.stderr
 
 
-def test_json_that_is_not_a_notebook_is_explained(tmp_path, grade_json, hw2_rubric,
-                                                  schema_validator) -> None:
-    folder = write_submission(tmp_path / "student",
-                              {"hw2.ipynb": json.dumps({"answers": [1, 2, 3]})})
+def test_json_that_is_not_a_notebook_is_explained(
+    tmp_path, grade_json, hw2_rubric, schema_validator
+) -> None:
+    folder = write_submission(
+        tmp_path / "student", {"hw2.ipynb": json.dumps({"answers": [1, 2, 3]})}
+    )
     results, _ = grade_json(hw2_rubric, folder, tmp_path)
     assert "hw2.ipynb is not a valid notebook" in results["output"]
-    assert "no \"nbformat\" version" in results["output"], results["output"]
+    assert 'no "nbformat" version' in results["output"], results["output"]
     assert_nothing_graded(results)
     assert_schema_valid(results, schema_validator)
 
 
-def test_a_25_mb_notebook_is_refused_quickly(tmp_path, timed_grade, hw2_rubric,
-                                             schema_validator) -> None:
+def test_a_25_mb_notebook_is_refused_quickly(
+    tmp_path, timed_grade, hw2_rubric, schema_validator
+) -> None:
     folder = tmp_path / "student"
     folder.mkdir()
     with (folder / "hw2.ipynb").open("wb") as file:
@@ -163,20 +180,22 @@ def test_a_25_mb_notebook_is_refused_quickly(tmp_path, timed_grade, hw2_rubric,
     assert graded.seconds < 10, graded.seconds  # the whole CLI run: about a second
 
 
-def test_an_indented_magic_inside_a_function_still_grades(tmp_path, grade_json,
-                                                          hw2_rubric) -> None:
-    folder = write_submission(tmp_path / "student",
-                              {"hw2.ipynb": notebook_json(CORRECT_MIN_NORM)})
+def test_an_indented_magic_inside_a_function_still_grades(tmp_path, grade_json, hw2_rubric) -> None:
+    folder = write_submission(tmp_path / "student", {"hw2.ipynb": notebook_json(CORRECT_MIN_NORM)})
     results, _ = grade_json(hw2_rubric, folder, tmp_path)
     closed_form = by_number(results)["1.1.1"]["extra_data"]["parts"][0]
     assert closed_form["status"] == "passed", by_number(results)["1.1.1"]["output"]
     assert "cell 1, line 6: %time X.T @ X" in results["output"], results["output"]
 
 
-def test_a_cell_that_raises_at_import_is_reported_with_its_cell(tmp_path, grade_json,
-                                                                hw2_rubric) -> None:
-    notebook = notebook_json("import numpy as np\n", ("markdown", "# Data\n"),
-                             "X = 1\nDATA = np.loadtxt('my_local_data.csv')\n")
+def test_a_cell_that_raises_at_import_is_reported_with_its_cell(
+    tmp_path, grade_json, hw2_rubric
+) -> None:
+    notebook = notebook_json(
+        "import numpy as np\n",
+        ("markdown", "# Data\n"),
+        "X = 1\nDATA = np.loadtxt('my_local_data.csv')\n",
+    )
     folder = write_submission(tmp_path / "student", {"hw2.ipynb": notebook})
     results, _ = grade_json(hw2_rubric, folder, tmp_path)
     output = results["output"]
@@ -190,8 +209,9 @@ def test_a_cell_that_raises_at_import_is_reported_with_its_cell(tmp_path, grade_
             assert "could not be imported" in test["output"], test
 
 
-def test_a_notebook_that_is_not_utf8_is_explained(tmp_path, grade_json, hw2_rubric,
-                                                  schema_validator) -> None:
+def test_a_notebook_that_is_not_utf8_is_explained(
+    tmp_path, grade_json, hw2_rubric, schema_validator
+) -> None:
     data = notebook_json("NAME = 'cafe'\n").encode().replace(b"cafe", b"caf\xe9")  # Latin-1
     folder = write_submission(tmp_path / "student", {"hw2.ipynb": data})
     results, _ = grade_json(hw2_rubric, folder, tmp_path)
@@ -201,8 +221,9 @@ def test_a_notebook_that_is_not_utf8_is_explained(tmp_path, grade_json, hw2_rubr
     assert_schema_valid(results, schema_validator)
 
 
-def test_a_py_file_that_is_not_utf8_is_explained(tmp_path, grade_json, hw2_rubric,
-                                                 schema_validator) -> None:
+def test_a_py_file_that_is_not_utf8_is_explained(
+    tmp_path, grade_json, hw2_rubric, schema_validator
+) -> None:
     source = "X = 1\nNAME = 'caf\xe9'\n".encode("latin-1")
     folder = write_submission(tmp_path / "student", {"hw2.py": source})
     results, _ = grade_json(hw2_rubric, folder, tmp_path)
@@ -217,7 +238,8 @@ def test_a_py_file_that_is_not_utf8_is_explained(tmp_path, grade_json, hw2_rubri
 
 
 def test_the_answers_file_example_scores_exactly_the_constant_parts(
-        examples_dir, hw2_rubric, hw2_yaml, grade_json, tmp_path, schema_validator) -> None:
+    examples_dir, hw2_rubric, hw2_yaml, grade_json, tmp_path, schema_validator
+) -> None:
     results, _ = grade_json(hw2_rubric, examples_dir / ANSWERS_EXAMPLE, tmp_path)
     expected = constant_points(hw2_yaml)
     assert expected == pytest.approx(4.0)  # 1 + 0.25 + 0.25 + 0.5 + 0.25 + 0.5 + 0.25 + 0.75 + 0.25
@@ -227,9 +249,11 @@ def test_the_answers_file_example_scores_exactly_the_constant_parts(
 
 
 def test_an_answers_file_with_a_key_that_is_not_a_name_is_explained(
-        tmp_path, grade_json, hw2_rubric, schema_validator) -> None:
-    folder = write_submission(tmp_path / "student",
-                              {"hw2.yaml": "TOTAL_PARAMS: 52444644\ntotal params: 3\n"})
+    tmp_path, grade_json, hw2_rubric, schema_validator
+) -> None:
+    folder = write_submission(
+        tmp_path / "student", {"hw2.yaml": "TOTAL_PARAMS: 52444644\ntotal params: 3\n"}
+    )
     results, _ = grade_json(hw2_rubric, folder, tmp_path)
     assert "hw2.yaml: 'total params' is not a valid name" in results["output"]
     assert_nothing_graded(results)
@@ -240,7 +264,8 @@ def test_an_answers_file_with_a_key_that_is_not_a_name_is_explained(
 
 
 def test_a_py_file_comes_before_a_notebook_and_an_answers_file(
-        tmp_path, grade_json, hw2_rubric, examples_dir) -> None:
+    tmp_path, grade_json, hw2_rubric, examples_dir
+) -> None:
     folder = tmp_path / "student"
     folder.mkdir()
     shutil.copyfile(examples_dir / "starter" / "hw2.py", folder / "hw2.py")
@@ -248,12 +273,14 @@ def test_a_py_file_comes_before_a_notebook_and_an_answers_file(
     shutil.copyfile(examples_dir / ANSWERS_EXAMPLE / "hw2.yaml", folder / "hw2.yaml")
     results, _ = grade_json(hw2_rubric, folder, tmp_path)
     assert results["score"] == 0  # the starter was graded, not the full-marks notebook
-    assert ("graded hw2.py; also found hw2.ipynb, hw2.yaml, which were not graded"
-            in results["output"]), results["output"]
+    assert (
+        "graded hw2.py; also found hw2.ipynb, hw2.yaml, which were not graded" in results["output"]
+    ), results["output"]
 
 
-def test_a_notebook_comes_before_an_answers_file(tmp_path, grade_json, hw2_rubric,
-                                                 examples_dir) -> None:
+def test_a_notebook_comes_before_an_answers_file(
+    tmp_path, grade_json, hw2_rubric, examples_dir
+) -> None:
     folder = tmp_path / "student"
     folder.mkdir()
     shutil.copyfile(examples_dir / FULL_NOTEBOOK / "hw2.ipynb", folder / "hw2.ipynb")
@@ -267,8 +294,9 @@ def test_a_notebook_comes_before_an_answers_file(tmp_path, grade_json, hw2_rubri
 
 
 def test_a_notebook_is_staged_as_the_entry_and_hashed_as_itself(tmp_path) -> None:
-    folder = write_submission(tmp_path / "student", {"hw2.ipynb": notebook_json("X = 1\n"),
-                                                     "helpers.py": "Y = 2\n"})
+    folder = write_submission(
+        tmp_path / "student", {"hw2.ipynb": notebook_json("X = 1\n"), "helpers.py": "Y = 2\n"}
+    )
     found = locate(folder, SPEC)
     work = tmp_path / "work"
     work.mkdir()
@@ -312,14 +340,16 @@ def test_an_answers_file_is_staged_as_a_module_of_literals(tmp_path) -> None:
 
 
 def test_code_cells_are_numbered_counting_markdown_cells() -> None:
-    data = notebook_json(("markdown", "# Title\n"), "A = 1\n", ("raw", "raw text\n"),
-                         "B = A + 1\n").encode()
+    data = notebook_json(
+        ("markdown", "# Title\n"), "A = 1\n", ("raw", "raw text\n"), "B = A + 1\n"
+    ).encode()
     assert code_cells(data, "hw2.ipynb") == [(2, "A = 1\n"), (4, "B = A + 1\n")]
 
 
 def test_the_generated_module_runs_the_cells_in_order(tmp_path) -> None:
-    converted = convert_notebook(notebook_json("A = 1\n", "%time B = 2\n",
-                                               "C = A + 1\ndisplay(C)\n").encode(), "hw2.ipynb")
+    converted = convert_notebook(
+        notebook_json("A = 1\n", "%time B = 2\n", "C = A + 1\ndisplay(C)\n").encode(), "hw2.ipynb"
+    )
     module = tmp_path / "hw2.py"
     module.write_text(converted.module_source())
     namespace: dict[str, Any] = {"__file__": str(module), "__name__": "hw2"}
@@ -328,14 +358,17 @@ def test_the_generated_module_runs_the_cells_in_order(tmp_path) -> None:
     assert "B" not in namespace
 
 
-@pytest.mark.parametrize(("line", "kept"), [
-    ("%matplotlib inline", False),
-    ("!pip install numpy", False),
-    ("files = !ls", False),
-    ("np.linalg?", False),
-    ("x = 3 % 2", True),
-    ("s = 'a%sb' % x", True),
-])
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("%matplotlib inline", False),
+        ("!pip install numpy", False),
+        ("files = !ls", False),
+        ("np.linalg?", False),
+        ("x = 3 % 2", True),
+        ("s = 'a%sb' % x", True),
+    ],
+)
 def test_ipython_lines_are_replaced_by_pass(line: str, kept: bool) -> None:
     source, skipped = strip_ipython(line + "\n", cell=1)
     assert (source.splitlines()[0] == line) is kept
@@ -349,8 +382,20 @@ def test_percent_lines_that_continue_an_expression_or_a_string_are_python() -> N
     assert strip_ipython(source, cell=1) == (source, [])
 
 
-@pytest.mark.parametrize("module", ["argparse", "doctest", "logging", "pydoc", "string",
-                                    "textwrap", "tokenize", "json.decoder", "http.server"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "argparse",
+        "doctest",
+        "logging",
+        "pydoc",
+        "string",
+        "textwrap",
+        "tokenize",
+        "json.decoder",
+        "http.server",
+    ],
+)
 def test_valid_python_is_never_changed(module: str) -> None:
     """Standard-library modules full of % formatting, strings spanning lines and brackets."""
     spec = importlib.util.find_spec(module)
@@ -372,16 +417,21 @@ def test_a_cell_magic_leaves_its_whole_cell_out() -> None:
     assert skipped[0].describe() == "cell 7: the whole %%timeit cell"
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("[1, 2]", "it is JSON, but a list, not a notebook"),
-    ('{"cells": []}', 'no "nbformat" version'),
-    ('{"nbformat": 3, "worksheets": []}', "it is in notebook format 3"),
-    ('{"nbformat": 4}', 'it has no list of "cells"'),
-    ('{"nbformat": 4, "cells": [{"source": "x"}]}', "cell 1 is not a cell"),
-    ('{"nbformat": 4, "cells": [{"cell_type": "code", "source": 3}]}',
-     'the "source" of cell 1 is not text'),
-    ('{"nbformat": 4, "cells": [', "line 1, column 27: Expecting value"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[1, 2]", "it is JSON, but a list, not a notebook"),
+        ('{"cells": []}', 'no "nbformat" version'),
+        ('{"nbformat": 3, "worksheets": []}', "it is in notebook format 3"),
+        ('{"nbformat": 4}', 'it has no list of "cells"'),
+        ('{"nbformat": 4, "cells": [{"source": "x"}]}', "cell 1 is not a cell"),
+        (
+            '{"nbformat": 4, "cells": [{"cell_type": "code", "source": 3}]}',
+            'the "source" of cell 1 is not text',
+        ),
+        ('{"nbformat": 4, "cells": [', "line 1, column 27: Expecting value"),
+    ],
+)
 def test_what_is_wrong_with_a_notebook_is_named(content: str, message: str) -> None:
     with pytest.raises(NotebookError) as raised:
         code_cells(content.encode(), "hw2.ipynb")
@@ -401,26 +451,36 @@ def test_a_notebook_of_millions_of_tiny_objects_is_refused_before_parsing() -> N
 def test_answers_become_literals_and_nothing_is_evaluated() -> None:
     source, notes = convert_answers(
         b"ETA: 1e-3\nW: [[1, 2.5], [.inf, -.inf]]\nPICK: yes\nTEXT: __import__('os')\n"
-        b"BLANK:\nMAP: {a: 1}\n", "hw2.yaml")
+        b"BLANK:\nMAP: {a: 1}\n",
+        "hw2.yaml",
+    )
     assert notes == []
     lines = source.splitlines()[2:]
-    assert lines == ["ETA = 0.001", "W = [[1, 2.5], [float('inf'), -float('inf')]]",
-                     "PICK = True", "TEXT = \"__import__('os')\"", "BLANK = None",
-                     "MAP = {'a': 1}"]
+    assert lines == [
+        "ETA = 0.001",
+        "W = [[1, 2.5], [float('inf'), -float('inf')]]",
+        "PICK = True",
+        "TEXT = \"__import__('os')\"",
+        "BLANK = None",
+        "MAP = {'a': 1}",
+    ]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"1st: 2\n", "'1st' is not a valid name"),
-    (b"on: 2\n", "YAML reads yes/no/on/off"),
-    (b"class: 2\n", "'class' is a Python keyword"),
-    (b"- 1\n- 2\n", "should map names to answers"),
-    (b"", "hw2.yaml is empty"),
-    (b"A: &a [1, 2]\nB: *a\n", "aliases (*name) are not allowed"),
-    (b"A: 2024-01-31\n", "the value of A is a date"),
-    (b"A: !!python/object/apply:os.system [ls]\n", "could not determine a constructor"),
-    (b"A: [1, 2\n", "hw2.yaml is not valid YAML: line 2, column 1"),
-    (b"? [a, b]\n: 1\n", "found unhashable key"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"1st: 2\n", "'1st' is not a valid name"),
+        (b"on: 2\n", "YAML reads yes/no/on/off"),
+        (b"class: 2\n", "'class' is a Python keyword"),
+        (b"- 1\n- 2\n", "should map names to answers"),
+        (b"", "hw2.yaml is empty"),
+        (b"A: &a [1, 2]\nB: *a\n", "aliases (*name) are not allowed"),
+        (b"A: 2024-01-31\n", "the value of A is a date"),
+        (b"A: !!python/object/apply:os.system [ls]\n", "could not determine a constructor"),
+        (b"A: [1, 2\n", "hw2.yaml is not valid YAML: line 2, column 1"),
+        (b"? [a, b]\n: 1\n", "found unhashable key"),
+    ],
+)
 def test_what_is_wrong_with_an_answers_file_is_named(content: bytes, message: str) -> None:
     with pytest.raises(AnswersFileError) as raised:
         convert_answers(content, "hw2.yaml")

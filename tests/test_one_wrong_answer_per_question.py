@@ -22,43 +22,70 @@ AUTO_MAX = 7.0
 # question -> (the target made wrong, its replacement appended to correct/hw2.py)
 WRONG_ANSWERS: dict[str, tuple[str, str]] = {
     # X w = 0 != t: fails is_min_norm_solution on every case
-    "1.1.1": ("min_norm_solution", """
+    "1.1.1": (
+        "min_norm_solution",
+        """
         def min_norm_solution(X, t):
             return np.zeros(np.shape(X)[1])
-    """),
+    """,
+    ),
     # 0 right picks, 1 wrong pick: (0 - 1) / 11 clipped to 0
-    "2.1.1": ("GRAPH_EDGES", """
+    "2.1.1": (
+        "GRAPH_EDGES",
+        """
         GRAPH_EDGES = {("L2", "w0")}
-    """),
+    """,
+    ),
     # quadratic instead of constant
-    "2.1.2": ("FORWARD_MEMORY", """
+    "2.1.2": (
+        "FORWARD_MEMORY",
+        """
         FORWARD_MEMORY = "O(t^2)"
-    """),
+    """,
+    ),
     # none of the keyword groups of either accepted answer
-    "2.1.3": ("POTENTIAL_PROBLEM", """
+    "2.1.3": (
+        "POTENTIAL_PROBLEM",
+        """
         POTENTIAL_PROBLEM = "The learning rate could become negative."
-    """),
+    """,
+    ),
     # w1 = 0: neither the 1/n step nor the 1/2 ||Xw - t||^2 one
-    "2.2.1": ("gd_step", """
+    "2.2.1": (
+        "gd_step",
+        """
         def gd_step(X, t, w0, eta):
             return np.zeros(np.shape(w0))
-    """),
-    "2.2.2": ("L1_IS_CONVEX", """
+    """,
+    ),
+    "2.2.2": (
+        "L1_IS_CONVEX",
+        """
         L1_IS_CONVEX = "no"
-    """),
+    """,
+    ),
     # a negative learning rate is neither eta* nor eta* without n/2
-    "2.2.3": ("eta_star", """
+    "2.2.3": (
+        "eta_star",
+        """
         def eta_star(X, t, w0):
             return -1.0
-    """),
+    """,
+    ),
     # 5x5 of 9s: no element equals I * J (entries in [-2, 3]) or its transpose
-    "3.1": ("I_CONV_J", """
+    "3.1": (
+        "I_CONV_J",
+        """
         I_CONV_J = [[9] * 5 for _ in range(5)]
-    """),
+    """,
+    ),
     # no layer has 7 parameters, with or without biases or the 14 x 14 spatial size
-    "3.2": ("PARAMS_PER_LAYER", """
+    "3.2": (
+        "PARAMS_PER_LAYER",
+        """
         PARAMS_PER_LAYER = [7] * 9
-    """),
+    """,
+    ),
 }
 
 
@@ -72,7 +99,8 @@ def write_submission(folder: Path, correct_source: str, questions: list[str]) ->
     appended = "".join(textwrap.dedent(WRONG_ANSWERS[q][1]) for q in questions)
     (folder / "hw2.py").write_text(
         correct_source + "\n\n# ---- wrong answers appended by the test ----\n" + appended,
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -82,8 +110,10 @@ def rubric_part(hw2_yaml: dict[str, Any], number: str, target: str) -> dict[str,
 
 
 def auto_points(hw2_yaml: dict[str, Any]) -> dict[str, float]:
-    return {q["number"]: sum(p["points"] for p in q["parts"] if "manual" not in p)
-            for q in hw2_yaml["questions"]}
+    return {
+        q["number"]: sum(p["points"] for p in q["parts"] if "manual" not in p)
+        for q in hw2_yaml["questions"]
+    }
 
 
 def test_every_question_with_auto_points_has_a_wrong_answer(hw2_yaml) -> None:
@@ -95,8 +125,9 @@ def test_every_question_with_auto_points_has_a_wrong_answer(hw2_yaml) -> None:
 
 
 @pytest.mark.parametrize("broken", list(WRONG_ANSWERS))
-def test_one_wrong_answer_costs_exactly_its_part(broken, hw2_yaml, correct_source, grade_json,
-                                                 hw2_rubric, tmp_path) -> None:
+def test_one_wrong_answer_costs_exactly_its_part(
+    broken, hw2_yaml, correct_source, grade_json, hw2_rubric, tmp_path
+) -> None:
     target = WRONG_ANSWERS[broken][0]
     part = rubric_part(hw2_yaml, broken, target)
     submission = write_submission(tmp_path / "student", correct_source, [broken])
@@ -108,21 +139,25 @@ def test_one_wrong_answer_costs_exactly_its_part(broken, hw2_yaml, correct_sourc
         number = test["number"]
         expected = full.get(number, 0.0) - (part["points"] if number == broken else 0.0)
         assert test["score"] == pytest.approx(expected, abs=1e-6), number
-    reported = next(p for p in
-                    next(t for t in results["tests"] if t["number"] == broken)
-                    ["extra_data"]["parts"] if p["name"] == part["name"])
+    reported = next(
+        p
+        for p in next(t for t in results["tests"] if t["number"] == broken)["extra_data"]["parts"]
+        if p["name"] == part["name"]
+    )
     assert reported["credit"] == 0
     assert reported["mistakes"] == []
 
 
-def test_one_wrong_answer_in_every_question_costs_the_sum(hw2_yaml, correct_source,
-                                                          grade_json, hw2_rubric,
-                                                          tmp_path) -> None:
+def test_one_wrong_answer_in_every_question_costs_the_sum(
+    hw2_yaml, correct_source, grade_json, hw2_rubric, tmp_path
+) -> None:
     submission = write_submission(tmp_path / "student", correct_source, list(WRONG_ANSWERS))
     results, _ = grade_json(hw2_rubric, submission, tmp_path)
 
-    lost = {number: rubric_part(hw2_yaml, number, target)["points"]
-            for number, (target, _) in WRONG_ANSWERS.items()}
+    lost = {
+        number: rubric_part(hw2_yaml, number, target)["points"]
+        for number, (target, _) in WRONG_ANSWERS.items()
+    }
     # 0.5 + 1 + 0.25 + 0.5 + 0.25 + 0.25 + 1 + 0.5 + 0.75 = 5, so 7 - 5 = 2
     assert sum(lost.values()) == pytest.approx(5.0)
     assert results["score"] == pytest.approx(AUTO_MAX - sum(lost.values()), abs=1e-6)

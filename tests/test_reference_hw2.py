@@ -190,8 +190,9 @@ def test_adagrad_limit_is_two_thirds_two_thirds_with_norm_0_9428() -> None:
 def test_adagrad_reaches_the_same_limit_for_every_handout_learning_rate(
     lr: float, steps: int
 ) -> None:
-    np.testing.assert_allclose(hw2.adagrad(HANDOUT_X, HANDOUT_T, lr, steps), [2 / 3, 2 / 3],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        hw2.adagrad(HANDOUT_X, HANDOUT_T, lr, steps), [2 / 3, 2 / 3], atol=1e-6
+    )
 
 
 def test_min_norm_solution_of_the_counterexample_is_0_8_0_4_with_norm_0_8944() -> None:
@@ -383,9 +384,7 @@ def test_conv_i_j_is_the_handout_matrix() -> None:
 def test_j_is_rotation_symmetric_so_cross_correlation_equals_convolution_on_i() -> None:
     J = hw2.kernel_J()
     np.testing.assert_array_equal(J, J[::-1, ::-1])
-    np.testing.assert_array_equal(
-        hw2.conv2d_cross_correlation(hw2.image_I(), J), hw2.conv_I_J()
-    )
+    np.testing.assert_array_equal(hw2.conv2d_cross_correlation(hw2.image_I(), J), hw2.conv_I_J())
 
 
 def test_the_valid_and_transposed_mistakes_on_i_and_j() -> None:
@@ -397,7 +396,8 @@ def _torch_conv(image: np.ndarray, kernel: np.ndarray, padding: int) -> np.ndarr
     import torch
 
     out = torch.nn.functional.conv2d(
-        torch.from_numpy(image)[None, None], torch.from_numpy(kernel.copy())[None, None],
+        torch.from_numpy(image)[None, None],
+        torch.from_numpy(kernel.copy())[None, None],
         padding=padding,
     )
     return out[0, 0].numpy()
@@ -452,16 +452,20 @@ def _torch_layers() -> list[Any]:
     modules: list[Any] = []
     for layer in layers:
         if layer.kind == "conv":
-            modules.append(nn.Conv2d(channels, layer.channels, layer.kernel,
-                                     padding=layer.kernel // 2, device="meta"))
+            modules.append(
+                nn.Conv2d(
+                    channels, layer.channels, layer.kernel, padding=layer.kernel // 2, device="meta"
+                )
+            )
             channels = layer.channels
         elif layer.kind == "pool":
             modules.append(nn.MaxPool2d(layer.kernel, layer.stride))
             side //= layer.stride
         else:
             fan_in = features or channels * side * side
-            modules.append(nn.Sequential(nn.Flatten(),
-                                         nn.Linear(fan_in, layer.channels, device="meta")))
+            modules.append(
+                nn.Sequential(nn.Flatten(), nn.Linear(fan_in, layer.channels, device="meta"))
+            )
             features = layer.channels
     return modules
 
@@ -487,14 +491,30 @@ def test_neurons_match_the_output_sizes_of_a_real_torch_model() -> None:
 
 def test_neurons_per_layer_and_total_match_the_table() -> None:
     assert hw2.neurons_per_layer() == [
-        802816, 200704, 401408, 100352, 200704, 200704, 50176, 1024, 100
+        802816,
+        200704,
+        401408,
+        100352,
+        200704,
+        200704,
+        50176,
+        1024,
+        100,
     ]
     assert hw2.total_neurons() == 1_957_988
 
 
 def test_connections_per_layer_and_total_match_the_table() -> None:
     assert hw2.connections_per_layer() == [
-        21676032, 802816, 231211008, 401408, 231211008, 462422016, 200704, 51380224, 102400
+        21676032,
+        802816,
+        231211008,
+        401408,
+        231211008,
+        462422016,
+        200704,
+        51380224,
+        102400,
     ]
     assert hw2.total_connections() == 999_407_616
 
@@ -504,8 +524,11 @@ def test_the_other_connection_conventions_match_the_handout_totals() -> None:
     assert sum(hw2.connections_per_layer_with_bias()) == 1_001_014_372
     assert hw2.total_connections_conv_fc_only() == 998_002_688
     assert sum(hw2.connections_conv_fc_only()) == 998_002_688
-    assert [c for c, name in zip(hw2.connections_conv_fc_only(), hw2.LAYER_NAMES, strict=True)
-            if name == "MaxPool"] == [0, 0, 0]
+    assert [
+        c
+        for c, name in zip(hw2.connections_conv_fc_only(), hw2.LAYER_NAMES, strict=True)
+        if name == "MaxPool"
+    ] == [0, 0, 0]
 
 
 def test_parameter_mistakes_match_the_handout() -> None:

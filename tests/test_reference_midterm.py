@@ -78,8 +78,9 @@ def test_importing_the_module_does_not_import_torch() -> None:
         "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
         "print('torch' in sys.modules)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.stdout.strip() == "False", result.stderr
 
 
@@ -126,14 +127,20 @@ def test_exam_conv_shapes_without_the_plus_one_are_25_and_13() -> None:
 def test_conv_output_shape_matches_torch_on_random_layers() -> None:
     import torch
 
-    stride_one = {"input_shape": [2, 3, 28, 28], "out_channels": 5, "kernel": 3, "padding": 0,
-                  "stride": 1}
+    stride_one = {
+        "input_shape": [2, 3, 28, 28],
+        "out_channels": 5,
+        "kernel": 3,
+        "padding": 0,
+        "stride": 1,
+    }
     for case in [*_cases("conv_shape_cases", 10), stride_one]:
         _, _, height, width = case["input_shape"]
         image = torch.zeros(1, 1, height, width)
         kernel = torch.zeros(1, 1, case["kernel"], case["kernel"])
-        out = torch.nn.functional.conv2d(image, kernel, padding=case["padding"],
-                                         stride=case["stride"])
+        out = torch.nn.functional.conv2d(
+            image, kernel, padding=case["padding"], stride=case["stride"]
+        )
         expected = midterm.conv_output_shape(**case)
         assert expected[:2] == [case["input_shape"][0], case["out_channels"]]
         assert expected[2:] == list(out.shape[2:]), case
@@ -218,8 +225,9 @@ def test_filters_are_applied_by_cross_correlation_like_torch_conv2d() -> None:
 
     rng = np.random.default_rng(0)
     image, kernel = rng.standard_normal((6, 7)), rng.standard_normal((3, 3))
-    expected = torch.nn.functional.conv2d(torch.tensor(image)[None, None],
-                                          torch.tensor(kernel)[None, None])[0, 0].numpy()
+    expected = torch.nn.functional.conv2d(
+        torch.tensor(image)[None, None], torch.tensor(kernel)[None, None]
+    )[0, 0].numpy()
     np.testing.assert_allclose(midterm.correlate_valid(image, kernel), expected, atol=1e-12)
 
 
@@ -323,8 +331,14 @@ def test_predicates_never_raise_on_junk(predicate: str, junk: str) -> None:
 
 # --- Q1(e)-(f) encoder-decoder -----------------------------------------------------------------
 
-EXAM_ENCODER_DECODER = [[10, 16, 32, 32], [10, 32, 16, 16], [10, 128, 8, 8], [10, 16, 8, 8],
-                        [10, 8, 16, 16], [10, 1, 32, 32]]
+EXAM_ENCODER_DECODER = [
+    [10, 16, 32, 32],
+    [10, 32, 16, 16],
+    [10, 128, 8, 8],
+    [10, 16, 8, 8],
+    [10, 8, 16, 16],
+    [10, 1, 32, 32],
+]
 
 
 def _torch_layers() -> list[Any]:
@@ -333,12 +347,26 @@ def _torch_layers() -> list[Any]:
     layers, channels = [], midterm.ENCODER_DECODER_INPUT[1]
     for layer in midterm.ENCODER_DECODER:
         if layer.kind == "conv":
-            layers.append(torch.nn.Conv2d(channels, layer.out_channels, layer.kernel,
-                                          stride=layer.stride, padding=layer.padding))
+            layers.append(
+                torch.nn.Conv2d(
+                    channels,
+                    layer.out_channels,
+                    layer.kernel,
+                    stride=layer.stride,
+                    padding=layer.padding,
+                )
+            )
         else:
-            layers.append(torch.nn.ConvTranspose2d(channels, layer.out_channels, layer.kernel,
-                                                   stride=layer.stride, padding=layer.padding,
-                                                   output_padding=layer.output_padding))
+            layers.append(
+                torch.nn.ConvTranspose2d(
+                    channels,
+                    layer.out_channels,
+                    layer.kernel,
+                    stride=layer.stride,
+                    padding=layer.padding,
+                    output_padding=layer.output_padding,
+                )
+            )
         channels = layer.out_channels
     return layers
 
@@ -359,8 +387,10 @@ def test_encoder_decoder_shapes_match_real_torch_layers() -> None:
     assert shapes == midterm.encoder_decoder_shapes()
 
 
-@pytest.mark.parametrize("mistake", ["encoder_decoder_shapes_transposed_as_conv",
-                                     "encoder_decoder_shapes_without_output_padding"])
+@pytest.mark.parametrize(
+    "mistake",
+    ["encoder_decoder_shapes_transposed_as_conv", "encoder_decoder_shapes_without_output_padding"],
+)
 def test_transposed_conv_mistakes_change_only_layers_e_and_f(mistake: str) -> None:
     wrong = getattr(midterm, mistake)()
     right = midterm.encoder_decoder_shapes()
@@ -385,8 +415,9 @@ def _brute_force_receptive_fields(kernel_sizes: list[int], strides: list[int]) -
     fields = []
     for depth in range(1, len(kernel_sizes) + 1):
         positions = {0}
-        for kernel, stride in reversed(list(zip(kernel_sizes[:depth], strides[:depth],
-                                                strict=True))):
+        for kernel, stride in reversed(
+            list(zip(kernel_sizes[:depth], strides[:depth], strict=True))
+        ):
             positions = {p * stride + j for p in positions for j in range(kernel)}
         fields.append(max(positions) - min(positions) + 1)
     return fields
@@ -408,9 +439,11 @@ def test_receptive_field_matches_a_brute_force_walk_on_random_stacks() -> None:
 
 def test_receptive_field_mistakes_differ_on_every_random_stack() -> None:
     for case in _cases("receptive_field_cases", 20):
-        answers = {tuple(midterm.receptive_field(**case)),
-                   tuple(midterm.receptive_field_ignoring_strides(**case)),
-                   tuple(midterm.receptive_field_current_stride(**case))}
+        answers = {
+            tuple(midterm.receptive_field(**case)),
+            tuple(midterm.receptive_field_ignoring_strides(**case)),
+            tuple(midterm.receptive_field_current_stride(**case)),
+        }
         assert len(answers) == 3, case
 
 
@@ -418,8 +451,9 @@ def test_receptive_field_mistakes_differ_on_every_random_stack() -> None:
 
 
 def test_only_learning_rate_1_diverges() -> None:
-    finals = {lr: midterm.loss_curve(lr)[-1] / midterm.loss_curve(lr)[0]
-              for lr in midterm.LEARNING_RATES}
+    finals = {
+        lr: midterm.loss_curve(lr)[-1] / midterm.loss_curve(lr)[0] for lr in midterm.LEARNING_RATES
+    }
     assert finals[1.0] > 1e6
     assert all(ratio < 1 for lr, ratio in finals.items() if lr != 1.0)
     assert midterm.lr_too_high() == "1"
@@ -456,15 +490,19 @@ def _numpy_two_steps(seed: int, lr: float, *, accumulate: bool) -> list[np.ndarr
 
 @pytest.mark.parametrize(("seed", "lr"), [(0, 0.1), (12345, 0.37)])
 def test_two_training_steps_match_sgd_written_out_in_numpy(seed: int, lr: float) -> None:
-    for got, want in zip(midterm.train_steps(seed, lr),
-                         _numpy_two_steps(seed, lr, accumulate=False), strict=True):
+    for got, want in zip(
+        midterm.train_steps(seed, lr), _numpy_two_steps(seed, lr, accumulate=False), strict=True
+    ):
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 def test_the_missing_zero_grad_mistake_accumulates_gradients() -> None:
-    for got, want in zip(midterm.train_steps_without_zero_grad(0, 0.1),
-                         _numpy_two_steps(0, 0.1, accumulate=True), strict=True):
+    for got, want in zip(
+        midterm.train_steps_without_zero_grad(0, 0.1),
+        _numpy_two_steps(0, 0.1, accumulate=True),
+        strict=True,
+    ):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
@@ -479,8 +517,7 @@ def test_the_missing_zero_grad_mistake_differs_beyond_the_tolerance_on_every_cas
 def test_zero_grad_between_backward_and_step_leaves_the_initial_parameters() -> None:
     model, *_ = midterm.harness().make_training_problem(3, 0.2)
     initial = [p.detach().numpy() for p in model.parameters()]
-    for got, want in zip(midterm.train_steps_zero_grad_before_step(3, 0.2), initial,
-                         strict=True):
+    for got, want in zip(midterm.train_steps_zero_grad_before_step(3, 0.2), initial, strict=True):
         np.testing.assert_array_equal(got, want)
 
 
@@ -536,16 +573,18 @@ def test_the_starter_lists_every_select_all_statement_word_for_word() -> None:
 
 def test_exam_limits_are_reproduced() -> None:
     np.testing.assert_allclose(midterm.limit_identity(), X / 1.0101, rtol=1e-12)
-    np.testing.assert_allclose(midterm.limit_identity(), [0.990001, 0.0990001, 0.00990001],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        midterm.limit_identity(), [0.990001, 0.0990001, 0.00990001], rtol=1e-6
+    )
     np.testing.assert_allclose(midterm.limit_diag_abs(), np.ones(3) / 1.11, rtol=1e-12)
     np.testing.assert_allclose(midterm.limit_diag_abs(), [0.9009] * 3, rtol=1e-4)
     np.testing.assert_allclose(midterm.limit_rescaled(), np.array([1, 10, 100]) / 3, rtol=1e-12)
 
 
 def test_rescaling_is_the_same_as_preconditioning_with_one_over_x_squared() -> None:
-    np.testing.assert_allclose(midterm.limit_rescaled(),
-                               midterm._limit(X, 1.0, np.diag(1 / X**2)), rtol=1e-12)
+    np.testing.assert_allclose(
+        midterm.limit_rescaled(), midterm._limit(X, 1.0, np.diag(1 / X**2)), rtol=1e-12
+    )
 
 
 def test_the_answer_sheet_mistake_differs_and_does_not_solve_the_equation() -> None:
@@ -569,17 +608,27 @@ def test_simulating_the_rubrics_public_cases_reaches_the_closed_form(step: str) 
     simulate = midterm.harness().simulate_preconditioned_sgd
     for case in part["function"]["public"]:
         case = {**case, "x": np.array(case["x"], float), "M": np.array(case["M"], float)}
-        np.testing.assert_allclose(simulate(getattr(midterm, step), **case),
-                                   midterm.preconditioned_limit(**case), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            simulate(getattr(midterm, step), **case),
+            midterm.preconditioned_limit(**case),
+            rtol=1e-9,
+            atol=1e-12,
+        )
 
 
 def test_the_three_public_simulations_are_the_three_exam_limits() -> None:
     part = _rubric_part("preconditioned_step", harness="simulate_preconditioned_sgd")
-    limits = [midterm.preconditioned_limit(**{**case, "x": np.array(case["x"], float),
-                                              "M": np.array(case["M"], float)})
-              for case in part["function"]["public"]]
-    for got, want in zip(limits, [midterm.limit_identity(), midterm.limit_diag_abs(),
-                                  midterm.limit_rescaled()], strict=True):
+    limits = [
+        midterm.preconditioned_limit(
+            **{**case, "x": np.array(case["x"], float), "M": np.array(case["M"], float)}
+        )
+        for case in part["function"]["public"]
+    ]
+    for got, want in zip(
+        limits,
+        [midterm.limit_identity(), midterm.limit_diag_abs(), midterm.limit_rescaled()],
+        strict=True,
+    ):
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
@@ -587,8 +636,12 @@ def test_the_three_public_simulations_are_the_three_exam_limits() -> None:
 def test_simulating_random_cases_reaches_the_closed_form(step: str) -> None:
     simulate = midterm.harness().simulate_preconditioned_sgd
     for case in _cases("preconditioned_limit_cases", 10):
-        np.testing.assert_allclose(simulate(getattr(midterm, step), **case),
-                                   midterm.preconditioned_limit(**case), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            simulate(getattr(midterm, step), **case),
+            midterm.preconditioned_limit(**case),
+            rtol=1e-9,
+            atol=1e-12,
+        )
 
 
 def test_ignoring_the_preconditioner_ends_elsewhere_on_every_random_case() -> None:
@@ -609,13 +662,19 @@ def test_the_simulation_returns_what_a_broken_step_returned() -> None:
     assert not np.all(np.isfinite(diverged))
 
 
-@pytest.mark.parametrize("mistake", ["preconditioned_step_without_factor_two",
-                                     "preconditioned_step_ignoring_M",
-                                     "preconditioned_step_ascent"])
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        "preconditioned_step_without_factor_two",
+        "preconditioned_step_ignoring_M",
+        "preconditioned_step_ascent",
+    ],
+)
 def test_every_step_mistake_differs_on_every_random_case(mistake: str) -> None:
     for case in _cases("preconditioned_step_cases", 10):
-        assert not np.allclose(getattr(midterm, mistake)(**case),
-                               midterm.preconditioned_step(**case), rtol=1e-6), case
+        assert not np.allclose(
+            getattr(midterm, mistake)(**case), midterm.preconditioned_step(**case), rtol=1e-6
+        ), case
 
 
 def test_one_step_from_zero_with_diag_1_10_100_is_half_along_ones() -> None:
@@ -644,12 +703,17 @@ def test_every_reference_case_takes_under_100_ms() -> None:
     simulate = midterm.harness().simulate_preconditioned_sgd
     timings = {
         "train_steps": _slowest_call(midterm.train_steps, _cases("train_step_cases", 5)),
-        "simulate": _slowest_call(lambda **case: simulate(midterm.preconditioned_step, **case),
-                                  _cases("preconditioned_limit_cases", 5)),
-        "conv_shape_cases": _slowest_call(lambda seed: midterm.conv_shape_cases(
-            np.random.default_rng(seed)), [{"seed": s} for s in range(20)]),
+        "simulate": _slowest_call(
+            lambda **case: simulate(midterm.preconditioned_step, **case),
+            _cases("preconditioned_limit_cases", 5),
+        ),
+        "conv_shape_cases": _slowest_call(
+            lambda seed: midterm.conv_shape_cases(np.random.default_rng(seed)),
+            [{"seed": s} for s in range(20)],
+        ),
     }
     for predicate in PREDICATES:
-        timings[predicate] = _slowest_call(getattr(midterm, predicate),
-                                           [{"value": v} for v in HORIZONTAL_RIGHT.values()])
+        timings[predicate] = _slowest_call(
+            getattr(midterm, predicate), [{"value": v} for v in HORIZONTAL_RIGHT.values()]
+        )
     assert max(timings.values()) < 0.1, timings

@@ -22,13 +22,28 @@ def minimal_rubric() -> dict:
         "reference": "ref.py",
         "submission": {"entry": "answers.py"},
         "questions": [
-            {"number": "1", "title": "Constant", "points": 1, "parts": [
-                {"name": "c", "points": 1, "target": "C", "answer": {"value": 3},
-                 "check": {"kind": "numeric", "rtol": 1e-6}},
-            ]},
-            {"number": "2", "title": "Proof", "points": 1, "parts": [
-                {"name": "proof", "points": 1, "manual": "a clear argument"},
-            ]},
+            {
+                "number": "1",
+                "title": "Constant",
+                "points": 1,
+                "parts": [
+                    {
+                        "name": "c",
+                        "points": 1,
+                        "target": "C",
+                        "answer": {"value": 3},
+                        "check": {"kind": "numeric", "rtol": 1e-6},
+                    },
+                ],
+            },
+            {
+                "number": "2",
+                "title": "Proof",
+                "points": 1,
+                "parts": [
+                    {"name": "proof", "points": 1, "manual": "a clear argument"},
+                ],
+            },
         ],
     }
 
@@ -72,7 +87,8 @@ def test_unknown_key_is_rejected_not_ignored(tmp_path):
     data = minimal_rubric()
     data["questions"][0]["parts"][0]["check"]["rtool"] = 1e-3
     assert "questions[0].parts[0].check.rtool: Extra inputs are not permitted" in error_for(
-        tmp_path, data)
+        tmp_path, data
+    )
 
 
 def test_unknown_check_kind_lists_the_known_kinds(tmp_path):
@@ -119,16 +135,19 @@ def test_function_cases_must_match_the_declared_arguments(tmp_path):
 def test_mistake_credit_must_be_below_one(tmp_path):
     data = minimal_rubric()
     data["questions"][0]["parts"][0]["mistakes"] = [
-        {"id": "m", "value": 4, "credit": 1.0, "feedback": "close"}]
+        {"id": "m", "value": 4, "credit": 1.0, "feedback": "close"}
+    ]
     assert "questions[0].parts[0].mistakes[0].credit" in error_for(tmp_path, data)
 
 
 def test_convention_used_before_it_is_established_is_rejected(tmp_path):
     data = minimal_rubric()
     data["questions"][0]["parts"][0]["alternatives"] = [
-        {"value": 4, "note": "other convention", "convention": "half"}]
+        {"value": 4, "note": "other convention", "convention": "half"}
+    ]
     assert "uses convention 'half' before any earlier alternative establishes it" in error_for(
-        tmp_path, data)
+        tmp_path, data
+    )
 
 
 def test_property_check_takes_no_mistakes(tmp_path):

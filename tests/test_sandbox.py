@@ -20,43 +20,55 @@ def session_for(tmp_path: Path, source: str, **limits) -> SandboxSession:
 
 
 def test_values_and_calls_return_data(tmp_path):
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         import numpy as np
         A = np.eye(2)
         def double(x):
             return x * 2
-    """) as session:
+    """,
+    ) as session:
         assert session.start().ok
         np.testing.assert_array_equal(session.value("A", 5).value, np.eye(2))
         np.testing.assert_array_equal(session.call("double", [np.ones(3)], 5).value, 2 * np.ones(3))
 
 
 def test_student_code_runs_in_another_process_and_session(tmp_path):
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         import os
         def ids():
             return [os.getpid(), os.getsid(0)]
-    """) as session:
+    """,
+    ) as session:
         pid, sid = session.call("ids", [], 5).value
     assert pid != os.getpid() and sid != os.getsid(0)
 
 
 def test_environment_is_scrubbed(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADER_SECRET_TOKEN", "hunter2")
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         import os
         ENV = dict(os.environ)
-    """) as session:
+    """,
+    ) as session:
         env = session.value("ENV", 5).value
     assert "GRADER_SECRET_TOKEN" not in env
     assert env["OMP_NUM_THREADS"] == "1"
 
 
 def test_exception_is_reported_with_the_students_traceback_only(tmp_path):
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         def broken():
             return 1 / 0
-    """) as session:
+    """,
+    ) as session:
         reply = session.call("broken", [], 5)
     assert reply.status == "exception" and reply.error_type == "ZeroDivisionError"
     assert 'File "sub.py", line 3, in broken' in reply.traceback
@@ -64,13 +76,16 @@ def test_exception_is_reported_with_the_students_traceback_only(tmp_path):
 
 
 def test_timeout_kills_the_child_and_the_next_request_gets_a_fresh_one(tmp_path):
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         def spin():
             while True:
                 pass
         def fine():
             return 42
-    """) as session:
+    """,
+    ) as session:
         started = time.monotonic()
         reply = session.call("spin", [], 0.5)
         assert reply.status == "timeout"
@@ -80,22 +95,28 @@ def test_timeout_kills_the_child_and_the_next_request_gets_a_fresh_one(tmp_path)
 
 
 def test_exit_from_student_code_is_a_crash_not_a_grade(tmp_path):
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         import os, sys
         def quit_hard():
             os._exit(0)
         def quit_soft():
             sys.exit(0)
-    """) as session:
+    """,
+    ) as session:
         assert session.call("quit_hard", [], 5).status == "crashed"
         soft = session.call("quit_soft", [], 5)
     assert soft.status == "exception" and soft.error_type == "SystemExit"
 
 
 def test_import_failure_is_reported_once_and_not_retried(tmp_path):
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         raise KeyboardInterrupt("at import")
-    """) as session:
+    """,
+    ) as session:
         first = session.start()
         again = session.value("anything", 5)
     assert first.status == "import_error" and first.error_type == "KeyboardInterrupt"
@@ -116,55 +137,72 @@ def test_missing_names_and_non_functions_are_told_apart(tmp_path):
 
 
 def test_printing_a_flood_is_bounded_and_does_not_block(tmp_path):
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         import os, sys
         def flood():
             for _ in range(20000):
                 print("x" * 1000)
             os.write(1, b"y" * 5_000_000)
             return "done"
-    """) as session:
+    """,
+    ) as session:
         reply = session.call("flood", [], 20)
     assert reply.value == "done"
     assert len(reply.output) < 10_000 and "more characters of output dropped" in reply.output
 
 
 def test_oversized_return_values_are_refused(tmp_path):
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         import numpy as np
         def huge():
             return np.zeros(2_000_000)
-    """, max_response_bytes=1 << 20) as session:
+    """,
+        max_response_bytes=1 << 20,
+    ) as session:
         reply = session.call("huge", [], 10)
     assert reply.status == "unsendable" and "too large" in reply.message
 
 
 def test_memory_limit_stops_a_memory_bomb(tmp_path):
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         def hog():
             blocks = []
             while True:
                 blocks.append(bytearray(50 << 20))
-    """, memory_mb=512) as session:
+    """,
+        memory_mb=512,
+    ) as session:
         reply = session.call("hog", [], 20)
     assert reply.status == "exception" and reply.error_type == "MemoryError"
 
 
 def test_reading_stdin_does_not_hang(tmp_path):
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         def ask():
             return input("value? ")
-    """) as session:
+    """,
+    ) as session:
         reply = session.call("ask", [], 5)
     assert reply.status == "exception" and reply.error_type == "EOFError"
 
 
 def test_starting_processes_is_forbidden_by_seccomp(tmp_path):
-    with session_for(tmp_path, """
+    with session_for(
+        tmp_path,
+        """
         import subprocess
         def spawn():
             return subprocess.run(["true"]).returncode
-    """) as session:
+    """,
+    ) as session:
         reply = session.call("spawn", [], 10)
     assert reply.status == "exception" and reply.error_type == "PermissionError"
 
@@ -196,8 +234,7 @@ SPAWN = """
 """
 
 
-def test_without_seccomp_a_request_end_kills_processes_the_request_started(tmp_path,
-                                                                           monkeypatch):
+def test_without_seccomp_a_request_end_kills_processes_the_request_started(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "seccomp")
     with session_for(tmp_path, SPAWN) as session:
         pid = session.call("spawn", [False], 10).value
@@ -222,11 +259,14 @@ def test_unknown_layer_names_in_the_disable_list_are_refused(tmp_path, monkeypat
 
 def test_atexit_hooks_of_the_submission_never_run(tmp_path):
     marker = tmp_path / "atexit-ran"
-    with session_for(tmp_path, f"""
+    with session_for(
+        tmp_path,
+        f"""
         import atexit
         atexit.register(lambda: open({str(marker)!r}, "w").write("forged"))
         VALUE = 1
-    """) as session:
+    """,
+    ) as session:
         assert session.value("VALUE", 5).value == 1
     time.sleep(0.2)
     assert not marker.exists()

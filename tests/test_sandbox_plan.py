@@ -31,8 +31,9 @@ def test_landlock_may_write_only_the_work_directory_and_dev_null(tmp_path):
 def test_landlock_reads_never_include_the_repository(tmp_path):
     repository = Path(__file__).parents[1]
     reads = build_plan(tmp_path, SandboxLimits(), "lenient")["landlock"]["read"]
-    assert all(not str(repository).startswith(path + os.sep) and str(repository) != path
-               for path in reads)
+    assert all(
+        not str(repository).startswith(path + os.sep) and str(repository) != path for path in reads
+    )
 
 
 def test_disabled_layers_are_not_planned(tmp_path, monkeypatch):
@@ -79,8 +80,13 @@ def test_a_folder_others_cannot_enter_is_found():
 
 
 def test_doctor_lists_every_layer_and_exits_zero():
-    done = subprocess.run([GRADER, "doctor"], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "COLUMNS": "200"})
+    done = subprocess.run(
+        [GRADER, "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert done.returncode == 0
     for layer in ("namespaces", "uid", "landlock", "seccomp", "always"):
         assert layer in done.stdout
@@ -88,9 +94,13 @@ def test_doctor_lists_every_layer_and_exits_zero():
 
 
 def test_doctor_under_strict_policy_exits_4_when_nothing_isolates():
-    env = {**os.environ, "COLUMNS": "200",
-           "GRADER_SANDBOX_DISABLE": "namespaces,uid,landlock"}
-    done = subprocess.run([GRADER, "doctor", "--policy", "strict"], capture_output=True,
-                          text=True, timeout=60, env=env)
+    env = {**os.environ, "COLUMNS": "200", "GRADER_SANDBOX_DISABLE": "namespaces,uid,landlock"}
+    done = subprocess.run(
+        [GRADER, "doctor", "--policy", "strict"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert done.returncode == 4 and "strict sandbox policy" in done.stdout
     assert "disabled by GRADER_SANDBOX_DISABLE" in done.stdout

@@ -15,8 +15,9 @@ GRADER = str(Path(sys.executable).parent / "grader")
 
 def rubric_with(tmp_path: Path, hidden_case: str) -> Path:
     """HW2's rubric with another hidden case for 2.2.3, beside a copy of its reference."""
-    text = (REPO / "rubrics/hw2.yaml").read_text().replace(
-        "../reference/", f"{REPO / 'reference'}/")
+    text = (
+        (REPO / "rubrics/hw2.yaml").read_text().replace("../reference/", f"{REPO / 'reference'}/")
+    )
     current = "            - {X: [[1, 2, 0], [0, 1, 1], [1, 0, 1]], t: [1, -1, 2], w0: [0.5, 0, 0]}"
     assert current in text
     path = tmp_path / "hw2.yaml"
@@ -37,9 +38,12 @@ def test_a_hidden_case_with_n_2_is_flagged_for_the_missing_n_over_2(tmp_path):
 
 
 def test_a_constant_mistake_equal_to_the_answer_can_never_be_recognised(tmp_path):
-    text = (REPO / "rubrics/hw2.yaml").read_text().replace(
-        "../reference/", f"{REPO / 'reference'}/").replace(
-        "reference: adagrad_limit_is_min_norm_mistake", "reference: adagrad_limit")
+    text = (
+        (REPO / "rubrics/hw2.yaml")
+        .read_text()
+        .replace("../reference/", f"{REPO / 'reference'}/")
+        .replace("reference: adagrad_limit_is_min_norm_mistake", "reference: adagrad_limit")
+    )
     (tmp_path / "hw2.yaml").write_text(text)
     warnings = mistake_warnings(load_rubric(tmp_path / "hw2.yaml"))
     assert any("adagrad-min-norm" in w and "can never be recognised" in w for w in warnings)
@@ -47,7 +51,8 @@ def test_a_constant_mistake_equal_to_the_answer_can_never_be_recognised(tmp_path
 
 def test_validate_prints_warnings_but_still_accepts_the_rubric(tmp_path):
     rubric = rubric_with(tmp_path, "{X: [[1, 2, 0], [0, 1, 1]], t: [1, -1], w0: [0.5, 0, 0]}")
-    done = subprocess.run([GRADER, "validate", str(rubric)], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [GRADER, "validate", str(rubric)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0 and "valid (15 questions" in done.stdout
     assert "warning:" in done.stderr and "eta-star-without-n-over-2" in done.stderr

@@ -64,7 +64,8 @@ def test_objects_that_are_not_data_become_opaque_markers():
 
 def test_object_arrays_are_not_sent():
     assert roundtrip(np.array([object()], dtype=object)) == wire.Opaque(
-        "numpy array of dtype object")
+        "numpy array of dtype object"
+    )
 
 
 def test_subclass_with_lying_equality_is_reduced_to_plain_data():

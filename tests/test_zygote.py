@@ -26,14 +26,17 @@ from grader.sandbox.plan import SandboxLimits
 from grader.sandbox.runner import SandboxSession, child_environment
 from grader.sandbox.zygote import Zygote
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux" or not hasattr(os, "pidfd_open"),
-                                reason="the zygote needs Linux pidfds")
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or not hasattr(os, "pidfd_open"), reason="the zygote needs Linux pidfds"
+)
 
 PRELOAD = ("numpy", "torch")
 TIMEOUT = 10.0
 SANDBOX_LAYERS = ("namespaces", "uid", "landlock", "seccomp")
-SIGNAL_SYSCALLS = {"x86_64": {"rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297},
-                   "aarch64": {"rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240}}
+SIGNAL_SYSCALLS = {
+    "x86_64": {"rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297},
+    "aarch64": {"rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240},
+}
 
 
 def make_workdir() -> Path:
@@ -108,11 +111,15 @@ def test_the_zygote_is_single_threaded_after_its_imports(zygote):
 
 
 def test_a_child_is_forked_by_the_zygote_in_a_session_of_its_own(zygote, workdir):
-    with session_for(workdir(), """
+    with session_for(
+        workdir(),
+        """
         import os
         def ids():
             return [os.getppid(), os.getpid(), os.getsid(0)]
-    """, zygote) as session:
+    """,
+        zygote,
+    ) as session:
         parent, pid, sid = session.call("ids", [], TIMEOUT).value
     assert parent == zygote.process.pid
     assert sid == pid
@@ -136,39 +143,52 @@ def test_a_forked_child_applies_each_available_layer(forked_layers, layer):
 
 def test_a_forked_child_sees_only_its_own_scrubbed_environment(zygote, workdir):
     folder = workdir()
-    with session_for(folder, """
+    with session_for(
+        folder,
+        """
         import os
         ENV = dict(os.environ)
-    """, zygote) as session:
+    """,
+        zygote,
+    ) as session:
         env = session.value("ENV", TIMEOUT).value
     assert env == child_environment(folder.resolve())
 
 
 def test_a_forked_child_cannot_open_a_socket(zygote, workdir, forked_layers):
     skip_unless_applied(forked_layers, "seccomp")
-    with session_for(workdir(), """
+    with session_for(
+        workdir(),
+        """
         import socket
         def connect():
             socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             return "opened"
-    """, zygote) as session:
+    """,
+        zygote,
+    ) as session:
         reply = session.call("connect", [], TIMEOUT)
     assert reply.status == "exception" and reply.error_type == "PermissionError"
 
 
 def test_a_forked_child_cannot_read_a_world_readable_file_outside_its_work_folder(
-        zygote, workdir, forked_layers):
+    zygote, workdir, forked_layers
+):
     skip_unless_applied(forked_layers, "landlock")
     elsewhere = workdir()
     elsewhere.chmod(0o755)
     secret = elsewhere / "secret.txt"
     secret.write_text("not for students")
     secret.chmod(0o644)  # only Landlock stands between the sandbox user and this file
-    with session_for(workdir(), """
+    with session_for(
+        workdir(),
+        """
         def read(path):
             with open(path) as file:
                 return file.read()
-    """, zygote) as session:
+    """,
+        zygote,
+    ) as session:
         reply = session.call("read", [str(secret)], TIMEOUT)
     assert reply.status == "exception" and reply.error_type == "PermissionError"
 
@@ -177,11 +197,15 @@ def test_a_forked_child_cannot_read_a_world_readable_file_outside_its_work_folde
 
 
 def test_the_submission_finds_the_preloaded_modules_already_imported(zygote, workdir):
-    with session_for(workdir(), """
+    with session_for(
+        workdir(),
+        """
         import sys
         PRELOADED = [name for name in ("numpy", "torch") if name in sys.modules]
         import numpy, torch
-    """, zygote) as session:
+    """,
+        zygote,
+    ) as session:
         assert session.start().ok
         assert session.value("PRELOADED", TIMEOUT).value == ["numpy", "torch"]
 
@@ -201,8 +225,7 @@ def test_a_global_left_in_a_preloaded_module_does_not_reach_the_next_child(zygot
             assert second.call("found", [], TIMEOUT).value is False
 
 
-@pytest.mark.parametrize("draw", ["numpy.random.rand()", "torch.rand(1).item()",
-                                  "random.random()"])
+@pytest.mark.parametrize("draw", ["numpy.random.rand()", "torch.rand(1).item()", "random.random()"])
 def test_two_children_draw_different_random_numbers(zygote, workdir, draw):
     source = f"""
         import random, numpy, torch
@@ -226,7 +249,8 @@ ALLOCATE = """
 
 
 def test_a_child_may_allocate_most_of_its_memory_limit_beside_the_preloaded_libraries(
-        zygote, workdir):
+    zygote, workdir
+):
     with session_for(workdir(), ALLOCATE, zygote, memory_mb=256) as session:
         reply = session.call("allocate", [150], TIMEOUT)
     assert reply.status == "ok" and reply.value == 150 << 20
@@ -249,8 +273,7 @@ SELF_KILL = """
 """
 
 
-def test_a_child_killed_by_a_signal_is_reported_as_crashed_with_the_signal_name(
-        zygote, workdir):
+def test_a_child_killed_by_a_signal_is_reported_as_crashed_with_the_signal_name(zygote, workdir):
     with session_for(workdir(), SELF_KILL, zygote) as session:
         reply = session.call("die", [], TIMEOUT)
     assert reply.status == "crashed"
@@ -265,12 +288,16 @@ def test_after_a_crash_the_next_request_gets_a_newly_forked_child(zygote, workdi
 
 
 def test_a_child_cannot_signal_its_zygote(zygote, workdir):
-    with session_for(workdir(), """
+    with session_for(
+        workdir(),
+        """
         import os, signal
         def kill_parent():
             os.kill(os.getppid(), signal.SIGKILL)
             return "sent"
-    """, zygote) as session:
+    """,
+        zygote,
+    ) as session:
         assert session.start().ok
         pid = zygote.process.pid
         reply = session.call("kill_parent", [], TIMEOUT)
@@ -302,8 +329,9 @@ QUEUE_SIGNALS = """
 """
 
 
-def test_seccomp_alone_keeps_a_child_from_signalling_its_zygote(zygote, workdir,
-                                                                 forked_layers, monkeypatch):
+def test_seccomp_alone_keeps_a_child_from_signalling_its_zygote(
+    zygote, workdir, forked_layers, monkeypatch
+):
     skip_unless_applied(forked_layers, "seccomp")
     numbers = SIGNAL_SYSCALLS.get(platform.machine())
     if numbers is None:
@@ -311,8 +339,9 @@ def test_seccomp_alone_keeps_a_child_from_signalling_its_zygote(zygote, workdir,
     monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "uid,landlock")
     with session_for(workdir(), QUEUE_SIGNALS, zygote) as session:
         reply = session.call("probe", [numbers], TIMEOUT)
-    assert reply.value == {name: os.strerror(1) for name in
-                           ("kill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")}
+    assert reply.value == {
+        name: os.strerror(1) for name in ("kill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
+    }
 
 
 def test_a_child_dies_with_its_zygote(zygote, workdir):
@@ -329,10 +358,14 @@ def test_a_dead_zygote_is_restarted_by_the_next_launch(zygote, workdir):
         zygote.process.kill()
         zygote.process.wait()
     dead = zygote.process.pid
-    with session_for(workdir(), """
+    with session_for(
+        workdir(),
+        """
         import os
         def parent():
             return os.getppid()
-    """, zygote) as session:
+    """,
+        zygote,
+    ) as session:
         reply = session.call("parent", [], TIMEOUT)
     assert zygote.alive and reply.value == zygote.process.pid != dead

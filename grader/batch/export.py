@@ -47,8 +47,15 @@ characters that cannot form a path of their own ('..', '/')."""
 
 _DRIVE = re.compile(r"[A-Za-z]:")
 
-_READ_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, NotImplementedError, EOFError,
-                ValueError, OSError)
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,
+    EOFError,
+    ValueError,
+    OSError,
+)
 """What a damaged or unsupported entry raises while it is read (a bad CRC, bad deflate data, an
 unknown compression method, a truncated stream, an offset before the start of the file, a
 local name that is not the UTF-8 it claims to be, bz2's OSError), and what writing a file
@@ -63,7 +70,6 @@ class ZipLimits:
     max_submission_bytes: int = 200 * _MIB
     max_entry_ratio: float = 200
     max_entries: int = 10_000
-
 
 
 @dataclass(frozen=True)
@@ -108,8 +114,7 @@ class _Refused(Exception):
     """Why one submission of a zip is refused; raised while it is checked or extracted."""
 
 
-def read_export(source: Path, staging: Path,
-                limits: ZipLimits = ZipLimits()) -> ExportContents:
+def read_export(source: Path, staging: Path, limits: ZipLimits = ZipLimits()) -> ExportContents:
     """The submissions in `source` (a Gradescope export zip, the same unpacked, or a plain
     folder). Zip submissions are extracted under `staging/<submission_id>/`, replacing what an
     earlier run left there; folder submissions are graded where they are."""
@@ -182,8 +187,9 @@ def _field(mapping: dict[Any, Any], name: str) -> tuple[str, Any]:
     return ":" + name, None
 
 
-def _text(mapping: dict[Any, Any], name: str, where: str, label: str, *,
-          numbers: bool = False) -> str:
+def _text(
+    mapping: dict[Any, Any], name: str, where: str, label: str, *, numbers: bool = False
+) -> str:
     key, value = _field(mapping, name)
     if value is None:
         return ""
@@ -206,8 +212,9 @@ def _parse_metadata(data: bytes, label: str) -> dict[str, _Metadata]:
     parsed: dict[str, _Metadata] = {}
     for folder, entry in document.items():
         if not isinstance(folder, str) or not _is_submission_folder(folder):
-            raise GraderInputError(f"{label}: {folder!r}: expected a folder name such as "
-                                   "submission_123456")
+            raise GraderInputError(
+                f"{label}: {folder!r}: expected a folder name such as submission_123456"
+            )
         if not isinstance(entry, dict):
             raise _invalid(label, folder, "a mapping", entry)
         key, people = _field(entry, "submitters")
@@ -220,9 +227,13 @@ def _parse_metadata(data: bytes, label: str) -> dict[str, _Metadata]:
             where = f"{folder}.{key}[{index}]"
             if not isinstance(person, dict):
                 raise _invalid(label, where, "a mapping", person)
-            submitters.append(Submitter(_text(person, "name", where, label),
-                                        _text(person, "sid", where, label, numbers=True),
-                                        _text(person, "email", where, label)))
+            submitters.append(
+                Submitter(
+                    _text(person, "name", where, label),
+                    _text(person, "sid", where, label, numbers=True),
+                    _text(person, "email", where, label),
+                )
+            )
         key, created = _field(entry, "created_at")
         if isinstance(created, date):  # YAML reads Gradescope's timestamps as datetimes
             created = created.isoformat()
@@ -234,8 +245,12 @@ def _parse_metadata(data: bytes, label: str) -> dict[str, _Metadata]:
     return parsed
 
 
-def _assemble(source: Path, metadata: dict[str, _Metadata],
-              found: dict[str, ExportedSubmission], notes: list[str]) -> ExportContents:
+def _assemble(
+    source: Path,
+    metadata: dict[str, _Metadata],
+    found: dict[str, ExportedSubmission],
+    notes: list[str],
+) -> ExportContents:
     """Join the folders found with their metadata: a listed folder that is absent is "missing",
     and a folder that is not listed is still graded, without names."""
     submissions = []
@@ -244,13 +259,18 @@ def _assemble(source: Path, metadata: dict[str, _Metadata],
         submission = found.get(folder)
         if submission is None:
             submission = ExportedSubmission(
-                _id_of(folder), (), None, MISSING,
-                f"{folder} is listed in {METADATA}, but its folder is not in the export")
+                _id_of(folder),
+                (),
+                None,
+                MISSING,
+                f"{folder} is listed in {METADATA}, but its folder is not in the export",
+            )
         elif about is None:
             notes.append(f"{folder} has no entry in {METADATA}: graded without submitter names")
         if about is not None:
-            submission = replace(submission, submitters=about.submitters,
-                                 created_at=about.created_at)
+            submission = replace(
+                submission, submitters=about.submitters, created_at=about.created_at
+            )
         submissions.append(submission)
     return ExportContents(submissions, source, notes)
 
@@ -271,9 +291,14 @@ def _export_root(folder: Path) -> Path | None:
 
 
 def _link_refused(submission_id: str, path: Path) -> ExportedSubmission:
-    return ExportedSubmission(submission_id, (), None, REFUSED,
-                              f"{_quote(path.name)} is a symbolic link, which may point "
-                              "anywhere on this machine; it was not followed")
+    return ExportedSubmission(
+        submission_id,
+        (),
+        None,
+        REFUSED,
+        f"{_quote(path.name)} is a symbolic link, which may point "
+        "anywhere on this machine; it was not followed",
+    )
 
 
 def _read_export_folder(source: Path, root: Path) -> ExportContents:
@@ -350,8 +375,9 @@ def _is_dir(info: zipfile.ZipInfo) -> bool:
 
 def _is_junk(parts: tuple[str, ...]) -> bool:
     """Finder's and Python's leftovers, never graded (see submission.JUNK_PARTS)."""
-    return (any(part in JUNK_PARTS for part in parts)
-            or (bool(parts) and (parts[-1] == ".DS_Store" or parts[-1].startswith("._"))))
+    return any(part in JUNK_PARTS for part in parts) or (
+        bool(parts) and (parts[-1] == ".DS_Store" or parts[-1].startswith("._"))
+    )
 
 
 def _unsafe(info: zipfile.ZipInfo) -> str | None:
@@ -370,25 +396,35 @@ def _unsafe(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def _find_metadata(source: Path, entries: list[tuple[zipfile.ZipInfo, tuple[str, ...]]]
-                   ) -> tuple[zipfile.ZipInfo, tuple[str, ...]]:
+def _find_metadata(
+    source: Path, entries: list[tuple[zipfile.ZipInfo, tuple[str, ...]]]
+) -> tuple[zipfile.ZipInfo, tuple[str, ...]]:
     """The metadata entry and the folder holding it (the export's root): the zip's root, or
     its one top folder."""
-    found = [(info, parts[:-1]) for info, parts in entries
-             if len(parts) <= 2 and parts[-1:] == (METADATA,) and not _is_dir(info)
-             and not _is_junk(parts)]
+    found = [
+        (info, parts[:-1])
+        for info, parts in entries
+        if len(parts) <= 2
+        and parts[-1:] == (METADATA,)
+        and not _is_dir(info)
+        and not _is_junk(parts)
+    ]
     at_root = [item for item in found if not item[1]]
     if at_root:
         return at_root[0]
     if len(found) == 1:
         return found[0]
     if found:
-        raise GraderInputError(f"{source}: holds several exports ("
-                               f"{_listing([info.filename for info, _ in found])}); "
-                               "grade them one at a time")
-    raise GraderInputError(f"{source}: no {METADATA}, so this is not a Gradescope export. "
-                           "To grade a folder with one sub-folder or file per student, unpack "
-                           "the zip and give the folder.")
+        raise GraderInputError(
+            f"{source}: holds several exports ("
+            f"{_listing([info.filename for info, _ in found])}); "
+            "grade them one at a time"
+        )
+    raise GraderInputError(
+        f"{source}: no {METADATA}, so this is not a Gradescope export. "
+        "To grade a folder with one sub-folder or file per student, unpack "
+        "the zip and give the folder."
+    )
 
 
 def _read_zip(source: Path, staging: Path, limits: ZipLimits) -> ExportContents:
@@ -412,9 +448,12 @@ def _read_zip(source: Path, staging: Path, limits: ZipLimits) -> ExportContents:
         for info, parts in entries:
             if info is metadata_info:
                 continue
-            inside = parts[len(root):] if parts[:len(root)] == root else ()
-            in_folder = (bool(inside) and _is_submission_folder(inside[0])
-                         and (len(inside) > 1 or _is_dir(info)))
+            inside = parts[len(root) :] if parts[: len(root)] == root else ()
+            in_folder = (
+                bool(inside)
+                and _is_submission_folder(inside[0])
+                and (len(inside) > 1 or _is_dir(info))
+            )
             # Even for junk: a folder holding only junk is graded, as empty.
             group = members.setdefault(inside[0], []) if in_folder else None
             if _is_junk(parts):
@@ -424,20 +463,28 @@ def _read_zip(source: Path, staging: Path, limits: ZipLimits) -> ExportContents:
             else:
                 ignored.append(info.filename)
         staging.mkdir(parents=True, exist_ok=True)
-        found = {folder: _extract(archive, folder, group, staging, limits)
-                 for folder, group in members.items()}
+        found = {
+            folder: _extract(archive, folder, group, staging, limits)
+            for folder, group in members.items()
+        }
     notes = []
     if junk:
         notes.append(f"skipped {junk} junk entries (__MACOSX, .DS_Store, ._* and the like)")
     if ignored:
-        notes.append(f"ignored {len(ignored)} entries outside any submission_<id>/ folder: "
-                     f"{_listing(ignored)}")
+        notes.append(
+            f"ignored {len(ignored)} entries outside any submission_<id>/ folder: "
+            f"{_listing(ignored)}"
+        )
     return _assemble(source, metadata, found, notes)
 
 
-def _extract(archive: zipfile.ZipFile, folder: str,
-             group: list[tuple[zipfile.ZipInfo, tuple[str, ...]]], staging: Path,
-             limits: ZipLimits) -> ExportedSubmission:
+def _extract(
+    archive: zipfile.ZipFile,
+    folder: str,
+    group: list[tuple[zipfile.ZipInfo, tuple[str, ...]]],
+    staging: Path,
+    limits: ZipLimits,
+) -> ExportedSubmission:
     """Extract one submission under staging, or refuse it whole, leaving nothing behind.
     Everything the central directory can tell is checked before anything is written."""
     submission_id = _id_of(folder)
@@ -446,13 +493,17 @@ def _extract(archive: zipfile.ZipFile, folder: str,
         shutil.rmtree(target)
     try:
         if len(group) > limits.max_entries:
-            raise _Refused(f"{folder} has {len(group):,} entries, more than the "
-                           f"{limits.max_entries:,} a submission may have")
+            raise _Refused(
+                f"{folder} has {len(group):,} entries, more than the "
+                f"{limits.max_entries:,} a submission may have"
+            )
         for info, _ in group:
             reason = _unsafe(info)
             if reason is not None:
-                raise _Refused(f"entry {_quote(info.filename)} {reason}; nothing of this "
-                               "submission was extracted")
+                raise _Refused(
+                    f"entry {_quote(info.filename)} {reason}; nothing of this "
+                    "submission was extracted"
+                )
         target.mkdir(parents=True)
         total = 0
         for info, inside in group:
@@ -465,8 +516,9 @@ def _extract(archive: zipfile.ZipFile, folder: str,
     return ExportedSubmission(submission_id, (), target, OK)
 
 
-def _write(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, total: int,
-           limits: ZipLimits) -> int:
+def _write(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, total: int, limits: ZipLimits
+) -> int:
     """Stream one entry to path, counting the bytes really decompressed and stopping before
     the chunk that would pass a limit is written; return the submission's new total."""
     written = 0
@@ -480,14 +532,17 @@ def _write(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, total: i
                     raise _Refused(
                         f"the submission decompresses to more than "
                         f"{limits.max_submission_bytes / _MIB:g} MiB, the limit for one "
-                        f"submission; extraction stopped at entry {_quote(info.filename)}")
-                if (written > _RATIO_FLOOR
-                        and written > limits.max_entry_ratio * max(info.compress_size, 1)):
+                        f"submission; extraction stopped at entry {_quote(info.filename)}"
+                    )
+                if written > _RATIO_FLOOR and written > limits.max_entry_ratio * max(
+                    info.compress_size, 1
+                ):
                     raise _Refused(
                         f"entry {_quote(info.filename)} expands more than "
                         f"{limits.max_entry_ratio:g} times ({written / _MIB:.1f} MiB so far "
                         f"from {info.compress_size:,} compressed bytes), the limit for entries "
-                        f"over {_RATIO_FLOOR / _MIB:g} MiB; it looks like a zip bomb")
+                        f"over {_RATIO_FLOOR / _MIB:g} MiB; it looks like a zip bomb"
+                    )
                 out.write(chunk)
     except _READ_ERRORS as error:
         raise _Refused(f"entry {_quote(info.filename)} cannot be extracted: {error}") from error

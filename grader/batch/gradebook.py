@@ -160,12 +160,21 @@ class Gradebook:
         self.close()
 
     # -- writing --------------------------------------------------------------------------
-    def start_run(self, *, rubric: str, rubric_sha256: str, source: str, workers: int,
-                  launcher: str, grader_version: str) -> int:
+    def start_run(
+        self,
+        *,
+        rubric: str,
+        rubric_sha256: str,
+        source: str,
+        workers: int,
+        launcher: str,
+        grader_version: str,
+    ) -> int:
         cursor = self.db.execute(
             "INSERT INTO runs (started_at, rubric, rubric_sha256, source, workers, launcher, "
             "grader_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (now(), rubric, rubric_sha256, source, workers, launcher, grader_version))
+            (now(), rubric, rubric_sha256, source, workers, launcher, grader_version),
+        )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
@@ -181,22 +190,52 @@ class Gradebook:
             self.db.execute("DELETE FROM submissions WHERE submission_id = ?", (sid,))
             self.db.execute(
                 "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sid, record.status, record.detail, record.score, record.max_score,
-                 record.content_sha256, record.rubric_sha256, record.fingerprint, record.seed,
-                 record.seconds,
-                 record.created_at, record.graded_at, record.run_id, record.results_path))
+                (
+                    sid,
+                    record.status,
+                    record.detail,
+                    record.score,
+                    record.max_score,
+                    record.content_sha256,
+                    record.rubric_sha256,
+                    record.fingerprint,
+                    record.seed,
+                    record.seconds,
+                    record.created_at,
+                    record.graded_at,
+                    record.run_id,
+                    record.results_path,
+                ),
+            )
             self.db.executemany(
                 "INSERT INTO submitters VALUES (?, ?, ?, ?, ?)",
-                [(sid, index, s.name, s.sid, s.email)
-                 for index, s in enumerate(record.submitters)])
+                [(sid, index, s.name, s.sid, s.email) for index, s in enumerate(record.submitters)],
+            )
             self.db.executemany(
                 "INSERT INTO question_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(sid, index, q.number, q.title, q.score, q.max_score, q.status, q.feedback,
-                  json.dumps(list(q.mistakes)), q.seconds, record.seed, record.rubric_sha256,
-                  record.content_sha256)
-                 for index, q in enumerate(record.questions)])
-            self.db.execute("INSERT INTO gradings VALUES (?, ?, ?, ?)",
-                            (record.run_id, sid, record.status, record.graded_at))
+                [
+                    (
+                        sid,
+                        index,
+                        q.number,
+                        q.title,
+                        q.score,
+                        q.max_score,
+                        q.status,
+                        q.feedback,
+                        json.dumps(list(q.mistakes)),
+                        q.seconds,
+                        record.seed,
+                        record.rubric_sha256,
+                        record.content_sha256,
+                    )
+                    for index, q in enumerate(record.questions)
+                ],
+            )
+            self.db.execute(
+                "INSERT INTO gradings VALUES (?, ?, ?, ?)",
+                (record.run_id, sid, record.status, record.graded_at),
+            )
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -214,35 +253,58 @@ class Gradebook:
         """Whether this exact content was already graded with this exact rubric, reference
         and grader (and the grader, not the submission, did not fail on it)."""
         row = self.db.execute(
-            "SELECT status, content_sha256, fingerprint FROM submissions "
-            "WHERE submission_id = ?", (submission_id,)).fetchone()
-        return (row is not None and row[1] == content_sha256 and row[2] == fingerprint
-                and row[0] not in RETRIED_STATUSES)
+            "SELECT status, content_sha256, fingerprint FROM submissions WHERE submission_id = ?",
+            (submission_id,),
+        ).fetchone()
+        return (
+            row is not None
+            and row[1] == content_sha256
+            and row[2] == fingerprint
+            and row[0] not in RETRIED_STATUSES
+        )
 
     def records(self, submission_ids: Iterable[str] | None = None) -> list[SubmissionRecord]:
         """Stored submissions (all, or those named), in the order named."""
         rows = {row[0]: row for row in self.db.execute("SELECT * FROM submissions")}
-        wanted = list(rows) if submission_ids is None else [
-            sid for sid in submission_ids if sid in rows]
+        wanted = (
+            list(rows) if submission_ids is None else [sid for sid in submission_ids if sid in rows]
+        )
         submitters: dict[str, list[Submitter]] = {}
         for sid, _, name, student_id, email in self.db.execute(
-                "SELECT * FROM submitters ORDER BY submission_id, position"):
+            "SELECT * FROM submitters ORDER BY submission_id, position"
+        ):
             submitters.setdefault(sid, []).append(Submitter(name, student_id, email))
         questions: dict[str, list[QuestionRow]] = {}
         for row in self.db.execute(
-                "SELECT submission_id, number, title, score, max_score, status, feedback, "
-                "mistakes, seconds FROM question_results ORDER BY submission_id, position"):
-            questions.setdefault(row[0], []).append(QuestionRow(
-                row[1], row[2], row[3], row[4], row[5], row[6], tuple(json.loads(row[7])),
-                row[8]))
-        return [SubmissionRecord(*rows[sid], submitters=tuple(submitters.get(sid, ())),
-                                 questions=tuple(questions.get(sid, ())))
-                for sid in wanted]
+            "SELECT submission_id, number, title, score, max_score, status, feedback, "
+            "mistakes, seconds FROM question_results ORDER BY submission_id, position"
+        ):
+            questions.setdefault(row[0], []).append(
+                QuestionRow(
+                    row[1],
+                    row[2],
+                    row[3],
+                    row[4],
+                    row[5],
+                    row[6],
+                    tuple(json.loads(row[7])),
+                    row[8],
+                )
+            )
+        return [
+            SubmissionRecord(
+                *rows[sid],
+                submitters=tuple(submitters.get(sid, ())),
+                questions=tuple(questions.get(sid, ())),
+            )
+            for sid in wanted
+        ]
 
     def gradings(self) -> list[tuple[int, str, str]]:
         """(run_id, submission_id, status) of every grading ever completed, oldest first."""
-        return list(self.db.execute(
-            "SELECT run_id, submission_id, status FROM gradings ORDER BY rowid"))
+        return list(
+            self.db.execute("SELECT run_id, submission_id, status FROM gradings ORDER BY rowid")
+        )
 
     def latest_run(self) -> dict[str, Any] | None:
         cursor = self.db.execute("SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")
@@ -252,8 +314,9 @@ class Gradebook:
         return dict(zip([column[0] for column in cursor.description], row, strict=True))
 
 
-def iter_students(records: Iterable[SubmissionRecord]
-                  ) -> Iterator[tuple[Submitter, SubmissionRecord]]:
+def iter_students(
+    records: Iterable[SubmissionRecord],
+) -> Iterator[tuple[Submitter, SubmissionRecord]]:
     """Each student with their submission: every member of a group, and a placeholder
     student (named after the submission) when the input had no metadata."""
     for record in records:

@@ -37,8 +37,7 @@ def question_columns(records: list[SubmissionRecord]) -> list[tuple[str, str, fl
     seen: dict[str, tuple[str, str, float]] = {}
     for record in records:
         for question in record.questions:
-            seen.setdefault(question.number, (question.number, question.title,
-                                              question.max_score))
+            seen.setdefault(question.number, (question.number, question.title, question.max_score))
     return list(seen.values())
 
 
@@ -49,16 +48,32 @@ def grades_csv(records: list[SubmissionRecord]) -> str:
     columns = question_columns(records)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["name", "sid", "email", "submission_id", "status",
-                     *[f"Q{number}" for number, _, _ in columns], "total", "max_score"])
+    writer.writerow(
+        [
+            "name",
+            "sid",
+            "email",
+            "submission_id",
+            "status",
+            *[f"Q{number}" for number, _, _ in columns],
+            "total",
+            "max_score",
+        ]
+    )
     for student, record in iter_students(records):
         scores = {q.number: q.score for q in record.questions}
-        writer.writerow([
-            student.name, student.sid, student.email, record.submission_id, record.status,
-            *[_number(scores.get(number)) for number, _, _ in columns],
-            _number(record.score if record.score is not None else 0.0),
-            _number(record.max_score),
-        ])
+        writer.writerow(
+            [
+                student.name,
+                student.sid,
+                student.email,
+                record.submission_id,
+                record.status,
+                *[_number(scores.get(number)) for number, _, _ in columns],
+                _number(record.score if record.score is not None else 0.0),
+                _number(record.max_score),
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -94,25 +109,45 @@ def report_data(loaded: LoadedRubric, records: list[SubmissionRecord]) -> Report
                     mistakes.update(question.mistakes)
         # Counted by status, not score, so that a question worth 0 points (graded for
         # feedback only) still shows who got it right; hand-graded ones count nowhere.
-        questions.append(QuestionSummary(
-            number=number, title=title, max_score=max_score,
-            mean=statistics.fmean(scores) if scores else 0.0,
-            full=statuses[PASSED], partial=statuses[PARTIAL],
-            zero=sum(statuses.values()) - statuses[PASSED] - statuses[PARTIAL]
-            - statuses[PENDING],
-            mistakes=tuple(MistakeCount(mistake, count, feedback.get((number, mistake), ""))
-                           for mistake, count in mistakes.most_common(MISTAKES_PER_QUESTION))))
+        questions.append(
+            QuestionSummary(
+                number=number,
+                title=title,
+                max_score=max_score,
+                mean=statistics.fmean(scores) if scores else 0.0,
+                full=statuses[PASSED],
+                partial=statuses[PARTIAL],
+                zero=sum(statuses.values())
+                - statuses[PASSED]
+                - statuses[PARTIAL]
+                - statuses[PENDING],
+                mistakes=tuple(
+                    MistakeCount(mistake, count, feedback.get((number, mistake), ""))
+                    for mistake, count in mistakes.most_common(MISTAKES_PER_QUESTION)
+                ),
+            )
+        )
     problems = tuple(
         ProblemSubmission(r.submission_id, _students(r), r.status, r.detail)
-        for r in records if r.status != "graded")
+        for r in records
+        if r.status != "graded"
+    )
     slowest = tuple(
         SlowSubmission(r.submission_id, _students(r), r.seconds or 0.0)
-        for r in sorted(graded, key=lambda r: -(r.seconds or 0.0))[:SLOWEST])
+        for r in sorted(graded, key=lambda r: -(r.seconds or 0.0))[:SLOWEST]
+    )
     return ReportData(
-        title=rubric.title, assignment=rubric.assignment, rubric_sha256=loaded.sha256,
-        generated_at=now(), max_score=rubric.auto_points,
-        totals=tuple(r.score or 0.0 for r in graded), submissions=len(records),
-        questions=tuple(questions), problems=problems, slowest=slowest)
+        title=rubric.title,
+        assignment=rubric.assignment,
+        rubric_sha256=loaded.sha256,
+        generated_at=now(),
+        max_score=rubric.auto_points,
+        totals=tuple(r.score or 0.0 for r in graded),
+        submissions=len(records),
+        questions=tuple(questions),
+        problems=problems,
+        slowest=slowest,
+    )
 
 
 def _students(record: SubmissionRecord) -> str:

@@ -43,22 +43,36 @@ class BatchDisplay:
     def __enter__(self) -> BatchDisplay:
         if self.interactive:
             self.bar = Progress(
-                TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                TimeRemainingColumn(), console=self.console, transient=False)
+                TextColumn("[bold]grading"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=False,
+            )
             self.bar.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         if self.bar is not None:
             self.bar.stop()
 
     def __call__(self, finished: Finished, done: int, total: int) -> None:
         if self.bar is None:
-            print(f"[{done}/{total}] {finished.submission_id} ({finished.students}): "
-                  f"{finished.status} {_score(finished)} in {finished.seconds:.2f} s",
-                  file=self.stream, flush=True)
+            print(
+                f"[{done}/{total}] {finished.submission_id} ({finished.students}): "
+                f"{finished.status} {_score(finished)} in {finished.seconds:.2f} s",
+                file=self.stream,
+                flush=True,
+            )
             return
         if self.task is None:
             self.task = self.bar.add_task("grading", total=total, rate="")
@@ -69,4 +83,6 @@ class BatchDisplay:
             style = STATUS_STYLE.get(finished.status, "red")
             self.bar.console.print(
                 f"[{style}]{escape(finished.status)}[/] {escape(finished.submission_id)} "
-                f"({escape(finished.students)})", highlight=False)
+                f"({escape(finished.students)})",
+                highlight=False,
+            )

@@ -42,12 +42,15 @@ def _student_key(name: str, sid: str, email: str) -> str:
 def _by_student(outdir: Path) -> dict[str, tuple[str, str, SubmissionRecord]]:
     path = Path(outdir) / "gradebook.sqlite"
     if not path.is_file():
-        raise GraderInputError(f"{outdir}: no gradebook.sqlite here (is it a `grader batch` "
-                               "output folder?)")
+        raise GraderInputError(
+            f"{outdir}: no gradebook.sqlite here (is it a `grader batch` output folder?)"
+        )
     with Gradebook(path, read_only=True) as book:
         records = book.records()
-    return {_student_key(s.name, s.sid, s.email): (s.name, s.sid, record)
-            for s, record in iter_students(records)}
+    return {
+        _student_key(s.name, s.sid, s.email): (s.name, s.sid, record)
+        for s, record in iter_students(records)
+    }
 
 
 def _total(record: SubmissionRecord | None) -> float | None:
@@ -68,22 +71,34 @@ def score_changes(old_outdir: Path, new_outdir: Path) -> list[ScoreChange]:
         new_scores = {q.number: q.score for q in after.questions} if after else {}
         questions = tuple(
             (number, old_scores.get(number), new_scores.get(number))
-            for number in sorted(old_scores.keys() | new_scores.keys(),
-                                 key=_question_order)
-            if _differs(old_scores.get(number), new_scores.get(number)))
-        if questions or _differs(_total(before), _total(after)) or before is None or (
-                after is None):
-            changes.append(ScoreChange(
-                name, sid, before.submission_id if before else None,
-                after.submission_id if after else None, _total(before), _total(after),
-                questions))
+            for number in sorted(old_scores.keys() | new_scores.keys(), key=_question_order)
+            if _differs(old_scores.get(number), new_scores.get(number))
+        )
+        if (
+            questions
+            or _differs(_total(before), _total(after))
+            or before is None
+            or (after is None)
+        ):
+            changes.append(
+                ScoreChange(
+                    name,
+                    sid,
+                    before.submission_id if before else None,
+                    after.submission_id if after else None,
+                    _total(before),
+                    _total(after),
+                    questions,
+                )
+            )
     return sorted(changes, key=lambda c: (-abs(c.delta), c.student))
 
 
 def _question_order(number: str) -> list[tuple[int, int, str]]:
     """2.10 after 2.9, and any non-numeric piece after the numeric ones."""
-    return [(0, int(piece), "") if piece.isdigit() else (1, 0, piece)
-            for piece in number.split(".")]
+    return [
+        (0, int(piece), "") if piece.isdigit() else (1, 0, piece) for piece in number.split(".")
+    ]
 
 
 def _differs(old: float | None, new: float | None) -> bool:
@@ -96,14 +111,31 @@ def changes_csv(changes: list[ScoreChange]) -> str:
     """The changes as a spreadsheet: one row per student."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["name", "sid", "old_submission", "new_submission", "old_total",
-                     "new_total", "delta", "questions_changed"])
+    writer.writerow(
+        [
+            "name",
+            "sid",
+            "old_submission",
+            "new_submission",
+            "old_total",
+            "new_total",
+            "delta",
+            "questions_changed",
+        ]
+    )
     for change in changes:
-        writer.writerow([change.student, change.sid, change.old_submission or "",
-                         change.new_submission or "", _cell(change.old_total),
-                         _cell(change.new_total), f"{change.delta:.6g}",
-                         "; ".join(f"{n}: {_cell(a)} -> {_cell(b)}"
-                                   for n, a, b in change.questions)])
+        writer.writerow(
+            [
+                change.student,
+                change.sid,
+                change.old_submission or "",
+                change.new_submission or "",
+                _cell(change.old_total),
+                _cell(change.new_total),
+                f"{change.delta:.6g}",
+                "; ".join(f"{n}: {_cell(a)} -> {_cell(b)}" for n, a, b in change.questions),
+            ]
+        )
     return buffer.getvalue()
 
 

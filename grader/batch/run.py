@@ -83,8 +83,11 @@ def content_hash(path: Path) -> str:
     """A digest of every regular file under `path` (names and bytes; links not followed):
     the submission as uploaded, so any change to it triggers a regrade."""
     digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    )
     for file in files:
         name = file.name if file == path else file.relative_to(path).as_posix()
         digest.update(os.fsencode(name) + b"\0")
@@ -122,8 +125,7 @@ def worker_identities(count: int) -> list[SandboxIdentities | None]:
         except KeyError:
             if candidate != first[0]:
                 identities.append((candidate, candidate))
-    return [SandboxIdentities(identities[2 * i], identities[2 * i + 1])
-            for i in range(count)]
+    return [SandboxIdentities(identities[2 * i], identities[2 * i + 1]) for i in range(count)]
 
 
 def grading_fingerprint(loaded: LoadedRubric) -> str:
@@ -131,8 +133,11 @@ def grading_fingerprint(loaded: LoadedRubric) -> str:
     reference module, custom tests and harness, and the grader's version. A fix to any of them
     makes the next run regrade."""
     digest = hashlib.sha256(f"{loaded.sha256}\0{__version__}\0".encode())
-    files = [loaded.reference_path, loaded.harness_path,
-             *(loaded.custom_test_path(tests) for tests in loaded.rubric.custom_tests)]
+    files = [
+        loaded.reference_path,
+        loaded.harness_path,
+        *(loaded.custom_test_path(tests) for tests in loaded.rubric.custom_tests),
+    ]
     for path in files:
         if path is not None and path.is_file():
             digest.update(path.read_bytes() + b"\0")
@@ -150,8 +155,9 @@ def check_rubric(loaded: LoadedRubric) -> None:
 class Batch:
     """One run of `grader batch` over one input."""
 
-    def __init__(self, options: BatchOptions,
-                 on_progress: Callable[[Progress, int, int], None] | None = None) -> None:
+    def __init__(
+        self, options: BatchOptions, on_progress: Callable[[Progress, int, int], None] | None = None
+    ) -> None:
         self.options = options
         self.on_progress = on_progress
         self.loaded = load_rubric(options.rubric)
@@ -166,10 +172,16 @@ class Batch:
         # Workers start first: their interpreter and library imports overlap with reading the
         # export, validating the rubric and hashing the submissions here.
         pool = WorkerPool(
-            WorkerConfig(rubric=str(self.loaded.path), policy=options.policy,
-                         preload=tuple(self.loaded.rubric.submission.preload),
-                         warm=options.warm),
-            count, self.outdir / "logs", worker_identities(count))
+            WorkerConfig(
+                rubric=str(self.loaded.path),
+                policy=options.policy,
+                preload=tuple(self.loaded.rubric.submission.preload),
+                warm=options.warm,
+            ),
+            count,
+            self.outdir / "logs",
+            worker_identities(count),
+        )
         try:
             self.outdir.mkdir(parents=True, exist_ok=True)
             pool.spawn()
@@ -182,15 +194,20 @@ class Batch:
         summary.seconds = time.monotonic() - started
         return summary
 
-    def _grade(self, book: Gradebook, pool: WorkerPool, contents: ExportContents,
-               count: int) -> BatchSummary:
+    def _grade(
+        self, book: Gradebook, pool: WorkerPool, contents: ExportContents, count: int
+    ) -> BatchSummary:
         run_id = book.start_run(
-            rubric=str(self.loaded.path), rubric_sha256=self.loaded.sha256,
-            source=str(self.options.source), workers=count,
+            rubric=str(self.loaded.path),
+            rubric_sha256=self.loaded.sha256,
+            source=str(self.options.source),
+            workers=count,
             launcher="warm zygote" if self.options.warm else "fresh interpreter",
-            grader_version=__version__)
-        summary = BatchSummary(run_id, [s.submission_id for s in contents.submissions],
-                               notes=list(contents.notes))
+            grader_version=__version__,
+        )
+        summary = BatchSummary(
+            run_id, [s.submission_id for s in contents.submissions], notes=list(contents.notes)
+        )
         by_id = {s.submission_id: s for s in contents.submissions}
         tasks, hashes = self._plan(book, contents.submissions, summary)
         done = len(summary.skipped)
@@ -200,13 +217,21 @@ class Batch:
             nonlocal done
             exported = by_id[task.submission_id]
             try:
-                stored = self._record(book, run_id, exported, hashes[task.submission_id],
-                                      reply, seconds)
+                stored = self._record(
+                    book, run_id, exported, hashes[task.submission_id], reply, seconds
+                )
             except Exception as error:  # one submission's result must not stop the batch
-                stored = self._record(book, run_id, exported, hashes[task.submission_id], {
-                    "error": "internal_error",
-                    "detail": f"the grader could not record this submission: {error!r}"},
-                    seconds)
+                stored = self._record(
+                    book,
+                    run_id,
+                    exported,
+                    hashes[task.submission_id],
+                    {
+                        "error": "internal_error",
+                        "detail": f"the grader could not record this submission: {error!r}",
+                    },
+                    seconds,
+                )
             summary.graded.append(task.submission_id)
             if stored.status != "graded":
                 summary.problems[task.submission_id] = stored.status
@@ -228,8 +253,9 @@ class Batch:
             write_outputs(self.outdir, self.loaded, book.records(summary.submissions))
         return summary
 
-    def _plan(self, book: Gradebook, submissions: list[ExportedSubmission],
-              summary: BatchSummary) -> tuple[list[Task], dict[str, str]]:
+    def _plan(
+        self, book: Gradebook, submissions: list[ExportedSubmission], summary: BatchSummary
+    ) -> tuple[list[Task], dict[str, str]]:
         """Which submissions to grade: new, changed, or graded with another rubric."""
         tasks, hashes = [], {}
         for exported in submissions:
@@ -238,7 +264,8 @@ class Batch:
             digest = content_hash(exported.path)
             hashes[exported.submission_id] = digest
             if not self.options.force and book.is_current(
-                    exported.submission_id, digest, self.fingerprint):
+                exported.submission_id, digest, self.fingerprint
+            ):
                 summary.skipped.append(exported.submission_id)
                 continue
             tasks.append(Task(exported.submission_id, str(exported.path)))
@@ -250,8 +277,15 @@ class Batch:
         limits = self.loaded.rubric.limits
         return 2 * limits.total_seconds + limits.import_timeout + 30
 
-    def _record(self, book: Gradebook, run_id: int, exported: ExportedSubmission,
-                digest: str, reply: dict[str, Any], seconds: float) -> SubmissionRecord:
+    def _record(
+        self,
+        book: Gradebook,
+        run_id: int,
+        exported: ExportedSubmission,
+        digest: str,
+        reply: dict[str, Any],
+        seconds: float,
+    ) -> SubmissionRecord:
         results = reply.get("results")
         path = None
         if results is not None:
@@ -260,18 +294,36 @@ class Batch:
         status, detail = self._status(reply)
         extra = (results or {}).get("extra_data", {})
         questions = tuple(
-            QuestionRow(q["number"], q["title"], q["score"], q["max_score"], q["status"],
-                        q["feedback"], tuple(q["mistakes"]), q["seconds"])
-            for q in reply.get("questions", []))
+            QuestionRow(
+                q["number"],
+                q["title"],
+                q["score"],
+                q["max_score"],
+                q["status"],
+                q["feedback"],
+                tuple(q["mistakes"]),
+                q["seconds"],
+            )
+            for q in reply.get("questions", [])
+        )
         stored = SubmissionRecord(
-            submission_id=exported.submission_id, status=status, detail=detail,
+            submission_id=exported.submission_id,
+            status=status,
+            detail=detail,
             score=results["score"] if results else None,
             max_score=extra.get("max_auto_score", self.loaded.rubric.auto_points),
-            content_sha256=digest, rubric_sha256=self.loaded.sha256,
-            fingerprint=self.fingerprint, seed=extra.get("seed"),
-            seconds=round(seconds, 4), created_at=exported.created_at, graded_at=now(),
-            run_id=run_id, results_path=str(path) if path else None,
-            submitters=exported.submitters, questions=questions)
+            content_sha256=digest,
+            rubric_sha256=self.loaded.sha256,
+            fingerprint=self.fingerprint,
+            seed=extra.get("seed"),
+            seconds=round(seconds, 4),
+            created_at=exported.created_at,
+            graded_at=now(),
+            run_id=run_id,
+            results_path=str(path) if path else None,
+            submitters=exported.submitters,
+            questions=questions,
+        )
         book.record(stored)
         return stored
 
@@ -291,23 +343,45 @@ class Batch:
             return "internal_error", "; ".join(internal)[:2000]
         return "graded", ""
 
-    def _record_unreadable(self, book: Gradebook, run_id: int,
-                           exported: ExportedSubmission) -> SubmissionRecord:
+    def _record_unreadable(
+        self, book: Gradebook, run_id: int, exported: ExportedSubmission
+    ) -> SubmissionRecord:
         stored = SubmissionRecord(
-            submission_id=exported.submission_id, status=exported.status,
-            detail=exported.detail, score=None, max_score=self.loaded.rubric.auto_points,
-            content_sha256=None, rubric_sha256=self.loaded.sha256,
-            fingerprint=self.fingerprint, seed=None, seconds=0.0,
-            created_at=exported.created_at, graded_at=now(), run_id=run_id,
-            results_path=None, submitters=exported.submitters, questions=())
+            submission_id=exported.submission_id,
+            status=exported.status,
+            detail=exported.detail,
+            score=None,
+            max_score=self.loaded.rubric.auto_points,
+            content_sha256=None,
+            rubric_sha256=self.loaded.sha256,
+            fingerprint=self.fingerprint,
+            seed=None,
+            seconds=0.0,
+            created_at=exported.created_at,
+            graded_at=now(),
+            run_id=run_id,
+            results_path=None,
+            submitters=exported.submitters,
+            questions=(),
+        )
         book.record(stored)
         return stored
 
-    def _report(self, stored: SubmissionRecord, exported: ExportedSubmission, done: int,
-                total: int) -> None:
+    def _report(
+        self, stored: SubmissionRecord, exported: ExportedSubmission, done: int, total: int
+    ) -> None:
         if self.on_progress is None:
             return
         students = ", ".join(s.name for s in exported.submitters) or exported.submission_id
-        self.on_progress(Progress(stored.submission_id, students, stored.status, stored.score,
-                                  stored.max_score, stored.seconds or 0.0), done, total)
-
+        self.on_progress(
+            Progress(
+                stored.submission_id,
+                students,
+                stored.status,
+                stored.score,
+                stored.max_score,
+                stored.seconds or 0.0,
+            ),
+            done,
+            total,
+        )

@@ -80,13 +80,24 @@ def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
         return {"error": "unreadable", "detail": str(error)}
     except Exception:
         return {"error": "internal_error", "detail": traceback.format_exc(limit=8)}
-    return {"results": to_gradescope(result), "outcome": result.outcome,
-            "questions": [{"number": q.number, "title": q.title, "score": q.score,
-                           "max_score": q.max_score, "status": q.status,
-                           "feedback": q.feedback_text(), "seconds": q.seconds,
-                           "mistakes": sorted({m for p in q.parts for m in p.mistakes}),
-                           "out_of_time": any(OUT_OF_TIME in p.feedback for p in q.parts)}
-                          for q in result.questions]}
+    return {
+        "results": to_gradescope(result),
+        "outcome": result.outcome,
+        "questions": [
+            {
+                "number": q.number,
+                "title": q.title,
+                "score": q.score,
+                "max_score": q.max_score,
+                "status": q.status,
+                "feedback": q.feedback_text(),
+                "seconds": q.seconds,
+                "mistakes": sorted({m for p in q.parts for m in p.mistakes}),
+                "out_of_time": any(OUT_OF_TIME in p.feedback for p in q.parts),
+            }
+            for q in result.questions
+        ],
+    }
 
 
 def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
@@ -106,8 +117,14 @@ def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
     else:
         launcher, description = FRESH_INTERPRETER, "fresh interpreter per child (--cold)"
     # Warm children start in milliseconds and a TA's machine has the memory for two at once.
-    engine = Engine(loaded, reference, policy=config.policy, launcher=launcher,
-                    one_child_at_a_time=not config.warm, identities=config.identities)
+    engine = Engine(
+        loaded,
+        reference,
+        policy=config.policy,
+        launcher=launcher,
+        one_child_at_a_time=not config.warm,
+        identities=config.identities,
+    )
     replies.write(json.dumps({"ready": description}).encode() + b"\n")
     replies.flush()
     for line in sys.stdin.buffer:
@@ -132,11 +149,20 @@ class _Worker:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as log_file:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader.batch.workers", json.dumps(asdict(config)),
-                 str(write_end)],
-                stdin=subprocess.PIPE, stdout=log_file, stderr=log_file,
-                pass_fds=[write_end], start_new_session=True,
-                env={**os.environ, "TMPDIR": str(self.tmp)})
+                [
+                    sys.executable,
+                    "-m",
+                    "grader.batch.workers",
+                    json.dumps(asdict(config)),
+                    str(write_end),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=log_file,
+                stderr=log_file,
+                pass_fds=[write_end],
+                start_new_session=True,
+                env={**os.environ, "TMPDIR": str(self.tmp)},
+            )
         os.close(write_end)
         self.replies = read_end
         os.set_blocking(read_end, False)
@@ -196,8 +222,13 @@ class _Worker:
 class WorkerPool:
     """Runs tasks over `count` warm workers, each task bounded by `timeout` seconds."""
 
-    def __init__(self, config: WorkerConfig, count: int, log_dir: Path,
-                 identities: list[SandboxIdentities | None] | None = None) -> None:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        count: int,
+        log_dir: Path,
+        identities: list[SandboxIdentities | None] | None = None,
+    ) -> None:
         self.config = config
         self.count = count
         self.log_dir = log_dir
@@ -228,8 +259,9 @@ class WorkerPool:
             selector.register(worker.replies, selectors.EVENT_READ)
             while worker.ready is None:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"grading worker {worker.index} did not start within "
-                                       f"{START_TIMEOUT:g} s")
+                    raise RuntimeError(
+                        f"grading worker {worker.index} did not start within {START_TIMEOUT:g} s"
+                    )
                 selector.select(timeout=1.0)
                 lines, ended = worker.read_lines()
                 for line in lines:
@@ -237,16 +269,22 @@ class WorkerPool:
                 if ended and worker.ready is None:
                     log = self.log_dir / f"worker-{worker.index}.log"
                     tail = log.read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"grading worker {worker.index} "
-                                       f"{worker.exit_description()} while starting:\n{tail}")
+                    raise RuntimeError(
+                        f"grading worker {worker.index} "
+                        f"{worker.exit_description()} while starting:\n{tail}"
+                    )
 
     def close(self) -> None:
         for worker in self.workers:
             worker.kill()
         self.workers = []
 
-    def run(self, tasks: Iterable[Task], timeout: float,
-            on_result: Callable[[Task, dict[str, Any], float], None]) -> None:
+    def run(
+        self,
+        tasks: Iterable[Task],
+        timeout: float,
+        on_result: Callable[[Task, dict[str, Any], float], None],
+    ) -> None:
         """Grade every task; `on_result(task, reply, seconds)` runs in this process, in
         completion order. A reply is a worker's answer, or {"error": ..., "detail": ...}."""
         pending = deque(tasks)
@@ -267,19 +305,22 @@ class WorkerPool:
                     if ended:
                         selector.unregister(worker.replies)
                         replacement = self._replace(worker, on_result, None)
-                        selector.register(replacement.replies, selectors.EVENT_READ,
-                                          replacement)
+                        selector.register(replacement.replies, selectors.EVENT_READ, replacement)
                 now = time.monotonic()
                 for worker in list(self.workers):
                     if worker.task is not None and now > worker.deadline:
                         selector.unregister(worker.replies)
                         replacement = self._replace(worker, on_result, timeout)
-                        selector.register(replacement.replies, selectors.EVENT_READ,
-                                          replacement)
+                        selector.register(replacement.replies, selectors.EVENT_READ, replacement)
 
     @staticmethod
-    def _finish(worker: _Worker, reply: dict[str, Any], pending: deque[Task], timeout: float,
-                on_result: Callable[[Task, dict[str, Any], float], None]) -> None:
+    def _finish(
+        worker: _Worker,
+        reply: dict[str, Any],
+        pending: deque[Task],
+        timeout: float,
+        on_result: Callable[[Task, dict[str, Any], float], None],
+    ) -> None:
         """Hand the worker its next task first, then record its result: the worker grades
         while this process writes."""
         task, worker.task = worker.task, None
@@ -289,20 +330,29 @@ class WorkerPool:
         if task is not None:
             on_result(task, reply, seconds)
 
-    def _replace(self, worker: _Worker,
-                 on_result: Callable[[Task, dict[str, Any], float], None],
-                 overran: float | None) -> _Worker:
+    def _replace(
+        self,
+        worker: _Worker,
+        on_result: Callable[[Task, dict[str, Any], float], None],
+        overran: float | None,
+    ) -> _Worker:
         """Kill a worker that died or overran, report its task, start a fresh one."""
         task = worker.task
         worker.kill()
         if task is not None:
             if overran is not None:
-                reply = {"error": "grader_timeout", "detail": (
-                    f"grading did not finish within {overran:g} s; the grading process was "
-                    "stopped")}
+                reply = {
+                    "error": "grader_timeout",
+                    "detail": (
+                        f"grading did not finish within {overran:g} s; the grading process was "
+                        "stopped"
+                    ),
+                }
             else:
-                reply = {"error": "internal_error",
-                         "detail": f"the grading process {worker.exit_description()}"}
+                reply = {
+                    "error": "internal_error",
+                    "detail": f"the grading process {worker.exit_description()}",
+                }
             on_result(task, reply, time.monotonic() - worker.started)
         replacement = self._spawn(worker.index)
         self._await_ready(replacement)

@@ -52,7 +52,8 @@ _COMPARATORS: dict[type, Callable[..., Verdict]] = {
     BigOCheck: compare_big_o,
     KeywordsCheck: compare_keywords,
     EachCheck: lambda check, student, expected, *, reveal: compare_each(
-        check, student, expected, reveal=reveal, item_compare=compare),
+        check, student, expected, reveal=reveal, item_compare=compare
+    ),
 }
 
 _VALIDATORS: dict[type, Callable[[Any, object], str | None]] = {
@@ -65,7 +66,8 @@ _VALIDATORS: dict[type, Callable[[Any, object], str | None]] = {
     BigOCheck: validate_big_o_expected,
     KeywordsCheck: validate_keywords_expected,
     EachCheck: lambda check, expected: validate_each_expected(
-        check, expected, item_validate=normalise_expected_ok),
+        check, expected, item_validate=normalise_expected_ok
+    ),
 }
 
 
@@ -78,8 +80,10 @@ def compare(check: object, student: object, expected: object, *, reveal: bool) -
     """
     comparator = _COMPARATORS.get(type(check))
     if comparator is None:
-        raise TypeError(f"compare() has no comparator for {type(check).__name__}; property "
-                        "checks are judged by the engine's predicate runner")
+        raise TypeError(
+            f"compare() has no comparator for {type(check).__name__}; property "
+            "checks are judged by the engine's predicate runner"
+        )
     return comparator(check, student, expected, reveal=reveal)
 
 

@@ -59,8 +59,11 @@ class Growth:
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _LATEX = [
-    (r"\\(?:mathcal|mathrm|mathbf|mathit|mathscr|mathsf|operatorname|textrm|textit|textbf|text"
-     r"|mbox)\s*\{([^{}]*)\}", r"\1"),
+    (
+        r"\\(?:mathcal|mathrm|mathbf|mathit|mathscr|mathsf|operatorname|textrm|textit|textbf|text"
+        r"|mbox)\s*\{([^{}]*)\}",
+        r"\1",
+    ),
     (r"\\(?:mathcal|cal)\s*O", "O"),
     (r"\\(?:left|right|bigg|Bigg|big|Big)(?![A-Za-z])", ""),
     (r"\\[,;:! ]", " "),
@@ -69,15 +72,30 @@ _LATEX = [
     (r"\\Omega(?![A-Za-z])", "Ω"),
     (r"\\(log|ln|lg|sqrt)(?![A-Za-z])", r" \1 "),
 ]
-_SYMBOL_CHARS = str.maketrans({"·": "*", "⋅": "*", "×": "*", "∗": "*", "−": "-", "√": " sqrt ",
-                               "{": "(", "}": ")", "[": "(", "]": ")", "$": " ", "𝒪": "O",
-                               "Ο": "O"})
+_SYMBOL_CHARS = str.maketrans(
+    {
+        "·": "*",
+        "⋅": "*",
+        "×": "*",
+        "∗": "*",
+        "−": "-",
+        "√": " sqrt ",
+        "{": "(",
+        "}": ")",
+        "[": "(",
+        "]": ")",
+        "$": " ",
+        "𝒪": "O",
+        "Ο": "O",
+    }
+)
 
 
 def _prepare(text: str) -> str:
     """Unify notations: LaTeX commands, Unicode superscripts and operators, brackets."""
-    text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", lambda m: "^(" + m.group().translate(_SUPERSCRIPTS) + ")",
-                  text)
+    text = re.sub(
+        r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", lambda m: "^(" + m.group().translate(_SUPERSCRIPTS) + ")", text
+    )
     text = unicodedata.normalize("NFKC", text)
     for pattern, replacement in _LATEX:
         text = re.sub(pattern, replacement, text)
@@ -134,7 +152,8 @@ def _split_run(run: str, names: list[str], max_unknown: int) -> list[tuple[str, 
     i = 0
     while i < len(run):
         piece = next((k for k in keywords if run.startswith(k, i)), None) or next(
-            (k for k in keywords if run[i:i + len(k)].casefold() == k.casefold()), None)
+            (k for k in keywords if run[i : i + len(k)].casefold() == k.casefold()), None
+        )
         if piece is None:
             unknown += 1
             if unknown > max_unknown:
@@ -251,7 +270,7 @@ class _Parser:
 
     def _log(self) -> Expr:
         """log t, log(t), log_2 t, log2(t), log^2 t: bases do not matter asymptotically."""
-        following = self.tokens[self.at:self.at + 2]
+        following = self.tokens[self.at : self.at + 2]
         if self._take_op("_"):
             self._atom()
         elif len(following) == 2 and following[0][0] == "num" and following[1] == ("op", "("):
@@ -293,8 +312,9 @@ def _log(expr: Expr) -> Expr:
     """log of a product is the sum of logs of its symbols; log of a constant is a constant."""
     if len(expr) != 1:
         raise ParseError("log of a sum is not supported")
-    terms: Expr = [{symbol: (Fraction(0), Fraction(1))}
-                   for symbol, (power, _) in expr[0].items() if power]
+    terms: Expr = [
+        {symbol: (Fraction(0), Fraction(1))} for symbol, (power, _) in expr[0].items() if power
+    ]
     return terms or [{}]
 
 
@@ -323,7 +343,7 @@ def _read_words(text: str, names: list[str], variable: str) -> list[Expr]:
         match = re.search(pattern, text, flags=re.IGNORECASE)
         if not match:
             continue
-        text = text[:match.start()] + " " + text[match.end():]
+        text = text[: match.start()] + " " + text[match.end() :]
         if (power, log_power) == (0, 0):
             found.append([{}])
             continue
@@ -363,6 +383,7 @@ def parse_complexity(text: str, check: BigOCheck) -> list[Expr]:
 
 
 # --- judging -------------------------------------------------------------------------------
+
 
 def _reduce(expr: Expr, check: BigOCheck) -> tuple[Growth, list[str], list[str]]:
     """The fastest-growing term in the variable, the constants dropped and the foreign symbols."""
@@ -418,7 +439,7 @@ def compare_big_o(check: BigOCheck, student: object, expected: object, *, reveal
     want, _, _ = _reduce(_single(parse_complexity(expected, check)), check)
     if not isinstance(student, str):
         return Verdict.wrong(
-            f"Expected a complexity written as text such as \"O({variable})\", "
+            f'Expected a complexity written as text such as "O({variable})", '
             f"got {describe(student)}."
         )
     try:
@@ -468,6 +489,8 @@ def validate_big_o_expected(check: BigOCheck, expected: object) -> str | None:
     except ParseError as exc:
         return f"cannot read the expected complexity {expected!r}: {exc}"
     if foreign:
-        return (f"the expected complexity {expected!r} uses {', '.join(foreign)}, which is neither "
-                f"the variable {check.variable!r} nor a listed constant")
+        return (
+            f"the expected complexity {expected!r} uses {', '.join(foreign)}, which is neither "
+            f"the variable {check.variable!r} nor a listed constant"
+        )
     return None

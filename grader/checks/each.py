@@ -32,8 +32,9 @@ def item_label(check: EachCheck, index: int) -> str:
     return check.labels[index] if index < len(check.labels) else f"item {index + 1}"
 
 
-def compare_each(check: EachCheck, student: object, expected: object, *, reveal: bool,
-                 item_compare: ItemCompare) -> Verdict:
+def compare_each(
+    check: EachCheck, student: object, expected: object, *, reveal: bool, item_compare: ItemCompare
+) -> Verdict:
     want = as_items(expected)
     if want is None:
         raise TypeError(f"an each check needs a list of expected items, got {describe(expected)}")
@@ -42,8 +43,9 @@ def compare_each(check: EachCheck, student: object, expected: object, *, reveal:
         return Verdict.wrong(f"Expected a list of {len(want)} answers, got {describe(student)}.")
     if len(got) != len(want):
         return Verdict.wrong(f"Expected {len(want)} answers, one per item; got {len(got)}.")
-    verdicts = [item_compare(check.item, g, w, reveal=reveal)
-                for g, w in zip(got, want, strict=True)]
+    verdicts = [
+        item_compare(check.item, g, w, reveal=reveal) for g, w in zip(got, want, strict=True)
+    ]
     credit = sum(v.credit for v in verdicts) / len(verdicts) if verdicts else 1.0
     wrong = [(item_label(check, i), v) for i, v in enumerate(verdicts) if not v.passed]
     if not wrong:
@@ -53,8 +55,9 @@ def compare_each(check: EachCheck, student: object, expected: object, *, reveal:
     return Verdict(min(credit, 1.0), "\n".join(lines))
 
 
-def validate_each_expected(check: EachCheck, expected: object,
-                           item_validate: Callable[[object, object], str | None]) -> str | None:
+def validate_each_expected(
+    check: EachCheck, expected: object, item_validate: Callable[[object, object], str | None]
+) -> str | None:
     items = as_items(expected)
     if items is None:
         return f"an each check needs a list of expected items, got {describe(expected)}"

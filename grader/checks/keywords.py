@@ -38,15 +38,20 @@ def compare_keywords(
     text = student.casefold()
     if not text.strip():
         return Verdict.wrong("Your answer is empty.")
-    scored = [(sum(found) / len(found), answer, found)
-              for answer in check.answers
-              for found in [_found(answer, text)]]
+    scored = [
+        (sum(found) / len(found), answer, found)
+        for answer in check.answers
+        for found in [_found(answer, text)]
+    ]
     credit, answer, found = max(scored, key=lambda entry: entry[0])
     if credit >= 1.0:
         return Verdict.right()
     hits, total = sum(found), len(found)
-    message = (f"Partly matches: mentions {hits} of {total} key ideas." if hits
-               else "Your answer does not mention the key ideas.")
+    message = (
+        f"Partly matches: mentions {hits} of {total} key ideas."
+        if hits
+        else "Your answer does not mention the key ideas."
+    )
     if reveal:
         missing = [group[0] for group, hit in zip(answer.all_of, found, strict=True) if not hit]
         message += " Missing: " + ", ".join(repr(word) for word in missing) + "."

@@ -102,13 +102,17 @@ def _mismatch(
     figures = check.sig_figs
     if reveal:
         if figures is not None and not isinstance(want, complex) and is_finite(want):
-            return (f"Expected {round_sig(want, figures):g} (to {figures} significant figures), "
-                    f"got {fmt_number(got)}.")
+            return (
+                f"Expected {round_sig(want, figures):g} (to {figures} significant figures), "
+                f"got {fmt_number(got)}."
+            )
         want_text, got_text = fmt_pair(want, got)
         return f"Expected {want_text}, got {got_text}."
     if not isinstance(got, complex) and _is_nan(got):
         return "Your answer is nan (not a number), which is not the expected value."
     if figures is not None:
-        return (f"Your answer {fmt_number(got)} does not match the expected value to {figures} "
-                "significant figures.")
+        return (
+            f"Your answer {fmt_number(got)} does not match the expected value to {figures} "
+            "significant figures."
+        )
     return f"Your answer {fmt_number(got)} is not within tolerance of the expected value."

@@ -131,8 +131,16 @@ class PropertyCheck(_Check):
     predicate: str
 
 
-_ITEM_CHECKS = (ExactCheck | NumericCheck | ArrayCheck | ShapeCheck | ChoiceCheck
-                | SelectAllCheck | BigOCheck | KeywordsCheck)
+_ITEM_CHECKS = (
+    ExactCheck
+    | NumericCheck
+    | ArrayCheck
+    | ShapeCheck
+    | ChoiceCheck
+    | SelectAllCheck
+    | BigOCheck
+    | KeywordsCheck
+)
 
 ItemCheck = Annotated[_ITEM_CHECKS, Field(discriminator="kind")]
 """Checks that can judge one item of an `each` list."""
@@ -153,5 +161,15 @@ class EachCheck(_Check):
 Check = Annotated[_ITEM_CHECKS | EachCheck | PropertyCheck, Field(discriminator="kind")]
 """Every check a rubric part can name."""
 
-CHECK_KINDS = ("exact", "numeric", "array", "shape", "choice", "select_all", "big_o",
-               "keywords", "each", "property")
+CHECK_KINDS = (
+    "exact",
+    "numeric",
+    "array",
+    "shape",
+    "choice",
+    "select_all",
+    "big_o",
+    "keywords",
+    "each",
+    "property",
+)

@@ -265,17 +265,26 @@ def canonical(value: object, *, case_sensitive: bool, depth: int = 0) -> tuple[o
         is_nan = not isinstance(value, int) and cmath.isnan(value)
         return ("nan",) if is_nan else ("num", value)
     if isinstance(value, (list, tuple)):
-        return ("seq", tuple(canonical(v, case_sensitive=case_sensitive, depth=depth + 1)
-                             for v in value))
+        return (
+            "seq",
+            tuple(canonical(v, case_sensitive=case_sensitive, depth=depth + 1) for v in value),
+        )
     if isinstance(value, (set, frozenset)):
-        return ("set", frozenset(canonical(v, case_sensitive=case_sensitive, depth=depth + 1)
-                                 for v in value))
+        return (
+            "set",
+            frozenset(canonical(v, case_sensitive=case_sensitive, depth=depth + 1) for v in value),
+        )
     if isinstance(value, dict):
-        return ("dict", frozenset(
-            (canonical(k, case_sensitive=case_sensitive, depth=depth + 1),
-             canonical(v, case_sensitive=case_sensitive, depth=depth + 1))
-            for k, v in value.items()
-        ))
+        return (
+            "dict",
+            frozenset(
+                (
+                    canonical(k, case_sensitive=case_sensitive, depth=depth + 1),
+                    canonical(v, case_sensitive=case_sensitive, depth=depth + 1),
+                )
+                for k, v in value.items()
+            ),
+        )
     if isinstance(value, Opaque):
         return ("opaque", value.type_name)
     return ("object", type(value).__name__, id(value))

@@ -58,8 +58,10 @@ def grader_source() -> Path:
     """The checkout the running grader comes from (its pyproject.toml beside the package)."""
     checkout = Path(grader.__file__).resolve().parent.parent
     if not (checkout / "pyproject.toml").is_file():
-        raise GraderInputError(f"{checkout}: the grader is not running from a source checkout "
-                               "(no pyproject.toml); build the autograder from one")
+        raise GraderInputError(
+            f"{checkout}: the grader is not running from a source checkout "
+            "(no pyproject.toml); build the autograder from one"
+        )
     return checkout
 
 

@@ -71,13 +71,13 @@ def layer_rows(diagnosis: Diagnosis) -> list[tuple[str, str, str]]:
             rows.append((name, "active", "; ".join(applied)))
         else:
             rows.append((name, "unavailable", diagnosis.unavailable.get(name, "not attempted")))
-    others = [line for line in diagnosis.applied
-              if not any(_is_layer(line, name) for name in LAYER_NAMES)]
+    others = [
+        line for line in diagnosis.applied if not any(_is_layer(line, name) for name in LAYER_NAMES)
+    ]
     rows.append(("always", "active", "; ".join(others)))
     return rows
 
 
 def _is_layer(line: str, name: str) -> bool:
-    keys = {"namespaces": "namespaces", "uid": "uid", "landlock": "landlock",
-            "seccomp": "seccomp"}
+    keys = {"namespaces": "namespaces", "uid": "uid", "landlock": "landlock", "seccomp": "seccomp"}
     return keys[name] in line and not line.startswith("rlimits")

@@ -25,8 +25,10 @@ from grader.sandbox.runner import SandboxPolicyError
 from grader.trusted.reference import load_reference
 
 DEFAULT_ROOT = Path("/autograder")
-MISCONFIGURED = ("The autograder could not run (a configuration problem, not your submission); "
-                 "your instructor can see why.")
+MISCONFIGURED = (
+    "The autograder could not run (a configuration problem, not your submission); "
+    "your instructor can see why."
+)
 
 
 @dataclass(frozen=True)
@@ -67,16 +69,21 @@ def gradescope_json(result: GradeResult) -> dict[str, Any]:
     return data
 
 
-def run_autograder(rubric_path: Path, root: AutograderRoot, policy: str,
-                   log: Callable[[str], None]) -> GradeResult | None:
+def run_autograder(
+    rubric_path: Path, root: AutograderRoot, policy: str, log: Callable[[str], None]
+) -> GradeResult | None:
     """Grade the submission under `root`, keeping a valid results.json on disk throughout.
 
     Returns None when nothing could be graded because the autograder itself is misconfigured
     (the reason is logged for instructors and results.json says so for students).
     """
-    write_json(root.results, fallback_results(
-        "The autograder started but did not finish; this placeholder was written before any "
-        "of your code ran."))
+    write_json(
+        root.results,
+        fallback_results(
+            "The autograder started but did not finish; this placeholder was written before any "
+            "of your code ran."
+        ),
+    )
     try:
         loaded = load_rubric(rubric_path)
         engine = Engine(loaded, load_reference(loaded.reference_path), policy=policy)
@@ -86,14 +93,19 @@ def run_autograder(rubric_path: Path, root: AutograderRoot, policy: str,
         return None
     metadata = read_metadata(root.metadata, log)
     submission_id = str(metadata["id"]) if "id" in metadata else None
-    users = ", ".join(str(u.get("name", "?")) for u in metadata.get("users", [])
-                      if isinstance(u, dict))
-    log(f"grading submission {submission_id or '(no id)'} by {users or '(unknown)'} against "
-        f"{rubric_path} ({policy} sandbox policy)")
+    users = ", ".join(
+        str(u.get("name", "?")) for u in metadata.get("users", []) if isinstance(u, dict)
+    )
+    log(
+        f"grading submission {submission_id or '(no id)'} by {users or '(unknown)'} against "
+        f"{rubric_path} ({policy} sandbox policy)"
+    )
     try:
-        result = engine.grade(root.submission, submission_id=submission_id,
-                              on_progress=lambda partial: write_json(
-                                  root.results, gradescope_json(partial)))
+        result = engine.grade(
+            root.submission,
+            submission_id=submission_id,
+            on_progress=lambda partial: write_json(root.results, gradescope_json(partial)),
+        )
     except (SandboxPolicyError, GraderInputError) as error:
         log(f"error: {error}")
         write_json(root.results, fallback_results(MISCONFIGURED))
@@ -108,9 +120,13 @@ def log_diagnostics(result: GradeResult, log: Callable[[str], None]) -> None:
     for layer, reason in result.sandbox.get("unavailable", {}).items():
         log(f"sandbox unavailable: {layer}: {reason}")
     for question in result.questions:
-        log(f"{question.number:>8} {question.score:8.4g} / {question.max_score:<6g} "
-            f"{question.status:16} {question.seconds:7.2f} s")
+        log(
+            f"{question.number:>8} {question.score:8.4g} / {question.max_score:<6g} "
+            f"{question.status:16} {question.seconds:7.2f} s"
+        )
     for problem in result.internal_errors:
         log(f"grader error: {problem}")
-    log(f"total {result.score:g} / {result.max_score:g} in {result.execution_time:.2f} s, "
-        f"seed {result.seed}")
+    log(
+        f"total {result.score:g} / {result.max_score:g} in {result.execution_time:.2f} s, "
+        f"seed {result.seed}"
+    )

@@ -87,8 +87,9 @@ def _function_part(part: AutoPart, reference: ReferenceModule) -> dict[str, Any]
     spec = part.function
     assert spec is not None
     cases = build_cases(spec, reference, np.random.default_rng(0), public_only=True)
-    function = (reference.function(spec.reference, field="function.reference")
-                if spec.reference else None)
+    function = (
+        reference.function(spec.reference, field="function.reference") if spec.reference else None
+    )
     alternatives = [a for a in part.alternatives if isinstance(a, Alternative)]
     public = []
     for case, raw in zip(cases, spec.public, strict=True):
@@ -96,15 +97,27 @@ def _function_part(part: AutoPart, reference: ReferenceModule) -> dict[str, Any]
         if function is not None:
             entry["expected"] = plain(function(*positional(spec, case)))
             entry["also_accepted"] = [
-                {"expected": plain(reference.function(a.reference, field="alternative")(
-                    **case.kwargs)), "note": a.note, "convention": a.convention,
-                 "establishes": a.establishes}
-                for a in alternatives if a.reference is not None and not a.uses]
+                {
+                    "expected": plain(
+                        reference.function(a.reference, field="alternative")(**case.kwargs)
+                    ),
+                    "note": a.note,
+                    "convention": a.convention,
+                    "establishes": a.establishes,
+                }
+                for a in alternatives
+                if a.reference is not None and not a.uses
+            ]
         public.append(entry)
     hidden = len(spec.hidden) + (spec.random.count if spec.random else 0)
-    return {"args": list(spec.args), "array_args": list(spec.array_args),
-            "tensor_args": list(spec.tensor_args), "harness": spec.harness,
-            "public": public, "hidden_cases": hidden}
+    return {
+        "args": list(spec.args),
+        "array_args": list(spec.array_args),
+        "tensor_args": list(spec.tensor_args),
+        "harness": spec.harness,
+        "public": public,
+        "hidden_cases": hidden,
+    }
 
 
 def build_kit(loaded: LoadedRubric, reference: ReferenceModule) -> dict[str, Any]:
@@ -115,25 +128,44 @@ def build_kit(loaded: LoadedRubric, reference: ReferenceModule) -> dict[str, Any
         parts = []
         for part in question.parts:
             if isinstance(part, ManualPart):
-                parts.append({"name": part.name, "points": part.points, "kind": "manual",
-                              "manual": part.manual})
+                parts.append(
+                    {
+                        "name": part.name,
+                        "points": part.points,
+                        "kind": "manual",
+                        "manual": part.manual,
+                    }
+                )
                 continue
-            entry: dict[str, Any] = {"name": part.name, "points": part.points,
-                                     "target": part.target, "check": _public_check(part.check),
-                                     "timeout": part.timeout}
+            entry: dict[str, Any] = {
+                "name": part.name,
+                "points": part.points,
+                "target": part.target,
+                "check": _public_check(part.check),
+                "timeout": part.timeout,
+            }
             if part.function is not None:
                 entry["kind"] = "function"
                 entry["function"] = _function_part(part, reference)
             else:
                 expected = None
                 if part.answer is not None:
-                    expected = (part.answer.value if part.answer.reference is None else
-                                reference.function(part.answer.reference, field="answer")())
+                    expected = (
+                        part.answer.value
+                        if part.answer.reference is None
+                        else reference.function(part.answer.reference, field="answer")()
+                    )
                 entry["kind"] = "constant"
                 entry["form"] = answer_form(part.check, expected)
             parts.append(entry)
-        questions.append({"number": question.number, "title": question.title,
-                          "points": question.points, "parts": parts})
+        questions.append(
+            {
+                "number": question.number,
+                "title": question.title,
+                "points": question.points,
+                "parts": parts,
+            }
+        )
     return {
         "kit": KIT_VERSION,
         "assignment": rubric.assignment,
@@ -148,9 +180,11 @@ def build_kit(loaded: LoadedRubric, reference: ReferenceModule) -> dict[str, Any
 def write_kit(kit: dict[str, Any], harness_source: str | None, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / KIT_FILE]
-    header = (f"# Student kit for {kit['title']}: check your work with\n"
-              f"#   grader check {folder.name} path/to/your/{kit['submission']['entry']}\n"
-              "# It holds public cases only; your grade also depends on hidden cases.\n")
+    header = (
+        f"# Student kit for {kit['title']}: check your work with\n"
+        f"#   grader check {folder.name} path/to/your/{kit['submission']['entry']}\n"
+        "# It holds public cases only; your grade also depends on hidden cases.\n"
+    )
     write_bytes(written[0], (header + yaml.safe_dump(kit, sort_keys=False)).encode())
     if harness_source is not None:
         written.append(folder / HARNESS_FILE)

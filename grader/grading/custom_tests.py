@@ -112,11 +112,15 @@ class _CompleteRunner(JSONTestRunner):
 def _not_run(test: unittest.TestCase, reason: str) -> dict[str, Any]:
     method = getattr(test, test._testMethodName)
     name = test.shortDescription() or str(test)
-    return {"name": name, "score": 0.0, "status": "failed",
-            "max_score": float(getattr(method, "__weight__", 0) or 0),
-            "number": getattr(method, "__number__", None),
-            "visibility": getattr(method, "__visibility__", None) or "visible",
-            "output": f"not run: {reason}"}
+    return {
+        "name": name,
+        "score": 0.0,
+        "status": "failed",
+        "max_score": float(getattr(method, "__weight__", 0) or 0),
+        "number": getattr(method, "__number__", None),
+        "visibility": getattr(method, "__visibility__", None) or "visible",
+        "output": f"not run: {reason}",
+    }
 
 
 def _as_questions(entries: list[dict[str, Any]]) -> list[QuestionResult]:
@@ -125,23 +129,30 @@ def _as_questions(entries: list[dict[str, Any]]) -> list[QuestionResult]:
         max_score = float(entry.get("max_score", 0.0) or 0.0)
         score = min(max(float(entry.get("score", 0.0) or 0.0), 0.0), max_score)
         status = PASSED if entry.get("status", "failed") == "passed" else FAILED
-        questions.append(QuestionResult(str(entry.get("number") or entry["name"]), entry["name"],
-                                        entry.get("visibility", "visible"),
-                                        output=entry.get("output", ""),
-                                        fixed=(score, max_score, status)))
+        questions.append(
+            QuestionResult(
+                str(entry.get("number") or entry["name"]),
+                entry["name"],
+                entry.get("visibility", "visible"),
+                output=entry.get("output", ""),
+                fixed=(score, max_score, status),
+            )
+        )
     return questions
 
 
-def custom_tests_not_run(path: Path, reference: ReferenceModule,
-                         reason: str) -> list[QuestionResult]:
+def custom_tests_not_run(
+    path: Path, reference: ReferenceModule, reason: str
+) -> list[QuestionResult]:
     """The suite's tests as failed results, so the set of tests never depends on the student."""
     module = load_test_module(path, reference, submission=None)
     tests = all_tests(unittest.defaultTestLoader.loadTestsFromModule(module))
     return _as_questions([_not_run(test, reason) for test in tests])
 
 
-def run_custom_tests(path: Path, reference: ReferenceModule, session: SandboxSession,
-                     timeout: Timeout) -> list[QuestionResult]:
+def run_custom_tests(
+    path: Path, reference: ReferenceModule, session: SandboxSession, timeout: Timeout
+) -> list[QuestionResult]:
     module = load_test_module(path, reference, SubmissionProxy(session, timeout))
     suite = unittest.defaultTestLoader.loadTestsFromModule(module)
     tests = all_tests(suite)

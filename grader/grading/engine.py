@@ -51,10 +51,12 @@ from grader.trusted.cases import Case, build_cases, derive_seed, part_rng, posit
 from grader.trusted.reference import ReferenceModule
 
 MAX_MESSAGES = 6
-OUT_OF_TIME = ("not graded: the submission used up its time limit before this part (earlier "
-               "parts ran slowly)")
+OUT_OF_TIME = (
+    "not graded: the submission used up its time limit before this part (earlier parts ran slowly)"
+)
 NOT_REACHED = "not graded yet: grading stopped before this question"
 MAX_CRASHES_PER_PART = 3
+
 
 @functools.cache
 def versions() -> dict[str, str]:
@@ -102,9 +104,16 @@ class Attempt:
     sessions save.
     """
 
-    def __init__(self, loaded: LoadedRubric, reference: ReferenceModule,
-                 session: SandboxSession | None, hidden: SandboxSession | None, seed: int,
-                 budget: TimeBudget, restage: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        loaded: LoadedRubric,
+        reference: ReferenceModule,
+        session: SandboxSession | None,
+        hidden: SandboxSession | None,
+        seed: int,
+        budget: TimeBudget,
+        restage: Callable[[], None] = lambda: None,
+    ) -> None:
         self.rubric = loaded.rubric
         self.reference = reference
         self._visible = session
@@ -135,8 +144,9 @@ class Attempt:
     def student_answer(self, target: str) -> Any:
         """The student's value of another constant, for follow-through credit (None if none)."""
         if target not in self._answers:
-            reply = self.sandbox(reveal=True).value(target, self.budget.timeout(
-                self.rubric.limits.call_timeout))
+            reply = self.sandbox(reveal=True).value(
+                target, self.budget.timeout(self.rubric.limits.call_timeout)
+            )
             self._answers[target] = reply.value if reply.ok else None
         return self._answers[target]
 
@@ -145,25 +155,34 @@ class Attempt:
         result = QuestionResult(question.number, question.title, question.visibility)
         for p_index, part in enumerate(question.parts):
             if isinstance(part, ManualPart):
-                result.parts.append(PartResult(part.name, part.points, PENDING,
-                                               feedback=[part.manual]))
+                result.parts.append(
+                    PartResult(part.name, part.points, PENDING, feedback=[part.manual])
+                )
                 continue
             part_started = time.monotonic()
             self.budget.start_unit()
             try:
                 if self.budget.exhausted:
-                    outcome = PartResult(part.name, part.points, ERROR, target=part.target,
-                                         feedback=[OUT_OF_TIME])
+                    outcome = PartResult(
+                        part.name, part.points, ERROR, target=part.target, feedback=[OUT_OF_TIME]
+                    )
                 elif part.function is None:
                     outcome = self.grade_constant(part)
                 else:
                     outcome = self.grade_function(part, part_rng(self.seed, q_index, p_index))
             except Exception as error:  # the rubric's or reference's fault, not the student's
-                outcome = PartResult(part.name, part.points, ERROR, target=part.target,
-                                     feedback=["The grader could not grade this part; "
-                                               "your instructor has been told."])
+                outcome = PartResult(
+                    part.name,
+                    part.points,
+                    ERROR,
+                    target=part.target,
+                    feedback=[
+                        "The grader could not grade this part; your instructor has been told."
+                    ],
+                )
                 self.internal_errors.append(
-                    f"{question.number} / {part.name}: {type(error).__name__}: {error}")
+                    f"{question.number} / {part.name}: {type(error).__name__}: {error}"
+                )
             outcome.seconds = time.monotonic() - part_started
             result.parts.append(outcome)
         result.seconds = time.monotonic() - started
@@ -193,8 +212,7 @@ class Attempt:
         expected = None
         if part.answer is not None:
             if part.answer.reference is not None:
-                expected = self.reference.constant(part.answer.reference,
-                                                   field="answer.reference")
+                expected = self.reference.constant(part.answer.reference, field="answer.reference")
             else:
                 expected = part.answer.value
         judgement = self._judge(part, reply.value, expected, None)
@@ -205,8 +223,11 @@ class Attempt:
         assert spec is not None
         outcome = PartResult(part.name, part.points, FAILED, target=part.target)
         cases = build_cases(spec, self.reference, rng)
-        reference = (self.reference.function(spec.reference, field="function.reference")
-                     if spec.reference else None)
+        reference = (
+            self.reference.function(spec.reference, field="function.reference")
+            if spec.reference
+            else None
+        )
         credits: list[float] = []
         passed: Counter[str] = Counter()
         totals = Counter(case.kind for case in cases)
@@ -215,11 +236,14 @@ class Attempt:
         crashes = 0
         for position, case in enumerate(cases):
             reply = self.sandbox(reveal=case.reveal).call(
-                part.target, positional(spec, case), self.timeout(part), harness=spec.harness)
+                part.target, positional(spec, case), self.timeout(part), harness=spec.harness
+            )
             if not reply.ok:
                 if reply.status == "harness_error":
-                    self.internal_errors.append(f"harness {spec.harness}: {reply.error_type} "
-                                                f"{reply.message} {reply.traceback}".strip())
+                    self.internal_errors.append(
+                        f"harness {spec.harness}: {reply.error_type} "
+                        f"{reply.message} {reply.traceback}".strip()
+                    )
                 status, message = reply_problem(reply, part.target, reveal=case.reveal)
                 if status == NOT_IMPLEMENTED or reply.status == "not_callable":
                     outcome.status = status
@@ -254,8 +278,9 @@ class Attempt:
                 hidden = self._hidden_feedback(part, reply.value, expected, judgement)
                 messages[f"{case.label}: {hidden}"] += 1
         outcome.cases_passed, outcome.cases_total = sum(passed.values()), len(cases)
-        summary = "; ".join(f"{kind} cases: {passed[kind]}/{count} passed"
-                            for kind, count in totals.items())
+        summary = "; ".join(
+            f"{kind} cases: {passed[kind]}/{count} passed" for kind, count in totals.items()
+        )
         feedback = [summary] + [
             text if count == 1 else f"{text} (x{count})"
             for text, count in list(messages.items())[:MAX_MESSAGES]
@@ -269,8 +294,7 @@ class Attempt:
         return result
 
     @staticmethod
-    def _hidden_feedback(part: AutoPart, value: Any, expected: Any,
-                         judgement: Judgement) -> str:
+    def _hidden_feedback(part: AutoPart, value: Any, expected: Any, judgement: Judgement) -> str:
         """Feedback for a hidden or random case: the rubric's own words for a recognised
         mistake or a property, otherwise only the kind of problem."""
         if judgement.mistakes or isinstance(part.check, PropertyCheck):
@@ -278,8 +302,9 @@ class Attempt:
         return hidden_case_feedback(value, expected)
 
     @staticmethod
-    def _finish(outcome: PartResult, credit: float, judgement: Judgement,
-                verdicts: list[Verdict]) -> PartResult:
+    def _finish(
+        outcome: PartResult, credit: float, judgement: Judgement, verdicts: list[Verdict]
+    ) -> PartResult:
         outcome.credit = credit
         outcome.mistakes = judgement.mistakes
         outcome.feedback += [v.feedback for v in verdicts if v.feedback]
@@ -296,11 +321,11 @@ def _ungraded(question: Question, reason: str) -> QuestionResult:
     result = QuestionResult(question.number, question.title, question.visibility)
     for part in question.parts:
         if isinstance(part, ManualPart):
-            result.parts.append(PartResult(part.name, part.points, PENDING,
-                                           feedback=[part.manual]))
+            result.parts.append(PartResult(part.name, part.points, PENDING, feedback=[part.manual]))
         else:
-            result.parts.append(PartResult(part.name, part.points, ERROR, target=part.target,
-                                           feedback=[reason]))
+            result.parts.append(
+                PartResult(part.name, part.points, ERROR, target=part.target, feedback=[reason])
+            )
     return result
 
 
@@ -324,17 +349,24 @@ def read_harness(loaded: LoadedRubric) -> str | None:
     try:
         return path.read_text()
     except OSError as error:
-        raise ReferenceModuleError(f"{path}: cannot read the harness module "
-                                   f"({error.strerror})") from None
+        raise ReferenceModuleError(
+            f"{path}: cannot read the harness module ({error.strerror})"
+        ) from None
 
 
 class Engine:
     """Grades submissions against one rubric and its reference module."""
 
-    def __init__(self, loaded: LoadedRubric, reference: ReferenceModule, *,
-                 policy: str = "lenient", launcher: Launcher | None = None,
-                 one_child_at_a_time: bool = True,
-                 identities: SandboxIdentities | None = None) -> None:
+    def __init__(
+        self,
+        loaded: LoadedRubric,
+        reference: ReferenceModule,
+        *,
+        policy: str = "lenient",
+        launcher: Launcher | None = None,
+        one_child_at_a_time: bool = True,
+        identities: SandboxIdentities | None = None,
+    ) -> None:
         """`launcher` starts the sandboxed children (a fresh interpreter each by default);
         `one_child_at_a_time` trades child starts for memory (see Attempt): keep it where
         memory is tight or children are slow to start. `identities` are the uids the children
@@ -347,13 +379,20 @@ class Engine:
         self.identities = identities
         limits = loaded.rubric.limits
         self.harness_source = read_harness(loaded)
-        self.limits = SandboxLimits(import_timeout=limits.import_timeout,
-                                    memory_mb=limits.memory_mb,
-                                    cpu_seconds=limits.cpu_seconds,
-                                    max_response_bytes=limits.max_return_mb << 20)
+        self.limits = SandboxLimits(
+            import_timeout=limits.import_timeout,
+            memory_mb=limits.memory_mb,
+            cpu_seconds=limits.cpu_seconds,
+            max_response_bytes=limits.max_return_mb << 20,
+        )
 
-    def grade(self, path: Path, *, submission_id: str | None = None,
-              on_progress: Callable[[GradeResult], None] | None = None) -> GradeResult:
+    def grade(
+        self,
+        path: Path,
+        *,
+        submission_id: str | None = None,
+        on_progress: Callable[[GradeResult], None] | None = None,
+    ) -> GradeResult:
         """Grade one submission. `on_progress`, if given, receives a complete result after
         every question, the questions not reached yet marked as such, so that a caller can keep
         a valid results file on disk however grading ends."""
@@ -363,18 +402,29 @@ class Engine:
         seed = derive_seed(rubric.seed, submission_id or located.content_sha256)
         notes = list(located.notes)
         internal_errors: list[str] = []
-        sandbox: dict[str, Any] = {"policy": self.policy, "applied": [],
-                                   "unavailable": {"all": "no student code was run"}}
+        sandbox: dict[str, Any] = {
+            "policy": self.policy,
+            "applied": [],
+            "unavailable": {"all": "no student code was run"},
+        }
 
         outcome = GRADED
 
         def result(questions: list[QuestionResult]) -> GradeResult:
             return GradeResult(
-                assignment=rubric.assignment, title=rubric.title, questions=questions,
-                seed=seed, rubric_sha256=self.loaded.sha256,
-                submission_sha256=located.content_sha256, versions=dict(versions()),
-                sandbox=dict(sandbox), notes=list(notes), internal_errors=list(internal_errors),
-                execution_time=time.monotonic() - started, outcome=outcome)
+                assignment=rubric.assignment,
+                title=rubric.title,
+                questions=questions,
+                seed=seed,
+                rubric_sha256=self.loaded.sha256,
+                submission_sha256=located.content_sha256,
+                versions=dict(versions()),
+                sandbox=dict(sandbox),
+                notes=list(notes),
+                internal_errors=list(internal_errors),
+                execution_time=time.monotonic() - started,
+                outcome=outcome,
+            )
 
         # Folders are removed after the sessions have ended: a child still writing into one
         # would otherwise make its removal fail.
@@ -382,69 +432,92 @@ class Engine:
 
             def workdir() -> Path:
                 """A new, private work folder with the submission staged in it."""
-                folder = Path(folders.enter_context(
-                    tempfile.TemporaryDirectory(prefix="grader-work-")))
+                folder = Path(
+                    folders.enter_context(tempfile.TemporaryDirectory(prefix="grader-work-"))
+                )
                 stage(located, folder)
                 return folder
 
             if located.entry is None or located.problem is not None:
                 notes.insert(0, missing_entry_message(located, rubric.submission))
-                reason = (f"not graded: {rubric.submission.entry} is missing"
-                          if located.problem is None else
-                          "not graded: your submission could not be read (see the top)")
+                reason = (
+                    f"not graded: {rubric.submission.entry} is missing"
+                    if located.problem is None
+                    else "not graded: your submission could not be read (see the top)"
+                )
                 questions = self._ungraded(reason)
                 outcome = MISSING_ENTRY if located.problem is None else UNREADABLE
             else:
                 entry = located.staged_name or located.entry.name
                 visible_as, hidden_as = self.identities or (None, None)
                 session = stack.enter_context(self._session(workdir(), entry, visible_as))
-                hidden = (None if self.one_child_at_a_time
-                          else stack.enter_context(self._session(workdir(), entry, hidden_as)))
+                hidden = (
+                    None
+                    if self.one_child_at_a_time
+                    else stack.enter_context(self._session(workdir(), entry, hidden_as))
+                )
                 not_reached = self._ungraded(NOT_REACHED) if on_progress else []
 
                 def progress(done: list[QuestionResult]) -> None:
                     sandbox.update(session.layers)
                     if on_progress is not None:
-                        on_progress(result(done + not_reached[len(done):]))
+                        on_progress(result(done + not_reached[len(done) :]))
 
                 questions, imported = self._grade_in(
-                    session, hidden, lambda: session.move_to(workdir()), entry, seed, notes,
-                    internal_errors, progress)
+                    session,
+                    hidden,
+                    lambda: session.move_to(workdir()),
+                    entry,
+                    seed,
+                    notes,
+                    internal_errors,
+                    progress,
+                )
                 if not imported:
                     outcome = IMPORT_ERROR
                 sandbox.update(session.layers)
         return result(questions)
 
-    def _session(self, workdir: Path, entry: str,
-                 identity: tuple[int, int] | None = None) -> SandboxSession:
-        return SandboxSession(workdir, entry, self.limits, self.harness_source, self.policy,
-                              self.launcher, identity)
+    def _session(
+        self, workdir: Path, entry: str, identity: tuple[int, int] | None = None
+    ) -> SandboxSession:
+        return SandboxSession(
+            workdir, entry, self.limits, self.harness_source, self.policy, self.launcher, identity
+        )
 
     def _ungraded(self, reason: str) -> list[QuestionResult]:
         """Every question (custom tests included) at zero with the reason: the same tests are
         reported whatever the submission did."""
         questions = [_ungraded(q, reason) for q in self.loaded.rubric.questions]
         for tests in self.loaded.rubric.custom_tests:
-            questions += custom_tests_not_run(self.loaded.custom_test_path(tests),
-                                              self.reference, reason)
+            questions += custom_tests_not_run(
+                self.loaded.custom_test_path(tests), self.reference, reason
+            )
         return questions
 
-    def _grade_in(self, session: SandboxSession, hidden: SandboxSession | None,
-                  restage: Callable[[], None], entry: str, seed: int,
-                  notes: list[str], internal_errors: list[str],
-                  progress: Callable[[list[QuestionResult]], None]
-                  ) -> tuple[list[QuestionResult], bool]:
+    def _grade_in(
+        self,
+        session: SandboxSession,
+        hidden: SandboxSession | None,
+        restage: Callable[[], None],
+        entry: str,
+        seed: int,
+        notes: list[str],
+        internal_errors: list[str],
+        progress: Callable[[list[QuestionResult]], None],
+    ) -> tuple[list[QuestionResult], bool]:
         """The questions graded, and whether the submission could be imported at all."""
         rubric = self.loaded.rubric
-        budget = TimeBudget(rubric.limits.total_seconds,
-                            len(rubric.auto_parts()) + len(rubric.custom_tests))
+        budget = TimeBudget(
+            rubric.limits.total_seconds, len(rubric.auto_parts()) + len(rubric.custom_tests)
+        )
         imported = session.start()
         if not imported.ok:
             notes.insert(0, import_failure_note(imported, entry))
-            return self._ungraded("not graded: your submission could not be imported (see the "
-                                  "top)"), False
-        attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget,
-                          restage)
+            return self._ungraded(
+                "not graded: your submission could not be imported (see the top)"
+            ), False
+        attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget, restage)
         questions: list[QuestionResult] = []
         progress(questions)
         for index, question in enumerate(rubric.questions):
@@ -453,8 +526,11 @@ class Engine:
             progress(questions)
         for tests in rubric.custom_tests:
             budget.start_unit()
-            questions += run_custom_tests(self.loaded.custom_test_path(tests), self.reference,
-                                          attempt.sandbox(reveal=True), lambda: budget.timeout(
-                                              rubric.limits.call_timeout))
+            questions += run_custom_tests(
+                self.loaded.custom_test_path(tests),
+                self.reference,
+                attempt.sandbox(reveal=True),
+                lambda: budget.timeout(rubric.limits.call_timeout),
+            )
             progress(questions)
         return questions, True

@@ -15,7 +15,8 @@ from grader.grading.results import ERROR, FAILED, NOT_IMPLEMENTED
 from grader.sandbox.runner import Reply
 
 STANDARD_EXCEPTIONS = frozenset(
-    name for name, value in vars(builtins).items()
+    name
+    for name, value in vars(builtins).items()
     if isinstance(value, type) and issubclass(value, BaseException)
 ) | {"LinAlgError", "AxisError"}
 
@@ -53,8 +54,9 @@ def reply_problem(reply: Reply, target: str, *, reveal: bool = True) -> tuple[st
         detail = f": {reply.message}" if reveal else ""
         return ERROR, f"{target} returned something that cannot be graded as data{detail}"
     if reply.status == "harness_error":
-        return ERROR, ("the grader's harness for this question failed; your instructor has "
-                       "been told")
+        return ERROR, (
+            "the grader's harness for this question failed; your instructor has been told"
+        )
     if reply.status == "import_error":
         return ERROR, "your submission could not be imported again after a crash"
     detail = f"\n{reply.output.strip()[-500:]}" if reveal and reply.output.strip() else ""
@@ -66,8 +68,9 @@ def hidden_case_feedback(value: Any, expected: Any) -> str:
     the answer's kind only, never on what it contains."""
     number = (int, float, np.number)
     expects_number = isinstance(expected, number) and not isinstance(expected, bool)
-    if expects_number and (isinstance(value, (bool, str))
-                           or not isinstance(value, (*number, np.ndarray))):
+    if expects_number and (
+        isinstance(value, (bool, str)) or not isinstance(value, (*number, np.ndarray))
+    ):
         return f"returned {_kind(value)} where a number was expected"
     if isinstance(expected, (np.ndarray, list, tuple)):
         try:

@@ -13,7 +13,11 @@ from typing import Any
 PASSED, PARTIAL, FAILED = "passed", "partial", "failed"
 NOT_IMPLEMENTED, ERROR, PENDING = "not_implemented", "error", "pending"
 GRADED, MISSING_ENTRY, UNREADABLE, IMPORT_ERROR = (
-    "graded", "missing_entry", "unreadable", "import_error")
+    "graded",
+    "missing_entry",
+    "unreadable",
+    "import_error",
+)
 """How far grading a submission got: its code ran, or why none of it could."""
 
 
@@ -90,8 +94,7 @@ class QuestionResult:
         lines = []
         for part in self.parts:
             if part.manual:
-                lines.append(f"• {part.name}: {part.points:g} pt, graded by hand "
-                             f"(pending)")
+                lines.append(f"• {part.name}: {part.points:g} pt, graded by hand (pending)")
                 continue
             mark = {PASSED: "✓", PARTIAL: "~"}.get(part.status, "✗")
             lines.append(f"{mark} {part.name}: {part.score:.4g} / {part.points:g}")
@@ -146,10 +149,15 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
                 "seconds": round(question.seconds, 4),
                 "manual_points_pending": question.manual_points,
                 "parts": [
-                    {"name": p.name, "status": p.status, "credit": round(p.credit, 6),
-                     "points": p.points, "mistakes": p.mistakes,
-                     "cases": None if p.cases_total is None else [p.cases_passed, p.cases_total],
-                     "seconds": round(p.seconds, 4)}
+                    {
+                        "name": p.name,
+                        "status": p.status,
+                        "credit": round(p.credit, 6),
+                        "points": p.points,
+                        "mistakes": p.mistakes,
+                        "cases": None if p.cases_total is None else [p.cases_passed, p.cases_total],
+                        "seconds": round(p.seconds, 4),
+                    }
                     for p in question.parts
                 ],
             },
@@ -157,8 +165,10 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
         tests.append(test)
     output = list(result.notes)
     if result.manual_points:
-        output.append(f"{result.manual_points:g} more points are graded by hand and are not "
-                      "included in this score.")
+        output.append(
+            f"{result.manual_points:g} more points are graded by hand and are not "
+            "included in this score."
+        )
     return {
         "score": result.score,
         "execution_time": round(result.execution_time, 3),
@@ -181,5 +191,10 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
 
 def fallback_results(reason: str) -> dict[str, Any]:
     """A valid results.json for when grading could not run at all: zero, with the reason."""
-    return {"score": 0.0, "execution_time": 0.0, "output": reason, "tests": [],
-            "extra_data": {"error": reason}}
+    return {
+        "score": 0.0,
+        "execution_time": 0.0,
+        "output": reason,
+        "tests": [],
+        "extra_data": {"error": reason},
+    }

@@ -84,8 +84,9 @@ def form_problem(form: dict[str, Any], value: Any) -> str | None:
         if not isinstance(value, (list, tuple, set, frozenset)):
             return f"should be a set (or list) of items, but it is {describe(value)}"
     elif kind == "big_o":
-        check = BigOCheck(kind="big_o", variable=form["variable"],
-                          constants=form.get("constants", []))
+        check = BigOCheck(
+            kind="big_o", variable=form["variable"], constants=form.get("constants", [])
+        )
         if not isinstance(value, str):
             return f"should be text such as 'O({form['variable']})', but it is {describe(value)}"
         try:
@@ -113,10 +114,12 @@ class SelfCheck:
         self.kit = kit
         self.harness_source = harness_source
         limits = kit["limits"]
-        self.limits = SandboxLimits(import_timeout=limits["import_timeout"],
-                                    memory_mb=limits["memory_mb"],
-                                    cpu_seconds=limits["cpu_seconds"],
-                                    max_response_bytes=limits["max_return_mb"] << 20)
+        self.limits = SandboxLimits(
+            import_timeout=limits["import_timeout"],
+            memory_mb=limits["memory_mb"],
+            cpu_seconds=limits["cpu_seconds"],
+            max_response_bytes=limits["max_return_mb"] << 20,
+        )
         self.call_timeout = float(limits["call_timeout"])
         self.conventions: set[str] = set()
 
@@ -129,25 +132,39 @@ class SelfCheck:
             return CheckReport(self.kit["title"], self._all(FAILED, "not checked"), notes)
         with tempfile.TemporaryDirectory(prefix="grader-check-") as folder:
             entry = stage(located, Path(folder))
-            with SandboxSession(Path(folder), entry, self.limits, self.harness_source,
-                                "lenient") as session:
+            with SandboxSession(
+                Path(folder), entry, self.limits, self.harness_source, "lenient"
+            ) as session:
                 imported = session.start()
                 if not imported.ok:
-                    detail = imported.traceback.rstrip() + f"\n{imported.error_type}: " \
-                        f"{imported.message}" if imported.status == "import_error" \
+                    detail = (
+                        imported.traceback.rstrip() + f"\n{imported.error_type}: {imported.message}"
+                        if imported.status == "import_error"
                         else imported.message
+                    )
                     notes.insert(0, f"Your {entry} could not be imported:\n{detail.strip()}")
-                    return CheckReport(self.kit["title"],
-                                       self._all(FAILED, "not checked: import failed"), notes)
-                parts = [self._check(question["number"], part, session)
-                         for question in self.kit["questions"] for part in question["parts"]]
+                    return CheckReport(
+                        self.kit["title"], self._all(FAILED, "not checked: import failed"), notes
+                    )
+                parts = [
+                    self._check(question["number"], part, session)
+                    for question in self.kit["questions"]
+                    for part in question["parts"]
+                ]
         return CheckReport(self.kit["title"], parts, notes)
 
     def _all(self, status: str, line: str) -> list[CheckedPart]:
-        return [CheckedPart(q["number"], p["name"], p["points"],
-                            MANUAL if p["kind"] == "manual" else status,
-                            [] if p["kind"] == "manual" else [line])
-                for q in self.kit["questions"] for p in q["parts"]]
+        return [
+            CheckedPart(
+                q["number"],
+                p["name"],
+                p["points"],
+                MANUAL if p["kind"] == "manual" else status,
+                [] if p["kind"] == "manual" else [line],
+            )
+            for q in self.kit["questions"]
+            for p in q["parts"]
+        ]
 
     def _check(self, number: str, part: dict[str, Any], session: SandboxSession) -> CheckedPart:
         checked = CheckedPart(number, part["name"], part["points"], PASSED)
@@ -166,14 +183,17 @@ class SelfCheck:
             else:
                 problem = form_problem(part["form"], reply.value)
                 checked.status = FAILED if problem else PASSED
-                checked.lines.append(f"{part['target']} {problem}" if problem else
-                                     f"{part['target']} has the right form; its value is "
-                                     "checked at grading")
+                checked.lines.append(
+                    f"{part['target']} {problem}"
+                    if problem
+                    else f"{part['target']} has the right form; its value is checked at grading"
+                )
             return checked
         return self._check_function(checked, part, session, timeout)
 
-    def _check_function(self, checked: CheckedPart, part: dict[str, Any],
-                        session: SandboxSession, timeout: float) -> CheckedPart:
+    def _check_function(
+        self, checked: CheckedPart, part: dict[str, Any], session: SandboxSession, timeout: float
+    ) -> CheckedPart:
         spec = part["function"]
         checked.hidden_cases = spec["hidden_cases"]
         check = _check_model(part["check"])
@@ -187,20 +207,25 @@ class SelfCheck:
                     break
                 continue
             if check is None or "expected" not in case:
-                checked.lines.append(f"public case {index}: ran; its answer is judged at "
-                                     "grading")
+                checked.lines.append(f"public case {index}: ran; its answer is judged at grading")
                 continue
             verdict = compare(check, reply.value, case["expected"], reveal=True)
-            accepted = next((a for a in case.get("also_accepted", [])
-                             if a.get("convention") in (None, *self.conventions)
-                             and compare(check, reply.value, a["expected"],
-                                         reveal=False).passed), None)
+            accepted = next(
+                (
+                    a
+                    for a in case.get("also_accepted", [])
+                    if a.get("convention") in (None, *self.conventions)
+                    and compare(check, reply.value, a["expected"], reveal=False).passed
+                ),
+                None,
+            )
             note = accepted["note"] if accepted and not verdict.passed else None
             if note and accepted.get("establishes"):
                 self.conventions.add(accepted["establishes"])
             if verdict.passed or note:
-                checked.lines.append(f"public case {index}: passed" + (f" ({note})" if note
-                                                                       else ""))
+                checked.lines.append(
+                    f"public case {index}: passed" + (f" ({note})" if note else "")
+                )
             else:
                 checked.status = FAILED
                 arguments = ", ".join(f"{k}={short_repr(v)}" for k, v in case["args"].items())

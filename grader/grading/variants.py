@@ -35,8 +35,13 @@ class VariantJudge:
     """Judges one part's answers; `student_answer(target)` fetches the student's other answers
     for follow-through variants, and `conventions` holds the conventions seen so far."""
 
-    def __init__(self, part: AutoPart, reference: ReferenceModule,
-                 student_answer: Callable[[str], Any], conventions: set[str]) -> None:
+    def __init__(
+        self,
+        part: AutoPart,
+        reference: ReferenceModule,
+        student_answer: Callable[[str], Any],
+        conventions: set[str],
+    ) -> None:
         self.part = part
         self.reference = reference
         self.student_answer = student_answer
@@ -69,8 +74,7 @@ class VariantJudge:
             found.append((variant, credit, value))
         return found
 
-    def judge(self, value: Any, expected: Any, case: dict[str, Any], *,
-              reveal: bool) -> Judgement:
+    def judge(self, value: Any, expected: Any, case: dict[str, Any], *, reveal: bool) -> Judgement:
         primary = compare(self.part.check, value, expected, reveal=reveal)
         if primary.passed or not (self.part.mistakes or self.part.alternatives):
             return Judgement(primary)
@@ -87,8 +91,9 @@ class VariantJudge:
                 return Judgement(Verdict.right(variant.note), [], established)
             better = credit > max(best.verdict.credit, primary.credit) if best.mistakes else True
             if better:  # the first listed of equally good mistakes is the one reported
-                best = Judgement(Verdict(max(credit, primary.credit), variant.feedback),
-                                 [variant.id])
+                best = Judgement(
+                    Verdict(max(credit, primary.credit), variant.feedback), [variant.id]
+                )
         return best
 
     def _matches(self, value: Any, variant_value: Any) -> bool:
@@ -99,21 +104,25 @@ class VariantJudge:
         except (TypeError, ValueError):
             return False
 
-    def _item_scorer(self) -> tuple[Callable[[Any], list | None],
-                                    Callable[[Any, Any], float]] | None:
+    def _item_scorer(
+        self,
+    ) -> tuple[Callable[[Any], list | None], Callable[[Any, Any], float]] | None:
         """How to split an answer into items and score one item, for checks graded per item."""
         check = self.part.check
         if isinstance(check, ArrayCheck) and check.per_element:
+
             def score(got: Any, want: Any) -> float:
                 close = np.isclose(got, want, rtol=check.rtol, atol=check.atol, equal_nan=True)
                 return float(close)
+
             return _array_items, score
         if isinstance(check, EachCheck):
             return as_items, lambda got, want: compare(check.item, got, want, reveal=False).credit
         return None
 
-    def _judge_items(self, value: Any, expected: Any, primary: Verdict,
-                     case: dict[str, Any]) -> Judgement | None:
+    def _judge_items(
+        self, value: Any, expected: Any, primary: Verdict, case: dict[str, Any]
+    ) -> Judgement | None:
         """Match variants item by item (a table's cells, a network's layers)."""
         scorer = self._item_scorer()
         if scorer is None:
@@ -129,8 +138,11 @@ class VariantJudge:
                 other = split(variant_value)
                 if other is None or _layout(variant_value) != _layout(expected):
                     continue
-                matched = [i for i, (s, o) in enumerate(zip(student, other, strict=True))
-                           if credits[i] < 1.0 and score(s, o) >= 1.0]
+                matched = [
+                    i
+                    for i, (s, o) in enumerate(zip(student, other, strict=True))
+                    if credits[i] < 1.0 and score(s, o) >= 1.0
+                ]
                 if not matched:
                     continue
                 for i in matched:

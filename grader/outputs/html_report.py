@@ -21,28 +21,28 @@ from matplotlib.figure import Figure
 
 @dataclass(frozen=True)
 class MistakeCount:
-    mistake: str        # mistake id from the rubric, e.g. "missing_half_n"
-    students: int       # how many submissions matched it
-    feedback: str       # the feedback text students got for it (one example)
+    mistake: str  # mistake id from the rubric, e.g. "missing_half_n"
+    students: int  # how many submissions matched it
+    feedback: str  # the feedback text students got for it (one example)
 
 
 @dataclass(frozen=True)
 class QuestionSummary:
-    number: str         # "2.2"
+    number: str  # "2.2"
     title: str
     max_score: float
     mean: float
-    full: int           # submissions with full marks on it
-    partial: int        # 0 < score < max
+    full: int  # submissions with full marks on it
+    partial: int  # 0 < score < max
     zero: int
-    mistakes: tuple[MistakeCount, ...]   # most common first
+    mistakes: tuple[MistakeCount, ...]  # most common first
 
 
 @dataclass(frozen=True)
 class ProblemSubmission:
     submission_id: str
-    students: str       # "Ada Lovelace, Alan Turing" (names joined)
-    status: str         # e.g. "refused", "import_error", "timed_out", "internal_error", ...
+    students: str  # "Ada Lovelace, Alan Turing" (names joined)
+    status: str  # e.g. "refused", "import_error", "timed_out", "internal_error", ...
     detail: str
 
 
@@ -55,13 +55,13 @@ class SlowSubmission:
 
 @dataclass(frozen=True)
 class ReportData:
-    title: str                  # assignment title
+    title: str  # assignment title
     assignment: str
     rubric_sha256: str
-    generated_at: str           # ISO timestamp
+    generated_at: str  # ISO timestamp
     max_score: float
-    totals: tuple[float, ...]   # total score of each graded submission
-    submissions: int            # all submissions in the input, graded or not
+    totals: tuple[float, ...]  # total score of each graded submission
+    submissions: int  # all submissions in the input, graded or not
     questions: tuple[QuestionSummary, ...]
     problems: tuple[ProblemSubmission, ...]
     slowest: tuple[SlowSubmission, ...]
@@ -88,22 +88,30 @@ PLOT_RC = {
     "axes.spines.right": False,
 }
 
-STATUS_CLASS = {"refused": "bad", "import_error": "bad", "crashed": "bad",
-                "internal_error": "bad", "timed_out": "warn", "missing": "muted"}
+STATUS_CLASS = {
+    "refused": "bad",
+    "import_error": "bad",
+    "crashed": "bad",
+    "internal_error": "bad",
+    "timed_out": "warn",
+    "missing": "muted",
+}
 """Badge colours for the statuses the gradebook produces; an unknown status gets a neutral one
 (the status is data, so it never becomes a class name itself)."""
 
 
 def render_report(data: ReportData) -> str:
     """The whole report as one HTML document."""
-    body = "\n".join([
-        _header(data),
-        _section("Score distribution", _histogram(data)),
-        _section("Questions", _question_chart(data) + _question_table(data)),
-        _section("Common mistakes", _mistakes(data)),
-        _section("Problem submissions", _problems(data)),
-        _section("Slowest submissions", _slowest(data)),
-    ])
+    body = "\n".join(
+        [
+            _header(data),
+            _section("Score distribution", _histogram(data)),
+            _section("Questions", _question_chart(data) + _question_table(data)),
+            _section("Common mistakes", _mistakes(data)),
+            _section("Problem submissions", _problems(data)),
+            _section("Slowest submissions", _slowest(data)),
+        ]
+    )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -134,20 +142,28 @@ def _header(data: ReportData) -> str:
     graded = len(data.totals)
     if data.totals:
         mean, median = statistics.fmean(data.totals), statistics.median(data.totals)
-        stats = [("Mean", _num(round(mean, 2))), ("Median", _num(round(median, 2))),
-                 ("Best", _num(max(data.totals)))]
+        stats = [
+            ("Mean", _num(round(mean, 2))),
+            ("Median", _num(round(median, 2))),
+            ("Best", _num(max(data.totals))),
+        ]
     else:
         stats = [("Mean", "—"), ("Median", "—"), ("Best", "—")]
-    counts = [("Submissions", str(data.submissions)), ("Graded", str(graded)),
-              ("Problems", str(len(data.problems)))]
+    counts = [
+        ("Submissions", str(data.submissions)),
+        ("Graded", str(graded)),
+        ("Problems", str(len(data.problems))),
+    ]
     tiles = "".join(
         f'<div class="stat{" alert" if label == "Problems" and data.problems else ""}">'
         f'<span class="value">{value}</span><span class="label">{label}</span></div>'
-        for label, value in counts)
+        for label, value in counts
+    )
     tiles += "".join(
         f'<div class="stat"><span class="value">{value}<small> / {_num(data.max_score)}'
         f'</small></span><span class="label">{label} total</span></div>'
-        for label, value in stats)
+        for label, value in stats
+    )
     sha = data.rubric_sha256
     return (
         "<header>\n"
@@ -168,9 +184,11 @@ def _svg_figure(fig: Figure, plot: str, alt: str, caption: str) -> str:
     with matplotlib.rc_context(PLOT_RC):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     encoded = base64.b64encode(buffer.getvalue().encode()).decode("ascii")
-    return (f'<figure data-plot="{plot}" id="{plot}">'
-            f'<img src="data:image/svg+xml;base64,{encoded}" alt="{_e(alt)}">'
-            f"<figcaption>{caption}</figcaption></figure>")
+    return (
+        f'<figure data-plot="{plot}" id="{plot}">'
+        f'<img src="data:image/svg+xml;base64,{encoded}" alt="{_e(alt)}">'
+        f"<figcaption>{caption}</figcaption></figure>"
+    )
 
 
 def _histogram_edges(upper: float) -> list[float]:
@@ -201,13 +219,22 @@ def _histogram(data: ReportData) -> str:
         ax.set_axisbelow(True)
         mean = statistics.fmean(data.totals)
         ax.axvline(mean, color=INK, linestyle="--", linewidth=1)
-        ax.annotate(f"mean {mean:.2f}", (mean, 1), xycoords=("data", "axes fraction"),
-                    xytext=(4, -12), textcoords="offset points", color=INK,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+        ax.annotate(
+            f"mean {mean:.2f}",
+            (mean, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -12),
+            textcoords="offset points",
+            color=INK,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+        )
     graded = len(data.totals)
-    return _svg_figure(fig, "score-histogram",
-                       f"Histogram of the total scores of {graded} graded submissions",
-                       f"Total scores of the {graded} graded submissions; dashed line: mean.")
+    return _svg_figure(
+        fig,
+        "score-histogram",
+        f"Histogram of the total scores of {graded} graded submissions",
+        f"Total scores of the {graded} graded submissions; dashed line: mean.",
+    )
 
 
 def _question_chart(data: ReportData) -> str:
@@ -222,9 +249,11 @@ def _question_chart(data: ReportData) -> str:
         ax = fig.add_subplot()
         positions = range(len(questions))
         left = [0] * len(questions)
-        for name, colour, counts in (("full", FULL_COLOUR, [q.full for q in questions]),
-                                     ("partial", PARTIAL_COLOUR, [q.partial for q in questions]),
-                                     ("zero", ZERO_COLOUR, [q.zero for q in questions])):
+        for name, colour, counts in (
+            ("full", FULL_COLOUR, [q.full for q in questions]),
+            ("partial", PARTIAL_COLOUR, [q.partial for q in questions]),
+            ("zero", ZERO_COLOUR, [q.zero for q in questions]),
+        ):
             ax.barh(positions, counts, left=left, color=colour, label=name, height=0.7)
             left = [a + b for a, b in zip(left, counts, strict=True)]
         ax.set_yticks(list(positions), labels)
@@ -232,9 +261,12 @@ def _question_chart(data: ReportData) -> str:
         ax.set_xlabel("Submissions")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-    return _svg_figure(fig, "question-scores",
-                       "Stacked bars per question: submissions with full, partial and zero marks",
-                       "Per question: submissions with full, partial and zero marks.")
+    return _svg_figure(
+        fig,
+        "question-scores",
+        "Stacked bars per question: submissions with full, partial and zero marks",
+        "Per question: submissions with full, partial and zero marks.",
+    )
 
 
 def _question_table(data: ReportData) -> str:
@@ -246,8 +278,10 @@ def _question_table(data: ReportData) -> str:
         mean = f"{q.mean:.2f}" if data.totals else "—"
         if data.totals and q.max_score > 0:
             fraction = min(max(q.mean / q.max_score, 0.0), 1.0)
-            share = (f'<div class="meter"><span style="width:{fraction * 100:.1f}%"></span></div>'
-                     f"{fraction:.0%}")
+            share = (
+                f'<div class="meter"><span style="width:{fraction * 100:.1f}%"></span></div>'
+                f"{fraction:.0%}"
+            )
         else:
             share = "—"
         rows.append(
@@ -255,9 +289,14 @@ def _question_table(data: ReportData) -> str:
             f"<td>{_e(q.title)}</td><td class='num'>{mean}</td>"
             f"<td class='num'>{_num(q.max_score)}</td><td class='share'>{share}</td>"
             f"<td class='num full'>{q.full}</td><td class='num partial'>{q.partial}</td>"
-            f"<td class='num zero'>{q.zero}</td></tr>")
-    return _table(["Question", "Title", "Mean", "Max", "Mean / max", "Full", "Partial", "Zero"],
-                  rows, "questions", numeric={"Mean", "Max", "Full", "Partial", "Zero"})
+            f"<td class='num zero'>{q.zero}</td></tr>"
+        )
+    return _table(
+        ["Question", "Title", "Mean", "Max", "Mean / max", "Full", "Partial", "Zero"],
+        rows,
+        "questions",
+        numeric={"Mean", "Max", "Full", "Partial", "Zero"},
+    )
 
 
 def _mistakes(data: ReportData) -> str:
@@ -274,10 +313,14 @@ def _mistakes(data: ReportData) -> str:
             rows.append(
                 f'<tr data-mistake="{_e(m.mistake)}"><td><code>{_e(m.mistake)}</code></td>'
                 f"<td class='num'>{m.students}{share}</td>"
-                f"<td><div class='feedback'>{_e(m.feedback)}</div></td></tr>")
-        blocks.append(f"<h3>{_e(q.number)} {_e(q.title)}</h3>\n"
-                      + _table(["Mistake", "Students", "Feedback they got"], rows, "mistakes",
-                             numeric={"Students"}))
+                f"<td><div class='feedback'>{_e(m.feedback)}</div></td></tr>"
+            )
+        blocks.append(
+            f"<h3>{_e(q.number)} {_e(q.title)}</h3>\n"
+            + _table(
+                ["Mistake", "Students", "Feedback they got"], rows, "mistakes", numeric={"Students"}
+            )
+        )
     return "\n".join(blocks)
 
 
@@ -289,7 +332,8 @@ def _problems(data: ReportData) -> str:
         f"<td><span class='badge {STATUS_CLASS.get(p.status, 'other')}'>"
         f"{_e(p.status.replace('_', ' '))}</span></td>"
         f"<td><div class='detail'>{_e(p.detail)}</div></td></tr>"
-        for p in data.problems]
+        for p in data.problems
+    ]
     return _table(["Submission", "Students", "Status", "Detail"], rows, "problems")
 
 
@@ -299,17 +343,23 @@ def _slowest(data: ReportData) -> str:
     rows = [
         f"<tr><td><code>{_e(s.submission_id)}</code></td><td>{_e(s.students)}</td>"
         f"<td class='num'>{s.seconds:.1f} s</td></tr>"
-        for s in data.slowest]
+        for s in data.slowest
+    ]
     return _table(["Submission", "Students", "Time"], rows, "slowest", numeric={"Time"})
 
 
-def _table(headings: Iterable[str], rows: Iterable[str], name: str,
-           numeric: Collection[str] = ()) -> str:
+def _table(
+    headings: Iterable[str], rows: Iterable[str], name: str, numeric: Collection[str] = ()
+) -> str:
     """Numeric columns get right-aligned headings to sit over their right-aligned cells."""
-    head = "".join(f'<th class="num">{h}</th>' if h in numeric else f"<th>{h}</th>"
-                   for h in headings)
-    return (f'<table data-table="{name}"><thead><tr>{head}</tr></thead>\n<tbody>\n'
-            + "\n".join(rows) + "\n</tbody></table>")
+    head = "".join(
+        f'<th class="num">{h}</th>' if h in numeric else f"<th>{h}</th>" for h in headings
+    )
+    return (
+        f'<table data-table="{name}"><thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "\n".join(rows)
+        + "\n</tbody></table>"
+    )
 
 
 STYLE = """

@@ -9,8 +9,13 @@ from rich.table import Table
 from grader.grading.results import FAILED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, GradeResult
 from grader.grading.selfcheck import CheckReport
 
-STATUS_STYLE = {PASSED: "green", PARTIAL: "yellow", FAILED: "red", NOT_IMPLEMENTED: "dim",
-                PENDING: "cyan"}
+STATUS_STYLE = {
+    PASSED: "green",
+    PARTIAL: "yellow",
+    FAILED: "red",
+    NOT_IMPLEMENTED: "dim",
+    PENDING: "cyan",
+}
 
 
 def print_report(result: GradeResult, console: Console, *, details: bool = True) -> None:
@@ -38,16 +43,25 @@ def print_report(result: GradeResult, console: Console, *, details: bool = True)
             console.print(f"[bold]{question.number} {question.title}[/]", highlight=False)
             console.print(question.feedback_text(), markup=False, highlight=False)
     applied = ", ".join(result.sandbox.get("applied", [])) or "none"
-    console.print(f"[dim]sandbox ({result.sandbox.get('policy', 'lenient')}): {applied}[/]",
-                  highlight=False)
-    manual = (f" ({result.manual_points:g} more points graded by hand)"
-              if result.manual_points else "")
-    console.print(f"[bold]Total: {result.score:.4g} / {result.max_score:g}[/]{manual}  "
-                  f"[dim]seed {result.seed}, {result.execution_time:.2f} s[/]", highlight=False)
+    console.print(
+        f"[dim]sandbox ({result.sandbox.get('policy', 'lenient')}): {applied}[/]", highlight=False
+    )
+    manual = (
+        f" ({result.manual_points:g} more points graded by hand)" if result.manual_points else ""
+    )
+    console.print(
+        f"[bold]Total: {result.score:.4g} / {result.max_score:g}[/]{manual}  "
+        f"[dim]seed {result.seed}, {result.execution_time:.2f} s[/]",
+        highlight=False,
+    )
 
 
-CHECK_MARKS = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "not implemented": "[dim]…[/]",
-               "by hand": "[cyan]•[/]"}
+CHECK_MARKS = {
+    "passed": "[green]✓[/]",
+    "failed": "[red]✗[/]",
+    "not implemented": "[dim]…[/]",
+    "by hand": "[cyan]•[/]",
+}
 
 
 def print_check_report(report: CheckReport, console: Console) -> None:
@@ -60,20 +74,28 @@ def print_check_report(report: CheckReport, console: Console) -> None:
         if part.question != current:
             current = part.question
             console.print(f"[bold]{part.question}[/]", highlight=False)
-        hidden = f" [dim](+{part.hidden_cases} hidden cases at grading)[/]" \
-            if part.hidden_cases else ""
-        console.print(f"  {CHECK_MARKS[part.status]} {escape(part.name)} "
-                      f"[dim]{part.points:g} pt[/]{hidden}", highlight=False)
+        hidden = (
+            f" [dim](+{part.hidden_cases} hidden cases at grading)[/]" if part.hidden_cases else ""
+        )
+        console.print(
+            f"  {CHECK_MARKS[part.status]} {escape(part.name)} [dim]{part.points:g} pt[/]{hidden}",
+            highlight=False,
+        )
         for line in part.lines:
             for row in line.splitlines():
                 console.print(f"      {escape(row)}", highlight=False)
     passed = sum(p.status == "passed" for p in report.parts)
     total = sum(p.status != "by hand" for p in report.parts)
     manual = sum(p.points for p in report.parts if p.status == "by hand")
-    verdict = ("[green]every public check passes[/]" if report.all_public_checks_pass
-               else f"[yellow]{passed} of {total} parts pass their public checks[/]")
-    console.print(f"{verdict}. This is not your grade: all "
-                  f"{report.points_checked_only_at_grading:g} auto-graded points are decided "
-                  f"at grading, with hidden cases"
-                  + (f"; {manual:g} more points are graded by hand." if manual else "."),
-                  highlight=False)
+    verdict = (
+        "[green]every public check passes[/]"
+        if report.all_public_checks_pass
+        else f"[yellow]{passed} of {total} parts pass their public checks[/]"
+    )
+    console.print(
+        f"{verdict}. This is not your grade: all "
+        f"{report.points_checked_only_at_grading:g} auto-graded points are decided "
+        f"at grading, with hidden cases"
+        + (f"; {manual:g} more points are graded by hand." if manual else "."),
+        highlight=False,
+    )

@@ -15,8 +15,9 @@ RESERVE = 0.2
 
 
 class TimeBudget:
-    def __init__(self, seconds: float, units: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, seconds: float, units: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.clock = clock
         self.deadline = clock() + seconds * (1 - RESERVE)
         self.units_left = max(units, 1)

@@ -48,8 +48,10 @@ class Answer(_Model):
     @model_validator(mode="after")
     def _one_source(self) -> Answer:
         if (self.reference is None) == (self.value is None):
-            raise ValueError("give exactly one of `reference` (a function in the reference "
-                             "module) or `value` (a literal)")
+            raise ValueError(
+                "give exactly one of `reference` (a function in the reference "
+                "module) or `value` (a literal)"
+            )
         return self
 
 
@@ -77,10 +79,15 @@ class FunctionTarget(_Model):
     public: list[dict[str, Any]] = Field(default_factory=list)
     hidden: list[dict[str, Any]] = Field(default_factory=list)
     random: RandomCases | None = None
-    harness: str | None = Field(None, pattern=IDENTIFIER, description=(
-        "a function of the rubric's harness module, run inside the sandbox as "
-        "harness(student_function, *args), for targets that take objects (a torch model, an "
-        "optimizer) that cannot cross the boundary as data"))
+    harness: str | None = Field(
+        None,
+        pattern=IDENTIFIER,
+        description=(
+            "a function of the rubric's harness module, run inside the sandbox as "
+            "harness(student_function, *args), for targets that take objects (a torch model, an "
+            "optimizer) that cannot cross the boundary as data"
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> FunctionTarget:
@@ -91,11 +98,11 @@ class FunctionTarget(_Model):
         for label, cases in (("public", self.public), ("hidden", self.hidden)):
             for index, case in enumerate(cases):
                 if set(case) != set(self.args):
-                    raise ValueError(f"{label}[{index}] has arguments {sorted(case)} but args "
-                                     f"are {self.args}")
+                    raise ValueError(
+                        f"{label}[{index}] has arguments {sorted(case)} but args are {self.args}"
+                    )
         if not (self.public or self.hidden or self.random):
-            raise ValueError("a function target needs at least one case (public, hidden or "
-                             "random)")
+            raise ValueError("a function target needs at least one case (public, hidden or random)")
         return self
 
 
@@ -158,15 +165,18 @@ class AutoPart(_Model):
     def _answer_source(self) -> AutoPart:
         is_property = isinstance(self.check, PropertyCheck)
         if self.function is not None and self.answer is not None:
-            raise ValueError("a function target takes its answers from `function.reference`; "
-                             "remove `answer`")
+            raise ValueError(
+                "a function target takes its answers from `function.reference`; remove `answer`"
+            )
         if self.function is None and self.answer is None and not is_property:
             raise ValueError("a constant target needs an `answer` (or use a property check)")
         if self.function is not None and self.function.reference is None and not is_property:
             raise ValueError("function.reference is required unless the check is a property")
         if is_property and (self.mistakes or self.alternatives):
-            raise ValueError("a property check explains failures through its predicate's "
-                             "feedback; it takes no mistakes or alternatives")
+            raise ValueError(
+                "a property check explains failures through its predicate's "
+                "feedback; it takes no mistakes or alternatives"
+            )
         return self
 
 
@@ -222,10 +232,13 @@ class SubmissionFiles(_Model):
     also: list[str] = Field(default_factory=list, description="glob patterns of helper files")
     preload: list[str] = Field(
         default_factory=lambda: ["numpy", "torch"],
-        description=("libraries `grader batch` imports once per worker, before it forks each "
-                     "sandboxed child: students' imports of them then cost nothing. List only "
-                     "what submissions use (each preloaded library makes every child's start "
-                     "and exit a little slower); one that is not installed is skipped"))
+        description=(
+            "libraries `grader batch` imports once per worker, before it forks each "
+            "sandboxed child: students' imports of them then cost nothing. List only "
+            "what submissions use (each preloaded library makes every child's start "
+            "and exit a little slower); one that is not installed is skipped"
+        ),
+    )
 
     @field_validator("preload")
     @classmethod
@@ -243,9 +256,15 @@ class Limits(_Model):
     import_timeout: float = Field(60.0, gt=0, le=3600)
     memory_mb: int = Field(2048, ge=256, le=65536)
     cpu_seconds: int = Field(600, ge=1, le=86400, description="CPU time for one child, in all")
-    total_seconds: float = Field(600, gt=0, le=86400, description=(
-        "the whole submission's limit (set it to the Gradescope assignment's timeout): each "
-        "part gets a share of it, and 20% is kept in reserve"))
+    total_seconds: float = Field(
+        600,
+        gt=0,
+        le=86400,
+        description=(
+            "the whole submission's limit (set it to the Gradescope assignment's timeout): each "
+            "part gets a share of it, and 20% is kept in reserve"
+        ),
+    )
 
     @model_validator(mode="after")
     def _import_fits_the_reserve(self) -> Limits:
@@ -254,8 +273,10 @@ class Limits(_Model):
                 f"import_timeout ({self.import_timeout:g} s) must be at most the "
                 f"{RESERVE:.0%} of total_seconds kept in reserve "
                 f"({self.total_seconds * RESERVE:g} s), or re-importing after a crash could "
-                "overrun the whole limit")
+                "overrun the whole limit"
+            )
         return self
+
     max_return_mb: int = Field(32, ge=1, le=1024)
 
 
@@ -278,10 +299,15 @@ class Rubric(_Model):
     total_points: float = Field(ge=0)
     seed: int = Field(ge=0)
     reference: str = Field(pattern=r"\.py$", description="path relative to the rubric file")
-    harness: str | None = Field(None, pattern=r"\.py$", description=(
-        "public module (path relative to the rubric) whose functions run INSIDE the sandbox "
-        "around student functions; it is sent to the student's process, so it must not "
-        "contain answers"))
+    harness: str | None = Field(
+        None,
+        pattern=r"\.py$",
+        description=(
+            "public module (path relative to the rubric) whose functions run INSIDE the sandbox "
+            "around student functions; it is sent to the student's process, so it must not "
+            "contain answers"
+        ),
+    )
     submission: SubmissionFiles
     limits: Limits = Field(default_factory=Limits)
     conventions: dict[str, str] = Field(default_factory=dict)
@@ -296,8 +322,10 @@ class Rubric(_Model):
             raise ValueError(f"question numbers repeat: {duplicates}")
         total = sum(q.points for q in self.questions) + sum(c.points for c in self.custom_tests)
         if not math.isclose(total, self.total_points, abs_tol=POINTS_SLACK):
-            raise ValueError(f"total_points is {self.total_points:g} but the questions (and "
-                             f"custom tests) add up to {total:g}")
+            raise ValueError(
+                f"total_points is {self.total_points:g} but the questions (and "
+                f"custom tests) add up to {total:g}"
+            )
         self._check_conventions()
         if self.harness is None:
             for q_index, question in enumerate(self.questions):
@@ -305,7 +333,8 @@ class Rubric(_Model):
                     if isinstance(part, AutoPart) and part.function and part.function.harness:
                         raise ValueError(
                             f"questions[{q_index}].parts[{p_index}].function.harness names "
-                            f"{part.function.harness!r} but the rubric has no `harness` module")
+                            f"{part.function.harness!r} but the rubric has no `harness` module"
+                        )
         return self
 
     def _check_conventions(self) -> None:
@@ -319,14 +348,16 @@ class Rubric(_Model):
                     if name is not None and name not in established:
                         raise ValueError(
                             f"questions[{q_index}].parts[{p_index}] uses convention {name!r} "
-                            "before any earlier alternative establishes it")
+                            "before any earlier alternative establishes it"
+                        )
                 for alternative in part.alternatives:
                     if alternative.establishes is not None:
                         if alternative.establishes not in self.conventions:
                             raise ValueError(
                                 f"questions[{q_index}].parts[{p_index}] establishes "
                                 f"{alternative.establishes!r}, which `conventions` does not "
-                                "describe")
+                                "describe"
+                            )
                         established.add(alternative.establishes)
 
     def auto_parts(self) -> list[tuple[Question, AutoPart]]:
@@ -334,8 +365,7 @@ class Rubric(_Model):
 
     @property
     def auto_points(self) -> float:
-        return sum(q.auto_points for q in self.questions) + sum(
-            c.points for c in self.custom_tests)
+        return sum(q.auto_points for q in self.questions) + sum(c.points for c in self.custom_tests)
 
 
 class LoadedRubric:
@@ -403,11 +433,12 @@ def load_rubric(path: str | Path) -> LoadedRubric:
         problem = getattr(error, "problem", None) or str(error)
         raise RubricError(f"{path}: not valid YAML{where}: {problem}") from None
     if not isinstance(data, dict):
-        raise RubricError(f"{path}: a rubric is a YAML mapping with keys such as assignment, "
-                          f"questions; got {type(data).__name__}")
+        raise RubricError(
+            f"{path}: a rubric is a YAML mapping with keys such as assignment, "
+            f"questions; got {type(data).__name__}"
+        )
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as error:
         raise RubricError(_describe_errors(error, path)) from None
     return LoadedRubric(rubric, path.resolve(), hashlib.sha256(raw).hexdigest())
-

@@ -57,7 +57,8 @@ def _student_traceback(error: BaseException, workdir: str) -> str:
     """The frames that point into the student's own files, not the grader's (the exception's
     type and message travel separately, so the grader can withhold the message)."""
     frames = [
-        frame for frame in traceback.extract_tb(error.__traceback__)
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
         if frame.filename.startswith(workdir)
     ]
     lines = traceback.format_list(frames)[-TRACEBACK_LINES:]
@@ -76,12 +77,14 @@ def _failure(status: str, error: BaseException, workdir: str) -> dict[str, Any]:
 def _watched(function: Any, raised: list[BaseException]) -> Any:
     """The student's function as the harness sees it: exceptions it raises are remembered, so
     that an error escaping the harness is blamed on whoever caused it."""
+
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
         except BaseException as error:
             raised.append(error)
             raise
+
     return call
 
 
@@ -205,9 +208,16 @@ def main(config: dict[str, Any]) -> None:
     report = layers.apply_all(config["plan"])
     if config["plan"]["policy"] == "strict" and not report.isolating:
         reasons = "; ".join(f"{k}: {v}" for k, v in report.unavailable.items())
-        child.send({"status": "policy_refused", "message": (
-            "strict sandbox policy: none of namespaces, an unprivileged uid or Landlock could "
-            f"be applied, so student code was not run ({reasons})"), "value": report.as_dict()})
+        child.send(
+            {
+                "status": "policy_refused",
+                "message": (
+                    "strict sandbox policy: none of namespaces, an unprivileged uid or Landlock "
+                    f"could be applied, so student code was not run ({reasons})"
+                ),
+                "value": report.as_dict(),
+            }
+        )
         os._exit(0)
     # Reported before any student code runs, so the report cannot be forged: the parent
     # accepts it only as the first message.

@@ -36,9 +36,11 @@ class LandlockError(OSError):
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64),
-                ("handled_access_net", ctypes.c_uint64),
-                ("scoped", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -54,8 +56,9 @@ def abi_version() -> int:
     """The kernel's Landlock ABI version, or 0 when Landlock is unavailable."""
     if sys.platform != "linux" or platform.machine() not in ("x86_64", "aarch64"):
         return 0
-    version = _libc().syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0),
-                              ctypes.c_uint32(CREATE_RULESET_VERSION))
+    version = _libc().syscall(
+        SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(CREATE_RULESET_VERSION)
+    )
     return max(int(version), 0)
 
 
@@ -72,11 +75,15 @@ def restrict(read_paths: list[str], write_paths: list[str]) -> list[str]:
         raise LandlockError("Landlock is not supported by this kernel")
     libc = _libc()
     handled_fs = _fs_rights(abi)
-    attr = _RulesetAttr(handled_fs, NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
-                        SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0)
+    attr = _RulesetAttr(
+        handled_fs,
+        NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
+        SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0,
+    )
     size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
-    ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
-                           ctypes.c_uint32(0))
+    ruleset = libc.syscall(
+        SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
+    )
     if ruleset < 0:
         raise LandlockError(f"landlock_create_ruleset: {os.strerror(ctypes.get_errno())}")
     try:
@@ -107,9 +114,12 @@ def _allow(libc: ctypes.CDLL, ruleset: int, path: str, rights: int) -> None:
         if not os.path.isdir(path):
             rights &= FILE_RIGHTS
         rule = _PathBeneathAttr(rights, fd)
-        if libc.syscall(SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, ctypes.byref(rule),
-                        ctypes.c_uint32(0)) != 0:
-            raise LandlockError(f"landlock_add_rule({path}): "
-                                f"{os.strerror(ctypes.get_errno())}")
+        if (
+            libc.syscall(
+                SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0)
+            )
+            != 0
+        ):
+            raise LandlockError(f"landlock_add_rule({path}): {os.strerror(ctypes.get_errno())}")
     finally:
         os.close(fd)

@@ -21,7 +21,11 @@ from typing import Any
 from grader.sandbox import landlock, seccomp_filter
 
 CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWNET = (
-    0x04000000, 0x08000000, 0x10000000, 0x40000000)
+    0x04000000,
+    0x08000000,
+    0x10000000,
+    0x40000000,
+)
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, SIGKILL = 1, 24, 9
 SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
 CAPABILITY_VERSION_3 = 0x20080522
@@ -39,8 +43,11 @@ class Report:
     isolating: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"applied": self.applied, "unavailable": self.unavailable,
-                "isolating": self.isolating}
+        return {
+            "applied": self.applied,
+            "unavailable": self.unavailable,
+            "isolating": self.isolating,
+        }
 
 
 def enter_namespaces(report: Report) -> None:
@@ -53,8 +60,9 @@ def enter_namespaces(report: Report) -> None:
         flags |= CLONE_NEWUSER  # an unprivileged process may only unshare inside its own userns
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(ctypes.c_int(flags)) != 0:
-        report.unavailable["namespaces"] = (f"unshare refused: {os.strerror(ctypes.get_errno())}"
-                                            " (containers often forbid it)")
+        report.unavailable["namespaces"] = (
+            f"unshare refused: {os.strerror(ctypes.get_errno())} (containers often forbid it)"
+        )
         return
     report.applied.append("network, IPC and UTS namespaces")
     report.isolating.append("namespaces")
@@ -94,8 +102,11 @@ class _CapHeader(ctypes.Structure):
 
 
 class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
 
 
 def drop_capabilities(report: Report) -> None:
@@ -162,8 +173,15 @@ def apply_seccomp(libraries: dict[str, str | None], report: Report) -> None:
 
 def apply_all(plan: dict[str, Any]) -> Report:
     """Apply the parent's plan (a plain dict, see sandbox.plan) and report what took effect."""
-    report = Report(applied=["separate process, own session", "scrubbed environment",
-                             "python -I", "bounded output", "per-request deadline"])
+    report = Report(
+        applied=[
+            "separate process, own session",
+            "scrubbed environment",
+            "python -I",
+            "bounded output",
+            "per-request deadline",
+        ]
+    )
     for name in plan.get("disabled", []):
         report.unavailable[name] = "disabled by GRADER_SANDBOX_DISABLE"
     if plan.get("namespaces"):

@@ -22,8 +22,17 @@ SANDBOX_USER = "grader-sandbox"
 DEFAULT_SANDBOX_UID = 64213
 POLICIES = ("lenient", "strict")
 LAYER_NAMES = ("namespaces", "uid", "landlock", "seccomp")
-SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc/ld.so.cache",
-                     "/dev/urandom", "/proc/cpuinfo", "/sys/devices/system/cpu")
+SYSTEM_READ_PATHS = (
+    "/usr",
+    "/lib",
+    "/lib64",
+    "/lib32",
+    "/bin",
+    "/etc/ld.so.cache",
+    "/dev/urandom",
+    "/proc/cpuinfo",
+    "/sys/devices/system/cpu",
+)
 """What an interpreter with numpy and torch reads besides its own prefix: shared libraries, the
 loader cache, randomness (torch fails without it) and the CPU description."""
 
@@ -68,8 +77,12 @@ def sandbox_identity() -> tuple[int, int]:
 
 def interpreter_paths() -> list[Path]:
     """Everything the child's interpreter must reach: its binary, its prefixes."""
-    paths = {Path(os.path.realpath(sys.executable)), Path(sys.prefix), Path(sys.base_prefix),
-             Path(sys.exec_prefix)}
+    paths = {
+        Path(os.path.realpath(sys.executable)),
+        Path(sys.prefix),
+        Path(sys.base_prefix),
+        Path(sys.exec_prefix),
+    }
     return sorted(paths)
 
 
@@ -97,8 +110,10 @@ def disabled_layers() -> set[str]:
     names = {n.strip() for n in os.environ.get("GRADER_SANDBOX_DISABLE", "").split(",")}
     unknown = names - set(LAYER_NAMES) - {""}
     if unknown:
-        raise ValueError(f"GRADER_SANDBOX_DISABLE names unknown layers {sorted(unknown)}; "
-                         f"known: {', '.join(LAYER_NAMES)}")
+        raise ValueError(
+            f"GRADER_SANDBOX_DISABLE names unknown layers {sorted(unknown)}; "
+            f"known: {', '.join(LAYER_NAMES)}"
+        )
     return names - {""}
 
 
@@ -107,23 +122,29 @@ def seccomp_libraries() -> dict[str, str | None]:
     return library_names()
 
 
-def build_plan(workdir: Path, limits: SandboxLimits, policy: str,
-               identity: tuple[int, int] | None = None) -> dict[str, Any]:
+def build_plan(
+    workdir: Path, limits: SandboxLimits, policy: str, identity: tuple[int, int] | None = None
+) -> dict[str, Any]:
     """The layers for one child working in `workdir`, as plain data for the child; as root it
     becomes `identity` (uid, gid), by default `sandbox_identity()`."""
     if policy not in POLICIES:
         raise ValueError(f"sandbox policy must be one of {POLICIES}, got {policy!r}")
     off = disabled_layers()
     linux = sys.platform == "linux"
-    rlimits = {"RLIMIT_DATA": limits.memory_mb << 20, "RLIMIT_FSIZE": limits.file_mb << 20,
-               "RLIMIT_NOFILE": limits.open_files, "RLIMIT_CORE": 0,
-               "RLIMIT_CPU": limits.cpu_seconds}
+    rlimits = {
+        "RLIMIT_DATA": limits.memory_mb << 20,
+        "RLIMIT_FSIZE": limits.file_mb << 20,
+        "RLIMIT_NOFILE": limits.open_files,
+        "RLIMIT_CORE": 0,
+        "RLIMIT_CPU": limits.cpu_seconds,
+    }
     plan: dict[str, Any] = {
         "policy": policy,
         "namespaces": linux and "namespaces" not in off,
         "seccomp": linux and "seccomp" not in off,
         "landlock": {"read": landlock_read_paths(), "write": [str(workdir), "/dev/null"]}
-        if linux and "landlock" not in off else None,
+        if linux and "landlock" not in off
+        else None,
         "uid": None,
         "rlimits": rlimits,
         "disabled": sorted(off),
@@ -138,14 +159,18 @@ def build_plan(workdir: Path, limits: SandboxLimits, policy: str,
         return plan
     blocked = unreachable_by_others(interpreter_paths())
     if blocked is not None:
-        plan["uid_reason"] = (f"the sandbox user could not start Python: {blocked} is not "
-                              "searchable by other users (chmod o+x it, or install Python "
-                              "outside it)")
+        plan["uid_reason"] = (
+            f"the sandbox user could not start Python: {blocked} is not "
+            "searchable by other users (chmod o+x it, or install Python "
+            "outside it)"
+        )
         return plan
     blocked = unreachable_by_others([workdir.parent])
     if blocked is not None:
-        plan["uid_reason"] = (f"the sandbox user could not reach its work folder: {blocked} "
-                              "is not searchable by other users")
+        plan["uid_reason"] = (
+            f"the sandbox user could not reach its work folder: {blocked} "
+            "is not searchable by other users"
+        )
         return plan
     plan["uid"], plan["gid"] = identity or sandbox_identity()
     rlimits["RLIMIT_NPROC"] = limits.processes  # counts this uid's threads: meaningful now

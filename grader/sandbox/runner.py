@@ -31,11 +31,27 @@ from grader.sandbox.plan import SandboxLimits, build_plan, hand_over
 
 SANDBOX_DIR = Path(__file__).parent
 CHILD_MODULES = ("wire", "landlock", "seccomp_filter", "layers")
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                    "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
 END_OF_STREAM = b""
-ANSWERS = frozenset({"ok", "missing", "not_callable", "exception", "unsendable",
-                     "harness_error", "timeout", "crashed", "protocol_error"})
+ANSWERS = frozenset(
+    {
+        "ok",
+        "missing",
+        "not_callable",
+        "exception",
+        "unsendable",
+        "harness_error",
+        "timeout",
+        "crashed",
+        "protocol_error",
+    }
+)
 """Statuses a request may be answered with; the start-up ones are refused after start-up."""
 
 
@@ -122,7 +138,7 @@ class OutputTail(threading.Thread):
     def run(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             while chunk := self.stream.read1(65536):
-                self.tail = (self.tail + chunk)[-self.keep:]
+                self.tail = (self.tail + chunk)[-self.keep :]
 
     def text(self) -> str:
         return self.tail.decode("utf-8", "replace")
@@ -182,8 +198,8 @@ class PollLineReader:
         while True:
             end = self.buffer.find(b"\n", self.scanned)
             if 0 <= end <= self.cap:
-                line = bytes(self.buffer[:end + 1])
-                del self.buffer[:end + 1]
+                line = bytes(self.buffer[: end + 1])
+                del self.buffer[: end + 1]
                 self.scanned = 0
                 return line
             self.scanned = len(self.buffer)
@@ -281,18 +297,23 @@ class ChildProcess(Protocol):
 class Launcher(Protocol):
     """Starts a child that runs child_main with `config`, in `workdir`, in its own session."""
 
-    def launch(self, config: dict[str, Any], workdir: Path,
-               env: dict[str, str]) -> ChildProcess: ...
+    def launch(
+        self, config: dict[str, Any], workdir: Path, env: dict[str, str]
+    ) -> ChildProcess: ...
 
 
 class FreshInterpreter:
     """One new `python -I -B -c BOOTSTRAP` per child: nothing shared, and the imports paid by
     every child (see zygote.py for the warm alternative)."""
 
-    def launch(self, config: dict[str, Any], workdir: Path,
-               env: dict[str, str]) -> subprocess.Popen:
-        separate = ({"start_new_session": True} if os.name == "posix"
-                    else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP})
+    def launch(
+        self, config: dict[str, Any], workdir: Path, env: dict[str, str]
+    ) -> subprocess.Popen:
+        separate = (
+            {"start_new_session": True}
+            if os.name == "posix"
+            else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+        )
         return subprocess.Popen(
             [sys.executable, "-I", "-B", "-c", bootstrap_source(), json.dumps(config)],
             stdin=subprocess.PIPE,
@@ -316,10 +337,16 @@ class SandboxSession:
     again).
     """
 
-    def __init__(self, workdir: Path, entry: str, limits: SandboxLimits | None = None,
-                 harness_source: str | None = None, policy: str = "lenient",
-                 launcher: Launcher | None = None,
-                 identity: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        entry: str,
+        limits: SandboxLimits | None = None,
+        harness_source: str | None = None,
+        policy: str = "lenient",
+        launcher: Launcher | None = None,
+        identity: tuple[int, int] | None = None,
+    ) -> None:
         self.workdir = Path(workdir).resolve()
         self.entry = entry
         self.limits = limits or SandboxLimits()
@@ -345,8 +372,12 @@ class SandboxSession:
     def start(self) -> Reply:
         """Start a child and import the submission; the reply says whether that worked."""
         self.close()
-        config = {"workdir": str(self.workdir), "entry": self.entry, "plan": self.plan,
-                  "max_response_bytes": self.limits.max_response_bytes}
+        config = {
+            "workdir": str(self.workdir),
+            "entry": self.entry,
+            "plan": self.plan,
+            "max_response_bytes": self.limits.max_response_bytes,
+        }
         started = time.monotonic()
         process = self.launcher.launch(config, self.workdir, child_environment(self.workdir))
         reader = LineReader(process.stdout, self.limits.max_response_bytes)
@@ -365,8 +396,9 @@ class SandboxSession:
         if reply.status == "ready":
             reply.status = "ok"
         elif reply.status == "timeout":
-            reply.message = (f"importing the submission took longer than "
-                             f"{self.limits.import_timeout:g} s")
+            reply.message = (
+                f"importing the submission took longer than {self.limits.import_timeout:g} s"
+            )
         elif reply.status not in ("import_error", "policy_refused"):
             reply.message = reply.message or "the submission ended the process while importing"
         if not reply.ok:
@@ -406,8 +438,7 @@ class SandboxSession:
         """The value the submission bound to `name`."""
         return self.request({"op": "value", "name": name}, timeout)
 
-    def call(self, name: str, args: list[Any], timeout: float,
-             harness: str | None = None) -> Reply:
+    def call(self, name: str, args: list[Any], timeout: float, harness: str | None = None) -> Reply:
         """Call the submission's function `name` with positional `args` (plain data); with
         `harness`, call that harness function with the student's function and the args."""
         message = {"op": "call", "name": name, "args": [wire.encode(arg) for arg in args]}
@@ -457,7 +488,8 @@ class SandboxSession:
         if reply.status == "timeout":
             reply.message = f"did not finish within the {timeout:g} s time limit"
         if reply.status in ("timeout", "crashed", "protocol_error") or (
-                reply.status == "unsendable" and reply.message.startswith("the returned value")):
+            reply.status == "unsendable" and reply.message.startswith("the returned value")
+        ):
             self.close()
         elif not self._forking_forbidden:
             kill_strays(self.child.process.pid, self.plan.get("uid"))
@@ -478,8 +510,7 @@ class SandboxSession:
             return Reply("timeout", seconds=time.monotonic() - started)
         seconds = time.monotonic() - started
         if line is None:
-            return Reply("unsendable", message="the returned value is too large",
-                         seconds=seconds)
+            return Reply("unsendable", message="the returned value is too large", seconds=seconds)
         if line == END_OF_STREAM:
             return self._crash_reply(started)
         try:
@@ -487,12 +518,19 @@ class SandboxSession:
             if not isinstance(message, dict):
                 raise wire.WireError("response is not an object")
             status = str(message.get("status", "protocol_error"))
-            value = (wire.decode(message["value"]) if status == "ok"
-                     else message.get("value") if status in ("layers", "policy_refused")
-                     else None)
+            value = (
+                wire.decode(message["value"])
+                if status == "ok"
+                else message.get("value")
+                if status in ("layers", "policy_refused")
+                else None
+            )
         except (wire.WireError, KeyError, RecursionError, ValueError, TypeError) as error:
-            return Reply("protocol_error", message=f"unreadable reply from the submission: "
-                         f"{error}", seconds=seconds)
+            return Reply(
+                "protocol_error",
+                message=f"unreadable reply from the submission: {error}",
+                seconds=seconds,
+            )
         return Reply(
             status,
             value=value,
@@ -511,13 +549,20 @@ class SandboxSession:
         except subprocess.TimeoutExpired:
             code = None
         self.child.output.join(timeout=0.5)
-        return Reply("crashed", message=f"the submission's process {_describe_exit(code)}",
-                     output=self.child.output.text()[-2000:],
-                     seconds=time.monotonic() - started)
+        return Reply(
+            "crashed",
+            message=f"the submission's process {_describe_exit(code)}",
+            output=self.child.output.text()[-2000:],
+            seconds=time.monotonic() - started,
+        )
 
 
-EXIT_SIGNALS = {"SIGKILL": " (often: out of memory)", "SIGXCPU": " (CPU time limit reached)",
-                "SIGXFSZ": " (file size limit reached)", "SIGSYS": " (forbidden system call)"}
+EXIT_SIGNALS = {
+    "SIGKILL": " (often: out of memory)",
+    "SIGXCPU": " (CPU time limit reached)",
+    "SIGXFSZ": " (file size limit reached)",
+    "SIGSYS": " (forbidden system call)",
+}
 
 
 def _describe_exit(code: int | None) -> str:

@@ -20,14 +20,52 @@ CLONE_THREAD = 0x00010000
 MAP_SHARED, MAP_ANONYMOUS = 0x01, 0x20
 
 DENIED = (
-    "fork", "vfork", "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2",
-    "unshare", "setns", "pivot_root", "chroot", "bpf", "keyctl", "add_key", "request_key",
-    "io_uring_setup", "io_uring_enter", "io_uring_register", "perf_event_open", "kexec_load",
-    "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot", "swapon",
-    "swapoff", "userfaultfd", "tkill", "socket", "socketpair", "memfd_create", "shmget",
-    "pidfd_open", "pidfd_send_signal", "pidfd_getfd",
-    "open_by_handle_at", "name_to_handle_at", "fanotify_init", "inotify_init",
-    "inotify_init1", "acct", "settimeofday", "clock_settime", "sethostname", "setdomainname",
+    "fork",
+    "vfork",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "mount",
+    "umount2",
+    "unshare",
+    "setns",
+    "pivot_root",
+    "chroot",
+    "bpf",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "perf_event_open",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "userfaultfd",
+    "tkill",
+    "socket",
+    "socketpair",
+    "memfd_create",
+    "shmget",
+    "pidfd_open",
+    "pidfd_send_signal",
+    "pidfd_getfd",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "fanotify_init",
+    "inotify_init",
+    "inotify_init1",
+    "acct",
+    "settimeofday",
+    "clock_settime",
+    "sethostname",
+    "setdomainname",
 )
 
 
@@ -70,8 +108,11 @@ def install(libraries: dict[str, str | None] | None = None) -> list[str]:
     try:
         rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
         shared_anonymous = MAP_SHARED | MAP_ANONYMOUS
-        rules.add_rule(seccomp.ERRNO(errno.ENOMEM), "mmap",
-                       seccomp.Arg(3, seccomp.MASKED_EQ, shared_anonymous, shared_anonymous))
+        rules.add_rule(
+            seccomp.ERRNO(errno.ENOMEM),
+            "mmap",
+            seccomp.Arg(3, seccomp.MASKED_EQ, shared_anonymous, shared_anonymous),
+        )
         rules.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
         rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
         rules.add_rule(deny, "kill", seccomp.Arg(0, seccomp.NE, me))
@@ -88,5 +129,7 @@ def install(libraries: dict[str, str | None] | None = None) -> list[str]:
         rules.load()
     except (RuntimeError, OSError, ValueError) as error:
         raise SeccompUnavailable(f"the kernel refused the filter: {error}") from None
-    return ["seccomp: no sockets, no new processes, no signals to others, no ptrace, "
-            "no uncounted shared memory"]
+    return [
+        "seccomp: no sockets, no new processes, no signals to others, no ptrace, "
+        "no uncounted shared memory"
+    ]

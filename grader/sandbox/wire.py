@@ -126,8 +126,11 @@ def _encode_tensor(tensor: Any, budget: Budget) -> Any:
     plain = tensor.detach().cpu()
     if plain.dtype in (torch.bfloat16, torch.float16):
         plain = plain.to(torch.float32)
-    if plain.is_complex() or plain.dtype.is_floating_point or plain.dtype in (
-        torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64
+    if (
+        plain.is_complex()
+        or plain.dtype.is_floating_point
+        or plain.dtype
+        in (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
     ):
         encoded = _encode_array(plain.contiguous().numpy(), "tensor", budget)
         if encoded[TAG] == "tensor":
@@ -160,8 +163,10 @@ def _decode(data: Any, tensors: str, depth: int) -> Any:
         except TypeError:  # unhashable members (lists) keep their data as a list
             return items
     if tag == "dict":
-        pairs = [(_decode(k, tensors, depth + 1), _decode(v, tensors, depth + 1))
-                 for k, v in _pairs(data)]
+        pairs = [
+            (_decode(k, tensors, depth + 1), _decode(v, tensors, depth + 1))
+            for k, v in _pairs(data)
+        ]
         try:
             return dict(pairs)
         except TypeError:

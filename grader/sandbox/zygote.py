@@ -102,15 +102,30 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent"}
         env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
-        config = {"parent": os.getpid(), "control_fd": theirs.fileno(),
-                  "preload": list(self.preload),
-                  "seccomp_libraries": seccomp_libraries() if sys.platform == "linux" else {}}
+        config = {
+            "parent": os.getpid(),
+            "control_fd": theirs.fileno(),
+            "preload": list(self.preload),
+            "seccomp_libraries": seccomp_libraries() if sys.platform == "linux" else {},
+        }
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-B", "-c", bootstrap_source("zygote_main"),
-                 json.dumps(config)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                cwd="/", env=env, pass_fds=[theirs.fileno()], start_new_session=True)
+                [
+                    sys.executable,
+                    "-I",
+                    "-B",
+                    "-c",
+                    bootstrap_source("zygote_main"),
+                    json.dumps(config),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                cwd="/",
+                env=env,
+                pass_fds=[theirs.fileno()],
+                start_new_session=True,
+            )
         finally:
             theirs.close()
         self.control = ours
@@ -168,8 +183,7 @@ class Zygote:
         self.close()
 
     # -- launching ------------------------------------------------------------------------
-    def launch(self, config: dict[str, Any], workdir: Path,
-               env: dict[str, str]) -> ForkedChild:
+    def launch(self, config: dict[str, Any], workdir: Path, env: dict[str, str]) -> ForkedChild:
         if not self.alive:
             self.start()
         assert self.control is not None

@@ -58,8 +58,12 @@ def preload(modules: list[str]) -> dict[str, Any]:
             loaded.append(name)
         except Exception as error:  # a missing optional library is reported, not fatal
             failed[name] = f"{type(error).__name__}: {error}"
-    return {"loaded": loaded, "failed": failed, "data_bytes": max(_data_bytes() - before, 0),
-            "threads": _thread_count()}
+    return {
+        "loaded": loaded,
+        "failed": failed,
+        "data_bytes": max(_data_bytes() - before, 0),
+        "threads": _thread_count(),
+    }
 
 
 def _reseed() -> None:
@@ -74,8 +78,9 @@ def _reseed() -> None:
         torch.seed()
 
 
-def run_child(control: socket.socket, fds: list[int], request: dict[str, Any],
-              data_allowance: int) -> None:
+def run_child(
+    control: socket.socket, fds: list[int], request: dict[str, Any], data_allowance: int
+) -> None:
     """In the forked process: become a fresh-looking child and run child_main, never return."""
     try:
         control.close()
@@ -160,8 +165,10 @@ def main(config: dict[str, Any]) -> None:
         with contextlib.suppress(ImportError, OSError, TypeError):
             seccomp_filter.load_bindings(config["seccomp_libraries"])
     if loaded["threads"] != 1:
-        loaded["refused"] = (f"the zygote has {loaded['threads']} threads after importing "
-                             f"{', '.join(loaded['loaded'])}; forking it could hang children")
+        loaded["refused"] = (
+            f"the zygote has {loaded['threads']} threads after importing "
+            f"{', '.join(loaded['loaded'])}; forking it could hang children"
+        )
     socket.send_fds(control, [json.dumps({"ready": loaded}).encode()], [])
     if "refused" not in loaded:
         Zygote(control, loaded["data_bytes"]).serve()

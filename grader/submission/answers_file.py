@@ -29,8 +29,7 @@ MAX_DEPTH = 32
 
 SUFFIXES = (".yaml", ".yml")
 
-_EXPONENT_FLOAT = re.compile(
-    r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 
 
 class AnswersFileError(ValueError):
@@ -49,8 +48,11 @@ class _AnswersLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in an answers file; write the "
-                "value out", event.start_mark)
+                None,
+                None,
+                "aliases (*name) are not allowed in an answers file; write the value out",
+                event.start_mark,
+            )
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -70,13 +72,19 @@ class _AnswersLoader(yaml.SafeLoader):
         return node
 
 
-_AnswersLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT,
-                                     list("-+0123456789."))
+_AnswersLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", _EXPONENT_FLOAT, list("-+0123456789.")
+)
 
 
 def _describe(value: object) -> str:
-    names = {"date": "a date", "datetime": "a date and time", "bytes": "binary data",
-             "set": "a set", "tuple": "a pair"}
+    names = {
+        "date": "a date",
+        "datetime": "a date and time",
+        "bytes": "binary data",
+        "set": "a set",
+        "tuple": "a pair",
+    }
     return names.get(type(value).__name__, f"a {type(value).__name__}")
 
 
@@ -98,26 +106,31 @@ def _literal(value: object, where: str, depth: int = 0) -> str:
         items = []
         for key, item in value.items():
             if not (key is None or isinstance(key, (bool, int, float, str))):
-                raise AnswersFileError(f"{where} has a key that is {_describe(key)}; keys are "
-                                       "numbers or text")
-            items.append(f"{_literal(key, where, depth + 1)}: "
-                         f"{_literal(item, where, depth + 1)}")
+                raise AnswersFileError(
+                    f"{where} has a key that is {_describe(key)}; keys are numbers or text"
+                )
+            items.append(f"{_literal(key, where, depth + 1)}: {_literal(item, where, depth + 1)}")
         return "{" + ", ".join(items) + "}"
     raise AnswersFileError(
         f"{where} is {_describe(value)}; an answers file holds only numbers, text, true/false, "
-        "null, lists and mappings (put text in quotes)")
+        "null, lists and mappings (put text in quotes)"
+    )
 
 
 def _name_problem(key: object) -> str | None:
     """Why `key` cannot be a module-level name the grader asks for, or None if it can."""
     if isinstance(key, bool):
-        return (f"{key!r} is not a name (YAML reads yes/no/on/off/true/false as true or "
-                "false; the names are the ones in the handout, such as ETA_STAR)")
+        return (
+            f"{key!r} is not a name (YAML reads yes/no/on/off/true/false as true or "
+            "false; the names are the ones in the handout, such as ETA_STAR)"
+        )
     if not isinstance(key, str):
         return f"{key!r} is not a name (names are letters, digits and _, such as ETA_STAR)"
     if not (key.isascii() and key.isidentifier()):
-        return (f"{key!r} is not a valid name: names are letters, digits and _, not starting "
-                "with a digit (such as ETA_STAR)")
+        return (
+            f"{key!r} is not a valid name: names are letters, digits and _, not starting "
+            "with a digit (such as ETA_STAR)"
+        )
     if keyword.iskeyword(key):
         return f"{key!r} is a Python keyword, not a name"
     if key.startswith("__") and key.endswith("__"):
@@ -134,8 +147,10 @@ def convert_answers(data: bytes, name: str) -> tuple[str, list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise AnswersFileError(f"{name} is not UTF-8 text (line {line} has the byte "
-                               f"0x{data[error.start]:02x}); save it as UTF-8") from None
+        raise AnswersFileError(
+            f"{name} is not UTF-8 text (line {line} has the byte "
+            f"0x{data[error.start]:02x}); save it as UTF-8"
+        ) from None
     loader: _AnswersLoader | None = None
     try:
         loader = _AnswersLoader(text)  # the reader checks the characters here already
@@ -149,8 +164,10 @@ def convert_answers(data: bytes, name: str) -> tuple[str, list[str]]:
         raise AnswersFileError(f"{name} is not valid YAML: {where}{problem}") from None
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
-        raise AnswersFileError(f"{name} is not valid YAML: line {line} holds the character "
-                               f"U+{error.character:04X}, which YAML does not allow") from None
+        raise AnswersFileError(
+            f"{name} is not valid YAML: line {line} holds the character "
+            f"U+{error.character:04X}, which YAML does not allow"
+        ) from None
     except yaml.YAMLError as error:
         raise AnswersFileError(f"{name} is not valid YAML: {error}") from None
     except RecursionError:
@@ -161,11 +178,15 @@ def convert_answers(data: bytes, name: str) -> tuple[str, list[str]]:
         if loader is not None:
             loader.dispose()
     if answers is None:
-        raise AnswersFileError(f"{name} is empty: write one answer per line, as NAME: value "
-                               "(for example ETA_STAR: 0.5)")
+        raise AnswersFileError(
+            f"{name} is empty: write one answer per line, as NAME: value "
+            "(for example ETA_STAR: 0.5)"
+        )
     if not isinstance(answers, dict):
-        raise AnswersFileError(f"{name} should map names to answers, one per line as NAME: "
-                               f"value, but it holds {_describe(answers)}")
+        raise AnswersFileError(
+            f"{name} should map names to answers, one per line as NAME: "
+            f"value, but it holds {_describe(answers)}"
+        )
     lines = [f'"""Answers read from {_safe(name)} by the grader: data only."""', ""]
     for key, value in answers.items():
         problem = _name_problem(key)
@@ -173,14 +194,18 @@ def convert_answers(data: bytes, name: str) -> tuple[str, list[str]]:
             raise AnswersFileError(f"{name}: {problem}")
         lines.append(f"{key} = {_literal(value, f'{name}: the value of {key}')}")
     assert loader is not None
-    notes = [f"{name}: {key} is given twice (lines {first} and {second}); the second one is "
-             "graded" for key, first, second in loader.duplicates]
+    notes = [
+        f"{name}: {key} is given twice (lines {first} and {second}); the second one is graded"
+        for key, first, second in loader.duplicates
+    ]
     return "\n".join(lines) + "\n", notes
 
 
 def too_large_message(name: str, size: int) -> str:
-    return (f"{name} is {size / 1024:.0f} KB, more than the {MAX_ANSWERS_BYTES >> 10} KB an "
-            "answers file may have")
+    return (
+        f"{name} is {size / 1024:.0f} KB, more than the {MAX_ANSWERS_BYTES >> 10} KB an "
+        "answers file may have"
+    )
 
 
 def _safe(name: str) -> str:

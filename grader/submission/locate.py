@@ -56,14 +56,16 @@ class LocatedSubmission:
     problem: str | None = None
 
 
-def _regular_files(root: Path, *, recursive: bool = True,
-                   max_bytes: int | None = MAX_FILE_BYTES) -> list[Path]:
+def _regular_files(
+    root: Path, *, recursive: bool = True, max_bytes: int | None = MAX_FILE_BYTES
+) -> list[Path]:
     """Every regular file below root, sorted, skipping junk and never following links (and
     files over max_bytes, unless it is None)."""
     found: list[Path] = []
     for directory, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in JUNK_PARTS and not d.startswith(".")
-                             and recursive)
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in JUNK_PARTS and not d.startswith(".") and recursive
+        )
         for filename in sorted(filenames):
             if filename.startswith("."):
                 continue
@@ -95,22 +97,28 @@ def _kind(path: Path) -> str:
 def _entry_names(spec: SubmissionFiles) -> dict[str, tuple[str, ...]]:
     """The file names standing for the entry, by form, in order of precedence."""
     stem = Path(spec.entry).stem
-    return {PYTHON: (spec.entry,), NOTEBOOK: (stem + ".ipynb",),
-            ANSWERS: tuple(stem + suffix for suffix in answers_file.SUFFIXES)}
+    return {
+        PYTHON: (spec.entry,),
+        NOTEBOOK: (stem + ".ipynb",),
+        ANSWERS: tuple(stem + suffix for suffix in answers_file.SUFFIXES),
+    }
 
 
 def _relative(path: Path, root: Path) -> str:
     return printable(str(path.relative_to(root)))
 
 
-def _choose_entry(root: Path, candidates: list[Path], spec: SubmissionFiles
-                  ) -> tuple[Path | None, list[str]]:
+def _choose_entry(
+    root: Path, candidates: list[Path], spec: SubmissionFiles
+) -> tuple[Path | None, list[str]]:
     """The entry by precedence of form, then the shallowest; notes naming what was passed over."""
     notes: list[str] = []
     found: dict[str, list[Path]] = {}
     for kind, names in _entry_names(spec).items():
-        matches = sorted((p for p in candidates if p.name in names),
-                         key=lambda p: (len(p.relative_to(root).parts), str(p)))
+        matches = sorted(
+            (p for p in candidates if p.name in names),
+            key=lambda p: (len(p.relative_to(root).parts), str(p)),
+        )
         if matches:
             found[kind] = matches
     if not found:
@@ -121,15 +129,18 @@ def _choose_entry(root: Path, candidates: list[Path], spec: SubmissionFiles
     if len(entries) > 1:
         others = ", ".join(_relative(p, root) for p in entries[1:])
         named = " or ".join(sorted({p.name for p in entries}))
-        notes.append(f"several files are named {named}; graded {_relative(entry, root)}, "
-                     f"ignored {others}")
+        notes.append(
+            f"several files are named {named}; graded {_relative(entry, root)}, ignored {others}"
+        )
     if len(kinds) > 1:
         passed_over = [_relative(p, root) for kind in kinds[1:] for p in found[kind]]
         names = _entry_names(spec)
-        notes.append(f"graded {_relative(entry, root)}; also found {', '.join(passed_over)}, "
-                     f"which {'was' if len(passed_over) == 1 else 'were'} not graded: "
-                     f"{names[PYTHON][0]} comes first, then {names[NOTEBOOK][0]}, then "
-                     f"{names[ANSWERS][0]}")
+        notes.append(
+            f"graded {_relative(entry, root)}; also found {', '.join(passed_over)}, "
+            f"which {'was' if len(passed_over) == 1 else 'were'} not graded: "
+            f"{names[PYTHON][0]} comes first, then {names[NOTEBOOK][0]}, then "
+            f"{names[ANSWERS][0]}"
+        )
     return entry, notes
 
 
@@ -154,9 +165,11 @@ def _encoding_note(data: bytes, name: str) -> str | None:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        return (f"{name} is not valid {error.encoding.upper()} text: line {line}, column "
-                f"{column} has the byte 0x{data[error.start]:02x}. Save it as UTF-8 (or declare "
-                "its encoding in a first-line comment such as # -*- coding: latin-1 -*-).")
+        return (
+            f"{name} is not valid {error.encoding.upper()} text: line {line}, column "
+            f"{column} has the byte 0x{data[error.start]:02x}. Save it as UTF-8 (or declare "
+            "its encoding in a first-line comment such as # -*- coding: latin-1 -*-)."
+        )
     except (SyntaxError, LookupError):
         return None  # a bad coding line: Python's own message at import says so
     return None
@@ -178,14 +191,15 @@ def _convert(entry: Path, kind: str, spec: SubmissionFiles) -> _Converted:
     name, size = entry.name, _size(entry)
     if kind == PYTHON:
         if size > MAX_FILE_BYTES:
-            return _Converted(problem=f"{name} is {size / (1 << 20):.1f} MB, more than the "
-                                      f"{MAX_FILE_BYTES >> 20} MB a submission file may have.")
+            return _Converted(
+                problem=f"{name} is {size / (1 << 20):.1f} MB, more than the "
+                f"{MAX_FILE_BYTES >> 20} MB a submission file may have."
+            )
         data = entry.read_bytes()
         note = _encoding_note(data, name)
         return _Converted(data=data, notes=(note,) if note else ())
     limit = notebook.MAX_NOTEBOOK_BYTES if kind == NOTEBOOK else answers_file.MAX_ANSWERS_BYTES
-    too_large = (notebook.too_large_message if kind == NOTEBOOK
-                 else answers_file.too_large_message)
+    too_large = notebook.too_large_message if kind == NOTEBOOK else answers_file.too_large_message
     try:
         data = None if size > limit else _read_bounded(entry, limit)
     except OSError as error:
@@ -198,15 +212,19 @@ def _convert(entry: Path, kind: str, spec: SubmissionFiles) -> _Converted:
         except notebook.NotebookError as error:
             return _Converted(problem=str(error))
         count = len(converted.cells)
-        graded = (f"{name} was graded as {spec.entry}: its code cells ({count} with code) "
-                  "ran top to bottom; markdown and raw cells are ignored.")
+        graded = (
+            f"{name} was graded as {spec.entry}: its code cells ({count} with code) "
+            "ran top to bottom; markdown and raw cells are ignored."
+        )
         return _Converted(data, converted.module_source(), (graded, *converted.notes()))
     try:
         source, notes = answers_file.convert_answers(data, name)
     except answers_file.AnswersFileError as error:
         return _Converted(problem=str(error))
-    graded = (f"{name} was graded as {spec.entry}: an answers file holds values only, so "
-              "every function the assignment asks for is reported as not defined.")
+    graded = (
+        f"{name} was graded as {spec.entry}: an answers file holds values only, so "
+        "every function the assignment asks for is reported as not defined."
+    )
     return _Converted(data, source, (graded, *notes))
 
 
@@ -222,10 +240,14 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
     entry: Path | None
     if path.is_file():  # a single file is the entry, whatever its name; helpers sit beside it
         root, entry = path.parent, path
-        candidates = [p for p in _regular_files(root, recursive=False, max_bytes=None)
-                      if p != path] + [path]
-        notes = ([] if path.name == spec.entry or _kind(path) != PYTHON
-                 else [f"graded {printable(path.name)} as {spec.entry}"])
+        candidates = [
+            p for p in _regular_files(root, recursive=False, max_bytes=None) if p != path
+        ] + [path]
+        notes = (
+            []
+            if path.name == spec.entry or _kind(path) != PYTHON
+            else [f"graded {printable(path.name)} as {spec.entry}"]
+        )
     else:
         root, candidates = path, _regular_files(path, max_bytes=None)
         entry, notes = _choose_entry(root, candidates, spec)
@@ -237,23 +259,35 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
         notes += converted.notes[1:]
         staged_name = entry.name if kind == PYTHON else spec.entry
     if entry is None or converted.problem is not None:
-        return LocatedSubmission(root, None, (), hashlib.sha256().hexdigest(), tuple(notes),
-                                 problem=converted.problem)
-    files = [entry] + [candidate for candidate in candidates
-                       if candidate != entry and candidate.parent == entry.parent
-                       and candidate.name != staged_name
-                       and _size(candidate) <= MAX_FILE_BYTES
-                       and any(fnmatch.fnmatch(candidate.name, pattern)
-                               for pattern in spec.also)]
+        return LocatedSubmission(
+            root, None, (), hashlib.sha256().hexdigest(), tuple(notes), problem=converted.problem
+        )
+    files = [entry] + [
+        candidate
+        for candidate in candidates
+        if candidate != entry
+        and candidate.parent == entry.parent
+        and candidate.name != staged_name
+        and _size(candidate) <= MAX_FILE_BYTES
+        and any(fnmatch.fnmatch(candidate.name, pattern) for pattern in spec.also)
+    ]
     # The hash covers what is graded (the student's own files, not the generated module), so
     # the same work gets the same seed however it arrives.
     digest = hashlib.sha256()
     for file in sorted(files, key=lambda f: f.name):
-        data = converted.data if file == entry and converted.data is not None else (
-            file.read_bytes())
+        data = (
+            converted.data if file == entry and converted.data is not None else (file.read_bytes())
+        )
         digest.update(os.fsencode(file.name) + b"\0" + data + b"\0")
-    return LocatedSubmission(root, entry, tuple(files), digest.hexdigest(), tuple(notes),
-                             module_source=converted.module_source, staged_name=staged_name)
+    return LocatedSubmission(
+        root,
+        entry,
+        tuple(files),
+        digest.hexdigest(),
+        tuple(notes),
+        module_source=converted.module_source,
+        staged_name=staged_name,
+    )
 
 
 def printable(name: str) -> str:
@@ -274,9 +308,11 @@ def missing_entry_message(submission: LocatedSubmission, spec: SubmissionFiles) 
         uploaded = []
     listing = ", ".join(uploaded[:10]) + (" ..." if len(uploaded) > 10 else "")
     notebook_name = _entry_names(spec)[NOTEBOOK][0]
-    return (f"{spec.entry} was not found in the submission"
-            + (f" (it contains: {listing})" if uploaded else " (it is empty)")
-            + f". Upload your work as {spec.entry} (or as a notebook, {notebook_name}).")
+    return (
+        f"{spec.entry} was not found in the submission"
+        + (f" (it contains: {listing})" if uploaded else " (it is empty)")
+        + f". Upload your work as {spec.entry} (or as a notebook, {notebook_name})."
+    )
 
 
 def stage(submission: LocatedSubmission, workdir: Path) -> str:

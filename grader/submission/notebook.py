@@ -56,7 +56,7 @@ class SkippedLine:
     def describe(self) -> str:
         where = f"cell {self.cell}" + (f", line {self.line}" if self.line is not None else "")
         shown = self.text if len(self.text) <= 70 else self.text[:67] + "..."
-        what = (f"the whole {shown.split()[0]} cell" if self.line is None else shown)
+        what = f"the whole {shown.split()[0]} cell" if self.line is None else shown
         return f"{where}: {what}"
 
 
@@ -84,10 +84,12 @@ class ConvertedNotebook:
         if not self.skipped:
             return []
         count = len(self.skipped)
-        lines = [f"{self.name}: skipped {count} IPython command{'s' if count != 1 else ''} "
-                 "(magics, shell commands, help), which are not Python; the rest of the "
-                 "notebook ran (cells are numbered from 1 at the top, markdown cells "
-                 "included):"]
+        lines = [
+            f"{self.name}: skipped {count} IPython command{'s' if count != 1 else ''} "
+            "(magics, shell commands, help), which are not Python; the rest of the "
+            "notebook ran (cells are numbered from 1 at the top, markdown cells "
+            "included):"
+        ]
         lines += [f"  {item.describe()}" for item in self.skipped[:MAX_LISTED]]
         if count > MAX_LISTED:
             lines.append(f"  ... and {count - MAX_LISTED} more")
@@ -136,12 +138,15 @@ def code_cells(data: bytes, name: str) -> list[tuple[int, str]]:
         raise NotebookError(
             f"{invalid}: it holds {containers:,} JSON objects and lists, more than the "
             f"{MAX_JSON_CONTAINERS:,} the grader reads. Clear its outputs (Edit > Clear "
-            "Outputs of All Cells) and save it again.")
+            "Outputs of All Cells) and save it again."
+        )
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as error:
-        raise NotebookError(f"{invalid}: line {error.lineno}, column {error.colno}: "
-                            f"{error.msg}. Is it the .ipynb file Jupyter saved?") from None
+        raise NotebookError(
+            f"{invalid}: line {error.lineno}, column {error.colno}: "
+            f"{error.msg}. Is it the .ipynb file Jupyter saved?"
+        ) from None
     except RecursionError:
         raise NotebookError(f"{invalid}: its JSON is nested too deeply") from None
     except ValueError as error:  # e.g. an integer longer than Python's digit limit
@@ -153,42 +158,47 @@ def _cells_of(notebook: object, invalid: str) -> list[tuple[int, str]]:
     """The structural checks: what the conversion relies on, and nothing more."""
     if not isinstance(notebook, dict):
         kind = {list: "a list", str: "a string"}.get(type(notebook), "a single value")
-        raise NotebookError(f"{invalid}: it is JSON, but {kind}, not a notebook (a JSON object "
-                            "with \"nbformat\" and \"cells\")")
+        raise NotebookError(
+            f"{invalid}: it is JSON, but {kind}, not a notebook (a JSON object "
+            'with "nbformat" and "cells")'
+        )
     version = notebook.get("nbformat")
     if version is None:
-        raise NotebookError(f"{invalid}: it is JSON, but has no \"nbformat\" version, so it is "
-                            "not a Jupyter notebook")
+        raise NotebookError(
+            f'{invalid}: it is JSON, but has no "nbformat" version, so it is not a Jupyter notebook'
+        )
     if isinstance(version, bool) or not isinstance(version, int):
-        raise NotebookError(f"{invalid}: its \"nbformat\" version is {version!r}, not a number")
+        raise NotebookError(f'{invalid}: its "nbformat" version is {version!r}, not a number')
     if version != NOTEBOOK_FORMAT:
         raise NotebookError(
             f"{invalid}: it is in notebook format {version}, and the grader reads format "
             f"{NOTEBOOK_FORMAT} (Jupyter's format since 2015). Open it in a current Jupyter "
-            "and save it again.")
+            "and save it again."
+        )
     cells = notebook.get("cells")
     if not isinstance(cells, list):
-        raise NotebookError(f"{invalid}: it has no list of \"cells\"")
+        raise NotebookError(f'{invalid}: it has no list of "cells"')
     found: list[tuple[int, str]] = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
-            raise NotebookError(f"{invalid}: cell {number} is not a cell (it has no "
-                                "\"cell_type\")")
+            raise NotebookError(f'{invalid}: cell {number} is not a cell (it has no "cell_type")')
         if cell["cell_type"] != "code":
             continue
         source = cell.get("source", "")
         if isinstance(source, list) and all(isinstance(line, str) for line in source):
             source = "".join(source)
         if not isinstance(source, str):
-            raise NotebookError(f"{invalid}: the \"source\" of cell {number} is not text")
+            raise NotebookError(f'{invalid}: the "source" of cell {number} is not text')
         found.append((number, source))
     return found
 
 
 def too_large_message(name: str, size: int) -> str:
-    return (f"{name} is {size / (1 << 20):.1f} MB, more than the "
-            f"{MAX_NOTEBOOK_BYTES >> 20} MB a notebook may have. Clear its outputs (Edit > "
-            "Clear Outputs of All Cells), save it and upload it again.")
+    return (
+        f"{name} is {size / (1 << 20):.1f} MB, more than the "
+        f"{MAX_NOTEBOOK_BYTES >> 20} MB a notebook may have. Clear its outputs (Edit > "
+        "Clear Outputs of All Cells), save it and upload it again."
+    )
 
 
 # --- IPython syntax --------------------------------------------------------------------------
@@ -197,8 +207,9 @@ _ASSIGNED_MAGIC = re.compile(r"[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[%
 _HELP = re.compile(r"(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*(#.*)?")
 _BRACKETS = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 _SPECIAL = re.compile(r"[#'\"()\[\]{}\\]")
-_IN_STRING = {quote: re.compile(r"\\.?|" + re.escape(quote), re.DOTALL)
-              for quote in ("'", '"', "'''", '"""')}
+_IN_STRING = {
+    quote: re.compile(r"\\.?|" + re.escape(quote), re.DOTALL) for quote in ("'", '"', "'''", '"""')
+}
 _MAYBE_IPYTHON = re.compile(r"^[ \t]*[%!?]|\?[ \t]*(#.*)?$|=[ \t]*[%!]", re.MULTILINE)
 """Cheap test: a cell without any of these cannot hold IPython syntax, and is not scanned."""
 
@@ -252,18 +263,20 @@ class _Scanner:
 
 def _is_ipython(stripped: str) -> bool:
     """Whether a line that starts a statement is IPython syntax rather than Python."""
-    return (stripped.startswith(("%", "!"))
-            or _ASSIGNED_MAGIC.match(stripped) is not None
-            or _HELP.fullmatch(stripped) is not None)
+    return (
+        stripped.startswith(("%", "!"))
+        or _ASSIGNED_MAGIC.match(stripped) is not None
+        or _HELP.fullmatch(stripped) is not None
+    )
 
 
 def _leading_indent(lines: list[str]) -> list[str]:
     """IPython runs a cell whose first line is indented as if it were not; do the same."""
     first = next((line for line in lines if line.strip()), "")
-    indent = first[:len(first) - len(first.lstrip())]
+    indent = first[: len(first) - len(first.lstrip())]
     if not indent:
         return lines
-    return [line[len(indent):] if line.startswith(indent) else line for line in lines]
+    return [line[len(indent) :] if line.startswith(indent) else line for line in lines]
 
 
 def strip_ipython(source: str, cell: int) -> tuple[str, list[SkippedLine]]:
@@ -289,7 +302,7 @@ def strip_ipython(source: str, cell: int) -> tuple[str, list[SkippedLine]]:
         stripped = line.lstrip()
         if scanner.at_statement_start and _is_ipython(stripped):
             skipped.append(SkippedLine(cell, number, stripped.rstrip("\\").strip()))
-            output.append(line[:len(line) - len(stripped)] + "pass")
+            output.append(line[: len(line) - len(stripped)] + "pass")
             skipping_continuation = line.endswith("\\")
             continue
         scanner.feed(line)

@@ -59,8 +59,13 @@ def _typed(spec: FunctionTarget, kwargs: dict[str, Any]) -> dict[str, Any]:
     return typed
 
 
-def build_cases(spec: FunctionTarget, reference: ReferenceModule, rng: np.random.Generator,
-                *, public_only: bool = False) -> list[Case]:
+def build_cases(
+    spec: FunctionTarget,
+    reference: ReferenceModule,
+    rng: np.random.Generator,
+    *,
+    public_only: bool = False,
+) -> list[Case]:
     """Public cases first (cheap feedback), then hidden, then random ones."""
     cases = [Case(PUBLIC, i, _typed(spec, kw)) for i, kw in enumerate(spec.public)]
     if public_only:
@@ -72,8 +77,9 @@ def build_cases(spec: FunctionTarget, reference: ReferenceModule, rng: np.random
             kwargs = generator(rng)
             missing = set(spec.args) - set(kwargs)
             if missing:
-                raise ValueError(f"generator {spec.random.generator} returned a case without "
-                                 f"{sorted(missing)}")
+                raise ValueError(
+                    f"generator {spec.random.generator} returned a case without {sorted(missing)}"
+                )
             cases.append(Case(RANDOM, i, {name: kwargs[name] for name in spec.args}))
     return cases
 

@@ -39,11 +39,13 @@ class ReferenceModule:
         found = getattr(self.module, name, None)
         if found is None:
             raise ReferenceModuleError(
-                f"{self.path}: has no function {name!r} (named by the rubric's {field})")
+                f"{self.path}: has no function {name!r} (named by the rubric's {field})"
+            )
         if not callable(found):
             raise ReferenceModuleError(
                 f"{self.path}: {name!r} (named by the rubric's {field}) is a "
-                f"{type(found).__name__}, not a function")
+                f"{type(found).__name__}, not a function"
+            )
         return found
 
 
@@ -62,6 +64,6 @@ def load_reference(path: Path) -> ReferenceModule:
     except Exception as error:
         sys.modules.pop(module_name, None)
         raise ReferenceModuleError(
-            f"{path}: importing the reference module failed: "
-            f"{type(error).__name__}: {error}") from None
+            f"{path}: importing the reference module failed: {type(error).__name__}: {error}"
+        ) from None
     return ReferenceModule(module, path)

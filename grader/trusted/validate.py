@@ -31,8 +31,9 @@ def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[
         expected = None
         if part.answer is not None:
             if part.answer.reference is not None:
-                expected = reference.function(part.answer.reference,
-                                              field=f"{where}.answer.reference")()
+                expected = reference.function(
+                    part.answer.reference, field=f"{where}.answer.reference"
+                )()
             else:
                 expected = part.answer.value
             problem = normalise_expected_ok(part.check, expected)
@@ -57,16 +58,18 @@ def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[
     except GraderInputError as error:
         problems.append(str(error))
     except Exception as error:
-        problems.append(f"{where}: running the reference failed: "
-                        f"{type(error).__name__}: {error}")
+        problems.append(f"{where}: running the reference failed: {type(error).__name__}: {error}")
     return problems
 
 
 def harness_functions(path: Path) -> set[str]:
     """Top-level function names of the harness module, read without running it (the harness
     runs only inside the sandbox)."""
-    return {node.name for node in ast.parse(path.read_text(), str(path)).body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return {
+        node.name
+        for node in ast.parse(path.read_text(), str(path)).body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
 
 
 def _check_harness(loaded: LoadedRubric) -> list[str]:
@@ -77,12 +80,16 @@ def _check_harness(loaded: LoadedRubric) -> list[str]:
         defined = harness_functions(path)
     except (OSError, SyntaxError) as error:
         return [f"harness: {path} cannot be read as Python: {error}"]
-    return [f"questions[{q}].parts[{p}].function.harness: {part.function.harness!r} is not a "
-            f"function of {path}"
-            for q, question in enumerate(loaded.rubric.questions)
-            for p, part in enumerate(question.parts)
-            if isinstance(part, AutoPart) and part.function and part.function.harness
-            and part.function.harness not in defined]
+    return [
+        f"questions[{q}].parts[{p}].function.harness: {part.function.harness!r} is not a "
+        f"function of {path}"
+        for q, question in enumerate(loaded.rubric.questions)
+        for p, part in enumerate(question.parts)
+        if isinstance(part, AutoPart)
+        and part.function
+        and part.function.harness
+        and part.function.harness not in defined
+    ]
 
 
 def validate(loaded: LoadedRubric) -> list[str]:
@@ -102,24 +109,33 @@ def validate(loaded: LoadedRubric) -> list[str]:
         try:
             points = declared_points(path, reference)
         except Exception as error:
-            problems.append(f"custom_tests[{index}].module: {path} cannot be loaded: "
-                            f"{type(error).__name__}: {error}")
+            problems.append(
+                f"custom_tests[{index}].module: {path} cannot be loaded: "
+                f"{type(error).__name__}: {error}"
+            )
             continue
         if not math.isclose(points, tests.points, abs_tol=1e-9):
-            problems.append(f"custom_tests[{index}].points: is {tests.points:g} but the "
-                            f"module's @weight values add up to {points:g}")
-    return [f"{loaded.path}: {p}" if not p.startswith(str(loaded.path)) else p
-            for p in problems]
+            problems.append(
+                f"custom_tests[{index}].points: is {tests.points:g} but the "
+                f"module's @weight values add up to {points:g}"
+            )
+    return [f"{loaded.path}: {p}" if not p.startswith(str(loaded.path)) else p for p in problems]
 
 
 def _indistinguishable(part: AutoPart, reference: ReferenceModule, mistake: Mistake) -> str | None:
     """Where a known mistake gives the right answer, so a student making it is not caught."""
     assert mistake.reference is not None or mistake.value is not None
     if part.function is None:
-        expected = (part.answer.value if part.answer is None or part.answer.reference is None
-                    else reference.function(part.answer.reference, field="answer")())
-        value = (mistake.value if mistake.reference is None
-                 else reference.function(mistake.reference, field="mistake")())
+        expected = (
+            part.answer.value
+            if part.answer is None or part.answer.reference is None
+            else reference.function(part.answer.reference, field="answer")()
+        )
+        value = (
+            mistake.value
+            if mistake.reference is None
+            else reference.function(mistake.reference, field="mistake")()
+        )
         same = compare(part.check, value, expected, reveal=False).passed
         return "it equals the right answer, so it can never be recognised" if same else None
     spec = part.function
@@ -133,10 +149,13 @@ def _indistinguishable(part: AutoPart, reference: ReferenceModule, mistake: Mist
             hits.setdefault(case.kind, []).append(case.index)
     if not hits:
         return None
-    where = "; ".join(f"{len(found)} {kind} case{'s' if len(found) > 1 else ''}"
-                      for kind, found in hits.items())
-    return (f"it gives the right answer on {where} (of {len(cases)}), where a student making "
-            "it earns full credit; choose cases that tell it apart")
+    where = "; ".join(
+        f"{len(found)} {kind} case{'s' if len(found) > 1 else ''}" for kind, found in hits.items()
+    )
+    return (
+        f"it gives the right answer on {where} (of {len(cases)}), where a student making "
+        "it earns full credit; choose cases that tell it apart"
+    )
 
 
 def mistake_warnings(loaded: LoadedRubric) -> list[str]:
@@ -153,14 +172,19 @@ def mistake_warnings(loaded: LoadedRubric) -> list[str]:
             if part.function is not None and part.function.reference is None:
                 continue
             for m_index, mistake in enumerate(part.mistakes):
-                if mistake.uses or mistake.convention or (
-                        part.function is not None and mistake.reference is None):
+                if (
+                    mistake.uses
+                    or mistake.convention
+                    or (part.function is not None and mistake.reference is None)
+                ):
                     continue  # judged against the student's own answers, or gated
                 try:
                     why = _indistinguishable(part, reference, mistake)
                 except Exception:  # validate() reports reference failures
                     continue
                 if why:
-                    found.append(f"questions[{q_index}].parts[{p_index}].mistakes[{m_index}] "
-                                 f"({mistake.id}): {why}")
+                    found.append(
+                        f"questions[{q_index}].parts[{p_index}].mistakes[{m_index}] "
+                        f"({mistake.id}): {why}"
+                    )
     return found

@@ -12,8 +12,9 @@ from grader.checks.values import Opaque
 DEFAULT = ArrayCheck(kind="array")
 
 # 3.1 of CSC413 HW2: the image convolved with the Laplacian kernel.
-CONV = np.array([[-1, 2, 2, -2, 0], [-2, 1, 0, 2, -1], [3, 0, 0, 1, -1],
-                 [-2, 2, 0, 2, -1], [0, -2, 3, -2, 0]])
+CONV = np.array(
+    [[-1, 2, 2, -2, 0], [-2, 1, 0, 2, -1], [3, 0, 0, 1, -1], [-2, 2, 0, 2, -1], [0, -2, 3, -2, 0]]
+)
 
 
 def judge(student, expected, check=DEFAULT, *, reveal=False):
@@ -219,19 +220,44 @@ def test_large_int64_values_compare_exactly():
 @pytest.mark.parametrize(
     "student",
     [
-        None, "abc", 3, 2.5, True, 1 + 1j, {}, {1, 2}, {"a": 1}, Opaque("generator"),
-        [[1, 2], [3]], [[[1]], [2]], [1, "a"], [None], [Opaque("function")], [10**400],
-        10**400, float("nan"), np.array([]), np.array(["a", "b"]), np.array([1, 2], dtype=object),
-        np.float32([np.inf, np.nan]), np.array([True]), np.complex64([1j]),
-        np.zeros((2, 2, 2)), [[1] * 3] * 3, np.array("2020-01-01", dtype="datetime64[D]"),
+        None,
+        "abc",
+        3,
+        2.5,
+        True,
+        1 + 1j,
+        {},
+        {1, 2},
+        {"a": 1},
+        Opaque("generator"),
+        [[1, 2], [3]],
+        [[[1]], [2]],
+        [1, "a"],
+        [None],
+        [Opaque("function")],
+        [10**400],
+        10**400,
+        float("nan"),
+        np.array([]),
+        np.array(["a", "b"]),
+        np.array([1, 2], dtype=object),
+        np.float32([np.inf, np.nan]),
+        np.array([True]),
+        np.complex64([1j]),
+        np.zeros((2, 2, 2)),
+        [[1] * 3] * 3,
+        np.array("2020-01-01", dtype="datetime64[D]"),
     ],
 )
 def test_weird_answers_never_raise_or_warn(student):
     expected = np.arange(9.0).reshape(3, 3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for check in (DEFAULT, ArrayCheck(kind="array", dtype="integer", per_element=True),
-                      ArrayCheck(kind="array", dtype="bool", squeeze=True)):
+        for check in (
+            DEFAULT,
+            ArrayCheck(kind="array", dtype="integer", per_element=True),
+            ArrayCheck(kind="array", dtype="bool", squeeze=True),
+        ):
             for reveal in (False, True):
                 verdict = judge(student, expected, check, reveal=reveal)
                 assert 0 <= verdict.credit <= 1

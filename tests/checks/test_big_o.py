@@ -17,10 +17,25 @@ def judge(student, expected="O(t)", check=MEMORY, *, reveal=False):
 @pytest.mark.parametrize(
     "student",
     [
-        "O(t)", "O(T)", "\\mathcal{O}(t)", "$\\mathcal{O}(t)$", "$\\mathcal O(T)$", "Θ(t)",
-        "\\Theta(t)", "O (t)", "O(t).", "The memory is O(t) because we store every w.",
-        "\\mathcal{O}\\left(t\\right)", "O(2t)", "O(t + 1)", "linear", "linear in t",
-        "Linear in T", "grows linearly with t", "linear in the number of iterations", "t",
+        "O(t)",
+        "O(T)",
+        "\\mathcal{O}(t)",
+        "$\\mathcal{O}(t)$",
+        "$\\mathcal O(T)$",
+        "Θ(t)",
+        "\\Theta(t)",
+        "O (t)",
+        "O(t).",
+        "The memory is O(t) because we store every w.",
+        "\\mathcal{O}\\left(t\\right)",
+        "O(2t)",
+        "O(t + 1)",
+        "linear",
+        "linear in t",
+        "Linear in T",
+        "grows linearly with t",
+        "linear in the number of iterations",
+        "t",
     ],
 )
 def test_notations_of_linear_growth_all_pass(student):
@@ -140,10 +155,27 @@ def test_default_variable_is_n():
 
 @pytest.mark.parametrize(
     "student",
-    [None, 1.0, [], {}, Opaque("generator"), "", "O(", "O()", "O(t^)", "O(t^(1/0))",
-     "(" * 5000 + "t" + ")" * 5000, "O(" + "(" * 900 + "t" + ")" * 900 + ")",
-     "O(" + "sqrt " * 390 + "t)", "O(t^" + "9" * 5000 + ")", "O((t + d)^50)", "O(log(t + 1))",
-     "O(t)" * 1000, "O(\\frac{t}{2})", "O(n_{iter})"],
+    [
+        None,
+        1.0,
+        [],
+        {},
+        Opaque("generator"),
+        "",
+        "O(",
+        "O()",
+        "O(t^)",
+        "O(t^(1/0))",
+        "(" * 5000 + "t" + ")" * 5000,
+        "O(" + "(" * 900 + "t" + ")" * 900 + ")",
+        "O(" + "sqrt " * 390 + "t)",
+        "O(t^" + "9" * 5000 + ")",
+        "O((t + d)^50)",
+        "O(log(t + 1))",
+        "O(t)" * 1000,
+        "O(\\frac{t}{2})",
+        "O(n_{iter})",
+    ],
 )
 def test_weird_answers_never_raise(student):
     for reveal in (False, True):

@@ -7,8 +7,9 @@ import numpy as np
 from grader.checks import compare, normalise_expected_ok
 from grader.checks.specs import EachCheck
 
-SHAPES = EachCheck.model_validate({"kind": "each", "item": {"kind": "shape"},
-                                   "labels": ["a", "b", "c"]})
+SHAPES = EachCheck.model_validate(
+    {"kind": "each", "item": {"kind": "shape"}, "labels": ["a", "b", "c"]}
+)
 EXPECTED = [(10, 16, 32, 32), (10, 32, 16, 16), (10, 128, 8, 8)]
 
 
@@ -24,8 +25,9 @@ def test_one_wrong_item_costs_its_share_and_is_named_by_its_label():
 
 
 def test_inner_partial_credit_is_kept():
-    check = EachCheck.model_validate({"kind": "each",
-                                      "item": {"kind": "shape", "per_dimension": True}})
+    check = EachCheck.model_validate(
+        {"kind": "each", "item": {"kind": "shape", "per_dimension": True}}
+    )
     got = [EXPECTED[0], EXPECTED[1], (10, 128, 16, 16)]
     assert compare(check, got, EXPECTED, reveal=False).credit == (1 + 1 + 0.5) / 3
 
@@ -51,6 +53,5 @@ def test_hidden_feedback_does_not_show_expected_items():
 
 
 def test_expected_values_are_validated_item_by_item():
-    assert "labels has 3 names but there are 2 items" in normalise_expected_ok(
-        SHAPES, EXPECTED[:2])
+    assert "labels has 3 names but there are 2 items" in normalise_expected_ok(SHAPES, EXPECTED[:2])
     assert normalise_expected_ok(SHAPES, EXPECTED) is None

@@ -87,9 +87,21 @@ def test_revealed_mismatch_shows_both_values():
 
 @pytest.mark.parametrize(
     "student",
-    [None, Opaque("lambda"), object(), {1: {2: [3]}}, frozenset(), np.array([[1, 2], [3, 4]]),
-     np.array([]), [[1, 2], [3]], pytest.param(10**5000, id="int-of-5001-digits"), b"x",
-     1 + 1j, float("inf"), np.float32(np.nan)],
+    [
+        None,
+        Opaque("lambda"),
+        object(),
+        {1: {2: [3]}},
+        frozenset(),
+        np.array([[1, 2], [3, 4]]),
+        np.array([]),
+        [[1, 2], [3]],
+        pytest.param(10**5000, id="int-of-5001-digits"),
+        b"x",
+        1 + 1j,
+        float("inf"),
+        np.float32(np.nan),
+    ],
 )
 def test_weird_answers_never_raise(student):
     for reveal in (False, True):

@@ -34,8 +34,9 @@ def test_keywords_do_not_match_inside_words():
 
 
 def test_multi_word_keywords_match_across_spaces_and_hyphens():
-    check = KeywordsCheck(kind="keywords",
-                          answers=[KeywordAnswer(name="v", all_of=[["vanishing gradient"]])])
+    check = KeywordsCheck(
+        kind="keywords", answers=[KeywordAnswer(name="v", all_of=[["vanishing gradient"]])]
+    )
     assert judge("a vanishing-gradient issue", check).passed
     assert judge("vanishing\n  gradients", check).passed
 

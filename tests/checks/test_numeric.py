@@ -66,9 +66,7 @@ def test_one_item_list_is_refused_with_a_hint():
 def test_numeric_string_is_refused_with_a_hint():
     verdict = judge("0.1", 0.1)
     assert verdict.credit == 0
-    assert verdict.feedback == (
-        "Expected a number, got a str ('0.1'); return a number, not text."
-    )
+    assert verdict.feedback == ("Expected a number, got a str ('0.1'); return a number, not text.")
 
 
 def test_bool_is_not_a_number():
@@ -189,9 +187,29 @@ def test_hidden_mismatch_names_the_students_value():
 @pytest.mark.parametrize(
     "student",
     [
-        None, "abc", "", [], [1, 2], (1,), {}, {1}, frozenset(), {"a": 1}, Opaque("generator"),
-        [[1, 2], [3]], np.array([1.0, 2.0]), np.array([]), np.array(["a"]), 10**400, -(10**400),
-        float("nan"), 1e308, np.float16(1), np.float32(np.inf), b"bytes", object(),
+        None,
+        "abc",
+        "",
+        [],
+        [1, 2],
+        (1,),
+        {},
+        {1},
+        frozenset(),
+        {"a": 1},
+        Opaque("generator"),
+        [[1, 2], [3]],
+        np.array([1.0, 2.0]),
+        np.array([]),
+        np.array(["a"]),
+        10**400,
+        -(10**400),
+        float("nan"),
+        1e308,
+        np.float16(1),
+        np.float32(np.inf),
+        b"bytes",
+        object(),
     ],
 )
 def test_weird_answers_never_raise_or_warn(student):

@@ -11,8 +11,17 @@ DEFAULT = SelectAllCheck(kind="select_all")
 
 # 2.1.1 of CSC413 HW2: the computation graph of two gradient descent steps.
 EDGES = {
-    ("w0", "L0"), ("w0", "grad0"), ("grad0", "w1"), ("w0", "w1"), ("eta", "w1"), ("w1", "L1"),
-    ("w1", "grad1"), ("grad1", "w2"), ("w1", "w2"), ("eta", "w2"), ("w2", "L2"),
+    ("w0", "L0"),
+    ("w0", "grad0"),
+    ("grad0", "w1"),
+    ("w0", "w1"),
+    ("eta", "w1"),
+    ("w1", "L1"),
+    ("w1", "grad1"),
+    ("grad1", "w2"),
+    ("w1", "w2"),
+    ("eta", "w2"),
+    ("w2", "L2"),
 }
 
 
@@ -86,8 +95,19 @@ def test_numeric_picks_from_an_array_count():
 
 @pytest.mark.parametrize(
     "student",
-    [None, 5, Opaque("generator"), {"w0": ["L0"]}, [None, {}, [[]]], [Opaque("x")],
-     [[1, 2], [3]], [10**400], [float("nan")], np.zeros((2, 2)), ""],
+    [
+        None,
+        5,
+        Opaque("generator"),
+        {"w0": ["L0"]},
+        [None, {}, [[]]],
+        [Opaque("x")],
+        [[1, 2], [3]],
+        [10**400],
+        [float("nan")],
+        np.zeros((2, 2)),
+        "",
+    ],
 )
 def test_weird_answers_never_raise(student):
     for reveal in (False, True):

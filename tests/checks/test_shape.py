@@ -81,8 +81,21 @@ def test_empty_shape_matches_scalar_shape():
 
 @pytest.mark.parametrize(
     "student",
-    [None, "32x128", {}, Opaque("Size"), [None], [[1, 2]], [10**400], [float("nan")],
-     [float("inf")], np.zeros((2, 2)), np.array([True, False]), [1 + 1j], ["3"]],
+    [
+        None,
+        "32x128",
+        {},
+        Opaque("Size"),
+        [None],
+        [[1, 2]],
+        [10**400],
+        [float("nan")],
+        [float("inf")],
+        np.zeros((2, 2)),
+        np.array([True, False]),
+        [1 + 1j],
+        ["3"],
+    ],
 )
 def test_weird_answers_never_raise(student):
     for check in (DEFAULT, PER_DIMENSION):

@@ -284,8 +284,15 @@ def _check_layers(run: Run) -> None:
         assert "uid" not in isolating, where
 
 
-def verify(run: Run, *, validator: Any, expect_exit: int | None, scores: dict[str, float] | None,
-           check_layers: bool, check_strays: bool = True) -> None:
+def verify(
+    run: Run,
+    *,
+    validator: Any,
+    expect_exit: int | None,
+    scores: dict[str, float] | None,
+    check_layers: bool,
+    check_strays: bool = True,
+) -> None:
     """What must hold after every attack."""
     details = run.describe()
     if expect_exit is not None:
@@ -296,34 +303,42 @@ def verify(run: Run, *, validator: Any, expect_exit: int | None, scores: dict[st
     assert not errors, f"results.json is not valid: {[e.message for e in errors]}\n{raw[:3000]}"
     canary = run.course.canary
     assert canary not in raw, f"the canary reached results.json:\n{raw[:6000]}"
-    assert canary not in json.dumps(run.observed), f"the attack obtained the canary: " \
-        f"{run.observed!r}"
+    assert canary not in json.dumps(run.observed), (
+        f"the attack obtained the canary: {run.observed!r}"
+    )
     tripwire = run.out / "tripwire.txt"
-    assert not tripwire.exists(), (
-        f"student code ran in the grader process: {tripwire.read_text()}")
+    assert not tripwire.exists(), f"student code ran in the grader process: {tripwire.read_text()}"
     if scores is not None:
         listed = [(t["number"], t["visibility"], t["max_score"]) for t in run.results["tests"]]
-        expected = [(number, visibility, points)
-                    for number, (visibility, points) in EXPECTED_TESTS.items()]
+        expected = [
+            (number, visibility, points) for number, (visibility, points) in EXPECTED_TESTS.items()
+        ]
         assert listed == expected, f"tests differ from the rubric's: {listed}\n{details}"
         want = {number: scores.get(number, 0.0) for number in EXPECTED_TESTS}
         assert run.scores() == pytest.approx(want), (
-            f"scores {run.scores()} are not the grader's own {want}\n{details}")
+            f"scores {run.scores()} are not the grader's own {want}\n{details}"
+        )
         assert run.results["score"] == pytest.approx(sum(want.values()))
         if check_layers and not os.environ.get("SECTEST_ALSO_DISABLE"):
             _check_layers(run)
     if check_strays and run.mode.account.uid not in (0, os.geteuid()):
         uid = run.mode.account.uid
         assert wait_until(lambda: not processes_of(uid), 3), (
-            f"processes of {run.mode.account.name} outlived grading: {processes_of(uid)}")
+            f"processes of {run.mode.account.name} outlived grading: {processes_of(uid)}"
+        )
 
 
 AttackRunner = Callable[..., Run]
 
 
 @pytest.fixture
-def attack(request: pytest.FixtureRequest, mode: Mode, course: Course, workspace: Path,
-           schema_validator: Any) -> AttackRunner:
+def attack(
+    request: pytest.FixtureRequest,
+    mode: Mode,
+    course: Course,
+    workspace: Path,
+    schema_validator: Any,
+) -> AttackRunner:
     """attack(*sources, ...) -> Run: grade an attack submission in the test's mode; its
     answers.py is the prelude followed by the sources, each dedented on its own.
 
@@ -337,13 +352,21 @@ def attack(request: pytest.FixtureRequest, mode: Mode, course: Course, workspace
     $fake_results, $tripwire, $log, $canary_env, $grader_uid, $pytest_uid.
     """
 
-    def run(*sources: str, values: dict[str, Any] | None = None,
-            files: dict[str, str | bytes] | None = None,
-            symlinks: dict[str, Path] | None = None, entry: bool = True, prelude: bool = True,
-            extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None,
-            expect_exit: int | None = 0, scores: dict[str, float] | None = CONTROL_ONLY,
-            check_layers: bool = True, kill_after: float | None = None,
-            check_strays: bool = True) -> Run:
+    def run(
+        *sources: str,
+        values: dict[str, Any] | None = None,
+        files: dict[str, str | bytes] | None = None,
+        symlinks: dict[str, Path] | None = None,
+        entry: bool = True,
+        prelude: bool = True,
+        extra_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        expect_exit: int | None = 0,
+        scores: dict[str, float] | None = CONTROL_ONLY,
+        check_layers: bool = True,
+        kill_after: float | None = None,
+        check_strays: bool = True,
+    ) -> Run:
         folder = workspace / "runs" / f"{next(_runs):03d}-{_slug(request.node.name)}"
         submission, out = folder / "submission", folder / "out"
         submission.mkdir(parents=True)
@@ -351,15 +374,22 @@ def attack(request: pytest.FixtureRequest, mode: Mode, course: Course, workspace
         (out / "autograder-results").mkdir()
         results_path = out / "results.json"
         placeholders = {
-            "reference": course.reference, "rubric": course.rubric,
-            "custom_tests": course.custom_tests, "solution": course.solution,
+            "reference": course.reference,
+            "rubric": course.rubric,
+            "custom_tests": course.custom_tests,
+            "solution": course.solution,
             "autograder_source": course.autograder_source,
-            "other_submission": course.other_submission, "grader_source": course.grader_source,
-            "submission_dir": submission, "results": results_path,
-            "fake_results": out / "autograder-results", "tripwire": out / "tripwire.txt",
-            "log": out / "observed.jsonl", "canary_env": CANARY_ENV,
+            "other_submission": course.other_submission,
+            "grader_source": course.grader_source,
+            "submission_dir": submission,
+            "results": results_path,
+            "fake_results": out / "autograder-results",
+            "tripwire": out / "tripwire.txt",
+            "log": out / "observed.jsonl",
+            "canary_env": CANARY_ENV,
             "reference_module_name": REFERENCE_MODULE_NAME,
-            "grader_uid": mode.account.uid, "pytest_uid": os.geteuid(),
+            "grader_uid": mode.account.uid,
+            "pytest_uid": os.geteuid(),
             **(values or {}),
         }
         if entry:
@@ -378,13 +408,25 @@ def attack(request: pytest.FixtureRequest, mode: Mode, course: Course, workspace
             if not path.is_symlink():
                 path.chmod(0o755 if path.is_dir() else 0o644)
         chown_tree(out, mode.account)
-        grader_env = grader_environment(mode, {
-            LOG_ENV: str(out / "observed.jsonl"),
-            CANARY_ENV: f"{course.canary}-environment",
-            **(env or {}),
-        }, home=folder)
-        args = ["grade", str(course.rubric), str(submission), "-o", str(results_path),
-                "--submission-id", course.submission_id, *extra_args]
+        grader_env = grader_environment(
+            mode,
+            {
+                LOG_ENV: str(out / "observed.jsonl"),
+                CANARY_ENV: f"{course.canary}-environment",
+                **(env or {}),
+            },
+            home=folder,
+        )
+        args = [
+            "grade",
+            str(course.rubric),
+            str(submission),
+            "-o",
+            str(results_path),
+            "--submission-id",
+            course.submission_id,
+            *extra_args,
+        ]
         finished = run_grader(mode, args, grader_env, folder, out, kill_after=kill_after)
         orphans: list[int] = []
         if finished.children:
@@ -398,13 +440,29 @@ def attack(request: pytest.FixtureRequest, mode: Mode, course: Course, workspace
         results: dict[str, Any] = {}
         with contextlib.suppress(OSError, ValueError):
             results = json.loads(results_path.read_text(encoding="utf-8"))
-        graded = Run(mode=mode, course=course, folder=folder, submission=submission,
-                     results_path=results_path, returncode=finished.returncode,
-                     stdout=finished.stdout, stderr=finished.stderr, seconds=finished.seconds,
-                     results=results, observed=read_observed(out / "observed.jsonl"),
-                     children=finished.children, orphans=orphans)
-        verify(graded, validator=schema_validator, expect_exit=expect_exit, scores=scores,
-               check_layers=check_layers, check_strays=check_strays)
+        graded = Run(
+            mode=mode,
+            course=course,
+            folder=folder,
+            submission=submission,
+            results_path=results_path,
+            returncode=finished.returncode,
+            stdout=finished.stdout,
+            stderr=finished.stderr,
+            seconds=finished.seconds,
+            results=results,
+            observed=read_observed(out / "observed.jsonl"),
+            children=finished.children,
+            orphans=orphans,
+        )
+        verify(
+            graded,
+            validator=schema_validator,
+            expect_exit=expect_exit,
+            scores=scores,
+            check_layers=check_layers,
+            check_strays=check_strays,
+        )
         return graded
 
     return run

@@ -320,8 +320,14 @@ class Mode:
         grader = [str(GRADER), *args]
         if not self.switch_user:
             return grader
-        return ["setpriv", f"--reuid={self.account.uid}", f"--regid={self.account.gid}",
-                "--clear-groups", "--", *grader]
+        return [
+            "setpriv",
+            f"--reuid={self.account.uid}",
+            f"--regid={self.account.gid}",
+            "--clear-groups",
+            "--",
+            *grader,
+        ]
 
 
 # --- processes -------------------------------------------------------------------------------
@@ -370,8 +376,10 @@ class Run:
         return self.results_path.parent
 
     def describe(self) -> str:
-        return (f"mode {self.mode.name}, exit {self.returncode}, {self.seconds:.1f} s\n"
-                f"--- stdout ---\n{self.stdout[-4000:]}\n--- stderr ---\n{self.stderr[-4000:]}")
+        return (
+            f"mode {self.mode.name}, exit {self.returncode}, {self.seconds:.1f} s\n"
+            f"--- stdout ---\n{self.stdout[-4000:]}\n--- stderr ---\n{self.stderr[-4000:]}"
+        )
 
     def test(self, number: str) -> dict[str, Any]:
         for test in self.results.get("tests", []):
@@ -389,8 +397,8 @@ class Run:
     def observation(self) -> Any:
         """What the attack function returned (exactly one call is expected)."""
         assert len(self.observed) == 1, (
-            f"expected one observation from the attack, got {self.observed!r}\n"
-            f"{self.describe()}")
+            f"expected one observation from the attack, got {self.observed!r}\n{self.describe()}"
+        )
         return self.observed[0]
 
     @property
@@ -403,8 +411,10 @@ class Run:
 
 def render(sources: tuple[str, ...], values: dict[str, Any], *, prelude: bool = True) -> str:
     """An attack's source with $placeholders replaced by Python literals of `values`."""
-    literals = {key: repr(str(value)) if isinstance(value, Path) else repr(value)
-                for key, value in values.items()}
+    literals = {
+        key: repr(str(value)) if isinstance(value, Path) else repr(value)
+        for key, value in values.items()
+    }
     body = "\n".join(textwrap.dedent(source) for source in sources)
     if prelude:
         body = PRELUDE + body
@@ -444,8 +454,15 @@ class Finished:
     """With kill_after: their working folders (a killed grader leaves them behind)."""
 
 
-def run_grader(mode: Mode, args: list[str], env: dict[str, str], cwd: Path, out: Path,
-               timeout: float = CLI_TIMEOUT, kill_after: float | None = None) -> Finished:
+def run_grader(
+    mode: Mode,
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    out: Path,
+    timeout: float = CLI_TIMEOUT,
+    kill_after: float | None = None,
+) -> Finished:
     """Run `grader` in its own session (so that even a successful killpg of its group cannot
     reach pytest), with stdout/stderr going to files (so an escaped daemon holding a pipe
     cannot hang the suite). With kill_after, SIGKILL the grader that many seconds after its
@@ -455,8 +472,15 @@ def run_grader(mode: Mode, args: list[str], env: dict[str, str], cwd: Path, out:
     children: list[int] = []
     workdirs: list[Path] = []
     with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
-        process = subprocess.Popen(mode.command(args), stdin=subprocess.DEVNULL, stdout=stdout,
-                                   stderr=stderr, cwd=cwd, env=env, start_new_session=True)
+        process = subprocess.Popen(
+            mode.command(args),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
         if kill_after is not None:
             assert wait_until(lambda: children_of(process.pid), 30), "the grader started no child"
             time.sleep(kill_after)
@@ -471,16 +495,25 @@ def run_grader(mode: Mode, args: list[str], env: dict[str, str], cwd: Path, out:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            raise AssertionError(f"`grader grade` did not finish within {timeout} s "
-                                 f"(mode {mode.name})") from None
-    return Finished(code, stdout_path.read_text(errors="replace"),
-                    stderr_path.read_text(errors="replace"), time.monotonic() - started, children,
-                    workdirs)
+            raise AssertionError(
+                f"`grader grade` did not finish within {timeout} s (mode {mode.name})"
+            ) from None
+    return Finished(
+        code,
+        stdout_path.read_text(errors="replace"),
+        stderr_path.read_text(errors="replace"),
+        time.monotonic() - started,
+        children,
+        workdirs,
+    )
 
 
 def grader_environment(mode: Mode, extra: dict[str, str], home: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("GRADER_SANDBOX_", "GRADER_SECURITY_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GRADER_SANDBOX_", "GRADER_SECURITY_"))
+    }
     env.update({"COLUMNS": "200", "HOME": str(home)})
     # SECTEST_ALSO_DISABLE=landlock,seccomp (say) weakens every mode, to watch the suite fail.
     disable = ",".join(filter(None, [mode.disable, os.environ.get("SECTEST_ALSO_DISABLE", "")]))

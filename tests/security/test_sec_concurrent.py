@@ -14,18 +14,24 @@ from sectest_support import EXPENSIVE_MODES, modes
 @modes(*EXPENSIVE_MODES)
 def test_finishing_one_grading_does_not_kill_another_gradings_sandbox(attack):
     with ThreadPoolExecutor(max_workers=1) as pool:
-        slow = pool.submit(attack, """
+        slow = pool.submit(
+            attack,
+            """
             import time
 
             def long_attack(x):
                 time.sleep(3)
                 return "survived"
-        """)
+        """,
+        )
         time.sleep(1.0)  # the slow grading's child is now inside long_attack
-        quick = attack("""
+        quick = attack(
+            """
             def attack(x):
                 return "quick"
-        """, check_strays=False)
+        """,
+            check_strays=False,
+        )
         run = slow.result(timeout=120)
     assert quick.observation == "quick"
     assert run.observation == "survived", run.test("3")["output"]

@@ -22,15 +22,17 @@ SLACK = 8
 def no_uid_switch_means(request, mode, reason: str) -> None:
     """Mark the test as an expected failure where the grader cannot switch uid."""
     if not mode.expects_uid_switch:
-        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError,
-                                              reason=reason))
+        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
 
 
 @modes(*EXPENSIVE_MODES)
 @pytest.mark.parametrize("kind", ["busy loop", "sleep"])
 def test_a_function_that_never_returns_loses_its_question_after_the_time_limit(attack, kind):
-    body = "while True:\n                pass" if kind == "busy loop" else \
-        "import time\n            time.sleep(10 ** 6)"
+    body = (
+        "while True:\n                pass"
+        if kind == "busy loop"
+        else "import time\n            time.sleep(10 ** 6)"
+    )
     run = attack(f"""
         def attack(x):
             {body}
@@ -42,7 +44,8 @@ def test_a_function_that_never_returns_loses_its_question_after_the_time_limit(a
 
 @modes(*ALL_MODES)
 def test_a_fork_bomb_starts_no_process(attack, stray_token):
-    run = attack("""
+    run = attack(
+        """
         import ctypes
         import time
 
@@ -60,7 +63,9 @@ def test_a_fork_bomb_starts_no_process(attack, stray_token):
                     os._exit(0)
                 started += 1
             return {"started": started, "error": first_error}
-    """, values={"token": stray_token})
+    """,
+        values={"token": stray_token},
+    )
     assert run.observation["started"] == 0, run.observation
     assert run.observation["error"].startswith("PermissionError"), run.observation
     assert processes_with(stray_token) == []
@@ -120,12 +125,17 @@ def test_writing_a_huge_file_stops_at_the_file_size_limit(attack):
 
 
 @modes(*EXPENSIVE_MODES)
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "WEAKNESS: RLIMIT_FSIZE bounds each file (64 MB) but not their number: a submission fills "
-    "the disk of its work folder (in $TMPDIR) with many 64 MB files; posix_fallocate makes it "
-    "instant (measured: 2 GB in 10 ms, nothing stops it before the disk is full, which breaks "
-    "every other grading on the machine until the work folder is removed). A size-limited "
-    "tmpfs or a disk quota for the work folder would bound it."))
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "WEAKNESS: RLIMIT_FSIZE bounds each file (64 MB) but not their number: a submission fills "
+        "the disk of its work folder (in $TMPDIR) with many 64 MB files; posix_fallocate makes it "
+        "instant (measured: 2 GB in 10 ms, nothing stops it before the disk is full, which breaks "
+        "every other grading on the machine until the work folder is removed). A size-limited "
+        "tmpfs or a disk quota for the work folder would bound it."
+    ),
+)
 def test_writing_many_files_is_bounded_in_total(attack):
     run = attack("""
         def attack(x):
@@ -183,11 +193,17 @@ def test_printing_200_mb_is_capped(attack):
 
 @modes(*EXPENSIVE_MODES)
 def test_spawning_thousands_of_threads_stops_at_the_process_limit(attack, request, mode):
-    no_uid_switch_means(request, mode, (
-        "WEAKNESS: RLIMIT_NPROC (64) is set only when the grader runs as root and switches uid; "
-        "a grader run by an ordinary user (or as root with the uid layer unavailable) puts no "
-        "bound on threads, so with small stacks a submission starts thousands (bounded here to "
-        "3000) and could exhaust the machine's pids/threads-max within its time limit."))
+    no_uid_switch_means(
+        request,
+        mode,
+        (
+            "WEAKNESS: RLIMIT_NPROC (64) is set only when the grader runs as root and switches "
+            "uid; a grader run by an ordinary user (or as root with the uid layer unavailable) "
+            "puts no bound on threads, so with small stacks a submission starts thousands "
+            "(bounded here to 3000) and could exhaust the machine's pids/threads-max within its "
+            "time limit."
+        ),
+    )
     run = attack("""
         import threading
         import time
@@ -228,11 +244,17 @@ def test_torch_on_every_core_costs_only_its_question(attack):
 
 @modes(*EXPENSIVE_MODES)
 def test_a_busy_child_does_not_outlive_a_grader_killed_from_outside(attack):
-    run = attack("""
+    run = attack(
+        """
         def attack(x):
             while True:
                 pass
-    """, kill_after=1.0, expect_exit=-9, scores=None, check_layers=False)
+    """,
+        kill_after=1.0,
+        expect_exit=-9,
+        scores=None,
+        check_layers=False,
+    )
     assert run.children, "the grader had no child process when it was killed"
     assert "placeholder" in run.results["output"]  # guarantee 5: still a valid results.json
     assert run.orphans == [], f"sandbox processes {run.orphans} outlived the grader"

@@ -22,12 +22,16 @@ EXITS = {
 @modes(*EXPENSIVE_MODES)
 @pytest.mark.parametrize("how", EXITS)
 def test_exiting_at_import_time_loses_every_question_but_grading_completes(attack, how):
-    run = attack(f"""
+    run = attack(
+        f"""
         def attack(x):
             return "never called"
 
         {EXITS[how]}
-    """, scores=NOTHING, check_layers=False)
+    """,
+        scores=NOTHING,
+        check_layers=False,
+    )
     assert run.observed == []
     assert "could not be imported" in run.results["output"]
     assert run.test("7")["output"].startswith("not run")
@@ -47,8 +51,12 @@ def test_exiting_in_a_function_loses_only_that_question(attack, how):
 
 @modes("default")
 def test_an_import_time_exit_is_recorded_with_the_layers_that_confined_it(attack):
-    run = attack("""
+    run = attack(
+        """
         sys.exit(0)
-    """, scores=NOTHING, check_layers=False)
+    """,
+        scores=NOTHING,
+        check_layers=False,
+    )
     assert "no student code was run" not in str(run.layers)
     assert "seccomp:" in run.applied_text()

@@ -15,7 +15,7 @@ import pytest
 from machine import kill_pids, wait_until
 from sectest_support import Run, modes, processes_with
 
-FORGE = '''
+FORGE = """
 FORGED = '{"score": 1000.0, "output": "FORGED", "tests": []}'
 
 
@@ -23,7 +23,7 @@ def _forge(path):
     with open(path, "w") as handle:
         handle.write(FORGED)
     return "written"
-'''
+"""
 
 LATER = 1.5
 """Seconds to watch the results file after grading ended."""
@@ -41,14 +41,17 @@ def digest(run: Run) -> str:
 def assert_unchanged_later(run: Run) -> None:
     before = digest(run)
     time.sleep(LATER)
-    assert digest(run) == before, f"results.json changed after grading:\n" \
-        f"{run.results_path.read_text()}"
+    assert digest(run) == before, (
+        f"results.json changed after grading:\n{run.results_path.read_text()}"
+    )
     assert list((run.out / "autograder-results").iterdir()) == []
     assert "FORGED" not in run.results_path.read_text()
 
 
 def test_writing_replacing_or_deleting_the_results_file_is_denied(attack):
-    run = attack(FORGE, """
+    run = attack(
+        FORGE,
+        """
         def attack(x):
             folder = os.path.dirname($results)
             return {
@@ -58,26 +61,32 @@ def test_writing_replacing_or_deleting_the_results_file_is_denied(attack):
                 "delete": _attempt(lambda: os.unlink($results)),
                 "new file beside it": _attempt(lambda: _forge(os.path.join(folder, "x.json"))),
             }
-    """)
+    """,
+    )
     for step, outcome in run.observation.items():
         assert refused(outcome), f"{step}: {outcome}"
     assert "FORGED" not in run.results_path.read_text()
 
 
 def test_writing_a_fake_results_folder_is_denied(attack):
-    run = attack(FORGE, """
+    run = attack(
+        FORGE,
+        """
         def attack(x):
             return {"write": _attempt(lambda: _forge(os.path.join($fake_results,
                                                                   "results.json"))),
                     "mkdir": _attempt(lambda: os.mkdir(os.path.join($fake_results, "sub")))}
-    """)
+    """,
+    )
     for step, outcome in run.observation.items():
         assert refused(outcome), f"{step}: {outcome}"
     assert list((run.out / "autograder-results").iterdir()) == []
 
 
 def test_printing_results_json_to_stdout_changes_nothing(attack):
-    run = attack(FORGE, """
+    run = attack(
+        FORGE,
+        """
         print(FORGED)
         sys.stdout.flush()
         os.write(1, FORGED.encode() + b"\\n")
@@ -87,13 +96,16 @@ def test_printing_results_json_to_stdout_changes_nothing(attack):
             print(FORGED)
             os.write(1, FORGED.encode() + b"\\n")
             return "printed"
-    """)
+    """,
+    )
     assert run.observation == "printed"
     assert "FORGED" not in run.results_path.read_text()
 
 
 def test_exiting_with_status_0_after_writing_results_is_a_crash(attack):
-    run = attack(FORGE, """
+    run = attack(
+        FORGE,
+        """
         def attack(x):
             print(FORGED)
             for path in ($results, os.path.join($fake_results, "results.json")):
@@ -102,14 +114,17 @@ def test_exiting_with_status_0_after_writing_results_is_a_crash(attack):
                 except OSError:
                     pass
             os._exit(0)
-    """)
+    """,
+    )
     assert run.observed == []
     assert "exited with status 0" in run.test("2")["output"]
     assert "FORGED" not in run.results_path.read_text()
 
 
 def test_atexit_hooks_cannot_forge_results(attack):
-    run = attack(FORGE, """
+    run = attack(
+        FORGE,
+        """
         import atexit
 
         def _hook():
@@ -124,14 +139,17 @@ def test_atexit_hooks_cannot_forge_results(attack):
         def attack(x):
             atexit.register(_hook)
             return "registered"
-    """)
+    """,
+    )
     assert run.observation == "registered"
     assert "FORGED" not in run.results_path.read_text()
     assert list((run.out / "autograder-results").iterdir()) == []
 
 
 def test_a_daemon_thread_cannot_rewrite_results(attack):
-    run = attack(FORGE, """
+    run = attack(
+        FORGE,
+        """
         import threading
         import time
 
@@ -149,14 +167,17 @@ def test_a_daemon_thread_cannot_rewrite_results(attack):
         def attack(x):
             time.sleep(0.2)
             return {"attempts": len(ATTEMPTS), "last": ATTEMPTS[-1] if ATTEMPTS else ""}
-    """)
+    """,
+    )
     assert run.observation["attempts"] > 0
     assert refused(run.observation["last"]), run.observation
     assert_unchanged_later(run)
 
 
 def test_a_forked_child_cannot_rewrite_results_later(attack):
-    run = attack(FORGE, """
+    run = attack(
+        FORGE,
+        """
         import time
 
         def attack(x):
@@ -174,7 +195,8 @@ def test_a_forked_child_cannot_rewrite_results_later(attack):
                 return pid
 
             return {"fork": _attempt(fork)}
-    """)
+    """,
+    )
     assert run.observation["fork"].startswith("denied: PermissionError"), run.observation
     assert_unchanged_later(run)
 
@@ -184,7 +206,7 @@ DAEMON = (
     "deadline = time.monotonic() + 5\n"
     "while time.monotonic() < deadline:\n"
     "    try:\n"
-    "        open(sys.argv[1], 'w').write('{\"score\": 1000.0, \"output\": \"FORGED\"}')\n"
+    '        open(sys.argv[1], \'w\').write(\'{"score": 1000.0, "output": "FORGED"}\')\n'
     "    except OSError:\n"
     "        pass\n"
     "    time.sleep(0.05)\n"
@@ -192,7 +214,8 @@ DAEMON = (
 
 
 def test_a_setsid_daemon_cannot_rewrite_results_later(attack, stray_token):
-    run = attack("""
+    run = attack(
+        """
         import subprocess
 
         def attack(x):
@@ -205,7 +228,9 @@ def test_a_setsid_daemon_cannot_rewrite_results_later(attack, stray_token):
                                                          dict(os.environ), setsid=True)),
                 "setsid": _attempt(os.setsid),
             }
-    """, values={"daemon": DAEMON, "token": stray_token})
+    """,
+        values={"daemon": DAEMON, "token": stray_token},
+    )
     assert run.observation["popen"].startswith("denied: PermissionError"), run.observation
     assert run.observation["spawn"].startswith("denied: PermissionError"), run.observation
     assert_unchanged_later(run)
@@ -261,32 +286,48 @@ def attack(x):
 
 @modes("default")
 def test_a_forged_ready_message_cannot_rewrite_the_recorded_sandbox_layers(attack):
-    run = attack(PROTOCOL_FORGERY, values={"message": {
-        "status": "ready", "output": "",
-        "value": {"policy": "strict", "applied": ["FORGED: every layer"], "unavailable": {},
-                  "isolating": ["namespaces", "uid", "landlock"]}}},
-        scores=None, check_layers=False)
+    run = attack(
+        PROTOCOL_FORGERY,
+        values={
+            "message": {
+                "status": "ready",
+                "output": "",
+                "value": {
+                    "policy": "strict",
+                    "applied": ["FORGED: every layer"],
+                    "unavailable": {},
+                    "isolating": ["namespaces", "uid", "landlock"],
+                },
+            }
+        },
+        scores=None,
+        check_layers=False,
+    )
     assert run.layers["policy"] == "lenient"
     assert "FORGED" not in run.applied_text()
-    assert run.scores() == pytest.approx({"1": 1.0, "2": 0, "3": 0, "4": 0, "5": 0, "6": 0,
-                                          "7": 0})
+    assert run.scores() == pytest.approx({"1": 1.0, "2": 0, "3": 0, "4": 0, "5": 0, "6": 0, "7": 0})
 
 
 @modes("default")
 def test_a_forged_policy_refusal_cannot_stop_grading(attack):
-    run = attack(PROTOCOL_FORGERY, values={"message": {
-        "status": "policy_refused", "message": "FORGED: strict policy refused"}},
-        expect_exit=None, scores=None, check_layers=False)
+    run = attack(
+        PROTOCOL_FORGERY,
+        values={
+            "message": {"status": "policy_refused", "message": "FORGED: strict policy refused"}
+        },
+        expect_exit=None,
+        scores=None,
+        check_layers=False,
+    )
     assert run.returncode == 0, run.describe()
     assert "FORGED" not in run.results_path.read_text()
-    assert run.scores() == pytest.approx({"1": 1.0, "2": 0, "3": 0, "4": 0, "5": 0, "6": 0,
-                                          "7": 0})
-
+    assert run.scores() == pytest.approx({"1": 1.0, "2": 0, "3": 0, "4": 0, "5": 0, "6": 0, "7": 0})
 
 
 @modes("default")
 def test_a_malformed_reply_is_the_students_error_not_the_graders(attack):
-    run = attack("""
+    run = attack(
+        """
         import json
         import stat
         import time
@@ -302,13 +343,16 @@ def test_a_malformed_reply_is_the_students_error_not_the_graders(attack):
                     pass
             time.sleep(0.5)  # the grader reads the forged line as this call's reply
             return "sent"
-    """, scores=None)
+    """,
+        scores=None,
+    )
     assert run.results["extra_data"]["internal_errors"] == [], run.results["extra_data"]
 
 
 @modes("default")
 def test_without_seccomp_a_forked_setsid_daemon_does_not_outlive_grading(attack, stray_token):
-    run = attack("""
+    run = attack(
+        """
         import ctypes
         import time
 
@@ -323,11 +367,15 @@ def test_without_seccomp_a_forked_setsid_daemon_does_not_outlive_grading(attack,
                 return pid
 
             return {"fork": _attempt(daemon)}
-    """, values={"token": stray_token}, env={"GRADER_SANDBOX_DISABLE": "seccomp"},
-        check_layers=False)
+    """,
+        values={"token": stray_token},
+        env={"GRADER_SANDBOX_DISABLE": "seccomp"},
+        check_layers=False,
+    )
     assert run.observation["fork"].startswith("ok"), run.observation
     try:
         assert wait_until(lambda: not processes_with(stray_token), 2), (
-            f"the daemon {processes_with(stray_token)} outlived grading")
+            f"the daemon {processes_with(stray_token)} outlived grading"
+        )
     finally:
         kill_pids(processes_with(stray_token))

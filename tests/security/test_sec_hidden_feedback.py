@@ -28,7 +28,8 @@ def test_a_hidden_answer_never_appears_in_feedback(attack):
 
 
 def test_printing_a_hidden_input_before_crashing_does_not_reveal_it(attack):
-    run = attack("""
+    run = attack(
+        """
         def echo(x):
             print("the hidden input is", x)
             sys.stdout.flush()
@@ -36,22 +37,28 @@ def test_printing_a_hidden_input_before_crashing_does_not_reveal_it(attack):
             if x != "public input":
                 os._exit(3)
             return "echo:" + x
-    """, scores={"1": 1.0, "6": 0.5})
+    """,
+        scores={"1": 1.0, "6": 0.5},
+    )
     assert "hidden case" in run.test("6")["output"]
 
 
 def test_an_exception_message_does_not_reveal_a_hidden_input(attack):
-    run = attack("""
+    run = attack(
+        """
         def echo(x):
             if x != "public input":
                 raise ValueError(f"the hidden input is {x!r}")
             return "echo:" + x
-    """, scores={"1": 1.0, "6": 0.5})
+    """,
+        scores={"1": 1.0, "6": 0.5},
+    )
     assert "hidden case" in run.test("6")["output"]
 
 
 def test_a_hidden_input_cannot_be_smuggled_out_through_a_later_visible_answer(attack):
-    attack("""
+    attack(
+        """
         SEEN = []
 
         def echo(x):
@@ -62,11 +69,14 @@ def test_a_hidden_input_cannot_be_smuggled_out_through_a_later_visible_answer(at
             if name == "CUSTOM":
                 return "inputs seen: " + ", ".join(SEEN)
             raise AttributeError(name)
-    """, scores={"1": 1.0, "6": 1.0})
+    """,
+        scores={"1": 1.0, "6": 1.0},
+    )
 
 
 def test_a_hidden_input_cannot_be_smuggled_out_through_a_file_in_the_work_folder(attack):
-    attack("""
+    attack(
+        """
         def echo(x):
             with open("seen.txt", "a") as seen:
                 seen.write(x + "; ")
@@ -80,4 +90,6 @@ def test_a_hidden_input_cannot_be_smuggled_out_through_a_file_in_the_work_folder
                 except OSError as error:
                     return f"nothing seen ({error})"
             raise AttributeError(name)
-    """, scores={"1": 1.0, "6": 1.0})
+    """,
+        scores={"1": 1.0, "6": 1.0},
+    )

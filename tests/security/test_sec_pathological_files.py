@@ -28,9 +28,11 @@ def attack(x):
 
 
 def test_a_symlink_to_etc_shadow_is_not_staged(attack):
-    run = attack(LOOK_AROUND, symlinks={"shadow.py": Path("/etc/shadow")},
-                 values={"link_name": "shadow.py", "module_name": "shadow",
-                         "target": "/etc/shadow"})
+    run = attack(
+        LOOK_AROUND,
+        symlinks={"shadow.py": Path("/etc/shadow")},
+        values={"link_name": "shadow.py", "module_name": "shadow", "target": "/etc/shadow"},
+    )
     observed = run.observation
     assert observed["staged"] == ["answers.py"], observed
     assert observed["link"].startswith("denied: FileNotFoundError"), observed
@@ -40,9 +42,15 @@ def test_a_symlink_to_etc_shadow_is_not_staged(attack):
 
 
 def test_a_symlink_to_the_reference_is_not_staged(attack, course):
-    run = attack(LOOK_AROUND, symlinks={"reference_copy.py": course.reference},
-                 values={"link_name": "reference_copy.py", "module_name": "reference_copy",
-                         "target": course.reference})
+    run = attack(
+        LOOK_AROUND,
+        symlinks={"reference_copy.py": course.reference},
+        values={
+            "link_name": "reference_copy.py",
+            "module_name": "reference_copy",
+            "target": course.reference,
+        },
+    )
     observed = run.observation
     assert observed["staged"] == ["answers.py"], observed
     assert observed["link"].startswith("denied: FileNotFoundError"), observed
@@ -52,14 +60,22 @@ def test_a_symlink_to_the_reference_is_not_staged(attack, course):
 
 def test_an_entry_file_that_links_to_another_submission_is_not_graded(attack, course):
     """The other student's answers.py would earn the control point if it were followed."""
-    run = attack(entry=False, symlinks={"answers.py": course.other_submission},
-                 scores=NOTHING, check_layers=False)
+    run = attack(
+        entry=False,
+        symlinks={"answers.py": course.other_submission},
+        scores=NOTHING,
+        check_layers=False,
+    )
     assert "answers.py was not found" in run.results["output"]
 
 
 def test_a_linked_folder_pointing_outside_is_not_searched(attack, course):
-    run = attack(entry=False, symlinks={"work": course.other_submission.parent},
-                 scores=NOTHING, check_layers=False)
+    run = attack(
+        entry=False,
+        symlinks={"work": course.other_submission.parent},
+        scores=NOTHING,
+        check_layers=False,
+    )
     assert "answers.py was not found" in run.results["output"]
 
 
@@ -69,10 +85,13 @@ ODD_NAMES = ["new\nline.py", 'quote"brace{}.py', "dots..py", "..\n..py"]
 @modes("default")
 def test_odd_file_names_beside_the_entry_are_staged_as_plain_names(attack):
     files: dict[str, Any] = {name: "X = 1\n" for name in ODD_NAMES}
-    run = attack("""
+    run = attack(
+        """
         def attack(x):
             return {"staged": sorted(os.listdir(".")), "cwd": os.getcwd()}
-    """, files=files)
+    """,
+        files=files,
+    )
     staged = run.observation["staged"]
     assert "answers.py" in staged
     assert all("/" not in name for name in staged)
@@ -82,16 +101,23 @@ def test_odd_file_names_beside_the_entry_are_staged_as_plain_names(attack):
 
 @modes("default")
 def test_a_helper_file_whose_name_is_not_utf8_does_not_crash_the_grader(attack):
-    attack("""
+    attack(
+        """
         def attack(x):
             return {"staged": sorted(os.listdir("."))}
-    """, files={os.fsdecode(b"latin1-\xe9.py"): "X = 1\n"})
+    """,
+        files={os.fsdecode(b"latin1-\xe9.py"): "X = 1\n"},
+    )
 
 
 @modes("default")
 def test_a_file_name_that_is_not_utf8_keeps_results_valid_unicode(attack):
-    run = attack(entry=False, files={os.fsdecode(b"\xff\xfe-notes.py"): "X = 1\n"},
-                 scores=NOTHING, check_layers=False)
+    run = attack(
+        entry=False,
+        files={os.fsdecode(b"\xff\xfe-notes.py"): "X = 1\n"},
+        scores=NOTHING,
+        check_layers=False,
+    )
     assert "was not found" in run.results["output"]
     text = json.dumps(run.results, ensure_ascii=False)
     surrogates = [char for char in text if 0xD800 <= ord(char) <= 0xDFFF]

@@ -27,8 +27,14 @@ def attack(x):
 
 @modes(*EXPENSIVE_MODES)
 def test_strict_policy_refuses_to_run_code_without_an_isolating_layer(attack):
-    run = attack(LEAVES_A_MARK, env=NO_ISOLATION, extra_args=("--policy", "strict"),
-                 expect_exit=4, scores=None, check_layers=False)
+    run = attack(
+        LEAVES_A_MARK,
+        env=NO_ISOLATION,
+        extra_args=("--policy", "strict"),
+        expect_exit=4,
+        scores=None,
+        check_layers=False,
+    )
     assert not (run.out / "ran-at-import.txt").exists(), "student code ran under strict policy"
     assert run.observed == []
     assert run.results["tests"] == []

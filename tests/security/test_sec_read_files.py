@@ -19,7 +19,8 @@ def attack(x):
 
 def assert_denied(outcome: str, run: Run) -> None:
     assert outcome.startswith("denied: PermissionError"), (
-        f"expected the sandbox to deny this, the attack saw: {outcome!r}\n{run.describe()}")
+        f"expected the sandbox to deny this, the attack saw: {outcome!r}\n{run.describe()}"
+    )
 
 
 def read(attack, path) -> Run:
@@ -50,10 +51,13 @@ def test_reading_the_autograder_source_folder_is_denied(attack, course):
 
 
 def test_listing_the_autograder_source_folder_is_denied(attack, course):
-    run = attack("""
+    run = attack(
+        """
         def attack(x):
             return {"list": _attempt(lambda: sorted(os.listdir($folder)))}
-    """, values={"folder": course.autograder_source})
+    """,
+        values={"folder": course.autograder_source},
+    )
     assert_denied(run.observation["list"], run)
 
 

@@ -30,7 +30,9 @@ def run_as_root_child(attack, *sources, **keywords):
 
 
 def test_a_root_child_keeps_no_capabilities(attack):
-    run = run_as_root_child(attack, """
+    run = run_as_root_child(
+        attack,
+        """
         import ctypes
 
         class _Header(ctypes.Structure):
@@ -46,13 +48,16 @@ def test_a_root_child_keeps_no_capabilities(attack):
                 return {"uid": os.getuid(), "effective": "capget failed"}
             effective = data[0].effective | data[1].effective << 32
             return {"uid": os.getuid(), "effective": hex(effective)}
-    """)
+    """,
+    )
     assert run.observation["uid"] == 0
     assert run.observation["effective"] == "0x0", run.observation
 
 
 def test_a_root_child_cannot_create_device_nodes(attack):
-    run = run_as_root_child(attack, """
+    run = run_as_root_child(
+        attack,
+        """
         import stat
 
         def attack(x):
@@ -62,14 +67,16 @@ def test_a_root_child_cannot_create_device_nodes(attack):
             return {"mknod": node,
                     "open": _attempt(lambda: open("disk", "rb").read(0)) if node.startswith("ok")
                     else "no node"}
-    """)
+    """,
+    )
     assert run.observation["mknod"].startswith("denied:"), run.observation
 
 
-def test_a_root_child_cannot_reach_a_root_only_unix_socket(attack,
-                                                          unix_socket_of_the_grader_user):
+def test_a_root_child_cannot_reach_a_root_only_unix_socket(attack, unix_socket_of_the_grader_user):
     listener = unix_socket_of_the_grader_user  # owned by root here, mode 0600, in a 0700 folder
-    run = run_as_root_child(attack, """
+    run = run_as_root_child(
+        attack,
+        """
         import socket
 
         def attack(x):
@@ -80,6 +87,8 @@ def test_a_root_child_cannot_reach_a_root_only_unix_socket(attack,
                 return "connected"
 
             return {"connect": _attempt(connect)}
-    """, values={"address": listener.address})
+    """,
+        values={"address": listener.address},
+    )
     assert listener.connections == [], f"the root child reached {listener.address}"
     assert run.observation["connect"].startswith("denied:"), run.observation

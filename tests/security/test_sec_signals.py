@@ -15,7 +15,8 @@ from sectest_support import Run, modes
 
 def assert_denied(outcome: str, run: Run) -> None:
     assert outcome.startswith("denied: PermissionError"), (
-        f"expected the sandbox to deny this, the attack saw: {outcome!r}\n{run.describe()}")
+        f"expected the sandbox to deny this, the attack saw: {outcome!r}\n{run.describe()}"
+    )
 
 
 def test_killing_the_grader_is_denied(attack):

@@ -33,7 +33,9 @@ def _lie(name):
 
 
 def test_monkeypatching_numpy_does_not_reach_the_grader(attack):
-    run = attack(WRONG_ANSWERS, f"""
+    run = attack(
+        WRONG_ANSWERS,
+        f"""
         import numpy as np
 
         for _name in ("allclose", "isclose", "array_equal", "array_equiv", "all", "any"):
@@ -43,13 +45,16 @@ def test_monkeypatching_numpy_does_not_reach_the_grader(attack):
 
         def attack(x):
             return {{"patched": np.allclose(0, 1)}}
-    """)
+    """,
+    )
     assert run.observation == {"patched": True}  # the patch took effect where it ran
     assert run.test("4")["score"] == 0
 
 
 def test_monkeypatching_builtins_does_not_reach_the_grader(attack):
-    run = attack(WRONG_ANSWERS, f"""
+    run = attack(
+        WRONG_ANSWERS,
+        f"""
         import builtins
         import math
 
@@ -60,13 +65,16 @@ def test_monkeypatching_builtins_does_not_reach_the_grader(attack):
 
         def attack(x):
             return {{"abs": abs(-5)}}
-    """)
+    """,
+    )
     assert run.observation == {"abs": 0}
     assert run.test("4")["score"] == 0
 
 
 def test_monkeypatching_unittest_does_not_reach_the_custom_tests(attack):
-    run = attack(WRONG_ANSWERS, """
+    run = attack(
+        WRONG_ANSWERS,
+        """
         import unittest
 
         def _pass(*args, **kwargs):
@@ -80,7 +88,8 @@ def test_monkeypatching_unittest_does_not_reach_the_custom_tests(attack):
 
         def attack(x):
             return {"patched": unittest.TestCase.assertEqual is _pass}
-    """)
+    """,
+    )
     assert run.observation == {"patched": True}
     assert run.test("7")["score"] == 0
     assert run.test("7")["status"] == "failed"
@@ -88,7 +97,9 @@ def test_monkeypatching_unittest_does_not_reach_the_custom_tests(attack):
 
 @modes(*EXPENSIVE_MODES)
 def test_monkeypatching_torch_does_not_reach_the_grader(attack):
-    run = attack(WRONG_ANSWERS, f"""
+    run = attack(
+        WRONG_ANSWERS,
+        f"""
         import torch
 
         torch.allclose = {_lie("torch.allclose")}
@@ -99,7 +110,8 @@ def test_monkeypatching_torch_does_not_reach_the_grader(attack):
 
         def attack(x):
             return {{"patched": torch.allclose(torch.zeros(1), torch.ones(1))}}
-    """)
+    """,
+    )
     assert run.observation == {"patched": True}
     assert run.test("4")["score"] == 0
 
@@ -227,12 +239,15 @@ LIARS = {
 @DATA_ONLY
 @pytest.mark.parametrize("liar", LIARS)
 def test_objects_whose_methods_lie_or_raise_earn_nothing(attack, liar):
-    run = attack(LIARS[liar], """
+    run = attack(
+        LIARS[liar],
+        """
         CUSTOM = 0
 
         def attack(x):
             return {"number": type(NUMBER).__name__, "vector": type(VECTOR).__name__}
-    """)
+    """,
+    )
     assert run.test("4")["score"] == 0
     assert "LIE" not in run.results_path.read_text()  # a lie is never shown as the answer
 
@@ -351,6 +366,8 @@ def test_a_generator_or_lambda_answer_earns_nothing(attack, kind):
             return {NOT_DATA[kind]}
     """)
     assert run.test("4")["score"] == 0
-    assert "Opaque" in str(run.observation) or "generator" in str(run.observation) \
+    assert (
+        "Opaque" in str(run.observation)
+        or "generator" in str(run.observation)
         or "function" in str(run.observation)
-
+    )
