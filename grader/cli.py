@@ -304,7 +304,7 @@ def autograder_command(
         click.echo(
             f"{output}: {len(files)} files; upload it on Gradescope's 'Configure Autograder' page"
         )
-    else:
+    elif unpacked is not None:
         write_tree(files, unpacked)
         click.echo(f"{unpacked}: {len(files)} files")
 

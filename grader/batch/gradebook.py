@@ -20,7 +20,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,9 @@ CREATE TABLE IF NOT EXISTS gradings (
     finished_at TEXT NOT NULL
 );
 """
+
+_JOINED_FIELDS = ("submitters", "questions")
+"""SubmissionRecord fields read from their own tables, not from `submissions`."""
 
 RETRIED_STATUSES = frozenset({"internal_error", "grader_timeout"})
 """Statuses that say the grader, not the submission, failed: a rerun grades these again."""
@@ -265,13 +268,18 @@ class Gradebook:
 
     def records(self, submission_ids: Iterable[str] | None = None) -> list[SubmissionRecord]:
         """Stored submissions (all, or those named), in the order named."""
-        rows = {row[0]: row for row in self.db.execute("SELECT * FROM submissions")}
+        columns = [f.name for f in fields(SubmissionRecord) if f.name not in _JOINED_FIELDS]
+        rows = {
+            row[0]: dict(zip(columns, row, strict=True))
+            for row in self.db.execute(f"SELECT {', '.join(columns)} FROM submissions")
+        }
         wanted = (
             list(rows) if submission_ids is None else [sid for sid in submission_ids if sid in rows]
         )
         submitters: dict[str, list[Submitter]] = {}
         for sid, _, name, student_id, email in self.db.execute(
-            "SELECT * FROM submitters ORDER BY submission_id, position"
+            "SELECT submission_id, position, name, sid, email FROM submitters "
+            "ORDER BY submission_id, position"
         ):
             submitters.setdefault(sid, []).append(Submitter(name, student_id, email))
         questions: dict[str, list[QuestionRow]] = {}
@@ -293,7 +301,7 @@ class Gradebook:
             )
         return [
             SubmissionRecord(
-                *rows[sid],
+                **rows[sid],
                 submitters=tuple(submitters.get(sid, ())),
                 questions=tuple(questions.get(sid, ())),
             )

@@ -17,6 +17,8 @@ from html import escape
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from matplotlib.typing import RcKeyType
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ INK, GRID = "#2b2f36", "#d9dde3"
 # A fixed salt keeps matplotlib's generated SVG ids identical between runs, so regenerating the
 # report for unchanged data gives an identical file (diffable, cacheable). Mathtext is off
 # because question numbers and titles are labels, not formulas: a "$" must print as "$".
-PLOT_RC = {
+PLOT_RC: dict[RcKeyType, object] = {
     "svg.hashsalt": "grader-html-report",
     "text.parse_math": False,
     "font.size": 10,
@@ -214,7 +216,7 @@ def _histogram(data: ReportData) -> str:
         ax.set_xlabel(f"Total score (out of {_num(data.max_score)})")
         ax.set_ylabel("Submissions")
         ax.margins(y=0.15)  # headroom for the mean label above the tallest bar
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="y", color=GRID, linewidth=0.8)
         ax.set_axisbelow(True)
         mean = statistics.fmean(data.totals)
@@ -259,7 +261,7 @@ def _question_chart(data: ReportData) -> str:
         ax.set_yticks(list(positions), labels)
         ax.invert_yaxis()
         ax.set_xlabel("Submissions")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return _svg_figure(
         fig,

@@ -34,8 +34,7 @@ def load_test_module(path: Path, reference: ReferenceModule, submission: Any) ->
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     # Set after the body ran, so the module may declare placeholders (`submission = None`).
-    module.submission = submission
-    module.reference = reference.module
+    vars(module).update(submission=submission, reference=reference.module)
     return module
 
 

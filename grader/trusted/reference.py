@@ -36,7 +36,7 @@ class ReferenceModule:
 
     def function(self, name: str, *, field: str) -> Callable[..., Any]:
         """The callable `name`; `field` says which rubric field named it, for the error."""
-        found = getattr(self.module, name, None)
+        found: object = getattr(self.module, name, None)
         if found is None:
             raise ReferenceModuleError(
                 f"{self.path}: has no function {name!r} (named by the rubric's {field})"
