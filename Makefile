@@ -1,4 +1,5 @@
 # Two commands for a fresh clone: `make demo` and `make test`. Both create .venv first.
+# `make check` is the everyday tier (under a minute): static checks and the in-process tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ STAMP := $(VENV)/.installed
 EXAMPLES := hw2/correct hw2/starter hw2/mistakes hw2/convention hw2/crashes hw2/slow \
             hw2/notebook hw2/answers_yaml midterm/correct midterm/starter midterm/mistakes
 
-.PHONY: demo test lint clean browser
+.PHONY: demo check test static clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +34,18 @@ browser:
 	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
 	  echo "chromium is not installed: the browser test of report.html will be skipped"
 
-test: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+# Lint, formatting, the import layers (ARCHITECTURE.md) and strict types.
+static: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+
+check: static
+	$(BIN)/python -m pytest -q -m "not (sandbox or browser or venv)"
+
+test: static browser
+	$(BIN)/python -m pytest -q
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

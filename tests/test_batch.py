@@ -30,6 +30,8 @@ from grader.batch.gradebook import Gradebook
 from grader.batch.run import Batch, BatchOptions, BatchSummary, results_name, worker_identities
 from grader.batch.workers import Task, WorkerConfig, WorkerPool
 
+pytestmark = pytest.mark.sandbox
+
 ADA = Student("Ada Lovelace", "0012345", "ada@example.edu")
 ALAN = Student("Alan Turing", "0023456", "alan@example.edu")
 GRACE = Student("Grace Hopper", "0034567", "grace@example.edu")

@@ -20,6 +20,8 @@ import pytest
 from batch_course import CORRECT, DOUBLED, HALF_WRONG, write_course, write_plain_folder
 from machine import alive
 
+pytestmark = pytest.mark.sandbox
+
 GRADER = Path(sys.executable).parent / "grader"
 SLOW_CORRECT = (
     "import time\nANSWER = 0.5\n\ndef square(x):\n    time.sleep(0.3)\n    return x * x\n"

@@ -100,6 +100,7 @@ def submit(tmp_path: Path, source: str) -> Path:
     return folder
 
 
+@pytest.mark.sandbox
 def test_a_hanging_function_cannot_push_grading_past_the_limit(engine, tmp_path):
     folder = submit(
         tmp_path,
@@ -117,6 +118,7 @@ def test_a_hanging_function_cannot_push_grading_past_the_limit(engine, tmp_path)
     assert scores == {"1": 0, "2": 1, "3": 1}
 
 
+@pytest.mark.sandbox
 def test_progress_reports_a_complete_result_after_every_question(engine, tmp_path):
     folder = submit(tmp_path, "FAST = 1\ndef slow(x):\n    return x\n")
     seen = []

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.sandbox
+
 REPO = Path(__file__).parents[1]
 GRADER = str(Path(sys.executable).parent / "grader")
 HW2 = REPO / "rubrics" / "hw2.yaml"

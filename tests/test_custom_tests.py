@@ -97,32 +97,39 @@ def graded(tmp_path: Path):
     return {q.number: q for q in result.questions}
 
 
+@pytest.mark.sandbox
 def test_passing_weighted_test_earns_its_weight(graded):
     assert (graded["1"].score, graded["1"].max_score, graded["1"].status) == (2, 2, "passed")
 
 
+@pytest.mark.sandbox
 def test_partial_credit_is_capped_at_the_weight(graded):
     assert graded["2"].score == 4 and graded["2"].max_score == 4
 
 
+@pytest.mark.sandbox
 def test_skipped_tests_are_reported_as_failed_instead_of_vanishing(graded):
     assert graded["3"].status == "failed" and "skipped: not today" in graded["3"].output
 
 
+@pytest.mark.sandbox
 def test_failing_subtests_fail_the_test(graded):
     assert graded["4"].status == "failed" and graded["4"].score == 0
 
 
+@pytest.mark.sandbox
 def test_tests_see_the_reference_module(graded):
     assert graded["5"].status == "passed"
 
 
+@pytest.mark.sandbox
 def test_an_exception_in_student_code_fails_the_test_with_its_message(graded):
     assert (
         graded["6"].status == "failed" and "explode raised ValueError: boom" in graded["6"].output
     )
 
 
+@pytest.mark.sandbox
 def test_tests_whose_class_set_up_failed_are_reported_not_lost(graded):
     assert graded["7"].status == "failed" and graded["7"].max_score == 3
     assert "fixture missing" in graded["7"].output

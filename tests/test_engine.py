@@ -11,6 +11,8 @@ from grader.grading.engine import Engine
 from grader.rubric.model import load_rubric
 from grader.trusted.reference import load_reference
 
+pytestmark = pytest.mark.sandbox
+
 RUBRIC = """
 assignment: engine-demo
 title: Engine demo

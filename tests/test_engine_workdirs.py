@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from batch_course import write_course
 
 from grader.grading.engine import Engine
@@ -32,6 +33,7 @@ def square(x):
 """
 
 
+@pytest.mark.sandbox
 def test_a_child_still_writing_when_grading_ends_does_not_break_the_cleanup(tmp_path: Path) -> None:
     course = write_course(tmp_path / "course")
     loaded = load_rubric(course.rubric)

@@ -19,6 +19,8 @@ from grader.rubric.model import AutoPart, load_rubric
 from grader.trusted.cases import build_cases, part_rng
 from grader.trusted.reference import load_reference
 
+pytestmark = pytest.mark.sandbox
+
 HW2_RUBRIC = Path(__file__).resolve().parents[1] / "rubrics" / "hw2.yaml"
 EXAMPLE_NAMES = ["correct", "starter", "mistakes", "convention", "crashes", "slow"]
 CUSTOM_TEST_NUMBERS = {"2.3.2", "2.3.3"}

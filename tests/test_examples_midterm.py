@@ -23,6 +23,8 @@ from grader.rubric.model import load_rubric
 from grader.trusted.cases import Case, build_cases, part_rng
 from grader.trusted.reference import ReferenceModule, load_reference
 
+pytestmark = pytest.mark.sandbox
+
 REPO = Path(__file__).resolve().parents[1]
 RUBRIC = REPO / "rubrics" / "midterm.yaml"
 EXAMPLES = REPO / "submissions_example" / "midterm"

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.sandbox
+
 REPO = Path(__file__).parents[1]
 BIN = Path(sys.executable).parent
 GRADER = str(BIN / "grader")
@@ -128,11 +130,13 @@ def test_the_zip_holds_the_grader_and_the_course_files_the_rubric_names(autograd
     assert not any(name.startswith(("tests/", "submissions_example/")) for name in names)
 
 
+@pytest.mark.venv
 def test_setup_leaves_the_course_readable_by_its_owner_only(installed):
     for path in (installed / "source" / "course").rglob("*"):
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
 
 
+@pytest.mark.venv
 @pytest.mark.skipif(os.geteuid() != 0, reason="run_autograder runs as root on Gradescope")
 def test_run_autograder_as_root_gives_the_correct_example_full_marks(
     installed, tmp_path, schema_validator
@@ -147,6 +151,7 @@ def test_run_autograder_as_root_gives_the_correct_example_full_marks(
     assert "total 7 / 7" in done.stdout
 
 
+@pytest.mark.venv
 def test_run_autograder_as_an_unprivileged_user_grades_the_same(
     installed, unprivileged_account, schema_validator
 ):

@@ -77,22 +77,26 @@ def grade(folder: Path, student: str):
     return Engine(loaded, load_reference(loaded.reference_path)).grade(folder / "student")
 
 
+@pytest.mark.sandbox
 def test_the_harness_passes_objects_the_student_function_works_on(folder):
     result = grade(folder, "def bump(counter):\n    counter.value += 2\n")
     assert result.score == 1
 
 
+@pytest.mark.sandbox
 def test_a_wrong_student_function_fails_under_the_harness(folder):
     result = grade(folder, "def bump(counter):\n    counter.value += 1\n")
     assert result.score == 0
 
 
+@pytest.mark.sandbox
 def test_the_student_error_inside_the_harness_shows_the_students_frames(folder):
     result = grade(folder, "def bump(counter):\n    counter.missing += 1\n")
     text = result.questions[0].feedback_text()
     assert "AttributeError" in text and 'File "answers.py", line 2, in bump' in text
 
 
+@pytest.mark.sandbox
 def test_a_broken_harness_is_reported_to_instructors_not_blamed_on_students(folder):
     (folder / "harness.py").write_text("raise RuntimeError('harness bug')\n")
     result = grade(folder, "def bump(counter):\n    counter.value += 2\n")
@@ -111,6 +115,7 @@ def test_a_harness_function_named_without_a_harness_module_is_a_rubric_error(fol
         load_rubric(folder / "rubric.yaml")
 
 
+@pytest.mark.sandbox
 def test_validate_reports_a_harness_function_that_does_not_exist(folder):
     (folder / "harness.py").write_text("def other(f, n):\n    return n\n")
     done = subprocess.run(
@@ -120,6 +125,7 @@ def test_validate_reports_a_harness_function_that_does_not_exist(folder):
     assert "questions[0].parts[0].function.harness: 'run_bumps' is not a function" in done.stderr
 
 
+@pytest.mark.sandbox
 def test_an_error_raised_by_the_harness_itself_is_not_blamed_on_the_student(folder):
     (folder / "harness.py").write_text(
         "def run_bumps(bump, times):\n    bump(object())\n    raise RuntimeError('harness bug')\n"
@@ -129,6 +135,7 @@ def test_an_error_raised_by_the_harness_itself_is_not_blamed_on_the_student(fold
     assert any("harness bug" in error for error in result.internal_errors)
 
 
+@pytest.mark.sandbox
 def test_a_student_error_passing_through_the_harness_is_the_students(folder):
     (folder / "harness.py").write_text(
         "def run_bumps(bump, times):\n    try:\n        bump(None)\n"

@@ -208,6 +208,7 @@ def colour_pixels(image: np.ndarray, hex_colour: str) -> int:
     return int((np.abs(image[..., :3] - rgb).max(axis=-1) < 0.02).sum())
 
 
+@pytest.mark.browser
 def test_browser_draws_a_page_with_both_plots(browser_report: Path, tmp_path: Path) -> None:
     shot = tmp_path / "shot.png"
     process = chromium(browser_report, tmp_path, f"--screenshot={shot}")
@@ -223,6 +224,7 @@ def test_browser_draws_a_page_with_both_plots(browser_report: Path, tmp_path: Pa
     assert colour_pixels(image, "#2a9d8f") > 5000, "the per-question chart was not drawn"
 
 
+@pytest.mark.browser
 def test_browser_dom_has_plot_figures_with_images(browser_report: Path, tmp_path: Path) -> None:
     process = chromium(browser_report, tmp_path, "--dump-dom")
     assert process.returncode == 0, process.stderr

@@ -18,6 +18,8 @@ from grader.rubric.model import AutoPart, load_rubric
 from grader.trusted.cases import build_cases, positional
 from grader.trusted.reference import load_reference
 
+pytestmark = pytest.mark.sandbox
+
 REPO = Path(__file__).parents[1]
 GRADER = str(Path(sys.executable).parent / "grader")
 ASSIGNMENTS = ("hw2", "midterm")

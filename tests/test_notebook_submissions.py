@@ -1,7 +1,8 @@
 """Submissions as Jupyter notebooks (hw2.ipynb) and data-only answers files (hw2.yaml).
 
 What a student hands in is graded through the real `grader grade` CLI; the two converters
-(grader/notebook.py, grader/answers_file.py) have unit tests of their own. Expected scores are
+(grader/submission/notebook.py, grader/submission/answers_file.py) have unit tests of their
+own. Expected scores are
 derived from rubrics/hw2.yaml, never copied from a grader run.
 """
 
@@ -27,6 +28,8 @@ from grader.submission.notebook import (
     convert_notebook,
     strip_ipython,
 )
+
+pytestmark = pytest.mark.sandbox
 
 SPEC = SubmissionFiles(entry="hw2.py", also=["*.py"])
 AUTO_MAX = 7.0  # hw2's auto-graded points (see tests/test_examples_hw2.py for the sum)

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.sandbox
+
 AUTO_MAX = 7.0
 """hw2's auto-graded points: 1.1.1 (0.5 + 0.5) + 2.1.1 1 + 2.1.2 (0.25 + 0.25) + 2.1.3 0.5
 + 2.2.1 (0.25 + 0.25) + 2.2.2 (0.25 + 0.25) + 2.2.3 1 + 3.1 (0.5 + 0.25 + 0.25)

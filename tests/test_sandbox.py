@@ -13,6 +13,8 @@ import pytest
 from grader.sandbox.plan import SandboxLimits
 from grader.sandbox.runner import SandboxSession
 
+pytestmark = pytest.mark.sandbox
+
 
 def session_for(tmp_path: Path, source: str, **limits) -> SandboxSession:
     (tmp_path / "sub.py").write_text(textwrap.dedent(source))

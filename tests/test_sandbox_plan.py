@@ -79,6 +79,7 @@ def test_a_folder_others_cannot_enter_is_found():
         assert unreachable_by_others([locked / "inner"]) == locked
 
 
+@pytest.mark.sandbox
 def test_doctor_lists_every_layer_and_exits_zero():
     done = subprocess.run(
         [GRADER, "doctor"],
@@ -93,6 +94,7 @@ def test_doctor_lists_every_layer_and_exits_zero():
     assert "child start with all layers" in done.stdout
 
 
+@pytest.mark.sandbox
 def test_doctor_under_strict_policy_exits_4_when_nothing_isolates():
     env = {**os.environ, "COLUMNS": "200", "GRADER_SANDBOX_DISABLE": "namespaces,uid,landlock"}
     done = subprocess.run(

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from grader.rubric.model import load_rubric
 from grader.trusted.validate import mistake_warnings
 
@@ -49,6 +51,7 @@ def test_a_constant_mistake_equal_to_the_answer_can_never_be_recognised(tmp_path
     assert any("adagrad-min-norm" in w and "can never be recognised" in w for w in warnings)
 
 
+@pytest.mark.sandbox
 def test_validate_prints_warnings_but_still_accepts_the_rubric(tmp_path):
     rubric = rubric_with(tmp_path, "{X: [[1, 2, 0], [0, 1, 1]], t: [1, -1], w0: [0.5, 0, 0]}")
     done = subprocess.run(

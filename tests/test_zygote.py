@@ -26,9 +26,13 @@ from grader.sandbox.plan import SandboxLimits
 from grader.sandbox.runner import SandboxSession, child_environment
 from grader.sandbox.zygote import Zygote
 
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux" or not hasattr(os, "pidfd_open"), reason="the zygote needs Linux pidfds"
-)
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(
+        sys.platform != "linux" or not hasattr(os, "pidfd_open"),
+        reason="the zygote needs Linux pidfds",
+    ),
+]
 
 PRELOAD = ("numpy", "torch")
 TIMEOUT = 10.0

@@ -293,7 +293,7 @@ def write_course(workspace: Path, canary: str) -> Course:
         autograder_source=source,
         solution=source / "solution.py",
         other_submission=workspace / "submissions" / "other-student" / "answers.py",
-        grader_source=REPO / "grader" / "engine.py",
+        grader_source=REPO / "grader" / "grading" / "engine.py",
     )
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sectest_support import EXPENSIVE_MODES, modes
+
+pytestmark = pytest.mark.sandbox
 
 
 @modes(*EXPENSIVE_MODES)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import pytest
 from sectest_support import ALL_MODES, EXPENSIVE_MODES, modes, processes_with
 
+pytestmark = pytest.mark.sandbox
+
 CALL_TIMEOUT = 3
 SLACK = 8
 """Seconds of grader start-up and child restarts allowed on top of a time limit."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from sectest_support import EXPENSIVE_MODES, NOTHING, modes
 
+pytestmark = pytest.mark.sandbox
+
 EXITS = {
     "sys.exit(0)": "sys.exit(0)",
     "SystemExit": "raise SystemExit(0)",

@@ -15,6 +15,8 @@ import pytest
 from machine import kill_pids, wait_until
 from sectest_support import Run, modes, processes_with
 
+pytestmark = pytest.mark.sandbox
+
 FORGE = """
 FORGED = '{"score": 1000.0, "output": "FORGED", "tests": []}'
 

@@ -11,9 +11,10 @@ What protects these is the engine's feedback, not an isolation layer: default mo
 
 from __future__ import annotations
 
+import pytest
 from sectest_support import modes
 
-pytestmark = modes("default")
+pytestmark = [pytest.mark.sandbox, modes("default")]
 
 
 def test_a_hidden_answer_never_appears_in_feedback(attack):

@@ -7,7 +7,10 @@ that it sees a connection, so its silence after grading means the attack did not
 
 from __future__ import annotations
 
+import pytest
 from sectest_support import Run
+
+pytestmark = pytest.mark.sandbox
 
 
 def assert_denied(outcome: str, run: Run) -> None:

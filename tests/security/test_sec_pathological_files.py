@@ -16,7 +16,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sectest_support import NOTHING, modes
+
+pytestmark = pytest.mark.sandbox
 
 LOOK_AROUND = """
 def attack(x):

@@ -9,7 +9,10 @@ channel works, and the marker's absence after a strict run shows the code never 
 
 from __future__ import annotations
 
+import pytest
 from sectest_support import EXPENSIVE_MODES, modes
+
+pytestmark = pytest.mark.sandbox
 
 NO_ISOLATION = {"GRADER_SANDBOX_DISABLE": "namespaces,uid,landlock"}
 

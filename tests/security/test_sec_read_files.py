@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 from sectest_support import CANARY_ENV, Run
 
+pytestmark = pytest.mark.sandbox
+
 READ_FILE = """
 def attack(x):
     return {"read": _attempt(lambda: open($path, encoding="utf-8", errors="replace").read())}

@@ -15,6 +15,7 @@ import pytest
 from sectest_support import modes
 
 pytestmark = [
+    pytest.mark.sandbox,
     modes("default"),
     pytest.mark.skipif(os.geteuid() != 0, reason="only a root grader has root to lose"),
 ]

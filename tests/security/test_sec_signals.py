@@ -12,6 +12,8 @@ import os
 import pytest
 from sectest_support import Run, modes
 
+pytestmark = pytest.mark.sandbox
+
 
 def assert_denied(outcome: str, run: Run) -> None:
     assert outcome.startswith("denied: PermissionError"), (

@@ -18,6 +18,8 @@ from __future__ import annotations
 import pytest
 from sectest_support import EXPENSIVE_MODES, modes
 
+pytestmark = pytest.mark.sandbox
+
 DATA_ONLY = modes("default")
 
 WRONG_ANSWERS = """
