@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,12 @@ def square(x):
 
 
 @pytest.mark.sandbox
-def test_a_child_still_writing_when_grading_ends_does_not_break_the_cleanup(tmp_path: Path) -> None:
+def test_work_folders_are_removed_even_while_a_child_is_still_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     course = write_course(tmp_path / "course")
     loaded = load_rubric(course.rubric)
     submission = tmp_path / "student"
@@ -43,3 +49,4 @@ def test_a_child_still_writing_when_grading_ends_does_not_break_the_cleanup(tmp_
     engine = Engine(loaded, load_reference(loaded.reference_path))
     for _ in range(3):
         assert engine.grade(submission).score == 3.0
+        assert not [p.name for p in temporary.iterdir() if p.name.startswith("grader-work-")]

@@ -26,30 +26,34 @@ def assert_denied(outcome: str, run: Run) -> None:
 
 
 def read(attack, path) -> Run:
-    run = attack(READ_FILE, values={"path": path})
-    assert_denied(run.observation["read"], run)
-    return run
+    """Attempt to read `path` from inside the sandbox; the test asserts what the child saw."""
+    return attack(READ_FILE, values={"path": path})
 
 
 def test_reading_the_reference_module_is_denied(attack, course):
-    read(attack, course.reference)
+    run = read(attack, course.reference)
+    assert_denied(run.observation["read"], run)
 
 
 def test_reading_the_rubric_is_denied(attack, course):
-    read(attack, course.rubric)
+    run = read(attack, course.rubric)
+    assert_denied(run.observation["read"], run)
 
 
 def test_reading_the_custom_tests_module_is_denied(attack, course):
-    read(attack, course.custom_tests)
+    run = read(attack, course.custom_tests)
+    assert_denied(run.observation["read"], run)
 
 
 def test_reading_the_grader_source_is_denied(attack, course):
     run = read(attack, course.grader_source)
+    assert_denied(run.observation["read"], run)
     assert "class Engine" not in run.observation["read"]
 
 
 def test_reading_the_autograder_source_folder_is_denied(attack, course):
-    read(attack, course.solution)
+    run = read(attack, course.solution)
+    assert_denied(run.observation["read"], run)
 
 
 def test_listing_the_autograder_source_folder_is_denied(attack, course):
@@ -64,7 +68,8 @@ def test_listing_the_autograder_source_folder_is_denied(attack, course):
 
 
 def test_reading_another_students_submission_is_denied(attack, course):
-    read(attack, course.other_submission)
+    run = read(attack, course.other_submission)
+    assert_denied(run.observation["read"], run)
 
 
 def test_listing_the_folder_above_the_submission_is_denied(attack):
