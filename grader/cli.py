@@ -16,6 +16,7 @@ from rich.table import Table
 from grader import __version__
 from grader.atomic import write_bytes, write_json
 from grader.batch.regrade_diff import changes_csv, score_changes
+from grader.checks.property import PropertyCheck
 from grader.errors import GraderInputError
 from grader.frontends.autograder import bundle, write_tree, write_zip
 from grader.frontends.doctor import diagnose, layer_rows
@@ -23,14 +24,16 @@ from grader.frontends.gradescope import DEFAULT_ROOT, AutograderRoot, run_autogr
 from grader.frontends.kit import build_kit, load_kit, write_kit
 from grader.grading.engine import Engine, read_harness
 from grader.grading.feedback import short_repr
-from grader.grading.results import fallback_results, to_gradescope
 from grader.grading.selfcheck import SelfCheck, kit_check_models_valid
+from grader.outputs.gradescope_json import fallback_results, to_gradescope
 from grader.outputs.terminal import print_check_report, print_report
 from grader.rubric.model import AutoPart, LoadedRubric, ManualPart, load_rubric
 from grader.sandbox.plan import POLICIES
 from grader.sandbox.runner import SandboxPolicyError
+from grader.submission.staged import open_submission
+from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases, positional
-from grader.trusted.reference import load_reference
+from grader.trusted.reference import ReferenceModule, load_reference
 from grader.trusted.validate import mistake_warnings, validate
 
 EXIT_INPUT_ERROR = 2
@@ -128,7 +131,10 @@ def grade_command(
     loaded = _load(rubric)
     try:
         engine = Engine(loaded, load_reference(loaded.reference_path), policy=policy)
-        result = engine.grade(submission, submission_id=submission_id)
+        with open_submission(
+            submission, loaded.rubric.submission, submission_id=submission_id
+        ) as staged:
+            result = engine.grade(staged)
     except SandboxPolicyError as error:
         if output is not None:
             write_json(output, fallback_results(f"Not graded: {error}"))
@@ -191,17 +197,16 @@ def answers_command(rubric: Path) -> None:
     Console().print(table)
 
 
-def _answer_text(part: AutoPart, reference: Any) -> str:
+def _answer_text(part: AutoPart, reference: ReferenceModule) -> str:
     if part.answer is not None:
-        if part.answer.value is not None:
-            return _display(part.answer.value)
-        return _display(reference.function(part.answer.reference, field="answer")())
+        return _display(expected_constant(part, reference))
     spec = part.function
+    predicate = part.check.predicate if isinstance(part.check, PropertyCheck) else None
     if spec is None:
-        return f"any value satisfying {part.check.predicate}"
+        return f"any value satisfying {predicate}"
     lines = [f"function({', '.join(spec.args)})"]
     if spec.reference is None:
-        lines.append(f"judged by {part.check.predicate}")
+        lines.append(f"judged by {predicate}")
         return "\n".join(lines)
     function = reference.function(spec.reference, field="function.reference")
     for case in build_cases(spec, reference, np.random.default_rng(0)):

@@ -12,6 +12,7 @@ from grader.errors import RubricError
 from grader.grading.engine import NOT_REACHED, OUT_OF_TIME, Attempt, Engine
 from grader.rubric.budget import RESERVE, TimeBudget
 from grader.rubric.model import load_rubric
+from grader.submission.staged import open_submission
 from grader.trusted.reference import load_reference
 
 
@@ -112,7 +113,8 @@ def test_a_hanging_function_cannot_push_grading_past_the_limit(engine, tmp_path)
     """,
     )
     began = time.monotonic()
-    result = engine.grade(folder)
+    with open_submission(folder, engine.loaded.rubric.submission) as submission:
+        result = engine.grade(submission)
     assert time.monotonic() - began < 5
     scores = {q.number: q.score for q in result.questions}
     assert scores == {"1": 0, "2": 1, "3": 1}
@@ -122,7 +124,8 @@ def test_a_hanging_function_cannot_push_grading_past_the_limit(engine, tmp_path)
 def test_progress_reports_a_complete_result_after_every_question(engine, tmp_path):
     folder = submit(tmp_path, "FAST = 1\ndef slow(x):\n    return x\n")
     seen = []
-    engine.grade(folder, on_progress=seen.append)
+    with open_submission(folder, engine.loaded.rubric.submission) as submission:
+        engine.grade(submission, on_progress=seen.append)
     assert len(seen) == 4  # before the first question, then after each of the three
     assert [len(r.questions) for r in seen] == [3, 3, 3, 3]
     assert NOT_REACHED in seen[1].questions[1].feedback_text()

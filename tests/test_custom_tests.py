@@ -9,6 +9,7 @@ import pytest
 
 from grader.grading.engine import Engine
 from grader.rubric.model import load_rubric
+from grader.submission.staged import open_submission
 from grader.trusted.reference import load_reference
 
 SUITE = '''
@@ -93,7 +94,9 @@ def graded(tmp_path: Path):
         "def square(x):\n    return x * x\n\ndef explode():\n    raise ValueError('boom')\n"
     )
     loaded = load_rubric(tmp_path / "rubric.yaml")
-    result = Engine(loaded, load_reference(loaded.reference_path)).grade(submission)
+    engine = Engine(loaded, load_reference(loaded.reference_path))
+    with open_submission(submission, loaded.rubric.submission) as staged:
+        result = engine.grade(staged)
     return {q.number: q for q in result.questions}
 
 

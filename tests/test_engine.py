@@ -9,6 +9,7 @@ import pytest
 
 from grader.grading.engine import Engine
 from grader.rubric.model import load_rubric
+from grader.submission.staged import open_submission
 from grader.trusted.reference import load_reference
 
 pytestmark = pytest.mark.sandbox
@@ -90,7 +91,8 @@ def grade(tmp_path: Path):
         folder = tmp_path / "submission"
         folder.mkdir(exist_ok=True)
         (folder / "answers.py").write_text(textwrap.dedent(CORRECT) + textwrap.dedent(extra))
-        result = engine.grade(folder)
+        with open_submission(folder, loaded.rubric.submission) as submission:
+            result = engine.grade(submission)
         return {q.number: q for q in result.questions}
 
     return run

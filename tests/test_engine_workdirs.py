@@ -10,6 +10,7 @@ from batch_course import write_course
 
 from grader.grading.engine import Engine
 from grader.rubric.model import load_rubric
+from grader.submission.staged import open_submission
 from grader.trusted.reference import load_reference
 
 WRITES_FROM_A_THREAD = """\
@@ -48,5 +49,6 @@ def test_work_folders_are_removed_even_while_a_child_is_still_writing(
     (submission / "answers.py").write_text(WRITES_FROM_A_THREAD)
     engine = Engine(loaded, load_reference(loaded.reference_path))
     for _ in range(3):
-        assert engine.grade(submission).score == 3.0
+        with open_submission(submission, loaded.rubric.submission) as staged:
+            assert engine.grade(staged).score == 3.0
         assert not [p.name for p in temporary.iterdir() if p.name.startswith("grader-work-")]

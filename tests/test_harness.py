@@ -12,6 +12,7 @@ import pytest
 from grader.errors import RubricError
 from grader.grading.engine import Engine
 from grader.rubric.model import load_rubric
+from grader.submission.staged import open_submission
 from grader.trusted.reference import load_reference
 
 GRADER = str(Path(sys.executable).parent / "grader")
@@ -74,7 +75,9 @@ def folder(tmp_path: Path) -> Path:
 def grade(folder: Path, student: str):
     (folder / "student" / "answers.py").write_text(textwrap.dedent(student))
     loaded = load_rubric(folder / "rubric.yaml")
-    return Engine(loaded, load_reference(loaded.reference_path)).grade(folder / "student")
+    engine = Engine(loaded, load_reference(loaded.reference_path))
+    with open_submission(folder / "student", loaded.rubric.submission) as submission:
+        return engine.grade(submission)
 
 
 @pytest.mark.sandbox

@@ -19,15 +19,15 @@ from typing import Any
 import pytest
 
 from grader.rubric.model import SubmissionFiles
-from grader.submission.answers_file import AnswersFileError, convert_answers
-from grader.submission.locate import locate, missing_entry_message, stage
-from grader.submission.notebook import (
+from grader.submission.formats.answers_file import AnswersFileError, convert_answers
+from grader.submission.formats.notebook import (
     MAX_JSON_CONTAINERS,
     NotebookError,
     code_cells,
     convert_notebook,
     strip_ipython,
 )
+from grader.submission.locate import locate, missing_entry_message, stage
 
 pytestmark = pytest.mark.sandbox
 

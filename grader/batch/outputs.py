@@ -15,7 +15,7 @@ from pathlib import Path
 
 from grader.atomic import write_bytes
 from grader.batch.gradebook import SubmissionRecord, iter_students, now
-from grader.grading.results import PARTIAL, PASSED, PENDING
+from grader.grading.status import PARTIAL, PASSED, PENDING
 from grader.outputs.html_report import (
     MistakeCount,
     ProblemSubmission,

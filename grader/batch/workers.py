@@ -69,11 +69,15 @@ def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission in the worker; every failure becomes a reply, never an exit."""
     from grader.errors import GraderInputError
     from grader.grading.engine import OUT_OF_TIME
-    from grader.grading.results import to_gradescope
+    from grader.outputs.gradescope_json import to_gradescope
     from grader.sandbox.runner import SandboxPolicyError
+    from grader.submission.staged import open_submission
 
     try:
-        result = engine.grade(Path(task["path"]), submission_id=task["submission_id"])
+        with open_submission(
+            Path(task["path"]), engine.loaded.rubric.submission, submission_id=task["submission_id"]
+        ) as submission:
+            result = engine.grade(submission)
     except SandboxPolicyError as error:
         return {"error": "policy_refused", "detail": str(error)}
     except GraderInputError as error:

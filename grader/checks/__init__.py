@@ -1,95 +1,123 @@
-"""Value comparators: trusted, pure functions judging a student value against an expected one.
+"""Checks: trusted, pure judging of a student value against an expected one.
 
-`compare` dispatches on the check's type; `normalise_expected_ok` lets the rubric validator
-reject a reference value a check could never compare with (before any student is graded).
-Property checks are not here: the engine runs their reference predicates itself.
+Every check kind is one module that defines its `KIND` (see grader.checks.kind for the
+contract); `KINDS` below registers them, and is the only list of kinds in the grader. The
+rubric's `Check` type, the kit's forms and `grader validate` are all derived from it, so adding
+a kind is a new module plus its line here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
-from grader.checks.arrays import (
-    compare_array,
-    compare_shape,
-    validate_array_expected,
-    validate_shape_expected,
+from pydantic import Field, TypeAdapter
+
+from grader.checks import (
+    array,
+    big_o,
+    choice,
+    each,
+    exact,
+    keywords,
+    numeric,
+    property,
+    select_all,
+    shape,
 )
-from grader.checks.big_o import compare_big_o, validate_big_o_expected
-from grader.checks.choice import (
-    compare_choice,
-    compare_select_all,
-    validate_choice_expected,
-    validate_select_all_expected,
-)
-from grader.checks.each import compare_each, validate_each_expected
-from grader.checks.exact import compare_exact, validate_exact_expected
-from grader.checks.keywords import compare_keywords, validate_keywords_expected
-from grader.checks.numeric import compare_numeric, validate_numeric_expected
-from grader.checks.specs import (
-    ArrayCheck,
-    BigOCheck,
-    ChoiceCheck,
-    EachCheck,
-    ExactCheck,
-    KeywordsCheck,
-    NumericCheck,
-    SelectAllCheck,
-    ShapeCheck,
-)
+from grader.checks.kind import CheckKind, CheckSpec, Form
 from grader.checks.verdict import Verdict
 
-__all__ = ["compare", "normalise_expected_ok"]
+__all__ = [
+    "CHECK_KINDS",
+    "KINDS",
+    "Check",
+    "compare",
+    "form_problem",
+    "from_public",
+    "kind_of",
+    "public_form",
+    "public_options",
+    "validate_expected",
+]
 
-_COMPARATORS: dict[type, Callable[..., Verdict]] = {
-    ExactCheck: compare_exact,
-    NumericCheck: compare_numeric,
-    ArrayCheck: compare_array,
-    ShapeCheck: compare_shape,
-    ChoiceCheck: compare_choice,
-    SelectAllCheck: compare_select_all,
-    BigOCheck: compare_big_o,
-    KeywordsCheck: compare_keywords,
-    EachCheck: lambda check, student, expected, *, reveal: compare_each(
-        check, student, expected, reveal=reveal, item_compare=compare
-    ),
-}
+KINDS: tuple[CheckKind[Any], ...] = (
+    exact.KIND,
+    numeric.KIND,
+    array.KIND,
+    shape.KIND,
+    choice.KIND,
+    select_all.KIND,
+    big_o.KIND,
+    keywords.KIND,
+    each.KIND,
+    property.KIND,
+)
 
-_VALIDATORS: dict[type, Callable[[Any, object], str | None]] = {
-    ExactCheck: validate_exact_expected,
-    NumericCheck: validate_numeric_expected,
-    ArrayCheck: validate_array_expected,
-    ShapeCheck: validate_shape_expected,
-    ChoiceCheck: validate_choice_expected,
-    SelectAllCheck: validate_select_all_expected,
-    BigOCheck: validate_big_o_expected,
-    KeywordsCheck: validate_keywords_expected,
-    EachCheck: lambda check, expected: validate_each_expected(
-        check, expected, item_validate=normalise_expected_ok
-    ),
-}
+CHECK_KINDS = tuple(kind.name for kind in KINDS)
+"""The names a rubric's `kind:` may take."""
+
+_BY_SPEC: dict[type[CheckSpec], CheckKind[Any]] = {kind.spec: kind for kind in KINDS}
+_BY_NAME: dict[str, CheckKind[Any]] = {kind.name: kind for kind in KINDS}
 
 
-def compare(check: object, student: object, expected: object, *, reveal: bool) -> Verdict:
+def _union(kinds: tuple[CheckKind[Any], ...]) -> Any:
+    return Annotated[Union[tuple(kind.spec for kind in kinds)], Field(discriminator="kind")]  # noqa: UP007
+
+
+if TYPE_CHECKING:
+    Check = CheckSpec
+else:
+    each.EachCheck.model_rebuild(
+        _types_namespace={"ItemCheck": _union(tuple(kind for kind in KINDS if kind.item))}
+    )
+    Check = _union(KINDS)
+    """Every check a rubric part can name, told apart by `kind`."""
+
+_CHECK = TypeAdapter(Check)
+
+
+def kind_of(check: CheckSpec) -> CheckKind[Any]:
+    """The registered kind of a check model; TypeError for anything that is not one."""
+    kind = _BY_SPEC.get(type(check))
+    if kind is None:
+        raise TypeError(f"{type(check).__name__} is not a registered check kind")
+    return kind
+
+
+def compare(check: CheckSpec, student: object, expected: object, *, reveal: bool) -> Verdict:
     """Judge `student` against `expected` under `check`.
 
     `reveal` is False for hidden cases: the feedback then never contains the expected value.
-    Raises TypeError for a PropertyCheck (or anything else that is not a value check), because
-    predicates run reference code and belong to the engine.
+    Raises TypeError for a PropertyCheck, whose predicate only the engine runs.
     """
-    comparator = _COMPARATORS.get(type(check))
-    if comparator is None:
-        raise TypeError(
-            f"compare() has no comparator for {type(check).__name__}; property "
-            "checks are judged by the engine's predicate runner"
-        )
-    return comparator(check, student, expected, reveal=reveal)
+    return kind_of(check).compare(check, student, expected, reveal=reveal)
 
 
-def normalise_expected_ok(check: object, expected: object) -> str | None:
+def validate_expected(check: CheckSpec, expected: object) -> str | None:
     """Why a reference value cannot be used with this check, or None when it can."""
-    validator = _VALIDATORS.get(type(check))
-    if validator is None:
-        raise TypeError(f"normalise_expected_ok() has no validator for {type(check).__name__}")
-    return validator(check, expected)
+    return kind_of(check).validate_expected(check, expected)
+
+
+def public_form(check: CheckSpec, expected: object) -> Form:
+    """What a constant's answer must look like, for the student kit, without what it is."""
+    return kind_of(check).public_form(check, expected)
+
+
+def public_options(check: CheckSpec) -> dict[str, Any]:
+    """The check as the student kit shows it."""
+    return kind_of(check).public_options(check)
+
+
+def form_problem(kind: str, form: Form, value: object) -> str | None:
+    """Why a student's value does not have the form a kit's check of `kind` asks for."""
+    return _BY_NAME[kind].form_problem(form, value)
+
+
+def from_public(options: dict[str, Any]) -> CheckSpec | None:
+    """The check model of a kit's public options; None for a kind the kit cannot judge (its
+    judging is not public); pydantic's ValidationError for damaged options."""
+    kind = _BY_NAME.get(options.get("kind", ""))
+    if kind is not None and not kind.judged_in_public:
+        return None
+    checked: CheckSpec = _CHECK.validate_python(options)
+    return checked

@@ -15,8 +15,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Literal
 
-from grader.checks.specs import BigOCheck
+from pydantic import Field
+
+from grader.checks.kind import CheckKind, CheckSpec, Form
 from grader.checks.values import clip, describe, fmt_value
 from grader.checks.verdict import Verdict
 
@@ -41,6 +44,19 @@ MAX_ANSWER_CHARS = 2000
 """Longer answers are not read at all: a complexity is a short phrase."""
 
 _LOG_WORDS = ("log", "ln", "lg")
+
+
+class BigOCheck(CheckSpec):
+    """An asymptotic answer in `variable`: O(t), O(T), \\mathcal{O}(t), "linear in t", O(1),
+    "constant", O(t^2), O(t log t)...
+
+    Symbols listed in `constants` are treated as constants (O(dt) reads as O(t)) and earn full
+    credit with a note saying so.
+    """
+
+    kind: Literal["big_o"]
+    variable: str = Field("n", min_length=1)
+    constants: list[str] = Field(default_factory=list)
 
 
 class ParseError(ValueError):
@@ -494,3 +510,28 @@ def validate_big_o_expected(check: BigOCheck, expected: object) -> str | None:
             f"the variable {check.variable!r} nor a listed constant"
         )
     return None
+
+
+def big_o_form(check: BigOCheck, expected: object) -> Form:
+    return {"kind": "big_o", "variable": check.variable, "constants": list(check.constants)}
+
+
+def big_o_form_problem(form: Form, value: object) -> str | None:
+    """Whether the grader will be able to read the student's notation at all."""
+    check = BigOCheck(kind="big_o", variable=form["variable"], constants=form.get("constants", []))
+    if not isinstance(value, str):
+        return f"should be text such as 'O({form['variable']})', but it is {describe(value)}"
+    try:
+        parse_complexity(value, check)
+    except ParseError as error:
+        return f"the grader cannot read {value!r} as a complexity ({error})"
+    return None
+
+
+KIND = CheckKind(
+    spec=BigOCheck,
+    compare=compare_big_o,
+    validate_expected=validate_big_o_expected,
+    public_form=big_o_form,
+    form_problem=big_o_form_problem,
+)

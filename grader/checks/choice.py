@@ -1,15 +1,26 @@
-"""ChoiceCheck (one option out of several) and SelectAllCheck (a set of picks)."""
+"""ChoiceCheck: one option out of several, however the student spells it."""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal
 
-from grader.checks.specs import ChoiceCheck, SelectAllCheck
-from grader.checks.values import CoercionError, canonical, clip, describe, fmt_value, sentence
+import numpy as np
+from pydantic import Field
+
+from grader.checks.kind import CheckKind, CheckSpec, Form
+from grader.checks.values import CoercionError, clip, describe, fmt_value
 from grader.checks.verdict import Verdict
 
-MAX_LISTED = 8
-"""Items listed by name in select-all feedback; the count says how many more there are."""
+
+class ChoiceCheck(CheckSpec):
+    """One answer out of `options` (case-insensitive); `aliases` map other spellings to an option.
+
+    True/False answers are read as "yes"/"no" when those are options.
+    """
+
+    kind: Literal["choice"]
+    options: list[str] = Field(min_length=2)
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
 
 
 def _spell(text: str) -> str:
@@ -98,77 +109,22 @@ def validate_choice_expected(check: ChoiceCheck, expected: object) -> str | None
     return None
 
 
-def _picks(value: object, *, case_sensitive: bool, split_text: bool) -> dict[object, object]:
-    """Each distinct pick's normal form mapped to the pick as the student wrote it.
-
-    Lists inside become tuples (canonical treats both as sequences), strings are normalised
-    inside tuples too, and duplicates count once. A single string "a, b" is split on commas only
-    when every expected item is a plain string (`split_text`), since a comma-separated answer
-    is then unambiguous.
-    """
-    if isinstance(value, str) and split_text:
-        items: list[object] = [part for part in value.split(",") if part.strip()]
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        items = list(value)
-    elif isinstance(value, np.ndarray) and value.ndim == 1:
-        items = value.tolist()
-    else:
-        raise CoercionError(f"Expected a set or list of picks, got {describe(value)}.")
-    picks: dict[object, object] = {}
-    for item in items:
-        picks.setdefault(canonical(item, case_sensitive=case_sensitive), item)
-    return picks
+def choice_form(check: ChoiceCheck, expected: object) -> Form:
+    return {"kind": "choice", "options": list(check.options)}
 
 
-def _listing(items: list[object]) -> str:
-    texts = sorted(fmt_value(item, 40) for item in items)  # sets have no stable order
-    shown = ", ".join(texts[:MAX_LISTED])
-    more = len(items) - MAX_LISTED
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def compare_select_all(
-    check: SelectAllCheck, student: object, expected: object, *, reveal: bool
-) -> Verdict:
-    """Credit (right - penalty * wrong) / len(expected), clipped to [0, 1].
-
-    Wrong picks are always listed (they are the student's own); missing ones only on reveal.
-    """
-    split_text = isinstance(expected, (list, tuple, set, frozenset)) and all(
-        isinstance(item, str) for item in expected
-    )
-    want = _picks(expected, case_sensitive=check.case_sensitive, split_text=False)
+def choice_form_problem(form: Form, value: object) -> str | None:
     try:
-        got = _picks(student, case_sensitive=check.case_sensitive, split_text=split_text)
-    except CoercionError as exc:
-        return Verdict.wrong(str(exc))
-    missing = [item for key, item in want.items() if key not in got]
-    extra = [item for key, item in got.items() if key not in want]
-    if not missing and not extra:
-        return Verdict.right()
-    if not want:
-        return Verdict.wrong(f"Nothing should be picked; wrong picks: {_listing(extra)}.")
-    right = len(want) - len(missing)
-    credit = min(1.0, max(0.0, (right - check.wrong_pick_penalty * len(extra)) / len(want)))
-    parts = []
-    if missing:
-        part = f"{len(missing)} of {len(want)} right picks missing"
-        parts.append(part + (f" ({_listing(missing)})" if reveal else ""))
-    if extra:
-        parts.append(f"{_plural(len(extra), 'wrong pick')} ({_listing(extra)})")
-    return Verdict(credit, sentence("; ".join(parts)) + ".")
-
-
-def validate_select_all_expected(check: SelectAllCheck, expected: object) -> str | None:
-    """The reference must be a non-empty collection of distinct picks."""
-    try:
-        picks = _picks(expected, case_sensitive=check.case_sensitive, split_text=False)
-    except CoercionError as exc:
-        return f"the expected value is not a collection of picks: {exc}"
-    if not picks:
-        return "the expected set of picks is empty"
+        read_choice(ChoiceCheck(kind="choice", options=form["options"]), value)
+    except CoercionError as error:
+        return str(error)
     return None
+
+
+KIND = CheckKind(
+    spec=ChoiceCheck,
+    compare=compare_choice,
+    validate_expected=validate_choice_expected,
+    public_form=choice_form,
+    form_problem=choice_form_problem,
+)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from grader.checks.specs import ExactCheck
-from grader.checks.values import CoercionError, canonical, describe, fmt_value
+from typing import Literal
+
+from grader.checks.kind import CheckKind, CheckSpec, Form
+from grader.checks.values import CoercionError, canonical, describe, fmt_value, text_problem
 from grader.checks.verdict import Verdict
+
+
+class ExactCheck(CheckSpec):
+    """Equality after light normalisation (strings stripped, case folded unless asked not to)."""
+
+    kind: Literal["exact"]
+    case_sensitive: bool = False
+
 
 _KIND_WORDS = {
     "none": "None",
@@ -46,3 +56,21 @@ def validate_exact_expected(check: ExactCheck, expected: object) -> str | None:
 
 def _kind(form: tuple[object, ...]) -> str:
     return _KIND_WORDS.get(str(form[0]), "plain data")
+
+
+def exact_form(check: ExactCheck, expected: object) -> Form:
+    """Text answers are shown as text; any other plain data keeps its form to itself."""
+    return {"kind": "text" if isinstance(expected, str) else "any"}
+
+
+def exact_form_problem(form: Form, value: object) -> str | None:
+    return text_problem(value) if form["kind"] == "text" else None
+
+
+KIND = CheckKind(
+    spec=ExactCheck,
+    compare=compare_exact,
+    validate_expected=validate_exact_expected,
+    public_form=exact_form,
+    form_problem=exact_form_problem,
+)

@@ -8,10 +8,31 @@ weak evidence, so feedback only counts ideas unless the case is revealed.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
-from grader.checks.specs import KeywordAnswer, KeywordsCheck
-from grader.checks.values import describe
+from pydantic import Field
+
+from grader.checks.kind import CheckKind, CheckSpec, Form
+from grader.checks.values import describe, text_problem
 from grader.checks.verdict import Verdict
+
+
+class KeywordAnswer(CheckSpec):
+    """One acceptable short answer: every group needs at least one of its words."""
+
+    name: str
+    all_of: list[list[str]] = Field(min_length=1)
+
+
+class KeywordsCheck(CheckSpec):
+    """Short free text judged by keywords; the best-matching accepted answer counts.
+
+    Credit is the fraction of that answer's groups found. Keyword credit is never a proof of
+    understanding, so rubrics should keep these parts small.
+    """
+
+    kind: Literal["keywords"]
+    answers: list[KeywordAnswer] = Field(min_length=1)
 
 
 def _pattern(keyword: str) -> re.Pattern[str]:
@@ -65,3 +86,20 @@ def validate_keywords_expected(check: KeywordsCheck, expected: object) -> str | 
             if not any(word.strip() for word in group):
                 return f"answer {answer.name!r} has a keyword group with no words"
     return None
+
+
+def keywords_form(check: KeywordsCheck, expected: object) -> Form:
+    return {"kind": "text"}
+
+
+def keywords_form_problem(form: Form, value: object) -> str | None:
+    return text_problem(value)
+
+
+KIND = CheckKind(
+    spec=KeywordsCheck,
+    compare=compare_keywords,
+    validate_expected=validate_keywords_expected,
+    public_form=keywords_form,
+    form_problem=keywords_form_problem,
+)

@@ -10,12 +10,25 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
+from typing import Literal
 
-from grader.checks.specs import NumericCheck
+import numpy as np
+from pydantic import Field
+
+from grader.checks.kind import CheckKind, CheckSpec, Form
 from grader.checks.values import CoercionError, as_number, describe, fmt_number, fmt_pair, is_finite
 from grader.checks.verdict import Verdict
 
 Real = int | float
+
+
+class NumericCheck(CheckSpec):
+    """A single number, equal within |s - e| <= atol + rtol * |e|, or to `sig_figs` figures."""
+
+    kind: Literal["numeric"]
+    rtol: float = Field(1e-6, ge=0)
+    atol: float = Field(1e-9, ge=0)
+    sig_figs: int | None = Field(None, ge=1, le=17)
 
 
 def compare_numeric(
@@ -116,3 +129,22 @@ def _mismatch(
             "significant figures."
         )
     return f"Your answer {fmt_number(got)} is not within tolerance of the expected value."
+
+
+def numeric_form(check: NumericCheck, expected: object) -> Form:
+    return {"kind": "number"}
+
+
+def numeric_form_problem(form: Form, value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return f"should be a number, but it is {describe(value)}"
+    return None
+
+
+KIND = CheckKind(
+    spec=NumericCheck,
+    compare=compare_numeric,
+    validate_expected=validate_numeric_expected,
+    public_form=numeric_form,
+    form_problem=numeric_form_problem,
+)

@@ -141,6 +141,10 @@ def fmt_value(value: object, limit: int = 60) -> str:
     return clip(text, limit)
 
 
+def fmt_shape(shape: tuple[int, ...]) -> str:
+    return fmt_value(tuple(shape), limit=80)
+
+
 def clip(text: str, limit: int) -> str:
     """Shorten text to at most `limit` characters, marking the cut with "..."."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -288,3 +292,17 @@ def canonical(value: object, *, case_sensitive: bool, depth: int = 0) -> tuple[o
     if isinstance(value, Opaque):
         return ("opaque", value.type_name)
     return ("object", type(value).__name__, id(value))
+
+
+def text_problem(value: object) -> str | None:
+    """Why a value is not the non-empty text a form asks for (exact and keyword answers)."""
+    if not isinstance(value, str) or not value.strip():
+        return f"should be text, but it is {describe(value)}"
+    return None
+
+
+def length_problem(length: int, value: object) -> str | None:
+    """Why a value is not a list of `length` items (shapes, and `each` lists)."""
+    if not isinstance(value, (list, tuple)) or len(value) != length:
+        return f"should be a list of {length} items, but it is {describe(value)}"
+    return None

@@ -19,9 +19,11 @@ from typing import Any
 from grader.atomic import write_json
 from grader.errors import GraderInputError
 from grader.grading.engine import Engine
-from grader.grading.results import GradeResult, fallback_results, to_gradescope
+from grader.grading.results import GradeResult
+from grader.outputs.gradescope_json import fallback_results, to_gradescope
 from grader.rubric.model import load_rubric
 from grader.sandbox.runner import SandboxPolicyError
+from grader.submission.staged import open_submission
 from grader.trusted.reference import load_reference
 
 DEFAULT_ROOT = Path("/autograder")
@@ -101,11 +103,13 @@ def run_autograder(
         f"{rubric_path} ({policy} sandbox policy)"
     )
     try:
-        result = engine.grade(
-            root.submission,
-            submission_id=submission_id,
-            on_progress=lambda partial: write_json(root.results, gradescope_json(partial)),
-        )
+        with open_submission(
+            root.submission, loaded.rubric.submission, submission_id=submission_id
+        ) as submission:
+            result = engine.grade(
+                submission,
+                on_progress=lambda partial: write_json(root.results, gradescope_json(partial)),
+            )
     except (SandboxPolicyError, GraderInputError) as error:
         log(f"error: {error}")
         write_json(root.results, fallback_results(MISCONFIGURED))

@@ -17,19 +17,10 @@ import numpy as np
 import yaml
 
 from grader.atomic import write_bytes
-from grader.checks.specs import (
-    ArrayCheck,
-    BigOCheck,
-    ChoiceCheck,
-    EachCheck,
-    KeywordsCheck,
-    NumericCheck,
-    PropertyCheck,
-    SelectAllCheck,
-    ShapeCheck,
-)
+from grader.checks import public_form, public_options
 from grader.errors import GraderInputError
 from grader.rubric.model import Alternative, AutoPart, LoadedRubric, ManualPart
+from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases, positional
 from grader.trusted.reference import ReferenceModule
 
@@ -51,36 +42,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): plain(item) for key, item in value.items()}
     return value
-
-
-def answer_form(check: Any, expected: Any) -> dict[str, Any]:
-    """What a constant's answer must look like, without what it is."""
-    if isinstance(check, NumericCheck):
-        return {"kind": "number"}
-    if isinstance(check, ArrayCheck):
-        return {"kind": "array", "shape": list(np.shape(np.asarray(expected, dtype=float)))}
-    if isinstance(check, ShapeCheck):
-        return {"kind": "shape", "length": len(expected)}
-    if isinstance(check, ChoiceCheck):
-        return {"kind": "choice", "options": list(check.options)}
-    if isinstance(check, SelectAllCheck):
-        return {"kind": "set"}
-    if isinstance(check, BigOCheck):
-        return {"kind": "big_o", "variable": check.variable, "constants": list(check.constants)}
-    if isinstance(check, EachCheck):
-        return {"kind": "list", "length": len(expected)}
-    if isinstance(check, KeywordsCheck):
-        return {"kind": "text"}
-    if isinstance(check, PropertyCheck):
-        return {"kind": "any"}
-    return {"kind": "text" if isinstance(expected, str) else "any"}
-
-
-def _public_check(check: Any) -> dict[str, Any]:
-    """The check's options, minus what only the grader may know (a predicate's name)."""
-    if isinstance(check, PropertyCheck):
-        return {"kind": "property"}
-    return check.model_dump(mode="json")
 
 
 def _function_part(part: AutoPart, reference: ReferenceModule) -> dict[str, Any]:
@@ -141,22 +102,15 @@ def build_kit(loaded: LoadedRubric, reference: ReferenceModule) -> dict[str, Any
                 "name": part.name,
                 "points": part.points,
                 "target": part.target,
-                "check": _public_check(part.check),
+                "check": public_options(part.check),
                 "timeout": part.timeout,
             }
             if part.function is not None:
                 entry["kind"] = "function"
                 entry["function"] = _function_part(part, reference)
             else:
-                expected = None
-                if part.answer is not None:
-                    expected = (
-                        part.answer.value
-                        if part.answer.reference is None
-                        else reference.function(part.answer.reference, field="answer")()
-                    )
                 entry["kind"] = "constant"
-                entry["form"] = answer_form(part.check, expected)
+                entry["form"] = public_form(part.check, expected_constant(part, reference))
             parts.append(entry)
         questions.append(
             {

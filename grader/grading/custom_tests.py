@@ -21,7 +21,8 @@ from typing import Any
 from gradescope_utils.autograder_utils.json_test_runner import JSONTestResult, JSONTestRunner
 
 from grader.grading.feedback import reply_problem
-from grader.grading.results import FAILED, PASSED, QuestionResult
+from grader.grading.results import QuestionResult
+from grader.grading.status import FAILED, PASSED
 from grader.sandbox.runner import Reply, SandboxSession
 from grader.trusted.custom_test_suite import all_tests, load_test_module
 from grader.trusted.reference import ReferenceModule

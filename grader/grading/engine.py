@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,13 @@ from typing import Any
 import numpy as np
 
 from grader import __version__
-from grader.checks.specs import PropertyCheck
+from grader.checks.property import PropertyCheck, run_predicate
 from grader.checks.verdict import Verdict
 from grader.errors import ReferenceModuleError
 from grader.grading.custom_tests import custom_tests_not_run, run_custom_tests
-from grader.grading.feedback import hidden_case_feedback, reply_problem, short_repr
-from grader.grading.results import (
+from grader.grading.feedback import case_feedback, function_feedback, reply_problem
+from grader.grading.results import GradeResult, PartResult, QuestionResult
+from grader.grading.status import (
     ERROR,
     FAILED,
     GRADED,
@@ -37,20 +37,18 @@ from grader.grading.results import (
     PASSED,
     PENDING,
     UNREADABLE,
-    GradeResult,
-    PartResult,
-    QuestionResult,
+    Outcome,
 )
 from grader.grading.variants import Judgement, VariantJudge
 from grader.rubric.budget import TimeBudget
-from grader.rubric.model import AutoPart, LoadedRubric, ManualPart, Question
-from grader.sandbox.plan import SandboxIdentities, SandboxLimits
+from grader.rubric.model import AutoPart, FunctionTarget, LoadedRubric, ManualPart, Question
+from grader.sandbox.plan import SandboxIdentities
 from grader.sandbox.runner import Launcher, Reply, SandboxSession
-from grader.submission.locate import locate, missing_entry_message, stage
+from grader.submission.staged import StagedSubmission
+from grader.trusted.answers import expected_constant
 from grader.trusted.cases import Case, build_cases, derive_seed, part_rng, positional
 from grader.trusted.reference import ReferenceModule
 
-MAX_MESSAGES = 6
 OUT_OF_TIME = (
     "not graded: the submission used up its time limit before this part (earlier parts ran slowly)"
 )
@@ -71,22 +69,47 @@ def versions() -> dict[str, str]:
     return found
 
 
-def run_predicate(predicate: Callable[..., Any], value: Any, case: dict[str, Any]) -> Verdict:
-    """Normalise a reference predicate's answer (bool, credit, or either with feedback)."""
-    outcome = predicate(value, **case)
-    feedback = ""
-    if isinstance(outcome, tuple):
-        outcome, feedback = outcome
-    if isinstance(outcome, (bool, np.bool_)):
-        credit = 1.0 if outcome else 0.0
-    else:
-        credit = float(outcome)
-        if not math.isfinite(credit):
-            credit = 0.0
-        credit = min(max(credit, 0.0), 1.0)
-    if credit < 1.0 and not feedback:
-        feedback = "does not have the required property"
-    return Verdict(credit, str(feedback))
+@dataclass
+class CaseTally:
+    """What a function part's cases came to so far: a credit per case, and the feedback."""
+
+    credits: list[float] = field(default_factory=list)
+    passed: Counter[str] = field(default_factory=Counter)
+    messages: Counter[str] = field(default_factory=Counter)
+    mistakes: list[str] = field(default_factory=list)
+    stopped: bool = False
+
+    def judged(self, case: Case, judgement: Judgement, message: str | None) -> None:
+        self.credits.append(judgement.verdict.credit)
+        self.mistakes += judgement.mistakes
+        if judgement.verdict.passed:
+            self.passed[case.kind] += 1
+        if message is not None:
+            self.messages[message] += 1
+
+    def failed(self, case: Case, message: str) -> None:
+        self.credits.append(0.0)
+        self.messages[f"{case.label}: {message}"] += 1
+
+    def stop(self, *, skipped: int) -> None:
+        """The cases not run count as failed, so stopping early never raises the score."""
+        self.stopped = True
+        if skipped:
+            self.messages[f"the remaining {skipped} cases were not run"] += 1
+        self.credits += [0.0] * skipped
+
+
+class CrashPolicy:
+    """When to give up on a part's remaining cases: after a timeout, since the next case would
+    most likely spend its whole limit too and starve the parts after it, or after
+    MAX_CRASHES_PER_PART crashes, each of which costs a child restart."""
+
+    def __init__(self) -> None:
+        self.crashes = 0
+
+    def gives_up_after(self, reply: Reply) -> bool:
+        self.crashes += reply.status == "crashed"
+        return reply.status == "timeout" or self.crashes >= MAX_CRASHES_PER_PART
 
 
 class Attempt:
@@ -209,97 +232,72 @@ class Attempt:
             outcome.status = NOT_IMPLEMENTED
             outcome.feedback.append(f"{part.target} is still None: not answered yet")
             return outcome
-        expected = None
-        if part.answer is not None:
-            if part.answer.reference is not None:
-                expected = self.reference.constant(part.answer.reference, field="answer.reference")
-            else:
-                expected = part.answer.value
+        expected = expected_constant(part, self.reference)
         judgement = self._judge(part, reply.value, expected, None)
         return self._finish(outcome, judgement.verdict.credit, judgement, [judgement.verdict])
 
     def grade_function(self, part: AutoPart, rng: np.random.Generator) -> PartResult:
+        """Run the part's cases one by one, until the crash policy gives up on the rest."""
         spec = part.function
         assert spec is not None
-        outcome = PartResult(part.name, part.points, FAILED, target=part.target)
         cases = build_cases(spec, self.reference, rng)
         reference = (
             self.reference.function(spec.reference, field="function.reference")
             if spec.reference
             else None
         )
-        credits: list[float] = []
-        passed: Counter[str] = Counter()
-        totals = Counter(case.kind for case in cases)
-        messages: Counter[str] = Counter()
-        mistakes: list[str] = []
-        crashes = 0
+        tally = CaseTally()
+        policy = CrashPolicy()
         for position, case in enumerate(cases):
-            reply = self.sandbox(reveal=case.reveal).call(
-                part.target, positional(spec, case), self.timeout(part), harness=spec.harness
-            )
-            if not reply.ok:
-                if reply.status == "harness_error":
-                    self.internal_errors.append(
-                        f"harness {spec.harness}: {reply.error_type} "
-                        f"{reply.message} {reply.traceback}".strip()
-                    )
-                status, message = reply_problem(reply, part.target, reveal=case.reveal)
-                if status == NOT_IMPLEMENTED or reply.status == "not_callable":
-                    outcome.status = status
-                    outcome.feedback.append(message)
-                    outcome.cases_passed, outcome.cases_total = 0, len(cases)
-                    return outcome
-                credits.append(0.0)
-                messages[f"{case.label}: {message}"] += 1
-                crashes += reply.status == "crashed"
-                if reply.status == "timeout" or crashes >= MAX_CRASHES_PER_PART:
-                    skipped = len(cases) - position - 1
-                    if skipped:
-                        messages[f"the remaining {skipped} cases were not run"] += 1
-                    credits += [0.0] * skipped
-                    outcome.status = ERROR
-                    break
+            reply = self._call(part.target, spec, case, self.timeout(part))
+            if reply.ok:
+                expected = reference(**case.kwargs) if reference is not None else None
+                judgement = self._judge(part, reply.value, expected, case)
+                self.conventions |= judgement.established
+                tally.judged(
+                    case, judgement, case_feedback(part, case, reply.value, expected, judgement)
+                )
                 continue
-            expected = reference(**case.kwargs) if reference is not None else None
-            judgement = self._judge(part, reply.value, expected, case)
-            verdict = judgement.verdict
-            credits.append(verdict.credit)
-            mistakes += judgement.mistakes
-            self.conventions |= judgement.established
-            if verdict.passed:
-                passed[case.kind] += 1
-                if verdict.feedback:
-                    messages[verdict.feedback] += 1
-            elif case.reveal:
-                arguments = ", ".join(f"{k}={short_repr(v)}" for k, v in case.kwargs.items())
-                messages[f"{case.label} ({arguments}): {verdict.feedback}"] += 1
-            else:
-                hidden = self._hidden_feedback(part, reply.value, expected, judgement)
-                messages[f"{case.label}: {hidden}"] += 1
-        outcome.cases_passed, outcome.cases_total = sum(passed.values()), len(cases)
-        summary = "; ".join(
-            f"{kind} cases: {passed[kind]}/{count} passed" for kind, count in totals.items()
+            status, message = reply_problem(reply, part.target, reveal=case.reveal)
+            if status == NOT_IMPLEMENTED or reply.status == "not_callable":
+                return PartResult(
+                    part.name,
+                    part.points,
+                    status,
+                    target=part.target,
+                    feedback=[message],
+                    cases_passed=0,
+                    cases_total=len(cases),
+                )
+            tally.failed(case, message)
+            if policy.gives_up_after(reply):
+                tally.stop(skipped=len(cases) - position - 1)
+                break
+        credit = sum(tally.credits) / len(tally.credits) if tally.credits else 0.0
+        outcome = PartResult(
+            part.name,
+            part.points,
+            ERROR if tally.stopped else FAILED,
+            target=part.target,
+            feedback=function_feedback(cases, tally.passed, tally.messages),
+            cases_passed=sum(tally.passed.values()),
+            cases_total=len(cases),
         )
-        feedback = [summary] + [
-            text if count == 1 else f"{text} (x{count})"
-            for text, count in list(messages.items())[:MAX_MESSAGES]
-        ]
-        credit = sum(credits) / len(credits) if credits else 0.0
-        judgement = Judgement(Verdict(min(credit, 1.0)), sorted(set(mistakes)))
-        result = self._finish(outcome, credit, judgement, [])
-        result.feedback = feedback
-        if outcome.status == ERROR and credit == 0.0:
-            result.status = ERROR
-        return result
+        judgement = Judgement(Verdict(min(credit, 1.0)), sorted(set(tally.mistakes)))
+        return self._finish(outcome, credit, judgement, [])
 
-    @staticmethod
-    def _hidden_feedback(part: AutoPart, value: Any, expected: Any, judgement: Judgement) -> str:
-        """Feedback for a hidden or random case: the rubric's own words for a recognised
-        mistake or a property, otherwise only the kind of problem."""
-        if judgement.mistakes or isinstance(part.check, PropertyCheck):
-            return judgement.verdict.feedback
-        return hidden_case_feedback(value, expected)
+    def _call(self, target: str, spec: FunctionTarget, case: Case, timeout: float) -> Reply:
+        """One case's call, in the child the case may be shown from; a failing harness is the
+        course's fault, so it is reported to the instructor as well."""
+        reply = self.sandbox(reveal=case.reveal).call(
+            target, positional(spec, case), timeout, harness=spec.harness
+        )
+        if reply.status == "harness_error":
+            self.internal_errors.append(
+                f"harness {spec.harness}: {reply.error_type} "
+                f"{reply.message} {reply.traceback}".strip()
+            )
+        return reply
 
     @staticmethod
     def _finish(
@@ -315,6 +313,21 @@ class Attempt:
         elif outcome.status != ERROR:
             outcome.status = FAILED
         return outcome
+
+
+@dataclass(frozen=True)
+class Graded:
+    """What grading the questions came to: the questions, how far it got, notes for the top
+    of the report, the grader's own errors, and the sandbox layers the child reported."""
+
+    questions: list[QuestionResult]
+    outcome: Outcome
+    notes: list[str] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
+    layers: dict[str, Any] = field(default_factory=dict)
+
+    def replace(self, questions: list[QuestionResult]) -> Graded:
+        return Graded(questions, self.outcome, self.notes, self.internal_errors, self.layers)
 
 
 def _ungraded(question: Question, reason: str) -> QuestionResult:
@@ -377,106 +390,138 @@ class Engine:
         self.launcher = launcher
         self.one_child_at_a_time = one_child_at_a_time
         self.identities = identities
-        limits = loaded.rubric.limits
         self.harness_source = read_harness(loaded)
-        self.limits = SandboxLimits(
-            import_timeout=limits.import_timeout,
-            memory_mb=limits.memory_mb,
-            cpu_seconds=limits.cpu_seconds,
-            max_response_bytes=limits.max_return_mb << 20,
-        )
+        self.limits = loaded.rubric.limits.sandbox_limits()
 
     def grade(
         self,
-        path: Path,
+        submission: StagedSubmission,
         *,
-        submission_id: str | None = None,
         on_progress: Callable[[GradeResult], None] | None = None,
     ) -> GradeResult:
-        """Grade one submission. `on_progress`, if given, receives a complete result after
-        every question, the questions not reached yet marked as such, so that a caller can keep
-        a valid results file on disk however grading ends."""
+        """Grade one staged submission. `on_progress`, if given, receives a complete result
+        after every question, the questions not reached yet marked as such, so that a caller
+        can keep a valid results file on disk however grading ends."""
         started = time.monotonic()
+        seed = derive_seed(self.loaded.rubric.seed, submission.id)
+
+        def result(graded: Graded) -> GradeResult:
+            return self._result(submission, seed, graded, time.monotonic() - started)
+
+        if not submission.readable:
+            graded = self._unreadable(submission)
+        elif on_progress is None:
+            graded = self._run(submission, seed, lambda graded: None)
+        else:
+            report = on_progress
+            not_reached = self._ungraded(NOT_REACHED)
+
+            def progress(graded: Graded) -> None:
+                done = graded.questions
+                report(result(graded.replace(done + not_reached[len(done) :])))
+
+            graded = self._run(submission, seed, progress)
+        return result(graded)
+
+    def _result(
+        self, submission: StagedSubmission, seed: int, graded: Graded, seconds: float
+    ) -> GradeResult:
         rubric = self.loaded.rubric
-        located = locate(Path(path), rubric.submission)
-        seed = derive_seed(rubric.seed, submission_id or located.content_sha256)
-        notes = list(located.notes)
-        internal_errors: list[str] = []
-        sandbox: dict[str, Any] = {
+        return GradeResult(
+            assignment=rubric.assignment,
+            title=rubric.title,
+            questions=list(graded.questions),
+            seed=seed,
+            rubric_sha256=self.loaded.sha256,
+            submission_sha256=submission.located.content_sha256,
+            versions=dict(versions()),
+            sandbox={**self._no_code_run(), **graded.layers},
+            notes=[*graded.notes, *submission.located.notes],
+            internal_errors=list(graded.internal_errors),
+            execution_time=seconds,
+            outcome=graded.outcome,
+        )
+
+    def _no_code_run(self) -> dict[str, Any]:
+        """The sandbox layers of a grading in which no child started."""
+        return {
             "policy": self.policy,
             "applied": [],
             "unavailable": {"all": "no student code was run"},
         }
 
-        outcome = GRADED
+    def _unreadable(self, submission: StagedSubmission) -> Graded:
+        rubric = self.loaded.rubric
+        if submission.located.problem is None:
+            reason, outcome = f"not graded: {rubric.submission.entry} is missing", MISSING_ENTRY
+        else:
+            reason = "not graded: your submission could not be read (see the top)"
+            outcome = UNREADABLE
+        return Graded(self._ungraded(reason), outcome, notes=[submission.why_unreadable()])
 
-        def result(questions: list[QuestionResult]) -> GradeResult:
-            return GradeResult(
-                assignment=rubric.assignment,
-                title=rubric.title,
-                questions=questions,
-                seed=seed,
-                rubric_sha256=self.loaded.sha256,
-                submission_sha256=located.content_sha256,
-                versions=dict(versions()),
-                sandbox=dict(sandbox),
-                notes=list(notes),
-                internal_errors=list(internal_errors),
-                execution_time=time.monotonic() - started,
-                outcome=outcome,
+    def _run(
+        self, submission: StagedSubmission, seed: int, progress: Callable[[Graded], None]
+    ) -> Graded:
+        """Import the submission in its sandboxed children and grade every question."""
+        entry = submission.entry_name
+        visible_as, hidden_as = self.identities or (None, None)
+        budget = self._budget()  # the import's time counts against the submission's limit
+        with contextlib.ExitStack() as sessions:
+            session = sessions.enter_context(self._session(submission.workdir(), entry, visible_as))
+            hidden = (
+                None
+                if self.one_child_at_a_time
+                else sessions.enter_context(self._session(submission.workdir(), entry, hidden_as))
             )
-
-        # Folders are removed after the sessions have ended: a child still writing into one
-        # would otherwise make its removal fail.
-        with contextlib.ExitStack() as folders, contextlib.ExitStack() as stack:
-
-            def workdir() -> Path:
-                """A new, private work folder with the submission staged in it."""
-                folder = Path(
-                    folders.enter_context(tempfile.TemporaryDirectory(prefix="grader-work-"))
+            imported = session.start()
+            if not imported.ok:
+                return Graded(
+                    self._ungraded(
+                        "not graded: your submission could not be imported (see the top)"
+                    ),
+                    IMPORT_ERROR,
+                    notes=[import_failure_note(imported, entry)],
+                    layers=session.layers,
                 )
-                stage(located, folder)
-                return folder
+            attempt = Attempt(
+                self.loaded,
+                self.reference,
+                session,
+                hidden,
+                seed,
+                budget,
+                lambda: session.move_to(submission.workdir()),
+            )
+            questions: list[QuestionResult] = []
 
-            if located.entry is None or located.problem is not None:
-                notes.insert(0, missing_entry_message(located, rubric.submission))
-                reason = (
-                    f"not graded: {rubric.submission.entry} is missing"
-                    if located.problem is None
-                    else "not graded: your submission could not be read (see the top)"
+            def graded() -> Graded:
+                return Graded(
+                    list(questions),
+                    GRADED,
+                    internal_errors=list(attempt.internal_errors),
+                    layers=session.layers,
                 )
-                questions = self._ungraded(reason)
-                outcome = MISSING_ENTRY if located.problem is None else UNREADABLE
-            else:
-                entry = located.staged_name or located.entry.name
-                visible_as, hidden_as = self.identities or (None, None)
-                session = stack.enter_context(self._session(workdir(), entry, visible_as))
-                hidden = (
-                    None
-                    if self.one_child_at_a_time
-                    else stack.enter_context(self._session(workdir(), entry, hidden_as))
-                )
-                not_reached = self._ungraded(NOT_REACHED) if on_progress else []
 
-                def progress(done: list[QuestionResult]) -> None:
-                    sandbox.update(session.layers)
-                    if on_progress is not None:
-                        on_progress(result(done + not_reached[len(done) :]))
-
-                questions, imported = self._grade_in(
-                    session,
-                    hidden,
-                    lambda: session.move_to(workdir()),
-                    entry,
-                    seed,
-                    notes,
-                    internal_errors,
-                    progress,
+            progress(graded())
+            for index, question in enumerate(self.loaded.rubric.questions):
+                questions.append(attempt.grade_question(index, question))
+                progress(graded())
+            for tests in self.loaded.rubric.custom_tests:
+                budget.start_unit()
+                questions += run_custom_tests(
+                    self.loaded.custom_test_path(tests),
+                    self.reference,
+                    attempt.sandbox(reveal=True),
+                    lambda: budget.timeout(self.loaded.rubric.limits.call_timeout),
                 )
-                if not imported:
-                    outcome = IMPORT_ERROR
-                sandbox.update(session.layers)
-        return result(questions)
+                progress(graded())
+            return graded()
+
+    def _budget(self) -> TimeBudget:
+        rubric = self.loaded.rubric
+        return TimeBudget(
+            rubric.limits.total_seconds, len(rubric.auto_parts()) + len(rubric.custom_tests)
+        )
 
     def _session(
         self, workdir: Path, entry: str, identity: tuple[int, int] | None = None
@@ -494,43 +539,3 @@ class Engine:
                 self.loaded.custom_test_path(tests), self.reference, reason
             )
         return questions
-
-    def _grade_in(
-        self,
-        session: SandboxSession,
-        hidden: SandboxSession | None,
-        restage: Callable[[], None],
-        entry: str,
-        seed: int,
-        notes: list[str],
-        internal_errors: list[str],
-        progress: Callable[[list[QuestionResult]], None],
-    ) -> tuple[list[QuestionResult], bool]:
-        """The questions graded, and whether the submission could be imported at all."""
-        rubric = self.loaded.rubric
-        budget = TimeBudget(
-            rubric.limits.total_seconds, len(rubric.auto_parts()) + len(rubric.custom_tests)
-        )
-        imported = session.start()
-        if not imported.ok:
-            notes.insert(0, import_failure_note(imported, entry))
-            return self._ungraded(
-                "not graded: your submission could not be imported (see the top)"
-            ), False
-        attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget, restage)
-        questions: list[QuestionResult] = []
-        progress(questions)
-        for index, question in enumerate(rubric.questions):
-            questions.append(attempt.grade_question(index, question))
-            internal_errors[:] = attempt.internal_errors
-            progress(questions)
-        for tests in rubric.custom_tests:
-            budget.start_unit()
-            questions += run_custom_tests(
-                self.loaded.custom_test_path(tests),
-                self.reference,
-                attempt.sandbox(reveal=True),
-                lambda: budget.timeout(rubric.limits.call_timeout),
-            )
-            progress(questions)
-        return questions, True

@@ -7,12 +7,20 @@ timeout or a missing function in the same way.
 from __future__ import annotations
 
 import builtins
+from collections import Counter
 from typing import Any
 
 import numpy as np
 
-from grader.grading.results import ERROR, FAILED, NOT_IMPLEMENTED
+from grader.checks.property import PropertyCheck
+from grader.grading.status import ERROR, FAILED, NOT_IMPLEMENTED, Status
+from grader.grading.variants import Judgement
+from grader.rubric.model import AutoPart
 from grader.sandbox.runner import Reply
+from grader.trusted.cases import Case
+
+MAX_MESSAGES = 6
+"""Distinct feedback lines shown for one function part; repeated ones are counted, not listed."""
 
 STANDARD_EXCEPTIONS = frozenset(
     name
@@ -29,7 +37,7 @@ def exception_name(reply: Reply, *, reveal: bool) -> str:
     return "an exception of its own class"
 
 
-def reply_problem(reply: Reply, target: str, *, reveal: bool = True) -> tuple[str, str]:
+def reply_problem(reply: Reply, target: str, *, reveal: bool = True) -> tuple[Status, str]:
     """A failed request as (status, student-facing explanation).
 
     With reveal=False (a hidden or random case) nothing the student's code produced is shown:
@@ -91,6 +99,36 @@ def _kind(value: Any) -> str:
     name = value.type_name if hasattr(value, "type_name") else type(value).__name__
     name = name if name.isidentifier() and len(name) <= 30 else "an object"
     return f"a {name}" if not name.startswith("an ") else name
+
+
+def case_feedback(
+    part: AutoPart, case: Case, value: Any, expected: Any, judgement: Judgement
+) -> str | None:
+    """The line a judged case adds to its part's feedback (None: nothing to say). A public case
+    shows its arguments; a hidden one only the rubric's own words for a recognised mistake or a
+    property, or else the kind of problem."""
+    verdict = judgement.verdict
+    if verdict.passed:
+        return verdict.feedback or None
+    if case.reveal:
+        arguments = ", ".join(f"{k}={short_repr(v)}" for k, v in case.kwargs.items())
+        return f"{case.label} ({arguments}): {verdict.feedback}"
+    if judgement.mistakes or isinstance(part.check, PropertyCheck):
+        return f"{case.label}: {verdict.feedback}"
+    return f"{case.label}: {hidden_case_feedback(value, expected)}"
+
+
+def function_feedback(cases: list[Case], passed: Counter[str], messages: Counter[str]) -> list[str]:
+    """A function part's feedback: how many cases of each kind passed, then the distinct
+    messages, each once with its count."""
+    totals = Counter(case.kind for case in cases)
+    summary = "; ".join(
+        f"{kind} cases: {passed[kind]}/{count} passed" for kind, count in totals.items()
+    )
+    return [summary] + [
+        text if count == 1 else f"{text} (x{count})"
+        for text, count in list(messages.items())[:MAX_MESSAGES]
+    ]
 
 
 def short_repr(value: Any) -> str:

@@ -1,8 +1,8 @@
-"""What grading produced, per part, per question and per submission, and its Gradescope form.
+"""What grading produced, per part, per question and per submission.
 
-The result model is the one record every output is written from: results.json for Gradescope,
-the terminal table, and (for batches) the gradebook. Scores are computed here once, from credit
-fractions and points, so every output agrees.
+The result model is the one record every output is written from: results.json for Gradescope
+(grader.outputs.gradescope_json), the terminal table, and (for batches) the gradebook. Scores
+are computed here once, from credit fractions and points, so every output agrees.
 """
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-PASSED, PARTIAL, FAILED = "passed", "partial", "failed"
-NOT_IMPLEMENTED, ERROR, PENDING = "not_implemented", "error", "pending"
-GRADED, MISSING_ENTRY, UNREADABLE, IMPORT_ERROR = (
-    "graded",
-    "missing_entry",
-    "unreadable",
-    "import_error",
+from grader.grading.status import (
+    FAILED,
+    GRADED,
+    NOT_IMPLEMENTED,
+    PARTIAL,
+    PASSED,
+    PENDING,
+    Outcome,
+    Status,
 )
-"""How far grading a submission got: its code ran, or why none of it could."""
 
 
 @dataclass
@@ -27,7 +28,7 @@ class PartResult:
 
     name: str
     points: float
-    status: str
+    status: Status
     credit: float = 0.0
     target: str | None = None
     feedback: list[str] = field(default_factory=list)
@@ -55,7 +56,7 @@ class QuestionResult:
     parts: list[PartResult] = field(default_factory=list)
     seconds: float = 0.0
     output: str | None = None
-    fixed: tuple[float, float, str] | None = None  # custom tests: (score, max, status)
+    fixed: tuple[float, float, Status] | None = None  # custom tests: (score, max, status)
 
     @property
     def score(self) -> float:
@@ -74,7 +75,7 @@ class QuestionResult:
         return sum(p.points for p in self.parts if p.manual)
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         auto = [p for p in self.parts if not p.manual]
         if self.fixed is not None:
             return self.fixed[2]
@@ -117,7 +118,7 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     execution_time: float = 0.0
-    outcome: str = GRADED
+    outcome: Outcome = GRADED
 
     @property
     def score(self) -> float:
@@ -130,71 +131,3 @@ class GradeResult:
     @property
     def manual_points(self) -> float:
         return sum(q.manual_points for q in self.questions)
-
-
-def to_gradescope(result: GradeResult) -> dict[str, Any]:
-    """The results.json Gradescope expects: one test per question, numbers as numbers."""
-    tests = []
-    for question in result.questions:
-        test: dict[str, Any] = {
-            "name": f"{question.number} {question.title}",
-            "number": question.number,
-            "score": question.score,
-            "max_score": question.max_score,
-            "status": "passed" if question.status in (PASSED, PENDING) else "failed",
-            "visibility": question.visibility,
-            "output": question.feedback_text(),
-            "extra_data": {
-                "status": question.status,
-                "seconds": round(question.seconds, 4),
-                "manual_points_pending": question.manual_points,
-                "parts": [
-                    {
-                        "name": p.name,
-                        "status": p.status,
-                        "credit": round(p.credit, 6),
-                        "points": p.points,
-                        "mistakes": p.mistakes,
-                        "cases": None if p.cases_total is None else [p.cases_passed, p.cases_total],
-                        "seconds": round(p.seconds, 4),
-                    }
-                    for p in question.parts
-                ],
-            },
-        }
-        tests.append(test)
-    output = list(result.notes)
-    if result.manual_points:
-        output.append(
-            f"{result.manual_points:g} more points are graded by hand and are not "
-            "included in this score."
-        )
-    return {
-        "score": result.score,
-        "execution_time": round(result.execution_time, 3),
-        "output": "\n\n".join(output),
-        "tests": tests,
-        "extra_data": {
-            "assignment": result.assignment,
-            "outcome": result.outcome,
-            "seed": result.seed,
-            "rubric_sha256": result.rubric_sha256,
-            "submission_sha256": result.submission_sha256,
-            "versions": result.versions,
-            "sandbox_layers": result.sandbox,
-            "max_auto_score": result.max_score,
-            "manual_points_pending": result.manual_points,
-            "internal_errors": result.internal_errors,
-        },
-    }
-
-
-def fallback_results(reason: str) -> dict[str, Any]:
-    """A valid results.json for when grading could not run at all: zero, with the reason."""
-    return {
-        "score": 0.0,
-        "execution_time": 0.0,
-        "output": reason,
-        "tests": [],
-        "extra_data": {"error": reason},
-    }

@@ -8,27 +8,19 @@ this notation", never a final grade.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from grader.checks import compare
-from grader.checks.big_o import ParseError, parse_complexity
-from grader.checks.choice import read_choice
-from grader.checks.specs import BigOCheck, Check, ChoiceCheck
-from grader.checks.values import CoercionError, describe
+from grader.checks import compare, form_problem, from_public
 from grader.grading.feedback import reply_problem, short_repr
-from grader.rubric.model import SubmissionFiles
-from grader.sandbox.plan import SandboxLimits
+from grader.grading.status import FAILED, NOT_IMPLEMENTED, PASSED, PENDING, Status
+from grader.rubric.model import Limits, SubmissionFiles
 from grader.sandbox.runner import Reply, SandboxSession
-from grader.submission.locate import locate, missing_entry_message, stage
-
-PASSED, FAILED, NOT_IMPLEMENTED, MANUAL = "passed", "failed", "not implemented", "by hand"
-CHECKS = TypeAdapter(Check)
+from grader.submission.staged import open_submission
+from grader.trusted.cases import typed_arguments
 
 
 @dataclass
@@ -38,7 +30,7 @@ class CheckedPart:
     question: str
     name: str
     points: float
-    status: str
+    status: Status
     lines: list[str] = field(default_factory=list)
     hidden_cases: int = 0
 
@@ -51,60 +43,17 @@ class CheckReport:
 
     @property
     def all_public_checks_pass(self) -> bool:
-        return all(p.status in (PASSED, MANUAL) for p in self.parts)
+        return all(p.status in (PASSED, PENDING) for p in self.parts)
 
     @property
     def points_checked_only_at_grading(self) -> float:
-        return sum(p.points for p in self.parts if p.status != MANUAL)
+        return sum(p.points for p in self.parts if p.status != PENDING)
 
 
-def form_problem(form: dict[str, Any], value: Any) -> str | None:
-    """Why an answer does not have the form the question asks for, or None."""
-    kind = form["kind"]
-    if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-            return f"should be a number, but it is {describe(value)}"
-    elif kind == "array":
-        try:
-            shape = list(np.shape(np.asarray(value, dtype=float)))
-        except (TypeError, ValueError, OverflowError):
-            return f"should be an array of numbers, but it is {describe(value)}"
-        if shape != form["shape"]:
-            wanted = "x".join(map(str, form["shape"])) or "a single number"
-            return f"should have shape {wanted}, but it has {'x'.join(map(str, shape))}"
-    elif kind in ("shape", "list"):
-        if not isinstance(value, (list, tuple)) or len(value) != form["length"]:
-            return f"should be a list of {form['length']} items, but it is {describe(value)}"
-    elif kind == "choice":
-        try:
-            read_choice(ChoiceCheck(kind="choice", options=form["options"]), value)
-        except CoercionError as error:
-            return str(error)
-    elif kind == "set":
-        if not isinstance(value, (list, tuple, set, frozenset)):
-            return f"should be a set (or list) of items, but it is {describe(value)}"
-    elif kind == "big_o":
-        check = BigOCheck(
-            kind="big_o", variable=form["variable"], constants=form.get("constants", [])
-        )
-        if not isinstance(value, str):
-            return f"should be text such as 'O({form['variable']})', but it is {describe(value)}"
-        try:
-            parse_complexity(value, check)
-        except ParseError as error:
-            return f"the grader cannot read {value!r} as a complexity ({error})"
-    elif kind == "text" and (not isinstance(value, str) or not value.strip()):
-        return f"should be text, but it is {describe(value)}"
-    return None
-
-
-def _check_model(spec: dict[str, Any]) -> Any:
-    return None if spec["kind"] == "property" else CHECKS.validate_python(spec)
-
-
-def _problem_status(reply: Reply, target: str, reveal: bool) -> tuple[str, str]:
+def _problem_status(reply: Reply, target: str, reveal: bool) -> tuple[Status, str]:
+    """A self-check passes or fails; only "not implemented" is worth telling apart."""
     status, message = reply_problem(reply, target, reveal=reveal)
-    return (NOT_IMPLEMENTED if status == "not_implemented" else FAILED), message
+    return (NOT_IMPLEMENTED if status == NOT_IMPLEMENTED else FAILED), message
 
 
 class SelfCheck:
@@ -113,27 +62,21 @@ class SelfCheck:
     def __init__(self, kit: dict[str, Any], harness_source: str | None) -> None:
         self.kit = kit
         self.harness_source = harness_source
-        limits = kit["limits"]
-        self.limits = SandboxLimits(
-            import_timeout=limits["import_timeout"],
-            memory_mb=limits["memory_mb"],
-            cpu_seconds=limits["cpu_seconds"],
-            max_response_bytes=limits["max_return_mb"] << 20,
-        )
-        self.call_timeout = float(limits["call_timeout"])
+        limits = Limits.model_validate(kit["limits"])
+        self.limits = limits.sandbox_limits()
+        self.call_timeout = limits.call_timeout
         self.conventions: set[str] = set()
 
     def run(self, submission: Path) -> CheckReport:
         spec = SubmissionFiles(**self.kit["submission"])
-        located = locate(submission, spec)
-        notes = list(located.notes)
-        if located.entry is None or located.problem is not None:
-            notes.insert(0, missing_entry_message(located, spec))
-            return CheckReport(self.kit["title"], self._all(FAILED, "not checked"), notes)
-        with tempfile.TemporaryDirectory(prefix="grader-check-") as folder:
-            entry = stage(located, Path(folder))
+        with open_submission(submission, spec, prefix="grader-check-") as staged:
+            notes = list(staged.located.notes)
+            if not staged.readable:
+                notes.insert(0, staged.why_unreadable())
+                return CheckReport(self.kit["title"], self._all(FAILED, "not checked"), notes)
+            entry = staged.entry_name
             with SandboxSession(
-                Path(folder), entry, self.limits, self.harness_source, "lenient"
+                staged.workdir(), entry, self.limits, self.harness_source, "lenient"
             ) as session:
                 imported = session.start()
                 if not imported.ok:
@@ -153,13 +96,13 @@ class SelfCheck:
                 ]
         return CheckReport(self.kit["title"], parts, notes)
 
-    def _all(self, status: str, line: str) -> list[CheckedPart]:
+    def _all(self, status: Status, line: str) -> list[CheckedPart]:
         return [
             CheckedPart(
                 q["number"],
                 p["name"],
                 p["points"],
-                MANUAL if p["kind"] == "manual" else status,
+                PENDING if p["kind"] == "manual" else status,
                 [] if p["kind"] == "manual" else [line],
             )
             for q in self.kit["questions"]
@@ -169,7 +112,7 @@ class SelfCheck:
     def _check(self, number: str, part: dict[str, Any], session: SandboxSession) -> CheckedPart:
         checked = CheckedPart(number, part["name"], part["points"], PASSED)
         if part["kind"] == "manual":
-            checked.status = MANUAL
+            checked.status = PENDING
             return checked
         timeout = part.get("timeout") or self.call_timeout
         if part["kind"] == "constant":
@@ -181,7 +124,7 @@ class SelfCheck:
                 checked.status = NOT_IMPLEMENTED
                 checked.lines.append(f"{part['target']} is still None")
             else:
-                problem = form_problem(part["form"], reply.value)
+                problem = form_problem(part["check"]["kind"], part["form"], reply.value)
                 checked.status = FAILED if problem else PASSED
                 checked.lines.append(
                     f"{part['target']} {problem}"
@@ -196,9 +139,10 @@ class SelfCheck:
     ) -> CheckedPart:
         spec = part["function"]
         checked.hidden_cases = spec["hidden_cases"]
-        check = _check_model(part["check"])
+        check = from_public(part["check"])
         for index, case in enumerate(spec["public"], start=1):
-            args = [_typed(spec, name, case["args"][name]) for name in spec["args"]]
+            typed = typed_arguments(case["args"], spec["array_args"], spec["tensor_args"])
+            args = [typed[name] for name in spec["args"]]
             reply = session.call(part["target"], args, timeout, harness=spec.get("harness"))
             if not reply.ok:
                 checked.status, message = _problem_status(reply, part["target"], True)
@@ -235,16 +179,6 @@ class SelfCheck:
         return checked
 
 
-def _typed(spec: dict[str, Any], name: str, value: Any) -> Any:
-    if name in spec["array_args"]:
-        return np.asarray(value, dtype=np.float64)
-    if name in spec["tensor_args"]:
-        import torch
-
-        return torch.as_tensor(np.asarray(value, dtype=np.float32))
-    return value
-
-
 def kit_check_models_valid(kit: dict[str, Any]) -> list[str]:
     """Checks in a kit that do not validate (a hand-edited or damaged kit)."""
     problems = []
@@ -252,7 +186,7 @@ def kit_check_models_valid(kit: dict[str, Any]) -> list[str]:
         for part in question["parts"]:
             if part["kind"] != "manual":
                 try:
-                    _check_model(part["check"])
+                    from_public(part["check"])
                 except ValidationError as error:
                     problems.append(f"{question['number']} / {part['name']}: {error}")
     return problems

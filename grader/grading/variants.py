@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks import compare
+from grader.checks import compare, kind_of
 from grader.checks.each import as_items
-from grader.checks.specs import ArrayCheck, EachCheck
 from grader.checks.verdict import Verdict
 from grader.rubric.model import Alternative, AutoPart, Variant
+from grader.trusted.answers import constant_value
 from grader.trusted.reference import ReferenceModule
 
 
@@ -51,10 +51,8 @@ class VariantJudge:
         return variant.convention is None or variant.convention in self.conventions
 
     def _value_of(self, variant: Variant, case: dict[str, Any]) -> Any:
-        if variant.reference is None:
-            return variant.value
-        if not case and not variant.uses:
-            return self.reference.constant(variant.reference, field="variant reference")
+        if variant.reference is None or not (case or variant.uses):
+            return constant_value(variant, self.reference, field="variant reference")
         function = self.reference.function(variant.reference, field="variant reference")
         uses = {name: self.student_answer(name) for name in variant.uses}
         return function(**case, **uses)
@@ -104,30 +102,14 @@ class VariantJudge:
         except (TypeError, ValueError):
             return False
 
-    def _item_scorer(
-        self,
-    ) -> tuple[Callable[[Any], list | None], Callable[[Any, Any], float]] | None:
-        """How to split an answer into items and score one item, for checks graded per item."""
-        check = self.part.check
-        if isinstance(check, ArrayCheck) and check.per_element:
-
-            def score(got: Any, want: Any) -> float:
-                close = np.isclose(got, want, rtol=check.rtol, atol=check.atol, equal_nan=True)
-                return float(close)
-
-            return _array_items, score
-        if isinstance(check, EachCheck):
-            return as_items, lambda got, want: compare(check.item, got, want, reveal=False).credit
-        return None
-
     def _judge_items(
         self, value: Any, expected: Any, primary: Verdict, case: dict[str, Any]
     ) -> Judgement | None:
         """Match variants item by item (a table's cells, a network's layers)."""
-        scorer = self._item_scorer()
+        scorer = kind_of(self.part.check).items(self.part.check)
         if scorer is None:
             return None
-        split, score = scorer
+        split, score = scorer.split, scorer.score
         student, truth = split(value), split(expected)
         if student is None or truth is None or not truth or _layout(value) != _layout(expected):
             return None
@@ -160,15 +142,6 @@ class VariantJudge:
         credit = max(primary.credit, sum(credits) / len(credits))
         feedback = "\n".join([primary.feedback, *notes]) if primary.feedback else "\n".join(notes)
         return Judgement(Verdict(min(credit, 1.0), feedback), mistakes, established)
-
-
-def _array_items(value: Any) -> list | None:
-    """A numeric array's entries in order, or None when it is not a numeric array."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return list(array.reshape(-1))
 
 
 def _layout(value: Any) -> tuple[int, ...] | None:

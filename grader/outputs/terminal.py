@@ -6,10 +6,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader.grading.results import FAILED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, GradeResult
+from grader.grading.results import GradeResult
 from grader.grading.selfcheck import CheckReport
+from grader.grading.status import FAILED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, Status
 
-STATUS_STYLE = {
+STATUS_STYLE: dict[Status, str] = {
     PASSED: "green",
     PARTIAL: "yellow",
     FAILED: "red",
@@ -56,11 +57,11 @@ def print_report(result: GradeResult, console: Console, *, details: bool = True)
     )
 
 
-CHECK_MARKS = {
-    "passed": "[green]✓[/]",
-    "failed": "[red]✗[/]",
-    "not implemented": "[dim]…[/]",
-    "by hand": "[cyan]•[/]",
+CHECK_MARKS: dict[Status, str] = {
+    PASSED: "[green]✓[/]",
+    FAILED: "[red]✗[/]",
+    NOT_IMPLEMENTED: "[dim]…[/]",
+    PENDING: "[cyan]•[/]",
 }
 
 
@@ -84,9 +85,9 @@ def print_check_report(report: CheckReport, console: Console) -> None:
         for line in part.lines:
             for row in line.splitlines():
                 console.print(f"      {escape(row)}", highlight=False)
-    passed = sum(p.status == "passed" for p in report.parts)
-    total = sum(p.status != "by hand" for p in report.parts)
-    manual = sum(p.points for p in report.parts if p.status == "by hand")
+    passed = sum(p.status == PASSED for p in report.parts)
+    total = sum(p.status != PENDING for p in report.parts)
+    manual = sum(p.points for p in report.parts if p.status == PENDING)
     verdict = (
         "[green]every public check passes[/]"
         if report.all_public_checks_pass

@@ -26,9 +26,11 @@ from pydantic import (
     model_validator,
 )
 
-from grader.checks.specs import CHECK_KINDS, Check, PropertyCheck
+from grader.checks import CHECK_KINDS, Check
+from grader.checks.property import PropertyCheck
 from grader.errors import RubricError
 from grader.rubric.budget import RESERVE
+from grader.sandbox.plan import SandboxLimits
 
 Visibility = Literal["visible", "after_due_date", "after_published", "hidden"]
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -278,6 +280,16 @@ class Limits(_Model):
         return self
 
     max_return_mb: int = Field(32, ge=1, le=1024)
+
+    def sandbox_limits(self) -> SandboxLimits:
+        """The limits each sandboxed child gets (the call timeout and the total are the
+        grader's to enforce, per request and per submission)."""
+        return SandboxLimits(
+            import_timeout=self.import_timeout,
+            memory_mb=self.memory_mb,
+            cpu_seconds=self.cpu_seconds,
+            max_response_bytes=self.max_return_mb << 20,
+        )
 
 
 class CustomTests(_Model):

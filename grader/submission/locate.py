@@ -4,36 +4,38 @@ Gradescope keeps the folders students upload, so the entry file may sit a few le
 to junk such as __MACOSX or .DS_Store. Only regular files are staged: symbolic links are never
 followed, so a link to /etc/shadow or to the reference stays behind.
 
-The entry (say hw2.py) may also arrive in another form: a Jupyter notebook hw2.ipynb, or a
-data-only answers file hw2.yaml (or .yml). Such a file is converted here, in the grader and
-without running any of it, into module source that stage() writes into the work folder as
-hw2.py; the sandbox and everything after it then see an ordinary module. The conversion is done
-while locating, not while staging, because what the student must be told about it (skipped
-IPython lines, a notebook that is not valid) belongs in the notes, which are read first. When
-several forms are present, hw2.py wins, then hw2.ipynb, then hw2.yaml; the note says so.
+The entry (say hw2.py) may also arrive in another form (grader.submission.formats): a Jupyter
+notebook hw2.ipynb, or a data-only answers file hw2.yaml. Such a file is converted here, in the
+grader and without running any of it, into module source that stage() writes into the work
+folder as hw2.py; the sandbox and everything after it then see an ordinary module. The
+conversion is done while locating, not while staging, because what the student must be told
+about it (skipped IPython lines, a notebook that is not valid) belongs in the notes, which are
+read first. When several forms are present, the first registered form wins; the note says so.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
-import io
 import os
 import shutil
 import stat
-import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import SubmissionError
 from grader.rubric.model import SubmissionFiles
-from grader.submission import answers_file, notebook
+from grader.submission import formats
+from grader.submission.formats import (
+    FormatError,
+    SubmissionFormat,
+    format_of,
+    notebook,
+    python_source,
+)
+from grader.submission.formats.base import MAX_FILE_BYTES
 
 JUNK_PARTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
-MAX_FILE_BYTES = 50 << 20
-
-PYTHON, NOTEBOOK, ANSWERS = "python", "notebook", "answers"
-"""The forms an entry may take, in order of precedence."""
 
 
 @dataclass(frozen=True)
@@ -86,22 +88,9 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _kind(path: Path) -> str:
-    if path.suffix == ".ipynb":
-        return NOTEBOOK
-    if path.suffix in answers_file.SUFFIXES:
-        return ANSWERS
-    return PYTHON
-
-
 def _entry_names(spec: SubmissionFiles) -> dict[str, tuple[str, ...]]:
     """The file names standing for the entry, by form, in order of precedence."""
-    stem = Path(spec.entry).stem
-    return {
-        PYTHON: (spec.entry,),
-        NOTEBOOK: (stem + ".ipynb",),
-        ANSWERS: tuple(stem + suffix for suffix in answers_file.SUFFIXES),
-    }
+    return {form.name: form.file_names(spec.entry) for form in formats.FORMATS}
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -134,12 +123,11 @@ def _choose_entry(
         )
     if len(kinds) > 1:
         passed_over = [_relative(p, root) for kind in kinds[1:] for p in found[kind]]
-        names = _entry_names(spec)
+        first, *then = [names[0] for names in _entry_names(spec).values()]
         notes.append(
             f"graded {_relative(entry, root)}; also found {', '.join(passed_over)}, "
             f"which {'was' if len(passed_over) == 1 else 'were'} not graded: "
-            f"{names[PYTHON][0]} comes first, then {names[NOTEBOOK][0]}, then "
-            f"{names[ANSWERS][0]}"
+            f"{first} comes first, then {', then '.join(then)}"
         )
     return entry, notes
 
@@ -156,76 +144,16 @@ def _read_bounded(path: Path, limit: int) -> bytes | None:
     return None if len(data) > limit else data
 
 
-def _encoding_note(data: bytes, name: str) -> str | None:
-    """Why Python will refuse to read the source (it says "(unicode error) 'utf-8' codec
-    can't decode byte 0xe9 in position 3"), in words a student can act on; None if it is fine."""
+def _read(entry: Path, form: SubmissionFormat) -> bytes:
+    """The entry's bytes within its form's size limit; FormatError saying why not."""
+    size = _size(entry)
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        data.decode(encoding)
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        return (
-            f"{name} is not valid {error.encoding.upper()} text: line {line}, column "
-            f"{column} has the byte 0x{data[error.start]:02x}. Save it as UTF-8 (or declare "
-            "its encoding in a first-line comment such as # -*- coding: latin-1 -*-)."
-        )
-    except (SyntaxError, LookupError):
-        return None  # a bad coding line: Python's own message at import says so
-    return None
-
-
-@dataclass
-class _Converted:
-    """What reading the entry produced: its bytes, or the module made from it, or a problem."""
-
-    data: bytes | None = None
-    module_source: str | None = None
-    notes: tuple[str, ...] = ()
-    problem: str | None = None
-
-
-def _convert(entry: Path, kind: str, spec: SubmissionFiles) -> _Converted:
-    """Read the entry within its form's size limit and, for a notebook or answers file, turn
-    it into module source. Nothing is executed."""
-    name, size = entry.name, _size(entry)
-    if kind == PYTHON:
-        if size > MAX_FILE_BYTES:
-            return _Converted(
-                problem=f"{name} is {size / (1 << 20):.1f} MB, more than the "
-                f"{MAX_FILE_BYTES >> 20} MB a submission file may have."
-            )
-        data = entry.read_bytes()
-        note = _encoding_note(data, name)
-        return _Converted(data=data, notes=(note,) if note else ())
-    limit = notebook.MAX_NOTEBOOK_BYTES if kind == NOTEBOOK else answers_file.MAX_ANSWERS_BYTES
-    too_large = notebook.too_large_message if kind == NOTEBOOK else answers_file.too_large_message
-    try:
-        data = None if size > limit else _read_bounded(entry, limit)
+        data = None if size > form.max_bytes else _read_bounded(entry, form.max_bytes)
     except OSError as error:
-        return _Converted(problem=f"{name} cannot be read ({error.strerror}).")
+        raise FormatError(f"{entry.name} cannot be read ({error.strerror}).") from None
     if data is None:
-        return _Converted(problem=too_large(name, max(size, limit + 1)))
-    if kind == NOTEBOOK:
-        try:
-            converted = notebook.convert_notebook(data, name)
-        except notebook.NotebookError as error:
-            return _Converted(problem=str(error))
-        count = len(converted.cells)
-        graded = (
-            f"{name} was graded as {spec.entry}: its code cells ({count} with code) "
-            "ran top to bottom; markdown and raw cells are ignored."
-        )
-        return _Converted(data, converted.module_source(), (graded, *converted.notes()))
-    try:
-        source, notes = answers_file.convert_answers(data, name)
-    except answers_file.AnswersFileError as error:
-        return _Converted(problem=str(error))
-    graded = (
-        f"{name} was graded as {spec.entry}: an answers file holds values only, so "
-        "every function the assignment asks for is reported as not defined."
-    )
-    return _Converted(data, source, (graded, *notes))
+        raise FormatError(form.too_large(entry.name, max(size, form.max_bytes + 1)))
+    return data
 
 
 def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
@@ -245,23 +173,23 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
         ] + [path]
         notes = (
             []
-            if path.name == spec.entry or _kind(path) != PYTHON
+            if path.name == spec.entry or format_of(path) is not python_source.FORMAT
             else [f"graded {printable(path.name)} as {spec.entry}"]
         )
     else:
         root, candidates = path, _regular_files(path, max_bytes=None)
         entry, notes = _choose_entry(root, candidates, spec)
-    converted, staged_name = _Converted(), None
-    if entry is not None:
-        kind = _kind(entry)
-        converted = _convert(entry, kind, spec)
-        notes[:0] = converted.notes[:1]
-        notes += converted.notes[1:]
-        staged_name = entry.name if kind == PYTHON else spec.entry
-    if entry is None or converted.problem is not None:
-        return LocatedSubmission(
-            root, None, (), hashlib.sha256().hexdigest(), tuple(notes), problem=converted.problem
-        )
+    if entry is None:
+        return _unreadable(root, notes, None)
+    form = format_of(entry)
+    try:
+        data = _read(entry, form)
+        converted = form.convert(data, entry.name, spec.entry)
+    except FormatError as error:
+        return _unreadable(root, notes, str(error))
+    notes[:0] = converted.notes[:1]
+    notes += converted.notes[1:]
+    staged_name = entry.name if converted.module_source is None else spec.entry
     files = [entry] + [
         candidate
         for candidate in candidates
@@ -275,10 +203,8 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
     # the same work gets the same seed however it arrives.
     digest = hashlib.sha256()
     for file in sorted(files, key=lambda f: f.name):
-        data = (
-            converted.data if file == entry and converted.data is not None else (file.read_bytes())
-        )
-        digest.update(os.fsencode(file.name) + b"\0" + data + b"\0")
+        content = data if file == entry else file.read_bytes()
+        digest.update(os.fsencode(file.name) + b"\0" + content + b"\0")
     return LocatedSubmission(
         root,
         entry,
@@ -287,6 +213,13 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
         tuple(notes),
         module_source=converted.module_source,
         staged_name=staged_name,
+    )
+
+
+def _unreadable(root: Path, notes: list[str], problem: str | None) -> LocatedSubmission:
+    """No entry to grade: none was found (problem None), or the one found cannot be read."""
+    return LocatedSubmission(
+        root, None, (), hashlib.sha256().hexdigest(), tuple(notes), problem=problem
     )
 
 
@@ -307,7 +240,7 @@ def missing_entry_message(submission: LocatedSubmission, spec: SubmissionFiles) 
     else:
         uploaded = []
     listing = ", ".join(uploaded[:10]) + (" ..." if len(uploaded) > 10 else "")
-    notebook_name = _entry_names(spec)[NOTEBOOK][0]
+    notebook_name = notebook.FORMAT.file_names(spec.entry)[0]
     return (
         f"{spec.entry} was not found in the submission"
         + (f" (it contains: {listing})" if uploaded else " (it is empty)")

@@ -8,6 +8,7 @@ students do not see the same random inputs.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,14 +48,19 @@ def part_rng(seed: int, question_index: int, part_index: int) -> np.random.Gener
     return np.random.default_rng([seed, question_index, part_index])
 
 
-def _typed(spec: FunctionTarget, kwargs: dict[str, Any]) -> dict[str, Any]:
+def typed_arguments(
+    kwargs: dict[str, Any], array_args: Collection[str], tensor_args: Collection[str]
+) -> dict[str, Any]:
+    """A case's arguments as the student's function receives them: those named in
+    `array_args` as float64 numpy arrays, those in `tensor_args` as float32 torch tensors
+    (YAML can only write them as nested lists)."""
     typed = dict(kwargs)
-    for name in spec.array_args:
+    for name in array_args:
         typed[name] = np.asarray(typed[name], dtype=np.float64)
-    if spec.tensor_args:
+    if tensor_args:
         import torch
 
-        for name in spec.tensor_args:
+        for name in tensor_args:
             typed[name] = torch.as_tensor(np.asarray(typed[name], dtype=np.float32))
     return typed
 
@@ -67,10 +73,14 @@ def build_cases(
     public_only: bool = False,
 ) -> list[Case]:
     """Public cases first (cheap feedback), then hidden, then random ones."""
-    cases = [Case(PUBLIC, i, _typed(spec, kw)) for i, kw in enumerate(spec.public)]
+
+    def typed(kwargs: dict[str, Any]) -> dict[str, Any]:
+        return typed_arguments(kwargs, spec.array_args, spec.tensor_args)
+
+    cases = [Case(PUBLIC, i, typed(kw)) for i, kw in enumerate(spec.public)]
     if public_only:
         return cases
-    cases += [Case(HIDDEN, i, _typed(spec, kw)) for i, kw in enumerate(spec.hidden)]
+    cases += [Case(HIDDEN, i, typed(kw)) for i, kw in enumerate(spec.hidden)]
     if spec.random is not None:
         generator = reference.function(spec.random.generator, field="function.random.generator")
         for i in range(spec.random.count):

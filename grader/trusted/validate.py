@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.checks import compare, normalise_expected_ok
-from grader.checks.specs import PropertyCheck
+from grader.checks import compare, validate_expected
+from grader.checks.property import PropertyCheck
 from grader.errors import GraderInputError
 from grader.rubric.model import AutoPart, LoadedRubric, Mistake
+from grader.trusted.answers import constant_value, expected_constant
 from grader.trusted.cases import build_cases, positional
 from grader.trusted.custom_test_suite import declared_points
 from grader.trusted.reference import ReferenceModule, load_reference
@@ -28,15 +29,9 @@ def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[
     try:
         if isinstance(part.check, PropertyCheck):
             reference.function(part.check.predicate, field=f"{where}.check.predicate")
-        expected = None
         if part.answer is not None:
-            if part.answer.reference is not None:
-                expected = reference.function(
-                    part.answer.reference, field=f"{where}.answer.reference"
-                )()
-            else:
-                expected = part.answer.value
-            problem = normalise_expected_ok(part.check, expected)
+            expected = expected_constant(part, reference, where=where)
+            problem = validate_expected(part.check, expected)
             if problem:
                 problems.append(f"{where}.answer: {problem}")
         for index, variant in enumerate([*part.mistakes, *part.alternatives]):
@@ -51,7 +46,7 @@ def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[
                 if spec.reference is None:
                     continue
                 expected = function(*positional(spec, case))
-                problem = normalise_expected_ok(part.check, expected)
+                problem = validate_expected(part.check, expected)
                 if problem:
                     problems.append(f"{where}.function ({case.label}): {problem}")
                     break
@@ -126,16 +121,8 @@ def _indistinguishable(part: AutoPart, reference: ReferenceModule, mistake: Mist
     """Where a known mistake gives the right answer, so a student making it is not caught."""
     assert mistake.reference is not None or mistake.value is not None
     if part.function is None:
-        expected = (
-            part.answer.value
-            if part.answer is None or part.answer.reference is None
-            else reference.function(part.answer.reference, field="answer")()
-        )
-        value = (
-            mistake.value
-            if mistake.reference is None
-            else reference.function(mistake.reference, field="mistake")()
-        )
+        expected = expected_constant(part, reference)
+        value = constant_value(mistake, reference, field="mistake")
         same = compare(part.check, value, expected, reveal=False).passed
         return "it equals the right answer, so it can never be recognised" if same else None
     spec = part.function

@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from grader.checks import compare, normalise_expected_ok
-from grader.checks.specs import ArrayCheck
+from grader.checks import compare, validate_expected
+from grader.checks.array import ArrayCheck
 from grader.checks.values import Opaque
 
 DEFAULT = ArrayCheck(kind="array")
@@ -272,8 +272,8 @@ def test_deeply_nested_lists_are_refused():
 
 
 def test_reference_value_must_be_numeric_and_fit_the_dtype():
-    assert normalise_expected_ok(DEFAULT, CONV) is None
-    assert normalise_expected_ok(DEFAULT, [[1, 2], [3]]) is not None
-    assert normalise_expected_ok(DEFAULT, ["a"]) is not None
+    assert validate_expected(DEFAULT, CONV) is None
+    assert validate_expected(DEFAULT, [[1, 2], [3]]) is not None
+    assert validate_expected(DEFAULT, ["a"]) is not None
     integer = ArrayCheck(kind="array", dtype="integer")
-    assert normalise_expected_ok(integer, [0.5]) is not None
+    assert validate_expected(integer, [0.5]) is not None

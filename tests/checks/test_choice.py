@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from grader.checks import compare, normalise_expected_ok
-from grader.checks.specs import ChoiceCheck
+from grader.checks import compare, validate_expected
+from grader.checks.choice import ChoiceCheck
 from grader.checks.values import Opaque
 
 YES_NO = ChoiceCheck(kind="choice", options=["yes", "no"], aliases={"no": ["not in general"]})
@@ -67,14 +67,14 @@ def test_weird_answers_never_raise(student):
 
 
 def test_reference_answer_must_be_an_option():
-    assert normalise_expected_ok(YES_NO, "No") is None
-    assert normalise_expected_ok(YES_NO, False) is None
-    assert normalise_expected_ok(YES_NO, "maybe") is not None
+    assert validate_expected(YES_NO, "No") is None
+    assert validate_expected(YES_NO, False) is None
+    assert validate_expected(YES_NO, "maybe") is not None
 
 
 def test_aliases_must_point_at_options():
     check = ChoiceCheck(kind="choice", options=["yes", "no"], aliases={"perhaps": ["maybe"]})
-    assert normalise_expected_ok(check, "yes") is not None
+    assert validate_expected(check, "yes") is not None
 
 
 def test_a_float_names_the_numeric_option_it_equals():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import compare, normalise_expected_ok
-from grader.checks.specs import EachCheck
+from grader.checks import compare, validate_expected
+from grader.checks.each import EachCheck
 
 SHAPES = EachCheck.model_validate(
     {"kind": "each", "item": {"kind": "shape"}, "labels": ["a", "b", "c"]}
@@ -53,5 +53,5 @@ def test_hidden_feedback_does_not_show_expected_items():
 
 
 def test_expected_values_are_validated_item_by_item():
-    assert "labels has 3 names but there are 2 items" in normalise_expected_ok(SHAPES, EXPECTED[:2])
-    assert normalise_expected_ok(SHAPES, EXPECTED) is None
+    assert "labels has 3 names but there are 2 items" in validate_expected(SHAPES, EXPECTED[:2])
+    assert validate_expected(SHAPES, EXPECTED) is None

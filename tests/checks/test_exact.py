@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from grader.checks import compare, normalise_expected_ok
-from grader.checks.specs import ExactCheck, PropertyCheck
+from grader.checks import compare, validate_expected
+from grader.checks.exact import ExactCheck
+from grader.checks.property import PropertyCheck
 from grader.checks.values import Opaque
 
 DEFAULT = ExactCheck(kind="exact")
@@ -123,4 +124,4 @@ def test_compare_refuses_property_checks_which_the_engine_judges():
 
 
 def test_any_plain_reference_value_is_usable():
-    assert normalise_expected_ok(DEFAULT, {"a": [1, 2]}) is None
+    assert validate_expected(DEFAULT, {"a": [1, 2]}) is None

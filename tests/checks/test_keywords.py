@@ -2,8 +2,8 @@
 
 import pytest
 
-from grader.checks import compare, normalise_expected_ok
-from grader.checks.specs import KeywordAnswer, KeywordsCheck
+from grader.checks import compare, validate_expected
+from grader.checks.keywords import KeywordAnswer, KeywordsCheck
 from grader.checks.values import Opaque
 
 # 2.1.3 of CSC413 HW2: one potential problem with hypergradients through many steps.
@@ -79,5 +79,5 @@ def test_regex_characters_in_answers_are_harmless():
 
 def test_keyword_groups_need_a_word():
     check = KeywordsCheck(kind="keywords", answers=[KeywordAnswer(name="x", all_of=[[" "]])])
-    assert normalise_expected_ok(check, None) is not None
-    assert normalise_expected_ok(PROBLEM, None) is None
+    assert validate_expected(check, None) is not None
+    assert validate_expected(PROBLEM, None) is None

@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from grader.checks import compare, normalise_expected_ok
-from grader.checks.specs import NumericCheck
+from grader.checks import compare, validate_expected
+from grader.checks.numeric import NumericCheck
 from grader.checks.values import Opaque
 
 DEFAULT = NumericCheck(kind="numeric")
@@ -222,7 +222,7 @@ def test_weird_answers_never_raise_or_warn(student):
 
 
 def test_reference_value_must_be_a_number():
-    assert normalise_expected_ok(DEFAULT, 0.1) is None
-    assert normalise_expected_ok(DEFAULT, np.float32(2)) is None
-    assert normalise_expected_ok(DEFAULT, "0.1") is not None
-    assert normalise_expected_ok(DEFAULT, True) is not None
+    assert validate_expected(DEFAULT, 0.1) is None
+    assert validate_expected(DEFAULT, np.float32(2)) is None
+    assert validate_expected(DEFAULT, "0.1") is not None
+    assert validate_expected(DEFAULT, True) is not None

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from grader.checks import compare, normalise_expected_ok
-from grader.checks.specs import SelectAllCheck
+from grader.checks import compare, validate_expected
+from grader.checks.select_all import SelectAllCheck
 from grader.checks.values import Opaque
 
 DEFAULT = SelectAllCheck(kind="select_all")
@@ -117,6 +117,6 @@ def test_weird_answers_never_raise(student):
 
 
 def test_reference_picks_must_be_a_non_empty_collection():
-    assert normalise_expected_ok(DEFAULT, EDGES) is None
-    assert normalise_expected_ok(DEFAULT, []) is not None
-    assert normalise_expected_ok(DEFAULT, "a, b") is not None
+    assert validate_expected(DEFAULT, EDGES) is None
+    assert validate_expected(DEFAULT, []) is not None
+    assert validate_expected(DEFAULT, "a, b") is not None

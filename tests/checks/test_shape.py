@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from grader.checks import compare, normalise_expected_ok
-from grader.checks.specs import ShapeCheck
+from grader.checks import compare, validate_expected
+from grader.checks.shape import ShapeCheck
 from grader.checks.values import Opaque
 
 DEFAULT = ShapeCheck(kind="shape")
@@ -106,6 +106,6 @@ def test_weird_answers_never_raise(student):
 
 
 def test_reference_value_must_be_whole_numbers():
-    assert normalise_expected_ok(DEFAULT, (3, 4)) is None
-    assert normalise_expected_ok(DEFAULT, (3.5,)) is not None
-    assert normalise_expected_ok(DEFAULT, "3x4") is not None
+    assert validate_expected(DEFAULT, (3, 4)) is None
+    assert validate_expected(DEFAULT, (3.5,)) is not None
+    assert validate_expected(DEFAULT, "3x4") is not None

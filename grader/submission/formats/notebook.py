@@ -27,6 +27,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from grader.submission.formats.base import Converted, FormatError, SubmissionFormat
+
 MAX_NOTEBOOK_BYTES = 20 << 20
 """Largest notebook accepted: real homework notebooks with plots are a few MB."""
 
@@ -41,7 +43,7 @@ MAX_LISTED = 20
 NOTEBOOK_FORMAT = 4
 
 
-class NotebookError(ValueError):
+class NotebookError(FormatError):
     """The notebook cannot be converted; the message names the file and says what is wrong."""
 
 
@@ -360,3 +362,21 @@ def module_source(name: str, cells: tuple[CodeCell, ...]) -> str:
     listed = "".join(f"    ({cell.number}, {cell.source!r}),\n" for cell in cells)
     title = "".join(char if char.isprintable() and char not in '"\\' else "?" for char in name)
     return _TEMPLATE.format(title=title, name=name, cells=listed)
+
+
+def convert(data: bytes, name: str, entry: str) -> Converted:
+    converted = convert_notebook(data, name)
+    graded = (
+        f"{name} was graded as {entry}: its code cells ({len(converted.cells)} with code) "
+        "ran top to bottom; markdown and raw cells are ignored."
+    )
+    return Converted(converted.module_source(), (graded, *converted.notes()))
+
+
+FORMAT = SubmissionFormat(
+    name="notebook",
+    suffixes=(".ipynb",),
+    max_bytes=MAX_NOTEBOOK_BYTES,
+    too_large=too_large_message,
+    convert=convert,
+)

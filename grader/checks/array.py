@@ -1,4 +1,4 @@
-"""ArrayCheck (element-wise comparison) and ShapeCheck (a shape tuple).
+"""ArrayCheck: an array compared element-wise.
 
 Lists and numpy arrays are interchangeable; values are compared in float64 (complex128 when the
 expected array is complex) under np.errstate(all="ignore"), so huge values, NaN and inf never
@@ -7,11 +7,12 @@ leak numpy warnings into the grader's output.
 
 from __future__ import annotations
 
-import math
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
-from grader.checks.specs import ArrayCheck, ShapeCheck
+from grader.checks.kind import CheckKind, CheckSpec, Form, ItemScorer
 from grader.checks.values import (
     CoercionError,
     as_array,
@@ -19,10 +20,33 @@ from grader.checks.values import (
     fmt_index,
     fmt_number,
     fmt_pair,
-    fmt_value,
+    fmt_shape,
     sentence,
 )
 from grader.checks.verdict import Verdict
+
+
+class ArrayCheck(CheckSpec):
+    """An array (nested lists, numpy arrays and tensors all count) compared element-wise.
+
+    `dtype` says which element types are acceptable: `any` numeric, `integer`, `floating`, or
+    `bool`. `per_element` gives the fraction of matching elements as credit when the shape is
+    right; otherwise any mismatch is zero. `squeeze` forgives singleton dimensions
+    ((5, 1) against (5,)).
+
+    Values are compared in float64 (complex128 for a complex expected array). A float16/float32
+    answer is judged with an effective rtol of max(rtol, 4 * eps of its dtype), so the float32
+    rounding of the expected array passes even a tighter rtol. The `integer` dtype accepts float
+    arrays whose values are all whole numbers; `floating` accepts ints; `bool` accepts 0/1 ints.
+    """
+
+    kind: Literal["array"]
+    rtol: float = Field(1e-6, ge=0)
+    atol: float = Field(1e-9, ge=0)
+    dtype: Literal["any", "integer", "floating", "bool"] = "any"
+    per_element: bool = False
+    squeeze: bool = False
+
 
 MAX_POSITIONS = 3
 """Mismatching positions listed on a revealed case; more would drown the message."""
@@ -47,9 +71,10 @@ def compare_array(check: ArrayCheck, student: object, expected: object, *, revea
     if got_cmp.shape != want_cmp.shape:
         if reveal:
             return Verdict.wrong(
-                f"Your array has shape {_shape(got.shape)}; expected shape {_shape(want.shape)}."
+                f"Your array has shape {fmt_shape(got.shape)}; "
+                f"expected shape {fmt_shape(want.shape)}."
             )
-        return Verdict.wrong(f"Your array has the wrong shape {_shape(got.shape)}.")
+        return Verdict.wrong(f"Your array has the wrong shape {fmt_shape(got.shape)}.")
     close = _close(got_cmp, want_cmp, rtol=_effective_rtol(check.rtol, got), atol=check.atol)
     wrong = int(close.size - np.count_nonzero(close))
     if wrong == 0:
@@ -141,65 +166,47 @@ def _positions(got: np.ndarray, want: np.ndarray, close: np.ndarray) -> str:
     return sentence("; ".join(parts)) + "."
 
 
-def _shape(shape: tuple[int, ...]) -> str:
-    return fmt_value(tuple(shape), limit=80)
+def array_form(check: ArrayCheck, expected: object) -> Form:
+    return {"kind": "array", "shape": list(np.shape(np.asarray(expected, dtype=float)))}
 
 
-def compare_shape(check: ShapeCheck, student: object, expected: object, *, reveal: bool) -> Verdict:
-    """Judge a shape tuple; a hidden case is told only that the student's shape is wrong."""
-    want = as_shape(expected)
+def array_form_problem(form: Form, value: object) -> str | None:
     try:
-        got = as_shape(student)
-    except CoercionError as exc:
-        return Verdict.wrong(str(exc))
-    if got == want:
-        return Verdict.right()
-    reveal_text = f" Expected {_shape(want)}." if reveal else ""
-    if len(got) != len(want):
-        return Verdict.wrong(
-            f"Your shape {_shape(got)} has the wrong number of dimensions.{reveal_text}"
-        )
-    wrong = sum(g != w for g, w in zip(got, want, strict=True))
-    credit = 1.0 - wrong / len(want) if check.per_dimension else 0.0
-    return Verdict(
-        credit, f"Your shape {_shape(got)} has {wrong} of {len(want)} sizes wrong.{reveal_text}"
-    )
-
-
-def validate_shape_expected(check: ShapeCheck, expected: object) -> str | None:
-    """A reference shape must be a sequence of whole numbers."""
-    try:
-        as_shape(expected)
-    except CoercionError as exc:
-        return f"a shape check needs a tuple of ints as the expected value: {exc}"
+        shape = list(np.shape(np.asarray(value, dtype=float)))
+    except (TypeError, ValueError, OverflowError):
+        return f"should be an array of numbers, but it is {describe(value)}"
+    if shape != form["shape"]:
+        wanted = "x".join(map(str, form["shape"])) or "a single number"
+        return f"should have shape {wanted}, but it has {'x'.join(map(str, shape))}"
     return None
 
 
-def as_shape(value: object) -> tuple[int, ...]:
-    """Read a tuple, list (torch.Size arrives as a tuple) or 1-d array of whole numbers.
+def array_entries(value: Any) -> list[Any] | None:
+    """A numeric array's entries in order, or None when it is not a numeric array."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return list(array.reshape(-1))
 
-    Integral floats such as 26.0 are accepted (the size is right, only its type is loose);
-    bools and fractional or non-finite numbers are not sizes.
-    """
-    if isinstance(value, np.ndarray) and value.ndim == 1:
-        items: list[object] = value.tolist()
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        raise CoercionError(
-            f"Expected a shape such as (3, 4) (a tuple of ints), got {describe(value)}."
-        )
-    dims = []
-    for item in items:
-        if isinstance(item, (bool, np.bool_)):
-            raise CoercionError(f"Shape sizes must be whole numbers, not bools ({item}).")
-        whole_float = (
-            isinstance(item, (float, np.floating)) and math.isfinite(item) and item == int(item)
-        )
-        if isinstance(item, (int, np.integer)) or whole_float:
-            dims.append(int(item))
-        else:
-            raise CoercionError(
-                f"Shape sizes must be whole numbers; your shape contains {fmt_value(item, 30)}."
-            )
-    return tuple(dims)
+
+def array_items(check: ArrayCheck) -> ItemScorer | None:
+    """Graded per element, a known mistake is matched element by element: one wrong cell of a
+    table costs only that cell's share."""
+    if not check.per_element:
+        return None
+
+    def score(got: Any, want: Any) -> float:
+        return float(np.isclose(got, want, rtol=check.rtol, atol=check.atol, equal_nan=True))
+
+    return ItemScorer(array_entries, score)
+
+
+KIND = CheckKind(
+    spec=ArrayCheck,
+    compare=compare_array,
+    validate_expected=validate_array_expected,
+    public_form=array_form,
+    form_problem=array_form_problem,
+    items=array_items,
+)

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from grader.submission.formats.base import Converted, FormatError, SubmissionFormat
+
 MAX_ANSWERS_BYTES = 1 << 20
 """Largest answers file accepted: a file of numbers and short texts is a few KB."""
 
@@ -32,7 +34,7 @@ SUFFIXES = (".yaml", ".yml")
 _EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 
 
-class AnswersFileError(ValueError):
+class AnswersFileError(FormatError):
     """The answers file cannot be used; the message names the file and says what is wrong."""
 
 
@@ -210,3 +212,21 @@ def too_large_message(name: str, size: int) -> str:
 
 def _safe(name: str) -> str:
     return "".join(char if char.isprintable() and char not in '"\\' else "?" for char in name)
+
+
+def convert(data: bytes, name: str, entry: str) -> Converted:
+    source, notes = convert_answers(data, name)
+    graded = (
+        f"{name} was graded as {entry}: an answers file holds values only, so "
+        "every function the assignment asks for is reported as not defined."
+    )
+    return Converted(source, (graded, *notes))
+
+
+FORMAT = SubmissionFormat(
+    name="answers",
+    suffixes=SUFFIXES,
+    max_bytes=MAX_ANSWERS_BYTES,
+    too_large=too_large_message,
+    convert=convert,
+)

@@ -1,0 +1,68 @@
+"""A submission ready to grade: located and converted once, staged into as many private work
+folders as the grading needs.
+
+The front end opens it (`open_submission`), hands it to the engine, and closes it after the
+engine has ended every sandboxed child, so no folder is removed while a child may still be
+writing into it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.rubric.model import SubmissionFiles
+from grader.submission.locate import LocatedSubmission, locate, missing_entry_message, stage
+
+
+@dataclass
+class StagedSubmission:
+    """What the engine grades. `id` identifies the submission for its random cases (the id
+    Gradescope or the batch gave it, else its content hash)."""
+
+    located: LocatedSubmission
+    spec: SubmissionFiles
+    id: str
+    _folders: contextlib.ExitStack
+    _prefix: str
+
+    @property
+    def readable(self) -> bool:
+        """Whether there is an entry to import at all."""
+        return self.located.entry is not None and self.located.problem is None
+
+    @property
+    def entry_name(self) -> str:
+        """The module's file name in a work folder."""
+        assert self.located.entry is not None
+        return self.located.staged_name or self.located.entry.name
+
+    def why_unreadable(self) -> str:
+        return missing_entry_message(self.located, self.spec)
+
+    def workdir(self) -> Path:
+        """A new, private work folder with the submission staged in it; removed when the
+        submission is closed."""
+        folder = Path(self._folders.enter_context(tempfile.TemporaryDirectory(prefix=self._prefix)))
+        stage(self.located, folder)
+        return folder
+
+
+@contextlib.contextmanager
+def open_submission(
+    path: Path,
+    spec: SubmissionFiles,
+    *,
+    submission_id: str | None = None,
+    prefix: str = "grader-work-",
+) -> Iterator[StagedSubmission]:
+    """Locate and convert the submission at `path` (SubmissionError when there is no such
+    path); its work folders last until the block ends."""
+    located = locate(Path(path), spec)
+    with contextlib.ExitStack() as folders:
+        yield StagedSubmission(
+            located, spec, submission_id or located.content_sha256, folders, prefix
+        )
