@@ -451,9 +451,9 @@ class Engine:
         }
 
     def _unreadable(self, submission: StagedSubmission) -> Graded:
-        rubric = self.loaded.rubric
         if submission.located.problem is None:
-            reason, outcome = f"not graded: {rubric.submission.entry} is missing", MISSING_ENTRY
+            reason = f"not graded: {self.loaded.rubric.submission.entry} is missing"
+            outcome: Outcome = MISSING_ENTRY
         else:
             reason = "not graded: your submission could not be read (see the top)"
             outcome = UNREADABLE
