@@ -22,10 +22,11 @@ def _convert_lines(data: bytes, name: str, entry: str) -> Converted:
     """A toy written-answers format: `NAME = number` lines, read as data only."""
     lines = []
     for number, line in enumerate(data.decode().splitlines(), start=1):
-        target, _, value = line.partition("=")
+        target, _, value = (part.strip() for part in line.partition("="))
         try:
-            lines.append(f"{target.strip()} = {float(value)!r}")
-        except ValueError:
+            assert target.isidentifier()
+            lines.append(f"{target} = {float(value)!r}")
+        except (AssertionError, ValueError):
             raise FormatError(f"{name}: line {number} is not NAME = number") from None
     return Converted("\n".join(lines) + "\n", (f"{name} was graded as {entry}",))
 
@@ -72,8 +73,9 @@ def test_a_registered_format_comes_after_the_earlier_ones(with_toy, tmp_path):
     assert "hw2.sheet" in found.notes[-1] and found.notes[-1].endswith("then hw2.sheet")
 
 
-def test_a_toy_format_that_cannot_read_the_file_makes_it_unreadable(with_toy, tmp_path):
-    (tmp_path / "hw2.sheet").write_text("ETA is one half\n")
+@pytest.mark.parametrize("line", ["ETA is one half", "import os; os.system('x') # = 1"])
+def test_a_toy_format_that_cannot_read_the_file_makes_it_unreadable(with_toy, tmp_path, line):
+    (tmp_path / "hw2.sheet").write_text(line + "\n")
     with open_submission(tmp_path, SPEC) as submission:
         assert not submission.readable
         assert submission.why_unreadable() == "hw2.sheet: line 1 is not NAME = number."
