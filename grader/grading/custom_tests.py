@@ -22,7 +22,7 @@ from gradescope_utils.autograder_utils.json_test_runner import JSONTestResult, J
 
 from grader.grading.feedback import reply_problem
 from grader.grading.results import QuestionResult
-from grader.grading.status import FAILED, PASSED
+from grader.grading.status import FAILED, PASSED, Status
 from grader.sandbox.runner import Reply, SandboxSession
 from grader.trusted.custom_test_suite import all_tests, load_test_module
 from grader.trusted.reference import ReferenceModule
@@ -129,7 +129,7 @@ def _as_questions(entries: list[dict[str, Any]]) -> list[QuestionResult]:
     for entry in entries:
         max_score = float(entry.get("max_score", 0.0) or 0.0)
         score = min(max(float(entry.get("score", 0.0) or 0.0), 0.0), max_score)
-        status = PASSED if entry.get("status", "failed") == "passed" else FAILED
+        status: Status = PASSED if entry.get("status", "failed") == "passed" else FAILED
         questions.append(
             QuestionResult(
                 str(entry.get("number") or entry["name"]),
