@@ -61,10 +61,12 @@ _BY_NAME: dict[str, CheckKind[Any]] = {kind.name: kind for kind in KINDS}
 
 
 def _union(kinds: tuple[CheckKind[Any], ...]) -> Any:
+    """Told apart by `kind`, so pydantic validates only the named kind's model and an error
+    names that kind's own field."""
     return Annotated[Union[tuple(kind.spec for kind in kinds)], Field(discriminator="kind")]  # noqa: UP007
 
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a union built at run time is opaque to mypy; every member is a CheckSpec
     Check = CheckSpec
 else:
     each.EachCheck.model_rebuild(
