@@ -150,11 +150,12 @@ def _close(got: np.ndarray, want: np.ndarray, *, rtol: float, atol: float) -> np
         g = got.astype(compute)
         w = want.astype(compute)
         finite = np.isfinite(g) & np.isfinite(w)
-        return (
+        close: np.ndarray = (
             (got == want)
             | (finite & (np.abs(g - w) <= atol + rtol * np.abs(w)))
             | (np.isnan(g) & np.isnan(w))
         )
+    return close
 
 
 def _positions(got: np.ndarray, want: np.ndarray, close: np.ndarray) -> str:

@@ -309,7 +309,7 @@ def _multiply(left: Expr, right: Expr) -> Expr:
             for symbol, (power, log_power) in b.items():
                 old_power, old_log = term.get(symbol, (Fraction(0), Fraction(0)))
                 term[symbol] = (old_power + power, old_log + log_power)
-            product.append({s: pl for s, pl in term.items() if pl != (0, 0)})
+            product.append({s: pl for s, pl in term.items() if any(pl)})
     return _limit(product)
 
 

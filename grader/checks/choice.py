@@ -61,12 +61,12 @@ def read_choice(check: ChoiceCheck, value: object) -> str:
         raise CoercionError(
             f"Expected one of the options ({_options_text(check)}), got {describe(value)}."
         )
-    option = table.get(_spell(text))
-    if option is None:
+    chosen = table.get(_spell(text))
+    if chosen is None:
         raise CoercionError(
             f"{fmt_value(value, 40)} is not one of the options: {_options_text(check)}."
         )
-    return option
+    return chosen
 
 
 def _numeric_option(table: dict[str, str], value: float) -> str | None:

@@ -58,9 +58,9 @@ def validate_numeric_expected(check: NumericCheck, expected: object) -> str | No
 
 def _agrees(check: NumericCheck, got: Real | complex, want: Real | complex) -> bool:
     """Complex answers agree when both their real and imaginary parts do."""
-    pairs = [(got, want)]
+    pairs: list[tuple[Real, Real]] = [(_real(got), _real(want))]
     if isinstance(want, complex):
-        pairs = [(_real(got), want.real), (_imag(got), want.imag)]
+        pairs.append((_imag(got), want.imag))
     if check.sig_figs is not None:
         return all(same_to_sig_figs(g, w, check.sig_figs) for g, w in pairs)
     return all(within(g, w, rtol=check.rtol, atol=check.atol) for g, w in pairs)

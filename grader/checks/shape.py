@@ -71,10 +71,9 @@ def as_shape(value: object) -> tuple[int, ...]:
     for item in items:
         if isinstance(item, (bool, np.bool_)):
             raise CoercionError(f"Shape sizes must be whole numbers, not bools ({item}).")
-        whole_float = (
+        if isinstance(item, (int, np.integer)) or (
             isinstance(item, (float, np.floating)) and math.isfinite(item) and item == int(item)
-        )
-        if isinstance(item, (int, np.integer)) or whole_float:
+        ):
             dims.append(int(item))
         else:
             raise CoercionError(

@@ -163,8 +163,8 @@ class SelfCheck:
                 ),
                 None,
             )
-            note = accepted["note"] if accepted and not verdict.passed else None
-            if note and accepted.get("establishes"):
+            note = accepted["note"] if accepted is not None and not verdict.passed else None
+            if note and accepted is not None and accepted.get("establishes"):
                 self.conventions.add(accepted["establishes"])
             if verdict.passed or note:
                 checked.lines.append(

@@ -17,7 +17,7 @@ import numpy as np
 from grader.checks import compare, kind_of
 from grader.checks.each import as_items
 from grader.checks.verdict import Verdict
-from grader.rubric.model import Alternative, AutoPart, Variant
+from grader.rubric.model import Alternative, AutoPart, Mistake, Variant
 from grader.trusted.answers import constant_value
 from grader.trusted.reference import ReferenceModule
 
@@ -68,7 +68,7 @@ class VariantJudge:
                 continue
             if value is None:
                 continue
-            credit = 1.0 if isinstance(variant, Alternative) else variant.credit
+            credit = variant.credit if isinstance(variant, Mistake) else 1.0
             found.append((variant, credit, value))
         return found
 
@@ -87,6 +87,7 @@ class VariantJudge:
             if isinstance(variant, Alternative):
                 established = {variant.establishes} if variant.establishes else set()
                 return Judgement(Verdict.right(variant.note), [], established)
+            assert isinstance(variant, Mistake)  # a variant is an alternative or a mistake
             better = credit > max(best.verdict.credit, primary.credit) if best.mistakes else True
             if better:  # the first listed of equally good mistakes is the one reported
                 best = Judgement(
@@ -134,7 +135,7 @@ class VariantJudge:
                     notes.append(variant.note)
                     if variant.establishes:
                         established.add(variant.establishes)
-                else:
+                elif isinstance(variant, Mistake):
                     mistakes.append(variant.id)
                     notes.append(f"{variant.feedback} ({len(matched)} {cells})")
         if not notes:

@@ -126,6 +126,8 @@ def _indistinguishable(part: AutoPart, reference: ReferenceModule, mistake: Mist
         same = compare(part.check, value, expected, reveal=False).passed
         return "it equals the right answer, so it can never be recognised" if same else None
     spec = part.function
+    if spec.reference is None or mistake.reference is None:
+        return None  # judged by a predicate, or a fixed wrong value: nothing to run on cases
     function = reference.function(spec.reference, field="function.reference")
     wrong = reference.function(mistake.reference, field="mistake")
     hits: dict[str, list[int]] = {}
