@@ -1,13 +1,15 @@
-"""The per-question table printed to a terminal after grading (students and TAs read this)."""
+"""The per-question table printed to a terminal after grading (students and TAs read this).
+
+It takes a SafeConsole only: notes and feedback quote what students wrote."""
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from grader.grading.results import FAILED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, GradeResult
 from grader.grading.selfcheck import CheckReport
+from grader.outputs.safe_text import SafeConsole
 
 STATUS_STYLE = {
     PASSED: "green",
@@ -18,7 +20,7 @@ STATUS_STYLE = {
 }
 
 
-def print_report(result: GradeResult, console: Console, *, details: bool = True) -> None:
+def print_report(result: GradeResult, console: SafeConsole, *, details: bool = True) -> None:
     table = Table(title=f"{result.title}", title_justify="left")
     table.add_column("Question", no_wrap=True)
     table.add_column("Title")
@@ -64,7 +66,7 @@ CHECK_MARKS = {
 }
 
 
-def print_check_report(report: CheckReport, console: Console) -> None:
+def print_check_report(report: CheckReport, console: SafeConsole) -> None:
     """The student's self-check: what passes, what fails and why, what waits for grading."""
     for note in report.notes:
         console.print(note, markup=False, highlight=False)

@@ -28,6 +28,7 @@ from pathlib import Path
 from grader.errors import SubmissionError
 from grader.rubric.model import SubmissionFiles
 from grader.submission import answers_file, notebook
+from grader.submission.digest import data_entry, file_entry, manifest_digest
 
 JUNK_PARTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
 MAX_FILE_BYTES = 50 << 20
@@ -44,6 +45,9 @@ class LocatedSubmission:
     from it and `staged_name` the name it is staged under (the rubric's entry). When the file
     found cannot be graded (an invalid notebook, a file over its size limit), `entry` is None,
     as for a missing file, and `problem` says why.
+
+    `root` is the folder the student handed in, or the file itself when the submission is one
+    file: every file here lies within it, so nothing beside a submission is ever looked at.
     """
 
     root: Path
@@ -230,7 +234,7 @@ def _convert(entry: Path, kind: str, spec: SubmissionFiles) -> _Converted:
 
 def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
     """Find the entry file (by form, then the shallowest match) and the helper files beside
-    it, converting a notebook or answers file into module source."""
+    it in the submission's folder, converting a notebook or answers file into module source."""
     if not path.exists():
         raise SubmissionError(f"{path}: no such file or directory")
     # The path the user typed is trusted (it may be a link); links inside it are not followed.
@@ -238,11 +242,10 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
     if not (path.is_dir() or path.is_file()):
         raise SubmissionError(f"{path}: a submission is a folder or a regular file")
     entry: Path | None
-    if path.is_file():  # a single file is the entry, whatever its name; helpers sit beside it
-        root, entry = path.parent, path
-        candidates = [
-            p for p in _regular_files(root, recursive=False, max_bytes=None) if p != path
-        ] + [path]
+    if path.is_file():
+        # A single file is the whole submission, whatever its name: the files beside it may
+        # be a classmate's (a plain folder with one file per student), so none is staged.
+        root, entry, candidates = path, path, [path]
         notes = (
             []
             if path.name == spec.entry or _kind(path) != PYTHON
@@ -271,19 +274,19 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
         and _size(candidate) <= MAX_FILE_BYTES
         and any(fnmatch.fnmatch(candidate.name, pattern) for pattern in spec.also)
     ]
-    # The hash covers what is graded (the student's own files, not the generated module), so
-    # the same work gets the same seed however it arrives.
-    digest = hashlib.sha256()
-    for file in sorted(files, key=lambda f: f.name):
-        data = (
-            converted.data if file == entry and converted.data is not None else (file.read_bytes())
-        )
-        digest.update(os.fsencode(file.name) + b"\0" + data + b"\0")
+    # The digest covers what is graded (the student's own files, not a module generated from
+    # them), so the same work gets the same seed however it arrives.
+    digest = manifest_digest(
+        data_entry(file.name, converted.data)
+        if file == entry and converted.data is not None
+        else file_entry(file.name, file)
+        for file in files
+    )
     return LocatedSubmission(
         root,
         entry,
         tuple(files),
-        digest.hexdigest(),
+        digest,
         tuple(notes),
         module_source=converted.module_source,
         staged_name=staged_name,
@@ -321,6 +324,8 @@ def stage(submission: LocatedSubmission, workdir: Path) -> str:
     assert submission.entry is not None
     converted = submission.module_source is not None
     for file in submission.files:
+        if file != submission.root and submission.root not in file.parents:
+            raise SubmissionError(f"{file} is not part of the submission {submission.root}")
         if not (converted and file == submission.entry):
             shutil.copyfile(file, workdir / file.name, follow_symlinks=False)
     name = submission.staged_name or submission.entry.name
