@@ -26,8 +26,13 @@ def test_nan_and_infinities_survive():
 
 
 def test_tuples_sets_dicts_and_complex_keep_their_types():
-    value = {"edges": {("w0", "L0"), ("w0", "g0")}, (1, 2): (3, 4), "z": 1 + 2j}
+    value = {"edges": {("w0", "L0"), ("w0", "g0")}, ("a", None): (3, 4), "z": 1 + 2j}
     assert roundtrip(value) == value
+
+
+def test_sets_and_dicts_of_numbers_arrive_unhashed_in_the_order_sent():
+    assert roundtrip({3, 1}).items in ((3, 1), (1, 3))
+    assert roundtrip({(1, 2): "x", "y": 2}).items == (((1, 2), "x"), ("y", 2))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int8", "bool", "complex128"])

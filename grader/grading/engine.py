@@ -239,7 +239,7 @@ class Attempt:
                 part.target, positional(spec, case), self.timeout(part), harness=spec.harness
             )
             if not reply.ok:
-                if reply.status == "harness_error":
+                if reply.status == "harness_error" and reply.graders_fault:
                     self.internal_errors.append(
                         f"harness {spec.harness}: {reply.error_type} "
                         f"{reply.message} {reply.traceback}".strip()
