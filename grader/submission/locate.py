@@ -28,6 +28,7 @@ from pathlib import Path
 from grader.errors import SubmissionError
 from grader.rubric.model import SubmissionFiles
 from grader.submission import answers_file, notebook
+from grader.submission.bounded import ConversionError, bounded_conversion
 from grader.submission.digest import data_entry, file_entry, manifest_digest
 
 JUNK_PARTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
@@ -210,25 +211,25 @@ def _convert(entry: Path, kind: str, spec: SubmissionFiles) -> _Converted:
         return _Converted(problem=f"{name} cannot be read ({error.strerror}).")
     if data is None:
         return _Converted(problem=too_large(name, max(size, limit + 1)))
-    if kind == NOTEBOOK:
-        try:
-            converted = notebook.convert_notebook(data, name)
-        except notebook.NotebookError as error:
-            return _Converted(problem=str(error))
-        count = len(converted.cells)
-        graded = (
-            f"{name} was graded as {spec.entry}: its code cells ({count} with code) "
-            "ran top to bottom; markdown and raw cells are ignored."
-        )
-        return _Converted(data, converted.module_source(), (graded, *converted.notes()))
+    worded = (notebook.NotebookError, answers_file.AnswersFileError)
     try:
-        source, notes = answers_file.convert_answers(data, name)
-    except answers_file.AnswersFileError as error:
+        with bounded_conversion(name, worded):
+            if kind == NOTEBOOK:
+                converted = notebook.convert_notebook(data, name)
+                source, notes = converted.module_source(), converted.notes()
+                graded = (
+                    f"{name} was graded as {spec.entry}: its code cells "
+                    f"({len(converted.cells)} with code) ran top to bottom; markdown and raw "
+                    "cells are ignored."
+                )
+            else:
+                source, notes = answers_file.convert_answers(data, name)
+                graded = (
+                    f"{name} was graded as {spec.entry}: an answers file holds values only, so "
+                    "every function the assignment asks for is reported as not defined."
+                )
+    except (*worded, ConversionError) as error:
         return _Converted(problem=str(error))
-    graded = (
-        f"{name} was graded as {spec.entry}: an answers file holds values only, so "
-        "every function the assignment asks for is reported as not defined."
-    )
     return _Converted(data, source, (graded, *notes))
 
 
