@@ -327,5 +327,7 @@ def loads(line: bytes) -> Any:
         raise WireError(f"a message with more than {MAX_VALUES} values")
     try:
         return json.loads(line, parse_int=_bounded_int)
+    except WireError:
+        raise
     except (ValueError, RecursionError) as error:
         raise WireError(f"unreadable message ({type(error).__name__})") from None
