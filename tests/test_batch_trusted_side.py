@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from batch_course import CORRECT, HALF_WRONG, RUBRIC, Student, write_course, write_export_zip
 
+pytestmark = pytest.mark.sandbox
+
 GRADER = Path(sys.executable).parent / "grader"
 
 FORGE = """

@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 from grader.sandbox import wire
 from grader.sandbox.plan import SandboxLimits, build_plan, hand_over
@@ -604,7 +604,7 @@ def verify_harness(session: SandboxSession, timeout: float) -> Reply:
                 session.limits,
                 source,
                 session.plan["policy"],
-                session.launcher,
+                cast(Launcher, session.launcher),
                 session.identity,
             ) as clean:
                 started = clean.start()

@@ -45,7 +45,9 @@ def bounded_conversion(
         raise ConversionError(
             f"{name} could not be read: reading it took longer than {seconds:g} s"
         ) from None
-    except (ConversionError, *worded):
+    except ConversionError:
+        raise
+    except worded:
         raise
     except (RecursionError, MemoryError, OverflowError) as error:
         raise ConversionError(

@@ -12,6 +12,8 @@ from __future__ import annotations
 import pytest
 from sectest_support import NOTHING, Run, modes
 
+pytestmark = pytest.mark.sandbox
+
 FORGE = """
 import json
 import stat
