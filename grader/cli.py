@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 import numpy as np
-from rich.console import Console
 from rich.table import Table
 
 from grader import __version__
@@ -26,6 +25,7 @@ from grader.grading.engine import Engine, read_harness
 from grader.grading.feedback import short_repr
 from grader.grading.selfcheck import SelfCheck, kit_check_models_valid
 from grader.outputs.gradescope_json import fallback_results, to_gradescope
+from grader.outputs.safe_text import SafeConsole, echo
 from grader.outputs.terminal import print_check_report, print_report
 from grader.rubric.model import AutoPart, LoadedRubric, ManualPart, load_rubric
 from grader.sandbox.plan import POLICIES
@@ -53,7 +53,7 @@ policy_option = click.option(
 
 
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    echo(f"error: {message}", err=True)
     sys.exit(EXIT_INPUT_ERROR)
 
 
@@ -71,7 +71,7 @@ def _load_valid(path: Path) -> LoadedRubric:
     problems = validate(loaded)
     if problems:
         for problem in problems:
-            click.echo(f"error: {problem}", err=True)
+            echo(f"error: {problem}", err=True)
         sys.exit(EXIT_INPUT_ERROR)
     return loaded
 
@@ -88,9 +88,9 @@ def validate_command(rubric: Path) -> None:
     """Check RUBRIC, its reference module and its case generators, without a submission."""
     loaded = _load_valid(rubric)
     for warning in mistake_warnings(loaded):
-        click.echo(f"warning: {loaded.path}: {warning}", err=True)
+        echo(f"warning: {loaded.path}: {warning}", err=True)
     parts = len(loaded.rubric.auto_parts())
-    click.echo(
+    echo(
         f"{rubric}: valid ({len(loaded.rubric.questions)} questions, {parts} auto-graded "
         f"parts, {loaded.rubric.auto_points:g} auto points of "
         f"{loaded.rubric.total_points:g})"
@@ -138,7 +138,7 @@ def grade_command(
     except SandboxPolicyError as error:
         if output is not None:
             write_json(output, fallback_results(f"Not graded: {error}"))
-        click.echo(f"error: {error}", err=True)
+        echo(f"error: {error}", err=True)
         sys.exit(EXIT_POLICY_REFUSED)
     except GraderInputError as error:
         if output is not None:
@@ -152,13 +152,13 @@ def grade_command(
                     f"The grader failed internally ({type(error).__name__}); a TA has the details."
                 ),
             )
-        traceback.print_exc()
+        echo(traceback.format_exc(), err=True)
         sys.exit(EXIT_INTERNAL_ERROR)
     if output is not None:
         write_json(output, to_gradescope(result))
     for problem in result.internal_errors:
-        click.echo(f"grader error (instructors only): {problem}", err=True)
-    console = Console()
+        echo(f"grader error (instructors only): {problem}", err=True)
+    console = SafeConsole()
     if quiet:
         console.print(f"{result.score:.4g} / {result.max_score:g}")
     else:
@@ -194,7 +194,7 @@ def answers_command(rubric: Path) -> None:
                 table.add_row(question.number, part.name, "(by hand)", part.manual)
                 continue
             table.add_row(question.number, part.name, part.target, _answer_text(part, reference))
-    Console().print(table)
+    SafeConsole().print(table)
 
 
 def _answer_text(part: AutoPart, reference: ReferenceModule) -> str:
@@ -228,7 +228,7 @@ def doctor_command(policy: str) -> None:
     Exits 4 when the policy would refuse to grade here.
     """
     diagnosis = diagnose(policy)
-    console = Console()
+    console = SafeConsole()
     for key, value in diagnosis.facts.items():
         console.print(f"{key}: {value}", highlight=False)
     table = Table(title=f"Sandbox layers ({policy} policy)", title_justify="left")
@@ -270,7 +270,7 @@ def gradescope_command(rubric: Path, root: Path, policy: str) -> None:
 
     What is printed goes to Gradescope's stdout, which only instructors see.
     """
-    result = run_autograder(rubric, AutograderRoot(root), policy, lambda line: click.echo(line))
+    result = run_autograder(rubric, AutograderRoot(root), policy, lambda line: echo(line))
     if result is None:
         sys.exit(EXIT_INPUT_ERROR)
 
@@ -306,12 +306,10 @@ def autograder_command(
         _fail(str(error))
     if output is not None:
         write_zip(files, output)
-        click.echo(
-            f"{output}: {len(files)} files; upload it on Gradescope's 'Configure Autograder' page"
-        )
+        echo(f"{output}: {len(files)} files; upload it on Gradescope's 'Configure Autograder' page")
     elif unpacked is not None:
         write_tree(files, unpacked)
-        click.echo(f"{unpacked}: {len(files)} files")
+        echo(f"{unpacked}: {len(files)} files")
 
 
 @main.command("kit")
@@ -332,8 +330,8 @@ def kit_command(rubric: Path, output: Path) -> None:
     except GraderInputError as error:
         _fail(str(error))
     for path in written:
-        click.echo(f"wrote {path}")
-    click.echo(f"students run: grader check {output} path/to/{loaded.rubric.submission.entry}")
+        echo(f"wrote {path}")
+    echo(f"students run: grader check {output} path/to/{loaded.rubric.submission.entry}")
 
 
 @main.command("check")
@@ -357,7 +355,7 @@ def check_command(kit_or_rubric: Path, submission: Path) -> None:
         report = SelfCheck(kit, harness).run(submission)
     except GraderInputError as error:
         _fail(str(error))
-    print_check_report(report, Console())
+    print_check_report(report, SafeConsole())
     sys.exit(0 if report.all_public_checks_pass else 1)
 
 
@@ -415,18 +413,18 @@ def batch_command(
     except GraderInputError as error:
         _fail(str(error))
     for note in summary.notes:
-        click.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
     graded = len(summary.graded)
     rate = graded / summary.seconds if summary.seconds else 0.0
-    click.echo(
+    echo(
         f"{len(summary.submissions)} submissions: {graded} graded, "
         f"{len(summary.skipped)} unchanged (skipped), {len(summary.problems)} with "
         f"problems; {summary.seconds:.1f} s ({rate:.1f} graded/s)"
     )
     if summary.launchers:
-        click.echo(f"children: {summary.launchers[0]}")
+        echo(f"children: {summary.launchers[0]}")
     for name in ("grades.csv", "report.html", "gradebook.sqlite"):
-        click.echo(f"wrote {outdir / name}")
+        echo(f"wrote {outdir / name}")
 
 
 @main.command("regrade-diff")
@@ -447,7 +445,7 @@ def regrade_diff_command(old_outdir: Path, new_outdir: Path, csv_path: Path | No
     if csv_path is not None:
         write_bytes(csv_path, changes_csv(changes).encode())
     if not changes:
-        click.echo("no score changed")
+        echo("no score changed")
         return
     plural = "students with changed scores" if len(changes) != 1 else "student with a changed score"
     table = Table(title=f"{len(changes)} {plural}", title_justify="left")
@@ -462,7 +460,7 @@ def regrade_diff_command(old_outdir: Path, new_outdir: Path, csv_path: Path | No
             f"{change.delta:+.4g}",
             ", ".join(f"{n}: {_score_text(a)} → {_score_text(b)}" for n, a, b in change.questions),
         )
-    Console().print(table)
+    SafeConsole().print(table)
 
 
 def _score_text(value: float | None) -> str:

@@ -72,12 +72,29 @@ def test_the_content_hash_covers_the_graded_files_only(tmp_path):
     assert locate(tmp_path, SPEC).content_sha256 != before
 
 
-def test_a_single_file_brings_its_helpers_and_hashes_like_its_folder(tmp_path):
+def test_a_single_file_is_the_whole_submission_and_hashes_like_a_folder_of_it(tmp_path):
+    """Files beside a single file may be a classmate's (one file per student): never staged."""
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "alone" / "hw2.py").write_text("import helpers\n")
     (tmp_path / "hw2.py").write_text("import helpers\n")
     (tmp_path / "helpers.py").write_text("X = 1\n")
-    as_file, as_folder = locate(tmp_path / "hw2.py", SPEC), locate(tmp_path, SPEC)
-    assert {p.name for p in as_file.files} == {"hw2.py", "helpers.py"}
-    assert as_file.content_sha256 == as_folder.content_sha256
+    as_file = locate(tmp_path / "hw2.py", SPEC)
+    assert as_file.files == (tmp_path / "hw2.py",) and as_file.root == tmp_path / "hw2.py"
+    assert as_file.content_sha256 == locate(tmp_path / "alone", SPEC).content_sha256
+    work = tmp_path / "work"
+    work.mkdir()
+    stage(as_file, work)
+    assert [p.name for p in work.iterdir()] == ["hw2.py"]
+
+
+def test_the_content_hash_tells_apart_files_that_concatenate_alike(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    (one / "hw2.py").write_bytes(b"X = 1\n\0zz.py\0Y = 2\n")
+    (two / "hw2.py").write_bytes(b"X = 1\n")
+    (two / "zz.py").write_bytes(b"Y = 2\n")
+    assert locate(one, SPEC).content_sha256 != locate(two, SPEC).content_sha256
 
 
 def test_missing_entry_message_lists_what_was_uploaded(tmp_path):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader.sandbox import wire
 
@@ -26,8 +29,13 @@ def test_nan_and_infinities_survive():
 
 
 def test_tuples_sets_dicts_and_complex_keep_their_types():
-    value = {"edges": {("w0", "L0"), ("w0", "g0")}, (1, 2): (3, 4), "z": 1 + 2j}
+    value = {"edges": {("w0", "L0"), ("w0", "g0")}, ("a", None): (3, 4), "z": 1 + 2j}
     assert roundtrip(value) == value
+
+
+def test_sets_and_dicts_of_numbers_arrive_unhashed_in_the_order_sent():
+    assert roundtrip({3, 1}).items in ((3, 1), (1, 3))
+    assert roundtrip({(1, 2): "x", "y": 2}).items == (((1, 2), "x"), ("y", 2))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int8", "bool", "complex128"])
@@ -114,3 +122,98 @@ def test_unreadable_lines_raise_wire_errors():
         wire.loads(b"{not json")
     with pytest.raises(wire.WireError):
         wire.loads(b"[" * 100000)
+
+
+# --- decoding what a forged reply may hold ----------------------------------------------------
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**200), max_value=2**200),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+)
+
+
+def _forged(children: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    """JSON a child could write: plain containers and every tag, with wrong fields too."""
+    shapes = st.lists(st.integers(min_value=-(2**70), max_value=2**70), max_size=4)
+    return st.one_of(
+        st.lists(children, max_size=5),
+        st.dictionaries(st.text(max_size=5), children, max_size=4),
+        st.builds(lambda items: {"__t": "set", "items": items}, st.lists(children, max_size=5)),
+        st.builds(lambda items: {"__t": "tuple", "items": items}, children),
+        st.builds(
+            lambda pairs: {"__t": "dict", "items": pairs},
+            st.lists(st.lists(children, min_size=1, max_size=3), max_size=4),
+        ),
+        st.builds(lambda re, im: {"__t": "complex", "re": re, "im": im}, children, children),
+        st.builds(
+            lambda tag, dtype, shape, data: {
+                "__t": tag,
+                "dtype": dtype,
+                "shape": shape,
+                "data": data,
+            },
+            st.sampled_from(["ndarray", "scalar", "tensor"]),
+            st.one_of(st.sampled_from(["<f8", "|b1", "<i4", "O", "<U3", "V8"]), children),
+            st.one_of(shapes, children),
+            st.one_of(st.sampled_from(["", "AAAAAAAAAAA=", "!!"]), children),
+        ),
+        st.builds(lambda name: {"__t": "opaque", "type": name}, children),
+        st.builds(lambda tag: {"__t": tag}, children),
+    )
+
+
+FORGED = st.recursive(_SCALARS, _forged, max_leaves=30)
+
+
+@settings(max_examples=400, deadline=None)
+@given(FORGED)
+def test_decoding_any_forged_value_returns_data_or_a_wire_error(data):
+    try:
+        line = wire.dumps({"status": "ok", "value": data})
+    except (ValueError, OverflowError):
+        return  # not even JSON
+    with contextlib.suppress(wire.WireError):
+        wire.decode(wire.loads(line)["value"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=60).map(lambda n: n * (2**61 - 1)),
+    st.integers(min_value=2_000, max_value=20_000),
+)
+def test_sets_of_colliding_numbers_are_never_hashed(step, count):
+    members = [k * step for k in range(1, count)]
+    value = wire.decode(wire.loads(wire.dumps({"__t": "set", "items": members})))
+    assert isinstance(value, wire.Members) and list(value.items) == members
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"__t": "opaque", "type": "T" * 10_000},
+        {"__t": "ndarray", "dtype": "<f8", "shape": [2**64, 1], "data": ""},
+        {"__t": "ndarray", "dtype": "<f8", "shape": [2**62, 4], "data": ""},
+        {"__t": "ndarray", "dtype": "<f8", "shape": [1] * 40, "data": "AAAAAAAAAAA="},
+        {"__t": "complex", "re": 10**400, "im": 0},
+        "s" * (wire.MAX_STRING + 1),
+    ],
+    ids=["long-name", "shape-2^64", "shape-overflow", "too-many-dimensions", "huge-re", "string"],
+)
+def test_oversized_or_out_of_range_fields_are_cut_or_refused(message):
+    try:
+        value = wire.decode(wire.loads(wire.dumps(message)))
+    except wire.WireError:
+        return
+    assert isinstance(value, wire.Opaque) and len(value.type_name) == wire.MAX_NAME
+
+
+def test_lines_with_too_many_values_or_digits_are_refused_before_parsing():
+    with pytest.raises(wire.WireError, match="more than"):
+        wire.loads(b"[" + b",".join([b"0"] * (wire.MAX_VALUES + 1)) + b"]")
+    with pytest.raises(wire.WireError, match="digits"):
+        wire.loads(b"[" + b"9" * (wire.MAX_INT_DIGITS + 1) + b"]")
+    text = b'["' + b",[{" * 1_000_000 + b'"]'  # brackets inside a string do not count
+    assert len(wire.loads(text)[0]) == 3_000_000

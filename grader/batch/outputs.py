@@ -24,6 +24,7 @@ from grader.outputs.html_report import (
     SlowSubmission,
     render_report,
 )
+from grader.outputs.safe_text import spreadsheet_cell
 from grader.rubric.model import LoadedRubric
 
 SLOWEST = 10
@@ -44,7 +45,8 @@ def question_columns(records: list[SubmissionRecord]) -> list[tuple[str, str, fl
 def grades_csv(records: list[SubmissionRecord]) -> str:
     """One row per student (each group member gets the group's row), ready for a spreadsheet
     or an LMS import. Scores are blank for a question not graded; a submission that could not
-    be graded at all has total 0 and says why in `status`."""
+    be graded at all has total 0 and says why in `status`. Names, ids and e-mails come from
+    students and can never read as formulas."""
     columns = question_columns(records)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -64,10 +66,10 @@ def grades_csv(records: list[SubmissionRecord]) -> str:
         scores = {q.number: q.score for q in record.questions}
         writer.writerow(
             [
-                student.name,
-                student.sid,
-                student.email,
-                record.submission_id,
+                spreadsheet_cell(student.name),
+                spreadsheet_cell(student.sid),
+                spreadsheet_cell(student.email),
+                spreadsheet_cell(record.submission_id),
                 record.status,
                 *[_number(scores.get(number)) for number, _, _ in columns],
                 _number(record.score if record.score is not None else 0.0),

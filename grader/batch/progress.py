@@ -7,7 +7,6 @@ import sys
 from types import TracebackType
 from typing import TextIO
 
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -20,6 +19,7 @@ from rich.progress import (
 )
 
 from grader.batch.run import Progress as Finished
+from grader.outputs.safe_text import SafeConsole, terminal_safe
 
 STATUS_STYLE = {"graded": "green", "timed_out": "yellow"}
 
@@ -35,7 +35,7 @@ class BatchDisplay:
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.console = Console(file=self.stream)
+        self.console = SafeConsole(file=self.stream)
         self.interactive = self.console.is_terminal
         self.bar: Progress | None = None
         self.task: TaskID | None = None
@@ -68,8 +68,10 @@ class BatchDisplay:
     def __call__(self, finished: Finished, done: int, total: int) -> None:
         if self.bar is None:
             print(
-                f"[{done}/{total}] {finished.submission_id} ({finished.students}): "
-                f"{finished.status} {_score(finished)} in {finished.seconds:.2f} s",
+                terminal_safe(
+                    f"[{done}/{total}] {finished.submission_id} ({finished.students}): "
+                    f"{finished.status} {_score(finished)} in {finished.seconds:.2f} s"
+                ),
                 file=self.stream,
                 flush=True,
             )

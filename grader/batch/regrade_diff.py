@@ -14,6 +14,7 @@ from pathlib import Path
 
 from grader.batch.gradebook import Gradebook, SubmissionRecord, iter_students
 from grader.errors import GraderInputError
+from grader.outputs.safe_text import spreadsheet_cell
 
 TOLERANCE = 1e-6
 
@@ -108,7 +109,8 @@ def _differs(old: float | None, new: float | None) -> bool:
 
 
 def changes_csv(changes: list[ScoreChange]) -> str:
-    """The changes as a spreadsheet: one row per student."""
+    """The changes as a spreadsheet: one row per student; names and ids, which students
+    chose, can never read as formulas."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
@@ -126,10 +128,10 @@ def changes_csv(changes: list[ScoreChange]) -> str:
     for change in changes:
         writer.writerow(
             [
-                change.student,
-                change.sid,
-                change.old_submission or "",
-                change.new_submission or "",
+                spreadsheet_cell(change.student),
+                spreadsheet_cell(change.sid),
+                spreadsheet_cell(change.old_submission or ""),
+                spreadsheet_cell(change.new_submission or ""),
                 _cell(change.old_total),
                 _cell(change.new_total),
                 f"{change.delta:.6g}",

@@ -26,6 +26,7 @@ from grader.batch.workers import Task, WorkerConfig, WorkerPool
 from grader.errors import RubricError
 from grader.rubric.model import LoadedRubric, load_rubric
 from grader.sandbox.plan import DEFAULT_SANDBOX_UID, SandboxIdentities, sandbox_identity
+from grader.submission.digest import data_entry, file_entry, manifest_digest
 from grader.trusted.validate import validate
 
 GRADEBOOK = "gradebook.sqlite"
@@ -80,22 +81,12 @@ class Progress:
 
 
 def content_hash(path: Path) -> str:
-    """A digest of every regular file under `path` (names and bytes; links not followed):
-    the submission as uploaded, so any change to it triggers a regrade."""
-    digest = hashlib.sha256()
-    files = (
-        [path]
-        if path.is_file()
-        else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-    )
-    for file in files:
-        name = file.name if file == path else file.relative_to(path).as_posix()
-        digest.update(os.fsencode(name) + b"\0")
-        with open(file, "rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
-                digest.update(block)
-        digest.update(b"\0")
-    return digest.hexdigest()
+    """A digest of every regular file under `path` (links not followed): the submission as
+    uploaded, so any change to it triggers a regrade."""
+    if path.is_file():
+        return manifest_digest([file_entry(path.name, path)])
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    return manifest_digest(file_entry(file.relative_to(path).as_posix(), file) for file in files)
 
 
 def results_name(submission_id: str) -> str:
@@ -132,16 +123,20 @@ def grading_fingerprint(loaded: LoadedRubric) -> str:
     """A digest of everything a grade depends on besides the submission: the rubric, its
     reference module, custom tests and harness, and the grader's version. A fix to any of them
     makes the next run regrade."""
-    digest = hashlib.sha256(f"{loaded.sha256}\0{__version__}\0".encode())
-    files = [
-        loaded.reference_path,
-        loaded.harness_path,
-        *(loaded.custom_test_path(tests) for tests in loaded.rubric.custom_tests),
+    files = {
+        "reference": loaded.reference_path,
+        "harness": loaded.harness_path,
+        **{
+            f"custom tests {index}": loaded.custom_test_path(tests)
+            for index, tests in enumerate(loaded.rubric.custom_tests)
+        },
+    }
+    entries = [
+        data_entry("rubric", loaded.sha256.encode()),
+        data_entry("grader", __version__.encode()),
+        *(file_entry(role, path) for role, path in files.items() if path and path.is_file()),
     ]
-    for path in files:
-        if path is not None and path.is_file():
-            digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return manifest_digest(entries)
 
 
 def check_rubric(loaded: LoadedRubric) -> None:

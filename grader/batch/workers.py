@@ -33,6 +33,9 @@ from typing import IO, Any
 from grader.sandbox.plan import SandboxIdentities
 
 READ_CHUNK = 1 << 20
+MAX_REPLY_BYTES = 256 << 20
+"""A worker's reply holds one submission's results, whose every student-written text is capped
+while decoding; a longer one means a worker gone wrong, which is then replaced."""
 START_TIMEOUT = 300.0
 
 
@@ -170,7 +173,8 @@ class _Worker:
         os.close(write_end)
         self.replies = read_end
         os.set_blocking(read_end, False)
-        self.buffer = b""
+        self.buffer = bytearray()
+        self.scanned = 0  # bytes of the buffer known to hold no newline
         self.task: Task | None = None
         self.deadline = 0.0
         self.started = 0.0
@@ -189,18 +193,27 @@ class _Worker:
         return True
 
     def read_lines(self) -> tuple[list[bytes], bool]:
-        """Complete lines available now, and whether the pipe has ended."""
+        """Complete lines available now, and whether the pipe has ended (or the worker sent a
+        line over MAX_REPLY_BYTES, which ends it too). The buffer grows in place and is
+        searched once per byte, so reading a long reply costs its length, not its square."""
         ended = False
-        while True:
+        lines: list[bytes] = []
+        while not ended:
             try:
                 chunk = os.read(self.replies, READ_CHUNK)
             except BlockingIOError:
                 break
-            if not chunk:
-                ended = True
-                break
+            ended = not chunk
             self.buffer += chunk
-        *lines, self.buffer = self.buffer.split(b"\n")
+            while (end := self.buffer.find(b"\n", self.scanned)) >= 0:
+                lines.append(bytes(self.buffer[:end]))
+                del self.buffer[: end + 1]
+                self.scanned = 0
+            self.scanned = len(self.buffer)
+            if self.scanned > MAX_REPLY_BYTES:
+                self.buffer.clear()
+                self.scanned = 0
+                ended = True
         return lines, ended
 
     def kill(self) -> None:

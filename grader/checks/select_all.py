@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import bisect
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -10,6 +11,7 @@ from pydantic import Field
 from grader.checks.kind import CheckKind, CheckSpec, Form
 from grader.checks.values import CoercionError, canonical, describe, fmt_value, sentence
 from grader.checks.verdict import Verdict
+from grader.sandbox.wire import Members
 
 MAX_LISTED = 8
 """Items listed by name in select-all feedback; the count says how many more there are."""
@@ -27,26 +29,43 @@ class SelectAllCheck(CheckSpec):
     case_sensitive: bool = False
 
 
-def _picks(value: object, *, case_sensitive: bool, split_text: bool) -> dict[object, object]:
-    """Each distinct pick's normal form mapped to the pick as the student wrote it.
+def _picks(value: object, *, case_sensitive: bool, split_text: bool) -> list[tuple[Any, object]]:
+    """Each distinct pick's normal form with the pick as the student wrote it, sorted by form.
 
     Lists inside become tuples (canonical treats both as sequences), strings are normalised
     inside tuples too, and duplicates count once. A single string "a, b" is split on commas only
     when every expected item is a plain string (`split_text`), since a comma-separated answer
-    is then unambiguous.
+    is then unambiguous. Forms are sorted, never hashed (see canonical).
     """
     if isinstance(value, str) and split_text:
         items: list[object] = [part for part in value.split(",") if part.strip()]
     elif isinstance(value, (list, tuple, set, frozenset)):
         items = list(value)
+    elif isinstance(value, Members):
+        items = list(value.items)
     elif isinstance(value, np.ndarray) and value.ndim == 1:
         items = value.tolist()
     else:
         raise CoercionError(f"Expected a set or list of picks, got {describe(value)}.")
-    picks: dict[object, object] = {}
-    for item in items:
-        picks.setdefault(canonical(item, case_sensitive=case_sensitive), item)
+    forms = sorted(
+        (canonical(item, case_sensitive=case_sensitive), index) for index, item in enumerate(items)
+    )
+    picks: list[tuple[Any, object]] = []
+    for form, index in forms:
+        if not picks or picks[-1][0] != form:
+            picks.append((form, items[index]))
     return picks
+
+
+def _without(picks: list[tuple[Any, object]], others: list[tuple[Any, object]]) -> list[object]:
+    """The picks whose form is not among `others` (both sorted by form)."""
+    forms = [form for form, _ in others]
+    found = []
+    for form, item in picks:
+        at = bisect.bisect_left(forms, form)
+        if at == len(forms) or forms[at] != form:
+            found.append(item)
+    return found
 
 
 def _listing(items: list[object]) -> str:
@@ -75,8 +94,8 @@ def compare_select_all(
         got = _picks(student, case_sensitive=check.case_sensitive, split_text=split_text)
     except CoercionError as exc:
         return Verdict.wrong(str(exc))
-    missing = [item for key, item in want.items() if key not in got]
-    extra = [item for key, item in got.items() if key not in want]
+    missing = _without(want, got)
+    extra = _without(got, want)
     if not missing and not extra:
         return Verdict.right()
     if not want:
@@ -108,7 +127,7 @@ def select_all_form(check: SelectAllCheck, expected: object) -> Form:
 
 
 def select_all_form_problem(form: Form, value: object) -> str | None:
-    if not isinstance(value, (list, tuple, set, frozenset)):
+    if not isinstance(value, (list, tuple, set, frozenset, Members)):
         return f"should be a set (or list) of items, but it is {describe(value)}"
     return None
 

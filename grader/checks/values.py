@@ -13,11 +13,13 @@ import cmath
 import math
 import re
 import warnings
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
-from grader.sandbox.wire import Opaque  # what the sandbox decodes non-data into
+from grader.sandbox.wire import Members, Opaque, Pairs  # what the sandbox decodes into
 
 MAX_NESTING = 64
 """Deeper nesting than this is refused: no real answer needs it, and recursion must stay bounded."""
@@ -45,6 +47,10 @@ def describe(value: object) -> str:
     if isinstance(value, np.generic):
         numeric = isinstance(value, (np.number, np.bool_))
         return f"a numpy {value.dtype.name if numeric else type(value).__name__}"
+    if isinstance(value, Members):
+        return f"a set of {_count(len(value.items), 'item')}" if value.items else "an empty set"
+    if isinstance(value, Pairs):
+        return f"a dict of {_count(len(value.items), 'entry', 'entries')}"
     if isinstance(value, (list, tuple, set, frozenset)):
         kind = type(value).__name__
         if not value:
@@ -243,12 +249,16 @@ def _numbers_from_objects(array: np.ndarray) -> np.ndarray:
 
 
 def canonical(value: object, *, case_sensitive: bool, depth: int = 0) -> tuple[object, ...]:
-    """A hashable normal form (a tagged tuple): equal answers compare equal in any container.
+    """An ordered normal form (a tagged tuple): equal answers compare equal in any container.
 
-    Strings are stripped (and case folded unless `case_sensitive`); 3 and 3.0 are equal (Python
-    makes their hashes agree), NaN equals NaN, bools stay distinct from numbers, lists, tuples
-    and 1-d arrays are all sequences, sets compare as sets. Nothing is called on the value except
-    numpy's own tolist/item, and unknown objects are equal only to themselves.
+    Strings are stripped (and case folded unless `case_sensitive`); 3, 3.0 and 3+0j are equal,
+    NaN equals NaN, bools stay distinct from numbers, lists, tuples and 1-d arrays are all
+    sequences, sets compare as sets. Nothing is called on the value except numpy's own
+    tolist/item, and unknown objects are equal only to themselves.
+
+    Forms are compared and sorted, never hashed: sets and dicts become sorted tuples of their
+    items' forms. A student chooses the hash of every number they return, and a million
+    numbers sharing one hash would make a Python set of them take hours to build.
     """
     if depth > MAX_NESTING:
         raise CoercionError("Your answer is nested too deeply to compare.")
@@ -266,29 +276,27 @@ def canonical(value: object, *, case_sensitive: bool, depth: int = 0) -> tuple[o
         text = value.strip()
         return ("str", text if case_sensitive else text.casefold())
     if isinstance(value, (int, float, complex)):
-        is_nan = not isinstance(value, int) and cmath.isnan(value)
-        return ("nan",) if is_nan else ("num", value)
+        if not isinstance(value, int) and cmath.isnan(value):
+            return ("nan",)
+        return ("num", value.real, value.imag) if isinstance(value, complex) else ("num", value, 0)
+
+    def form(item: object) -> tuple[object, ...]:
+        return canonical(item, case_sensitive=case_sensitive, depth=depth + 1)
+
     if isinstance(value, (list, tuple)):
-        return (
-            "seq",
-            tuple(canonical(v, case_sensitive=case_sensitive, depth=depth + 1) for v in value),
-        )
-    if isinstance(value, (set, frozenset)):
-        return (
-            "set",
-            frozenset(canonical(v, case_sensitive=case_sensitive, depth=depth + 1) for v in value),
-        )
-    if isinstance(value, dict):
-        return (
-            "dict",
-            frozenset(
-                (
-                    canonical(k, case_sensitive=case_sensitive, depth=depth + 1),
-                    canonical(v, case_sensitive=case_sensitive, depth=depth + 1),
-                )
-                for k, v in value.items()
-            ),
-        )
+        return ("seq", tuple(form(v) for v in value))
+    if isinstance(value, (set, frozenset, Members)):
+        items = value.items if isinstance(value, Members) else value
+        return ("set", distinct_sorted(form(v) for v in items))
+    if isinstance(value, (dict, Pairs)):
+        pairs = value.items if isinstance(value, Pairs) else value.items()
+        # A forged reply may repeat a key: as in a dict, the last one sent wins (sorting by
+        # key, then by position from the end, never compares the values).
+        entries: list[tuple[object, object]] = []
+        for key, _, item in sorted((form(k), -i, form(v)) for i, (k, v) in enumerate(pairs)):
+            if not entries or entries[-1][0] != key:
+                entries.append((key, item))
+        return ("dict", tuple(entries))
     if isinstance(value, Opaque):
         return ("opaque", value.type_name)
     return ("object", type(value).__name__, id(value))
@@ -306,3 +314,12 @@ def length_problem(length: int, value: object) -> str | None:
     if not isinstance(value, (list, tuple)) or len(value) != length:
         return f"should be a list of {length} items, but it is {describe(value)}"
     return None
+
+
+def distinct_sorted(forms: Iterable[Any]) -> tuple[Any, ...]:
+    """Forms sorted, each kept once (forms are tuples whose first item orders their kinds)."""
+    kept: list[Any] = []
+    for item in sorted(forms):
+        if not kept or item != kept[-1]:
+            kept.append(item)
+    return tuple(kept)

@@ -287,12 +287,13 @@ class Attempt:
         return self._finish(outcome, credit, judgement, [])
 
     def _call(self, target: str, spec: FunctionTarget, case: Case, timeout: float) -> Reply:
-        """One case's call, in the child the case may be shown from; a failing harness is the
-        course's fault, so it is reported to the instructor as well."""
+        """One case's call, in the child the case may be shown from. A harness failure the
+        sandbox confirmed in a clean child (`graders_fault`) is the course's fault, so it is
+        reported to the instructor as well; any other could have been forged by the student."""
         reply = self.sandbox(reveal=case.reveal).call(
             target, positional(spec, case), timeout, harness=spec.harness
         )
-        if reply.status == "harness_error":
+        if reply.status == "harness_error" and reply.graders_fault:
             self.internal_errors.append(
                 f"harness {spec.harness}: {reply.error_type} "
                 f"{reply.message} {reply.traceback}".strip()

@@ -17,6 +17,7 @@ from grader.grading.status import ERROR, FAILED, NOT_IMPLEMENTED, Status
 from grader.grading.variants import Judgement
 from grader.rubric.model import AutoPart
 from grader.sandbox.runner import Reply
+from grader.sandbox.wire import Members, Pairs
 from grader.trusted.cases import Case
 
 MAX_MESSAGES = 6
@@ -61,9 +62,15 @@ def reply_problem(reply: Reply, target: str, *, reveal: bool = True) -> tuple[St
     if reply.status == "unsendable":
         detail = f": {reply.message}" if reveal else ""
         return ERROR, f"{target} returned something that cannot be graded as data{detail}"
-    if reply.status == "harness_error":
+    if reply.status == "harness_error" and reply.graders_fault:
         return ERROR, (
             "the grader's harness for this question failed; your instructor has been told"
+        )
+    if reply.status == "harness_error":  # sent by the submission's process: its own doing
+        raised = f" ({exception_name(reply, reveal=reveal)})" if reply.error_type else ""
+        return ERROR, (
+            f"{target}: the harness around it failed in your submission's process{raised}; "
+            "this counts as an error of your code"
         )
     if reply.status == "import_error":
         return ERROR, "your submission could not be imported again after a crash"
@@ -96,6 +103,8 @@ def hidden_case_feedback(value: Any, expected: Any) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "None"
+    if isinstance(value, (Members, Pairs)):
+        return "a set" if isinstance(value, Members) else "a dict"
     name = value.type_name if hasattr(value, "type_name") else type(value).__name__
     name = name if name.isidentifier() and len(name) <= 30 else "an object"
     return f"a {name}" if not name.startswith("an ") else name

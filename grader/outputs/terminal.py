@@ -1,14 +1,16 @@
-"""The per-question table printed to a terminal after grading (students and TAs read this)."""
+"""The per-question table printed to a terminal after grading (students and TAs read this).
+
+It takes a SafeConsole only: notes and feedback quote what students wrote."""
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from grader.grading.results import GradeResult
 from grader.grading.selfcheck import CheckReport
 from grader.grading.status import FAILED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, Status
+from grader.outputs.safe_text import SafeConsole
 
 STATUS_STYLE: dict[Status, str] = {
     PASSED: "green",
@@ -19,7 +21,7 @@ STATUS_STYLE: dict[Status, str] = {
 }
 
 
-def print_report(result: GradeResult, console: Console, *, details: bool = True) -> None:
+def print_report(result: GradeResult, console: SafeConsole, *, details: bool = True) -> None:
     table = Table(title=f"{result.title}", title_justify="left")
     table.add_column("Question", no_wrap=True)
     table.add_column("Title")
@@ -65,7 +67,7 @@ CHECK_MARKS: dict[Status, str] = {
 }
 
 
-def print_check_report(report: CheckReport, console: Console) -> None:
+def print_check_report(report: CheckReport, console: SafeConsole) -> None:
     """The student's self-check: what passes, what fails and why, what waits for grading."""
     for note in report.notes:
         console.print(note, markup=False, highlight=False)

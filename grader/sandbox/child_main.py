@@ -20,14 +20,13 @@ from typing import Any
 
 from grader.sandbox import layers, wire
 
-OUTPUT_CAP = 4096
 TRACEBACK_LINES = 12
 
 
 class BoundedText(io.TextIOBase):
     """A stdout replacement that keeps the first few KB of what a request prints."""
 
-    def __init__(self, cap: int = OUTPUT_CAP) -> None:
+    def __init__(self, cap: int = wire.MAX_OUTPUT) -> None:
         self.cap = cap
         self.parts: list[str] = []
         self.size = 0
@@ -68,9 +67,9 @@ def _student_traceback(error: BaseException, workdir: str) -> str:
 def _failure(status: str, error: BaseException, workdir: str) -> dict[str, Any]:
     return {
         "status": status,
-        "type": type(error).__name__,
-        "message": str(error)[:2000],
-        "traceback": _student_traceback(error, workdir)[-6000:],
+        "type": wire.type_name(error),
+        "message": str(error)[: wire.MAX_MESSAGE],
+        "traceback": _student_traceback(error, workdir)[-wire.MAX_TRACEBACK :],
     }
 
 
@@ -112,7 +111,16 @@ class Child:
 
     def send(self, message: dict[str, Any]) -> None:
         message["output"] = self.output.take()
-        self.responses.write(wire.dumps(message))
+        line = wire.dumps(message)
+        if wire.value_count(line) > wire.MAX_VALUES:  # the parent would refuse it as forged
+            line = wire.dumps(
+                {
+                    "status": "unsendable",
+                    "message": f"the returned value holds more than {wire.MAX_VALUES} items",
+                    "output": message["output"],
+                }
+            )
+        self.responses.write(line)
 
     def import_submission(self) -> dict[str, Any]:
         os.chdir(self.workdir)
@@ -157,7 +165,7 @@ class Child:
             return {"status": "ok", "value": "function" if callable(target) else "value"}
         if op == "call":
             if not callable(target):
-                return {"status": "not_callable", "type": type(target).__name__}
+                return {"status": "not_callable", "type": wire.type_name(target)}
             harness = request.get("harness")
             raised: list[BaseException] = []
             try:

@@ -20,11 +20,12 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 from grader.sandbox import wire
 from grader.sandbox.plan import SandboxLimits, build_plan, hand_over
@@ -39,20 +40,23 @@ THREAD_VARIABLES = (
     "VECLIB_MAXIMUM_THREADS",
 )
 END_OF_STREAM = b""
-ANSWERS = frozenset(
-    {
-        "ok",
-        "missing",
-        "not_callable",
-        "exception",
-        "unsendable",
-        "harness_error",
-        "timeout",
-        "crashed",
-        "protocol_error",
-    }
-)
-"""Statuses a request may be answered with; the start-up ones are refused after start-up."""
+ANSWERS: dict[str, frozenset[str]] = {
+    "value": frozenset({"ok", "missing", "exception", "unsendable"}),
+    "kind": frozenset({"ok", "missing", "exception"}),
+    "call": frozenset({"ok", "missing", "not_callable", "exception", "unsendable"}),
+    "load_harness": frozenset({"ok", "harness_error"}),
+}
+"""The statuses the child may answer each request with. Any other status is forged (the
+child's own code never sends it) and is the submission's protocol error: "timeout", "crashed"
+and "protocol_error" are the grader's to say, never the child's, and "harness_error" only
+answers a request that ran the rubric's harness."""
+START_UP = frozenset({"layers", "policy_refused", "ready", "import_error"})
+"""Statuses of the child's start-up. A request skips them: the child's genuine "ready" may
+trail one the submission forged while it was being imported."""
+
+
+OUTPUT_KEPT = wire.MAX_OUTPUT + 100
+"""Characters kept of what a request printed: the child's cap and its note on what it dropped."""
 
 
 class SandboxPolicyError(RuntimeError):
@@ -64,7 +68,8 @@ class Reply:
     """What one request produced: a decoded value, or the reason there is none.
 
     `status` is one of: ok, missing, not_callable, exception, import_error, timeout, crashed,
-    unsendable, protocol_error, harness_error, policy_refused.
+    unsendable, protocol_error, harness_error, policy_refused. Text fields hold what the
+    child sent, cut to the caps in `wire` whatever the child claims to have cut.
     """
 
     status: str
@@ -74,6 +79,9 @@ class Reply:
     traceback: str = ""
     output: str = ""
     seconds: float = 0.0
+    graders_fault: bool = False
+    """Set by the grader only, for a harness that failed to load in a child that ran no student
+    code (see verify_harness); every other failure is the submission's."""
 
     @property
     def ok(self) -> bool:
@@ -386,19 +394,22 @@ class SandboxSession:
         self.child = _Child(process, reader, output)
         self.starts += 1
         deadline = started + self.limits.import_timeout
-        reply = self._receive(deadline, started)
+        reply = self._receive(deadline, started, frozenset({"layers", "policy_refused"}))
         if reply.status in ("layers", "policy_refused"):
             self.layers = reply.value if isinstance(reply.value, dict) else {}
         if reply.status == "layers":
-            reply = self._receive(deadline, started)
-            while reply.status not in ("ready", "import_error", "timeout", "crashed"):
-                reply = self._receive(deadline, started)  # forged by the submission: skipped
+            reply = self._receive(deadline, started, START_UP)
+            while reply.status in ("layers", "policy_refused"):  # forged by the submission
+                reply = self._receive(deadline, started, START_UP)
         if reply.status == "ready":
             reply.status = "ok"
         elif reply.status == "timeout":
             reply.message = (
                 f"importing the submission took longer than {self.limits.import_timeout:g} s"
             )
+        elif reply.status == "protocol_error":
+            reply.status = "import_error"
+            reply.error_type = ""
         elif reply.status not in ("import_error", "policy_refused"):
             reply.message = reply.message or "the submission ended the process while importing"
         if not reply.ok:
@@ -460,6 +471,9 @@ class SandboxSession:
         if self.harness_source is None:
             return Reply("harness_error", message="this rubric has no harness module")
         reply = self.request({"op": "load_harness", "source": self.harness_source}, timeout)
+        if reply.status == "harness_error":
+            self.close()  # nothing of this child may be alive beside the clean one
+            return verify_harness(self, timeout)
         if not reply.ok:
             return reply
         assert self.child is not None
@@ -482,9 +496,12 @@ class SandboxSession:
             reply = self._crash_reply(started)
             self.close()
             return reply
-        reply = self._receive(started + timeout, started)
-        while reply.status not in ANSWERS:  # start-up messages only come first: forged ones
-            reply = self._receive(started + timeout, started)  # are skipped
+        allowed = ANSWERS[message["op"]] | START_UP
+        if message.get("harness") is not None:
+            allowed |= {"harness_error"}
+        reply = self._receive(started + timeout, started, allowed)
+        while reply.status in START_UP:
+            reply = self._receive(started + timeout, started, allowed)
         if reply.status == "timeout":
             reply.message = f"did not finish within the {timeout:g} s time limit"
         if reply.status in ("timeout", "crashed", "protocol_error") or (
@@ -501,8 +518,10 @@ class SandboxSession:
         reason to sweep the sandbox uid (which a concurrent grading may share)."""
         return "seccomp" in " ".join(self.layers.get("applied", []))
 
-    def _receive(self, deadline: float, started: float) -> Reply:
-        """Wait for one response line until the deadline, or explain why there is none."""
+    def _receive(self, deadline: float, started: float, allowed: frozenset[str]) -> Reply:
+        """Wait for one response line until the deadline, or explain why there is none. A
+        status outside `allowed`, or anything malformed, is the submission's protocol error,
+        told in the grader's words only."""
         assert self.child is not None
         try:
             line = self.child.reader.get(max(deadline - time.monotonic(), 0))
@@ -516,28 +535,34 @@ class SandboxSession:
         try:
             message = wire.loads(line)
             if not isinstance(message, dict):
-                raise wire.WireError("response is not an object")
-            status = str(message.get("status", "protocol_error"))
+                raise wire.WireError("not an object")
+            status = message.get("status")
+            if not isinstance(status, str) or status not in allowed:
+                raise wire.WireError("a status this request cannot have")
             value = (
-                wire.decode(message["value"])
+                wire.decode(message.get("value"))
                 if status == "ok"
                 else message.get("value")
                 if status in ("layers", "policy_refused")
                 else None
             )
-        except (wire.WireError, KeyError, RecursionError, ValueError, TypeError) as error:
+            texts = [message.get(field, "") for field in ("type", "message", "traceback", "output")]
+            if not all(isinstance(text, str) for text in texts):
+                raise wire.WireError("a text field that is not text")
+        except (wire.WireError, RecursionError) as error:
             return Reply(
                 "protocol_error",
-                message=f"unreadable reply from the submission: {error}",
+                message=f"the submission's process sent an unreadable reply ({error})",
                 seconds=seconds,
             )
+        error_type, text, trace, output = texts
         return Reply(
             status,
             value=value,
-            error_type=str(message.get("type", "")),
-            message=str(message.get("message", "")),
-            traceback=str(message.get("traceback", "")),
-            output=str(message.get("output", "")),
+            error_type=error_type[: wire.MAX_NAME],
+            message=text[: wire.MAX_MESSAGE],
+            traceback=trace[-wire.MAX_TRACEBACK :],
+            output=output[:OUTPUT_KEPT],
             seconds=seconds,
         )
 
@@ -555,6 +580,45 @@ class SandboxSession:
             output=self.child.output.text()[-2000:],
             seconds=time.monotonic() - started,
         )
+
+
+_HARNESS_VERDICTS: dict[str, Reply] = {}
+
+
+def verify_harness(session: SandboxSession, timeout: float) -> Reply:
+    """The reply to a harness that failed to load next to the student's code. The student's
+    child can send that failure itself, so the harness is blamed only if it also fails in a
+    child that imports no student code (once per harness and process): then the reply is the
+    grader's fault, in that child's words. Otherwise the failure is the submission's.
+
+    The verdict is kept per harness source, in this process: a batch worker pays one clean
+    child for a broken harness, not one per submission."""
+    assert session.harness_source is not None
+    source = session.harness_source
+    if source not in _HARNESS_VERDICTS:
+        with tempfile.TemporaryDirectory(prefix="grader-harness-") as folder:
+            (Path(folder) / "harness_check.py").write_text("")
+            with SandboxSession(
+                Path(folder),
+                "harness_check.py",
+                session.limits,
+                source,
+                session.plan["policy"],
+                cast(Launcher, session.launcher),
+                session.identity,
+            ) as clean:
+                started = clean.start()
+                verdict = (
+                    clean.request({"op": "load_harness", "source": source}, timeout)
+                    if started.ok
+                    else started
+                )
+        verdict.graders_fault = verdict.status == "harness_error"
+        _HARNESS_VERDICTS[source] = verdict
+    verdict = _HARNESS_VERDICTS[source]
+    if verdict.graders_fault:
+        return verdict
+    return Reply("harness_error", message="the harness could not be loaded beside this code")
 
 
 EXIT_SIGNALS = {

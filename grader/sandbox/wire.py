@@ -9,12 +9,23 @@ classes) cross as an opaque marker naming their type.
 This module runs on both sides: the trusted grader imports it, and the child receives its source
 text, so it depends only on the standard library and numpy (torch is imported only when a
 tensor is actually met).
+
+Decoding runs in the trusted process after the request's deadline has stopped applying, on
+bytes the student may have written themselves, so it must cost time and memory in proportion to
+the line and no more, whatever the line says. It never trusts the child's own caps: it checks
+every string, count and shape itself. It never hashes values the student chose: Python hashes
+numbers by their value modulo 2**61 - 1, so a million distinct ints can share one hash and make
+building a set or dict of them take hours. Sets and dicts whose members are numbers therefore
+arrive as `Members` and `Pairs` (their items in the order sent), compared by sorting in the
+checks; sets and dicts of text (hashed with a per-process secret key) arrive as real ones.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +34,21 @@ import numpy as np
 TAG = "__t"
 MAX_DEPTH = 64
 ALLOWED_DTYPE_KINDS = "biufc"
+MAX_VALUES = 2_000_000
+"""JSON values one message may hold: bounds the memory of the parsed message (a value costs the
+grader some 60 bytes, a line only two)."""
+MAX_STRING = 1 << 20
+"""Characters of one string in a value."""
+MAX_NAME = 200
+"""Characters of a type name (of an opaque object, an exception, a non-function)."""
+MAX_INT_DIGITS = 4300
+"""Digits of one integer: reading more costs time quadratic in the digits."""
+MAX_ARRAY_DIMENSIONS = 32
+MAX_MESSAGE = 2000
+"""Characters of an exception's message in a reply."""
+MAX_TRACEBACK = 6000
+MAX_OUTPUT = 4096
+"""Characters of what one request printed (a note on what was dropped comes on top)."""
 
 
 class WireError(ValueError):
@@ -34,6 +60,28 @@ class Opaque:
     """Stands for a student object that is not data (a generator, a lambda, a class instance)."""
 
     type_name: str
+
+
+@dataclass(frozen=True, eq=False)
+class Members:
+    """A set the student returned whose members include numbers: its items in the order sent,
+    never hashed (duplicates are possible only in a forged reply)."""
+
+    items: tuple[Any, ...]
+
+    def __repr__(self) -> str:  # as the student's set would read in feedback
+        return "{" + ", ".join(map(repr, self.items)) + "}" if self.items else "set()"
+
+
+@dataclass(frozen=True, eq=False)
+class Pairs:
+    """A dict the student returned whose keys include numbers: its (key, value) items in the
+    order sent, never hashed."""
+
+    items: tuple[tuple[Any, Any], ...]
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{key!r}: {item!r}" for key, item in self.items) + "}"
 
 
 @dataclass
@@ -61,6 +109,8 @@ def _encode(value: Any, budget: Budget, depth: int) -> Any:
     if value is None or kind is bool or kind is int or kind is float:
         return value
     if kind is str:
+        if len(value) > MAX_STRING:
+            raise WireError(f"a string in the value is longer than {MAX_STRING} characters")
         budget.spend(len(value))
         return value
     if kind is list:
@@ -95,7 +145,12 @@ def _encode(value: Any, budget: Budget, depth: int) -> Any:
             return _encode(plain(value), budget, depth)
     if isinstance(value, dict):
         return _encode(dict(value), budget, depth)
-    return {TAG: "opaque", "type": type(value).__name__}
+    return {TAG: "opaque", "type": type_name(value)}
+
+
+def type_name(value: Any) -> str:
+    """The name of a value's type, cut to the length the grader accepts."""
+    return str(type(value).__name__)[:MAX_NAME]
 
 
 def _encode_array(array: np.ndarray, tag: str, budget: Budget) -> Any:
@@ -140,14 +195,24 @@ def _encode_tensor(tensor: Any, budget: Budget) -> Any:
 
 
 def decode(data: Any, *, tensors: str = "numpy") -> Any:
-    """Rebuild a value from wire data; tensors become numpy arrays unless tensors='torch'."""
-    return _decode(data, tensors, 0)
+    """Rebuild a value from wire data; tensors become numpy arrays unless tensors='torch'.
+    Anything malformed, oversized or out of range raises WireError, nothing else."""
+    try:
+        return _decode(data, tensors, 0)
+    except WireError:
+        raise
+    except (ValueError, TypeError, OverflowError, KeyError, MemoryError) as error:
+        raise WireError(f"malformed value ({type(error).__name__})") from None
 
 
 def _decode(data: Any, tensors: str, depth: int) -> Any:
     if depth > MAX_DEPTH + 2:
         raise WireError("message nested too deeply")
-    if data is None or isinstance(data, (bool, int, float, str)):
+    if data is None or isinstance(data, (bool, int, float)):
+        return data
+    if isinstance(data, str):
+        if len(data) > MAX_STRING:
+            raise WireError(f"a string longer than {MAX_STRING} characters")
         return data
     if isinstance(data, list):
         return [_decode(item, tensors, depth + 1) for item in data]
@@ -157,20 +222,16 @@ def _decode(data: Any, tensors: str, depth: int) -> Any:
     if tag == "tuple":
         return tuple(_decode(item, tensors, depth + 1) for item in _items(data))
     if tag == "set":
-        items = [_decode(item, tensors, depth + 1) for item in _items(data)]
-        try:
-            return set(items)
-        except TypeError:  # unhashable members (lists) keep their data as a list
-            return items
+        members = tuple(_decode(item, tensors, depth + 1) for item in _items(data))
+        return set(members) if all(map(_hash_is_secret, members)) else Members(members)
     if tag == "dict":
-        pairs = [
+        pairs = tuple(
             (_decode(k, tensors, depth + 1), _decode(v, tensors, depth + 1))
             for k, v in _pairs(data)
-        ]
-        try:
-            return dict(pairs)
-        except TypeError:
-            raise WireError("a dictionary key is not hashable") from None
+        )
+        if not all(_hash_is_secret(key) for key, _ in pairs):
+            return Pairs(pairs)
+        return dict(pairs)
     if tag == "complex":
         return complex(float(data["re"]), float(data["im"]))
     if tag in ("ndarray", "scalar", "tensor"):
@@ -183,37 +244,56 @@ def _decode(data: Any, tensors: str, depth: int) -> Any:
             return torch.from_numpy(array.copy())
         return array
     if tag == "opaque":
-        return Opaque(str(data.get("type", "object")))
-    raise WireError(f"unknown tag {tag!r}")
+        return Opaque(str(data.get("type", "object"))[:MAX_NAME])
+    raise WireError("unknown tag")
 
 
-def _items(data: dict) -> list:
+def _hash_is_secret(value: Any, depth: int = 0) -> bool:
+    """Whether a student cannot make many distinct values like this one share a hash: text is
+    hashed with a key secret to this process; None and bools have three values in all; a tuple
+    combines its items' hashes. Numbers hash by value, which the student chooses."""
+    if value is None or isinstance(value, (str, bool)):
+        return True
+    if isinstance(value, tuple) and depth < 4:
+        return all(_hash_is_secret(item, depth + 1) for item in value)
+    return False
+
+
+def _items(data: dict[str, Any]) -> list[Any]:
     items = data.get("items")
     if not isinstance(items, list):
         raise WireError("tagged value without a list of items")
     return items
 
 
-def _pairs(data: dict) -> list:
+def _pairs(data: dict[str, Any]) -> list[Any]:
     pairs = _items(data)
     if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
         raise WireError("dictionary items must be key/value pairs")
     return pairs
 
 
-def _decode_array(data: dict) -> np.ndarray:
+def _decode_array(data: dict[str, Any]) -> np.ndarray:
+    dtype_text, shape_data, text = data.get("dtype"), data.get("shape"), data.get("data")
+    if not (
+        isinstance(dtype_text, str)
+        and len(dtype_text) <= 8
+        and isinstance(shape_data, list)
+        and len(shape_data) <= MAX_ARRAY_DIMENSIONS
+        and all(type(n) is int and 0 <= n < 2**40 for n in shape_data)
+        and isinstance(text, str)
+    ):
+        raise WireError("malformed array")
     try:
-        dtype = np.dtype(str(data["dtype"]))
-        shape = tuple(int(n) for n in data["shape"])
-        raw = base64.b64decode(str(data["data"]), validate=True)
-    except (KeyError, TypeError, ValueError) as error:
-        raise WireError(f"malformed array: {error}") from None
+        dtype = np.dtype(dtype_text)
+        raw = base64.b64decode(text, validate=True)
+    except (TypeError, ValueError) as error:
+        raise WireError(f"malformed array ({type(error).__name__})") from None
     if dtype.kind not in ALLOWED_DTYPE_KINDS or dtype.hasobject or dtype.fields:
-        raise WireError(f"array dtype {dtype} is not numeric")
-    size = int(np.prod(shape, dtype=np.int64))
-    if any(n < 0 for n in shape) or size * dtype.itemsize != len(raw):
+        raise WireError("array dtype is not numeric")
+    if math.prod(shape_data) * dtype.itemsize != len(raw):
         raise WireError("array data does not match its shape")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    return np.frombuffer(raw, dtype=dtype).reshape(tuple(shape_data)).copy()
 
 
 def dumps(message: Any) -> bytes:
@@ -221,8 +301,33 @@ def dumps(message: Any) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def value_count(line: bytes) -> int:
+    """An upper bound on the JSON values in `line` (each is an opening bracket or follows a
+    comma), exact enough once strings are set aside: counted in C, before parsing."""
+    count = line.count(b",") + line.count(b"[") + line.count(b"{") + 1
+    if count > MAX_VALUES:  # commas and brackets inside strings may have inflated it
+        bare = _STRING.sub(b'""', line)
+        count = bare.count(b",") + bare.count(b"[") + bare.count(b"{") + 1
+    return count
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise WireError(f"an integer with more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
 def loads(line: bytes) -> Any:
+    """Parse one message, refusing, before any object is built, a line that would build more
+    objects than MAX_VALUES."""
+    if value_count(line) > MAX_VALUES:
+        raise WireError(f"a message with more than {MAX_VALUES} values")
     try:
-        return json.loads(line)
+        return json.loads(line, parse_int=_bounded_int)
+    except WireError:
+        raise
     except (ValueError, RecursionError) as error:
-        raise WireError(f"unreadable message: {error}") from None
+        raise WireError(f"unreadable message ({type(error).__name__})") from None

@@ -26,6 +26,8 @@ from pathlib import Path
 from grader.errors import SubmissionError
 from grader.rubric.model import SubmissionFiles
 from grader.submission import formats
+from grader.submission.bounded import ConversionError, bounded_conversion
+from grader.submission.digest import data_entry, file_entry, manifest_digest
 from grader.submission.formats import (
     FormatError,
     SubmissionFormat,
@@ -46,6 +48,9 @@ class LocatedSubmission:
     from it and `staged_name` the name it is staged under (the rubric's entry). When the file
     found cannot be graded (an invalid notebook, a file over its size limit), `entry` is None,
     as for a missing file, and `problem` says why.
+
+    `root` is the folder the student handed in, or the file itself when the submission is one
+    file: every file here lies within it, so nothing beside a submission is ever looked at.
     """
 
     root: Path
@@ -166,11 +171,10 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
     if not (path.is_dir() or path.is_file()):
         raise SubmissionError(f"{path}: a submission is a folder or a regular file")
     entry: Path | None
-    if path.is_file():  # a single file is the entry, whatever its name; helpers sit beside it
-        root, entry = path.parent, path
-        candidates = [
-            p for p in _regular_files(root, recursive=False, max_bytes=None) if p != path
-        ] + [path]
+    if path.is_file():
+        # A single file is the whole submission, whatever its name: the files beside it may
+        # be a classmate's (a plain folder with one file per student), so none is staged.
+        root, entry, candidates = path, path, [path]
         notes = (
             []
             if path.name == spec.entry or format_of(path) is not python_source.FORMAT
@@ -184,8 +188,9 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
     form = format_of(entry)
     try:
         data = _read(entry, form)
-        converted = form.convert(data, entry.name, spec.entry)
-    except FormatError as error:
+        with bounded_conversion(entry.name, (FormatError,)):
+            converted = form.convert(data, entry.name, spec.entry)
+    except (FormatError, ConversionError) as error:
         return _unreadable(root, notes, str(error))
     notes[:0] = converted.notes[:1]
     notes += converted.notes[1:]
@@ -199,17 +204,17 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
         and _size(candidate) <= MAX_FILE_BYTES
         and any(fnmatch.fnmatch(candidate.name, pattern) for pattern in spec.also)
     ]
-    # The hash covers what is graded (the student's own files, not the generated module), so
-    # the same work gets the same seed however it arrives.
-    digest = hashlib.sha256()
-    for file in sorted(files, key=lambda f: f.name):
-        content = data if file == entry else file.read_bytes()
-        digest.update(os.fsencode(file.name) + b"\0" + content + b"\0")
+    # The digest covers what is graded (the student's own files, not a module generated from
+    # them), so the same work gets the same seed however it arrives.
+    digest = manifest_digest(
+        data_entry(file.name, data) if file == entry else file_entry(file.name, file)
+        for file in files
+    )
     return LocatedSubmission(
         root,
         entry,
         tuple(files),
-        digest.hexdigest(),
+        digest,
         tuple(notes),
         module_source=converted.module_source,
         staged_name=staged_name,
@@ -254,6 +259,8 @@ def stage(submission: LocatedSubmission, workdir: Path) -> str:
     assert submission.entry is not None
     converted = submission.module_source is not None
     for file in submission.files:
+        if file != submission.root and submission.root not in file.parents:
+            raise SubmissionError(f"{file} is not part of the submission {submission.root}")
         if not (converted and file == submission.entry):
             shutil.copyfile(file, workdir / file.name, follow_symlinks=False)
     name = submission.staged_name or submission.entry.name

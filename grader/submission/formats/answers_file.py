@@ -6,10 +6,11 @@ every value is written back out as a Python literal, so the module defines exact
 and nothing in the file is ever evaluated: not here, and not in the sandbox either.
 
 The loader is stricter than safe_load where plain safe_load would hurt the grader or surprise a
-student: aliases are refused (a few lines of nested aliases expand into billions of list items
-when written out), nesting is bounded, only plain data types are accepted, and `1e-3` is read as
-the number it looks like (YAML 1.1, and so PyYAML, reads it as text). Students should still be
-told that YAML reads yes/no/on/off as true/false.
+student: integers are at most 100 characters long, aliases are refused (a few lines of nested
+aliases expand into billions of list items when written out), nesting is bounded, only plain
+data types are accepted, and `1e-3` is read as the number it looks like (YAML 1.1, and so
+PyYAML, reads it as text). Students should still be told that YAML reads yes/no/on/off as
+true/false. It runs under the guard of `bounded`, like every converter.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ MAX_ANSWERS_BYTES = 1 << 20
 
 MAX_DEPTH = 32
 """Deepest nesting of lists and mappings (a 4-D tensor needs 4)."""
+
+MAX_INT_CHARACTERS = 100
+"""Longest integer accepted, in characters: YAML reads hexadecimal and base-60 (1:30:00)
+integers too, and reading or printing a long one costs time quadratic in its length."""
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -73,7 +78,18 @@ class _AnswersLoader(yaml.SafeLoader):
         self._top = node = super().get_single_node()
         return node
 
+    def construct_yaml_int(self, node: Any) -> Any:
+        if len(str(node.value)) > MAX_INT_CHARACTERS:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"an integer longer than {MAX_INT_CHARACTERS} characters; no answer needs one",
+                node.start_mark,
+            )
+        return super().construct_yaml_int(node)
 
+
+_AnswersLoader.add_constructor("tag:yaml.org,2002:int", _AnswersLoader.construct_yaml_int)
 _AnswersLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float", _EXPONENT_FLOAT, list("-+0123456789.")
 )
