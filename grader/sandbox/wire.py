@@ -110,7 +110,7 @@ def _encode(value: Any, budget: Budget, depth: int) -> Any:
         return value
     if kind is str:
         if len(value) > MAX_STRING:
-            raise WireError(f"a string in the value is longer than {MAX_STRING} characters")
+            raise WireError(f"a string in the value is too large: over {MAX_STRING:,} characters")
         budget.spend(len(value))
         return value
     if kind is list:
