@@ -28,13 +28,14 @@ CONFIGURATIONS = {
 }
 
 
-def measure(
-    work: Path, disabled: str, repeat: int, launcher: Launcher | None = None
-) -> tuple[float, float]:
+def measure(disabled: str, repeat: int, launcher: Launcher | None = None) -> tuple[float, float]:
     os.environ["GRADER_SANDBOX_DISABLE"] = disabled
     starts, requests = [], []
     for _ in range(repeat):
-        with SandboxSession(work, "probe.py", launcher=launcher) as session:
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            SandboxSession(probe(Path(folder)), "probe.py", launcher=launcher) as session,
+        ):
             began = time.perf_counter()
             assert session.start().ok
             starts.append(time.perf_counter() - began)
@@ -45,25 +46,30 @@ def measure(
     return statistics.median(starts), statistics.median(requests)
 
 
+def probe(work: Path) -> Path:
+    """A work folder of its own for each child: as root, a session hands its folder to the
+    sandbox user, which a child of the next configuration (without the uid switch) could not
+    enter."""
+    (work / "probe.py").write_text("import numpy as np\nVALUE = np.ones(3)\n")
+    return work
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=15)
     repeat = parser.parse_args().repeat
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        (work / "probe.py").write_text("import numpy as np\nVALUE = np.ones(3)\n")
-        with Zygote(("numpy",)) as zygote:
-            zygote.start()
-            for name, launcher in (("fresh interpreter", None), ("forked by a zygote", zygote)):
-                print(f"children started as: {name}")
-                baseline = None
-                for label, disabled in CONFIGURATIONS.items():
-                    start, request = measure(work, disabled, repeat, launcher)
-                    baseline = start if baseline is None else baseline
-                    print(
-                        f"  {label:40s} start {start * 1000:6.1f} ms "
-                        f"(+{(start - baseline) * 1000:5.1f})   request {request * 1000:5.2f} ms"
-                    )
+    with Zygote(("numpy",)) as zygote:
+        zygote.start()
+        for name, launcher in (("fresh interpreter", None), ("forked by a zygote", zygote)):
+            print(f"children started as: {name}")
+            baseline = None
+            for label, disabled in CONFIGURATIONS.items():
+                start, request = measure(disabled, repeat, launcher)
+                baseline = start if baseline is None else baseline
+                print(
+                    f"  {label:40s} start {start * 1000:6.1f} ms "
+                    f"(+{(start - baseline) * 1000:5.1f})   request {request * 1000:5.2f} ms"
+                )
 
 
 if __name__ == "__main__":

@@ -2,11 +2,19 @@
 
 Default-allow, with a deny list: every socket (network, and also UNIX sockets, which would
 reach other processes' services), new processes (fork, vfork, clone without CLONE_THREAD; clone3
-answers ENOSYS so glibc falls back to clone for threads), signals to any process but itself,
-tracing other processes, memory the data limit does not count (shared anonymous mappings,
-memfd, SysV shared memory), and the calls that change the system or escape a sandbox (mount,
-unshare, setns, bpf, keyrings, io_uring, modules...). Threads keep
-working, so numpy and torch run normally. Built on pyseccomp (ctypes over libseccomp.so.2).
+answers ENOSYS so glibc falls back to clone for threads), memory the data limit does not count
+(shared anonymous mappings, memfd), and the calls that change the system or escape a sandbox
+(mount, unshare, setns, bpf, keyrings, io_uring, modules...).
+
+Nothing may reach another process: the kernel lets a process act on any other process of its
+uid, and without the uid switch that includes the grader (lowering its RLIMIT_FSIZE to 0 kills
+it at its next write). So every call that names a process by pid, group or descriptor is
+allowed only on the caller itself (pid 0), or denied outright where nothing in numpy or torch
+needs it; and every kernel object two processes can share by name is denied (SysV message
+queues, semaphores and shared memory, POSIX message queues), since without an IPC namespace
+(Docker) they reach every process on the host, outlive the child, and carry hidden inputs to a
+process whose output is shown. Threads keep working, so numpy and torch run normally. Built on
+pyseccomp (ctypes over libseccomp.so.2).
 """
 
 from __future__ import annotations
@@ -18,6 +26,30 @@ from typing import Any
 
 CLONE_THREAD = 0x00010000
 MAP_SHARED, MAP_ANONYMOUS = 0x01, 0x20
+SELF = 0
+"""The pid that means "the calling thread" to every call below."""
+
+ONLY_ON_ITSELF = {
+    "prlimit64": 0,
+    "setpriority": 1,
+    "getpriority": 1,
+    "sched_setaffinity": 0,
+    "sched_getaffinity": 0,
+    "sched_setscheduler": 0,
+    "sched_getscheduler": 0,
+    "sched_setparam": 0,
+    "sched_getparam": 0,
+    "sched_setattr": 0,
+    "sched_getattr": 0,
+    "sched_rr_get_interval": 0,
+    "move_pages": 0,
+    "get_robust_list": 0,
+}
+"""Calls that act on (or observe) a process named by the argument at this index, allowed only
+with pid 0: the caller. glibc's setrlimit/getrlimit are prlimit64(0, ...), and torch asks for
+its own CPU affinity with pid 0. setpriority and getpriority also take a group or a user in
+argument 0: only PRIO_PROCESS (0) is allowed."""
+PRIO_PROCESS = 0
 
 DENIED = (
     "fork",
@@ -53,6 +85,30 @@ DENIED = (
     "socketpair",
     "memfd_create",
     "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "ipc",
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
+    "kcmp",
+    "ioprio_set",
+    "ioprio_get",
+    "migrate_pages",
+    "process_madvise",
+    "process_mrelease",
     "pidfd_open",
     "pidfd_send_signal",
     "pidfd_getfd",
@@ -121,6 +177,13 @@ def install(libraries: dict[str, str | None] | None = None) -> list[str]:
         # another name.
         rules.add_rule(deny, "rt_sigqueueinfo", seccomp.Arg(0, seccomp.NE, me))
         rules.add_rule(deny, "rt_tgsigqueueinfo", seccomp.Arg(0, seccomp.NE, me))
+        for name, position in ONLY_ON_ITSELF.items():
+            try:
+                rules.add_rule(deny, name, seccomp.Arg(position, seccomp.NE, SELF))
+            except (ValueError, RuntimeError, OSError):
+                continue  # a call this architecture does not have
+        for name in ("setpriority", "getpriority"):
+            rules.add_rule(deny, name, seccomp.Arg(0, seccomp.NE, PRIO_PROCESS))
         for name in DENIED:
             try:
                 rules.add_rule(deny, name)
@@ -131,5 +194,6 @@ def install(libraries: dict[str, str | None] | None = None) -> list[str]:
         raise SeccompUnavailable(f"the kernel refused the filter: {error}") from None
     return [
         "seccomp: no sockets, no new processes, no signals to others, no ptrace, "
-        "no uncounted shared memory"
+        "no calls on other processes (limits, priority, scheduling, memory), "
+        "no SysV or POSIX IPC, no uncounted shared memory"
     ]

@@ -13,6 +13,8 @@ Modes (the `mode` fixture; every attack test id ends in one):
 - no-namespaces: GRADER_SANDBOX_DISABLE=namespaces, as in Docker, which forbids unshare.
 - unprivileged: `grader grade` itself runs as an unprivileged user (as root: a system user
   `grader-sectest-<pid>` created for the session), so no uid switch is possible.
+- no-landlock, unprivileged-no-landlock: the same without Landlock (an older kernel, some
+  containers); only the tests of attacks Landlock would stop by itself run in these.
 
 Safety: every attack is bounded (memory, forks, threads, bytes written); the grader runs in its
 own session with its output in files; network targets are listeners on 127.0.0.1 only; kill(-1)
@@ -102,9 +104,12 @@ def mode(request: pytest.FixtureRequest, interpreter_reachable: dict[str, int]) 
         return Mode("default", current_account())
     if name == "no-namespaces":
         return Mode("no-namespaces", current_account(), disable="namespaces")
-    if name == "unprivileged":
+    if name == "no-landlock":
+        return Mode("no-landlock", current_account(), disable="landlock")
+    if name in ("unprivileged", "unprivileged-no-landlock"):
         account = request.getfixturevalue("unprivileged_account")
-        return Mode("unprivileged", account, switch_user=os.geteuid() == 0)
+        disable = "landlock" if name.endswith("no-landlock") else ""
+        return Mode(name, account, disable=disable, switch_user=os.geteuid() == 0)
     raise ValueError(f"unknown mode {name}")
 
 
@@ -270,7 +275,9 @@ def _check_layers(run: Run) -> None:
     isolating = layers.get("isolating", [])
     applied = run.applied_text()
     where = f"sandbox layers in mode {run.mode.name}: {json.dumps(layers)}"
-    if landlock.abi_version() >= 1:
+    if "landlock" in run.mode.disable:
+        assert "landlock" not in isolating, where
+    elif landlock.abi_version() >= 1:
         assert "landlock" in isolating, where
     assert "seccomp:" in applied, where
     if run.mode.name == "no-namespaces":

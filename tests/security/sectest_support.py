@@ -52,6 +52,9 @@ REFERENCE_MODULE_NAME = "grader_reference_security"
 
 ALL_MODES = ("default", "no-namespaces", "unprivileged")
 EXPENSIVE_MODES = ("default", "unprivileged")
+WITHOUT_LANDLOCK = ("no-landlock", "unprivileged-no-landlock")
+"""Modes for the attacks Landlock alone would stop: as root with the uid switch (a kernel before
+5.13, some containers), and as an unprivileged TA, where only seccomp stands in the way."""
 
 
 def modes(*names: str) -> pytest.MarkDecorator:
