@@ -225,10 +225,20 @@ def test_missing_metadata_still_grades_and_tells_instructors(tmp_path, schema_va
     assert results_of(root)["score"] == 7.0
 
 
+LOOPS_ON_RANDOM_CASES = """
+
+def receptive_field(kernel_sizes, strides):  # right on the public case, loops on the others
+    while list(kernel_sizes) != [3, 3, 3]:
+        pass
+    return [3, 7, 15]
+"""
+
+
 def test_a_killed_run_leaves_the_questions_graded_so_far(tmp_path, schema_validator):
     root = tmp_path / "autograder"
-    root.mkdir()
-    shutil.copytree(EXAMPLES / "slow", root / "submission")
+    (root / "submission").mkdir(parents=True)
+    correct = (EXAMPLES / "correct" / "hw2.py").read_text()
+    (root / "submission" / "hw2.py").write_text(correct + LOOPS_ON_RANDOM_CASES)
     process = subprocess.Popen(
         [GRADER, "gradescope", str(HW2), "--root", str(root)],
         stdout=subprocess.DEVNULL,
@@ -237,9 +247,9 @@ def test_a_killed_run_leaves_the_questions_graded_so_far(tmp_path, schema_valida
     )
     results = root / "results" / "results.json"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # until 2.2.2 (just before the looping 2.2.3) is in
+    while time.monotonic() < deadline:  # until 3.2 (just before the looping 3.3) is in
         if results.exists() and any(
-            t["number"] == "2.2.2" and t["score"] == 0.5
+            t["number"] == "3.2" and "not graded yet" not in t.get("output", "")
             for t in json.loads(results.read_text())["tests"]
         ):
             break
@@ -249,8 +259,8 @@ def test_a_killed_run_leaves_the_questions_graded_so_far(tmp_path, schema_valida
     data = json.loads(results.read_text())
     schema_validator.validate(data)
     by_number = {t["number"]: t for t in data["tests"]}
-    assert by_number["1.1.1"]["score"] == 1 and by_number["2.2.2"]["score"] == 0.5
-    assert "not graded yet" in by_number["3.2"]["output"]
+    assert by_number["1.1.1"]["score"] == 1 and by_number["3.2"]["score"] == 1
+    assert "not graded yet" in by_number["3.3"]["output"]
 
 
 def test_a_broken_rubric_leaves_a_results_file_saying_the_autograder_is_misconfigured(

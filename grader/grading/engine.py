@@ -112,19 +112,47 @@ class CrashPolicy:
         return reply.status == "timeout" or self.crashes >= MAX_CRASHES_PER_PART
 
 
+@dataclass
+class PartRun:
+    """One automatic part across the phases of a grading: its cases, the replies they got (one
+    for a constant), and why no more were asked for."""
+
+    q_index: int
+    p_index: int
+    part: AutoPart
+    cases: list[Case] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+    policy: CrashPolicy = field(default_factory=CrashPolicy)
+    ended: bool = False
+    """A reply made the rest pointless: missing, not callable, or the crash policy gave up."""
+    out_of_time: bool = False
+    """The time budget ran out before the cases after `replies` were asked."""
+    failure: str | None = None
+    """The rubric's or reference's fault (an internal error), not the student's."""
+    asked_visible: bool = False
+    seconds: float = 0.0
+
+    @property
+    def pending(self) -> bool:
+        return not (self.ended or self.out_of_time or self.failure) and len(self.replies) < len(
+            self.cases
+        )
+
+
 class Attempt:
     """The state of grading one submission: its sandbox, seed, and what was learnt so far.
 
-    The submission runs twice over, in two children with separate work folders: `session`
-    answers every request whose result the student may see (constants, public cases, custom
-    tests); `hidden` gets the hidden and random cases. A hidden input can then never come back
-    through a visible answer, whether the student's code kept it in a global or in a file.
-
-    Without a `hidden` session, memory holds one student process at a time (Gradescope gives
-    768 MB, and a torch child takes 300): hidden cases then run in the visible child, which is
-    replaced, in a new work folder from `restage` (files the old one wrote stay behind),
-    before the next answer that may be shown. That costs a child start per switch, which two
-    sessions save.
+    No process that has seen a hidden or random input may be alive while a process whose
+    answers may be shown runs, or start before one does: whatever channel joins two live
+    processes (a lock on a file both can open, IPC, CPU load) could otherwise carry the hidden
+    input into visible feedback. So grading runs in three phases: every request whose answer
+    may be shown (constants, public cases, the answers follow-through credit needs, custom
+    tests), in the visible child; that child is then killed and reaped, and every hidden and
+    random case is asked of a new child (`hidden`, in a work folder and as a uid of its own,
+    or else a fresh child of the same session); finally everything is judged, in the trusted
+    process, in the rubric's order, from the replies alone. Public cases come first in every
+    part, so each part sees its cases in the same order as before the split, and the
+    submission pays two child starts whatever the rubric.
     """
 
     def __init__(
@@ -135,14 +163,13 @@ class Attempt:
         hidden: SandboxSession | None,
         seed: int,
         budget: TimeBudget,
-        restage: Callable[[], None] = lambda: None,
     ) -> None:
+        self.loaded = loaded
         self.rubric = loaded.rubric
         self.reference = reference
         self._visible = session
         self._hidden = hidden
-        self._restage = restage
-        self._tainted = False
+        self._hidden_phase = False
         self.seed = seed
         self.budget = budget
         self.conventions: set[str] = set()
@@ -150,66 +177,164 @@ class Attempt:
         self._answers: dict[str, Any] = {}
 
     def sandbox(self, *, reveal: bool) -> SandboxSession:
-        """The child for a request whose answer may be shown (reveal) or not."""
+        """The child for a request whose answer may be shown (reveal) or not. The first hidden
+        request ends the visible child; a visible request after it is a bug in the grader."""
         assert self._visible is not None
-        if self._hidden is not None:
-            return self._visible if reveal else self._hidden
-        if reveal and self._tainted:
+        if reveal and self._hidden_phase:
+            raise RuntimeError("a request whose answer may be shown came after hidden ones")
+        if not reveal and not self._hidden_phase:
             self._visible.close()
-            self._restage()
-            self._tainted = False
-        self._tainted |= not reveal
-        return self._visible
+            self._hidden_phase = True
+        return self._hidden if self._hidden is not None and not reveal else self._visible
 
     def timeout(self, part: AutoPart) -> float:
         return self.budget.timeout(part.timeout or self.rubric.limits.call_timeout)
 
     def student_answer(self, target: str) -> Any:
-        """The student's value of another constant, for follow-through credit (None if none)."""
-        if target not in self._answers:
+        """The student's value of another constant, for follow-through credit (None if none):
+        asked in the visible phase, remembered for judging."""
+        if target not in self._answers and not self._hidden_phase:
             reply = self.sandbox(reveal=True).value(
                 target, self.budget.timeout(self.rubric.limits.call_timeout)
             )
             self._answers[target] = reply.value if reply.ok else None
-        return self._answers[target]
+        return self._answers.get(target)
 
-    def grade_question(self, q_index: int, question: Question) -> QuestionResult:
-        started = time.monotonic()
+    def grade(self, progress: Callable[[list[QuestionResult]], None]) -> list[QuestionResult]:
+        """Every question, then the custom tests. Each question is judged, and given to
+        `progress`, as soon as it and every question before it have all their replies, so a
+        grading stopped from outside still leaves the questions it finished."""
+        runs = [
+            PartRun(q_index, p_index, part)
+            for q_index, question in enumerate(self.rubric.questions)
+            for p_index, part in enumerate(question.parts)
+            if isinstance(part, AutoPart)
+        ]
+        questions: list[QuestionResult] = []
+
+        def judge_ready() -> None:
+            while len(questions) < len(self.rubric.questions):
+                mine = [run for run in runs if run.q_index == len(questions)]
+                if any(not run.asked_visible or run.pending for run in mine):
+                    return
+                questions.append(self._judge_question(len(questions), mine))
+                progress(questions)
+
+        for run in runs:
+            self._timed(run, self._ask_visible)
+            run.asked_visible = True
+            judge_ready()
+        custom = []
+        for tests in self.rubric.custom_tests:
+            self.budget.start_unit()
+            custom += run_custom_tests(
+                self.loaded.custom_test_path(tests),
+                self.reference,
+                self.sandbox(reveal=True),
+                lambda: self.budget.timeout(self.rubric.limits.call_timeout),
+            )
+        for run in runs:
+            if run.pending:
+                self._timed(run, self._ask_hidden)
+            judge_ready()
+        judge_ready()
+        if custom:
+            questions += custom
+            progress(questions)
+        return questions
+
+    def _judge_question(self, q_index: int, runs: list[PartRun]) -> QuestionResult:
+        question = self.rubric.questions[q_index]
         result = QuestionResult(question.number, question.title, question.visibility)
+        by_part = {run.p_index: run for run in runs}
         for p_index, part in enumerate(question.parts):
             if isinstance(part, ManualPart):
                 result.parts.append(
                     PartResult(part.name, part.points, PENDING, feedback=[part.manual])
                 )
                 continue
-            part_started = time.monotonic()
-            self.budget.start_unit()
-            try:
-                if self.budget.exhausted:
-                    outcome = PartResult(
-                        part.name, part.points, ERROR, target=part.target, feedback=[OUT_OF_TIME]
-                    )
-                elif part.function is None:
-                    outcome = self.grade_constant(part)
-                else:
-                    outcome = self.grade_function(part, part_rng(self.seed, q_index, p_index))
-            except Exception as error:  # the rubric's or reference's fault, not the student's
-                outcome = PartResult(
-                    part.name,
-                    part.points,
-                    ERROR,
-                    target=part.target,
-                    feedback=[
-                        "The grader could not grade this part; your instructor has been told."
-                    ],
-                )
-                self.internal_errors.append(
-                    f"{question.number} / {part.name}: {type(error).__name__}: {error}"
-                )
-            outcome.seconds = time.monotonic() - part_started
+            run = by_part[p_index]
+            started = time.monotonic()
+            outcome = self._judged(run)
+            outcome.seconds = run.seconds + time.monotonic() - started
             result.parts.append(outcome)
-        result.seconds = time.monotonic() - started
+        result.seconds = sum(part.seconds for part in result.parts)
         return result
+
+    def _timed(self, run: PartRun, ask: Callable[[PartRun], None]) -> None:
+        started = time.monotonic()
+        try:
+            ask(run)
+        except Exception as error:  # the rubric's or reference's fault, not the student's
+            run.failure = f"{type(error).__name__}: {error}"
+        run.seconds += time.monotonic() - started
+
+    def _ask_visible(self, run: PartRun) -> None:
+        """The part's requests whose answers may be shown, and the student's other answers
+        that its follow-through variants use."""
+        part = run.part
+        self.budget.start_unit()
+        if self.budget.exhausted:
+            run.out_of_time = True
+            return
+        if part.function is None:
+            reply = self.sandbox(reveal=True).value(part.target, self.timeout(part))
+            run.replies.append(reply)
+            if reply.ok:
+                self._answers[part.target] = reply.value
+        else:
+            rng = part_rng(self.seed, run.q_index, run.p_index)
+            run.cases = build_cases(part.function, self.reference, rng)
+            self._ask_cases(run, reveal_only=True)
+        for variant in [*part.alternatives, *part.mistakes]:
+            for name in variant.uses:
+                self.student_answer(name)
+
+    def _ask_hidden(self, run: PartRun) -> None:
+        self.budget.start_unit()
+        if self.budget.exhausted:
+            run.out_of_time = True
+            return
+        self._ask_cases(run, reveal_only=False)
+
+    def _ask_cases(self, run: PartRun, *, reveal_only: bool) -> None:
+        """Ask the part's cases in order, until the crash policy gives up on the rest."""
+        spec = run.part.function
+        assert spec is not None
+        while run.pending:
+            case = run.cases[len(run.replies)]
+            if reveal_only and not case.reveal:
+                return
+            reply = self._call(run.part.target, spec, case, self.timeout(run.part))
+            run.replies.append(reply)
+            if not reply.ok:
+                status, _ = reply_problem(reply, run.part.target, reveal=case.reveal)
+                run.ended = (
+                    status == NOT_IMPLEMENTED
+                    or reply.status == "not_callable"
+                    or run.policy.gives_up_after(reply)
+                )
+
+    def _judged(self, run: PartRun) -> PartResult:
+        part = run.part
+        failed = PartResult(part.name, part.points, ERROR, target=part.target)
+        if run.out_of_time and not run.replies:
+            failed.feedback.append(OUT_OF_TIME)
+            return failed
+        try:
+            if run.failure is not None:
+                raise ReferenceModuleError(run.failure)
+            if part.function is None:
+                return self.judge_constant(part, run.replies[0])
+            return self.judge_function(run)
+        except Exception as error:  # the rubric's or reference's fault, not the student's
+            question = self.rubric.questions[run.q_index]
+            detail = run.failure or f"{type(error).__name__}: {error}"
+            self.internal_errors.append(f"{question.number} / {part.name}: {detail}")
+            failed.feedback.append(
+                "The grader could not grade this part; your instructor has been told."
+            )
+            return failed
 
     def _judge(self, part: AutoPart, value: Any, expected: Any, case: Case | None) -> Judgement:
         kwargs = case.kwargs if case is not None else {}
@@ -220,14 +345,12 @@ class Attempt:
         reveal = case is not None and case.reveal
         return judge.judge(value, expected, kwargs, reveal=reveal)
 
-    def grade_constant(self, part: AutoPart) -> PartResult:
+    def judge_constant(self, part: AutoPart, reply: Reply) -> PartResult:
         outcome = PartResult(part.name, part.points, FAILED, target=part.target)
-        reply = self.sandbox(reveal=True).value(part.target, self.timeout(part))
         if not reply.ok:
             outcome.status, message = reply_problem(reply, part.target)
             outcome.feedback.append(message)
             return outcome
-        self._answers[part.target] = reply.value
         if reply.value is None:
             outcome.status = NOT_IMPLEMENTED
             outcome.feedback.append(f"{part.target} is still None: not answered yet")
@@ -236,11 +359,12 @@ class Attempt:
         judgement = self._judge(part, reply.value, expected, None)
         return self._finish(outcome, judgement.verdict.credit, judgement, [judgement.verdict])
 
-    def grade_function(self, part: AutoPart, rng: np.random.Generator) -> PartResult:
-        """Run the part's cases one by one, until the crash policy gives up on the rest."""
+    def judge_function(self, run: PartRun) -> PartResult:
+        """Judge the replies the part's cases got, in order, as they would have been had each
+        been judged on arrival."""
+        part, cases = run.part, run.cases
         spec = part.function
         assert spec is not None
-        cases = build_cases(spec, self.reference, rng)
         reference = (
             self.reference.function(spec.reference, field="function.reference")
             if spec.reference
@@ -248,8 +372,7 @@ class Attempt:
         )
         tally = CaseTally()
         policy = CrashPolicy()
-        for position, case in enumerate(cases):
-            reply = self._call(part.target, spec, case, self.timeout(part))
+        for position, (case, reply) in enumerate(zip(cases, run.replies, strict=False)):
             if reply.ok:
                 expected = reference(**case.kwargs) if reference is not None else None
                 judgement = self._judge(part, reply.value, expected, case)
@@ -273,13 +396,17 @@ class Attempt:
             if policy.gives_up_after(reply):
                 tally.stop(skipped=len(cases) - position - 1)
                 break
+        if run.out_of_time:
+            tally.credits += [0.0] * (len(cases) - len(run.replies))
+            tally.stopped = True
         credit = sum(tally.credits) / len(tally.credits) if tally.credits else 0.0
+        feedback = function_feedback(cases, tally.passed, tally.messages)
         outcome = PartResult(
             part.name,
             part.points,
             ERROR if tally.stopped else FAILED,
             target=part.target,
-            feedback=function_feedback(cases, tally.passed, tally.messages),
+            feedback=feedback + [OUT_OF_TIME] * run.out_of_time,
             cases_passed=sum(tally.passed.values()),
             cases_total=len(cases),
         )
@@ -381,10 +508,11 @@ class Engine:
         one_child_at_a_time: bool = True,
         identities: SandboxIdentities | None = None,
     ) -> None:
-        """`launcher` starts the sandboxed children (a fresh interpreter each by default);
-        `one_child_at_a_time` trades child starts for memory (see Attempt): keep it where
-        memory is tight or children are slow to start. `identities` are the uids the children
-        switch to as root (default: the sandbox user, for both)."""
+        """`launcher` starts the sandboxed children (a fresh interpreter each by default).
+        Either way only one child is alive at a time (see Attempt); with
+        `one_child_at_a_time=False` the hidden phase's child also gets a work folder and, as
+        root, a uid (`identities.hidden`) of its own, which a batch worker has to spare.
+        `identities` are the uids the children switch to as root (default: the sandbox user)."""
         self.loaded = loaded
         self.reference = reference
         self.policy = policy
@@ -484,18 +612,9 @@ class Engine:
                     notes=[import_failure_note(imported, entry)],
                     layers=session.layers,
                 )
-            attempt = Attempt(
-                self.loaded,
-                self.reference,
-                session,
-                hidden,
-                seed,
-                budget,
-                lambda: session.move_to(submission.workdir()),
-            )
-            questions: list[QuestionResult] = []
+            attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget)
 
-            def graded() -> Graded:
+            def graded(questions: list[QuestionResult]) -> Graded:
                 return Graded(
                     list(questions),
                     GRADED,
@@ -503,25 +622,20 @@ class Engine:
                     layers=session.layers,
                 )
 
-            progress(graded())
-            for index, question in enumerate(self.loaded.rubric.questions):
-                questions.append(attempt.grade_question(index, question))
-                progress(graded())
-            for tests in self.loaded.rubric.custom_tests:
-                budget.start_unit()
-                questions += run_custom_tests(
-                    self.loaded.custom_test_path(tests),
-                    self.reference,
-                    attempt.sandbox(reveal=True),
-                    lambda: budget.timeout(self.loaded.rubric.limits.call_timeout),
-                )
-                progress(graded())
-            return graded()
+            progress(graded([]))
+            return graded(attempt.grade(lambda questions: progress(graded(questions))))
 
     def _budget(self) -> TimeBudget:
+        """A unit per part and per custom test module, and one more per part with hidden or
+        random cases, which are asked in a phase of their own (see Attempt)."""
         rubric = self.loaded.rubric
+        parts = [part for _, part in rubric.auto_parts()]
+        hidden_units = sum(
+            part.function is not None and bool(part.function.hidden or part.function.random)
+            for part in parts
+        )
         return TimeBudget(
-            rubric.limits.total_seconds, len(rubric.auto_parts()) + len(rubric.custom_tests)
+            rubric.limits.total_seconds, len(parts) + hidden_units + len(rubric.custom_tests)
         )
 
     def _session(

@@ -369,14 +369,6 @@ class SandboxSession:
         hand_over(self.workdir, self.plan)
 
     # -- lifecycle ------------------------------------------------------------------------
-    def move_to(self, workdir: Path) -> None:
-        """End the child and continue in another work folder: nothing a child wrote in the
-        old one reaches the next."""
-        self.close()
-        self.workdir = Path(workdir).resolve()
-        self.plan = build_plan(self.workdir, self.limits, self.plan["policy"], self.identity)
-        hand_over(self.workdir, self.plan)
-
     def start(self) -> Reply:
         """Start a child and import the submission; the reply says whether that worked."""
         self.close()
