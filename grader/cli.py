@@ -28,7 +28,7 @@ from grader.outputs.gradescope_json import fallback_results, to_gradescope
 from grader.outputs.safe_text import SafeConsole, echo
 from grader.outputs.terminal import print_check_report, print_report
 from grader.rubric.model import AutoPart, LoadedRubric, ManualPart, load_rubric
-from grader.sandbox.plan import POLICIES
+from grader.sandbox.plan import POLICIES, Protected
 from grader.sandbox.runner import SandboxPolicyError
 from grader.submission.staged import open_submission
 from grader.trusted.answers import expected_constant
@@ -130,7 +130,12 @@ def grade_command(
         )
     loaded = _load(rubric)
     try:
-        engine = Engine(loaded, load_reference(loaded.reference_path), policy=policy)
+        engine = Engine(
+            loaded,
+            load_reference(loaded.reference_path),
+            policy=policy,
+            protected=Protected(outputs=(str(output),) if output is not None else ()),
+        )
         with open_submission(
             submission, loaded.rubric.submission, submission_id=submission_id
         ) as staged:
@@ -238,6 +243,10 @@ def doctor_command(policy: str) -> None:
         colour = "green" if status == "active" else "yellow"
         table.add_row(layer, f"[{colour}]{status}[/]", detail)
     console.print(table)
+    for what, layers in diagnosis.confines.items():
+        console.print(f"{what} confined by: {', '.join(layers) or 'nothing'}", highlight=False)
+    for exposed in diagnosis.exposed:
+        console.print(f"[yellow]within the child's reach: {exposed}[/]", highlight=False)
     if diagnosis.refused:
         console.print(f"[red]{diagnosis.refused}[/]", highlight=False)
         sys.exit(EXIT_POLICY_REFUSED)

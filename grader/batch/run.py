@@ -25,7 +25,12 @@ from grader.batch.outputs import write_outputs
 from grader.batch.workers import Task, WorkerConfig, WorkerPool
 from grader.errors import RubricError
 from grader.rubric.model import LoadedRubric, load_rubric
-from grader.sandbox.plan import DEFAULT_SANDBOX_UID, SandboxIdentities, sandbox_identity
+from grader.sandbox.plan import (
+    DEFAULT_SANDBOX_UID,
+    Protected,
+    SandboxIdentities,
+    sandbox_identity,
+)
 from grader.submission.digest import data_entry, file_entry, manifest_digest
 from grader.trusted.validate import validate
 
@@ -161,6 +166,16 @@ class Batch:
         self.fingerprint = grading_fingerprint(self.loaded)
 
     def run(self) -> BatchSummary:
+        """Grade, with every file the batch creates readable by the TA's account only: the
+        gradebook, results and extracted submissions hold every student's work and grades,
+        which no sandboxed child (another user, with the uid switch) may read."""
+        previous = os.umask(0o077)
+        try:
+            return self._run()
+        finally:
+            os.umask(previous)
+
+    def _run(self) -> BatchSummary:
         started = time.monotonic()
         options = self.options
         count = max(1, options.worker_count)
@@ -172,6 +187,9 @@ class Batch:
                 policy=options.policy,
                 preload=tuple(self.loaded.rubric.submission.preload),
                 warm=options.warm,
+                protected=Protected(
+                    secret=(str(options.source), str(self.outdir)), outputs=(str(self.outdir),)
+                ),
             ),
             count,
             self.outdir / "logs",

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
-from grader.sandbox.plan import SandboxIdentities
+from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxIdentities
 
 READ_CHUNK = 1 << 20
 MAX_REPLY_BYTES = 256 << 20
@@ -41,13 +41,15 @@ START_TIMEOUT = 300.0
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    """What every worker needs to grade: the rubric, the policy, the sandbox identities."""
+    """What every worker needs to grade: the rubric, the policy, the sandbox identities, and
+    what no child may reach (the batch's input and outputs)."""
 
     rubric: str
     policy: str
     preload: tuple[str, ...]
     warm: bool = True
     identities: SandboxIdentities | None = None
+    protected: Protected = NOTHING_PROTECTED
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
         launcher=launcher,
         one_child_at_a_time=not config.warm,
         identities=config.identities,
+        protected=config.protected,
     )
     replies.write(json.dumps({"ready": description}).encode() + b"\n")
     replies.flush()
@@ -383,5 +386,7 @@ if __name__ == "__main__":
     if config_data["identities"] is not None:
         visible, hidden = config_data["identities"]
         config_data["identities"] = SandboxIdentities(tuple(visible), tuple(hidden))
+    protected = config_data["protected"]
+    config_data["protected"] = Protected(tuple(protected["secret"]), tuple(protected["outputs"]))
     with os.fdopen(int(sys.argv[2]), "wb") as reply_stream:
         worker_main(WorkerConfig(**config_data), reply_stream)

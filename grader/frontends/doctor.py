@@ -30,6 +30,8 @@ class Diagnosis:
     applied: list[str] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
     isolating: list[str] = field(default_factory=list)
+    confines: dict[str, list[str]] = field(default_factory=dict)
+    exposed: list[str] = field(default_factory=list)
     refused: str | None = None
     start_seconds: float = 0.0
     facts: dict[str, Any] = field(default_factory=dict)
@@ -59,6 +61,8 @@ def diagnose(policy: str) -> Diagnosis:
     diagnosis.applied = list(report.get("applied", []))
     diagnosis.unavailable = dict(report.get("unavailable", {}))
     diagnosis.isolating = list(report.get("isolating", []))
+    diagnosis.confines = dict(report.get("confines", {}))
+    diagnosis.exposed = list(report.get("exposed", []))
     return diagnosis
 
 

@@ -22,6 +22,7 @@ from grader.grading.engine import Engine
 from grader.grading.results import GradeResult
 from grader.outputs.gradescope_json import fallback_results, to_gradescope
 from grader.rubric.model import load_rubric
+from grader.sandbox.plan import Protected
 from grader.sandbox.runner import SandboxPolicyError
 from grader.submission.staged import open_submission
 from grader.trusted.reference import load_reference
@@ -88,7 +89,10 @@ def run_autograder(
     )
     try:
         loaded = load_rubric(rubric_path)
-        engine = Engine(loaded, load_reference(loaded.reference_path), policy=policy)
+        protected = Protected(secret=(str(root.root / "source"),), outputs=(str(root.results),))
+        engine = Engine(
+            loaded, load_reference(loaded.reference_path), policy=policy, protected=protected
+        )
     except GraderInputError as error:
         log(f"error: {error}")
         write_json(root.results, fallback_results(MISCONFIGURED))

@@ -42,7 +42,7 @@ from grader.grading.status import (
 from grader.grading.variants import Judgement, VariantJudge
 from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, FunctionTarget, LoadedRubric, ManualPart, Question
-from grader.sandbox.plan import SandboxIdentities
+from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxIdentities
 from grader.sandbox.runner import Launcher, Reply, SandboxSession
 from grader.submission.staged import StagedSubmission
 from grader.trusted.answers import expected_constant
@@ -507,18 +507,25 @@ class Engine:
         launcher: Launcher | None = None,
         one_child_at_a_time: bool = True,
         identities: SandboxIdentities | None = None,
+        protected: Protected = NOTHING_PROTECTED,
     ) -> None:
         """`launcher` starts the sandboxed children (a fresh interpreter each by default).
         Either way only one child is alive at a time (see Attempt); with
         `one_child_at_a_time=False` the hidden phase's child also gets a work folder and, as
         root, a uid (`identities.hidden`) of its own, which a batch worker has to spare.
-        `identities` are the uids the children switch to as root (default: the sandbox user)."""
+        `identities` are the uids the children switch to as root (default: the sandbox user).
+        `protected` names what, besides the course files, no child may read or write: the
+        caller's input and outputs."""
         self.loaded = loaded
         self.reference = reference
         self.policy = policy
         self.launcher = launcher
         self.one_child_at_a_time = one_child_at_a_time
         self.identities = identities
+        course = [loaded.path, loaded.reference_path, loaded.harness_path]
+        course += [loaded.custom_test_path(tests) for tests in loaded.rubric.custom_tests]
+        folders = tuple(sorted({str(path.parent) for path in course if path is not None}))
+        self.protected = Protected(secret=folders) + protected
         self.harness_source = read_harness(loaded)
         self.limits = loaded.rubric.limits.sandbox_limits()
 
@@ -642,7 +649,14 @@ class Engine:
         self, workdir: Path, entry: str, identity: tuple[int, int] | None = None
     ) -> SandboxSession:
         return SandboxSession(
-            workdir, entry, self.limits, self.harness_source, self.policy, self.launcher, identity
+            workdir,
+            entry,
+            self.limits,
+            self.harness_source,
+            self.policy,
+            self.launcher,
+            identity,
+            self.protected,
         )
 
     def _ungraded(self, reason: str) -> list[QuestionResult]:

@@ -214,14 +214,21 @@ def _protocol_streams() -> tuple[Any, Any]:
 def main(config: dict[str, Any]) -> None:
     child = Child(config)
     report = layers.apply_all(config["plan"])
-    if config["plan"]["policy"] == "strict" and not report.isolating:
+    if config["plan"]["policy"] == "strict" and not report.files_confined:
         reasons = "; ".join(f"{k}: {v}" for k, v in report.unavailable.items())
+        advice = (
+            "Make those files unreadable (and their folders unwritable) by the sandbox user"
+            if report.confines.get("files")
+            else "Grade as root (the child then runs as the sandbox user)"
+        )
         child.send(
             {
                 "status": "policy_refused",
                 "message": (
-                    "strict sandbox policy: none of namespaces, an unprivileged uid or Landlock "
-                    f"could be applied, so student code was not run ({reasons})"
+                    "strict sandbox policy: the file system is not confined, so student code "
+                    f"was not run. Within the child's reach: {'; '.join(report.exposed)}. "
+                    f"{advice}, or grade where Landlock is available"
+                    + (f" (unavailable here: {reasons})" if reasons else "")
                 ),
                 "value": report.as_dict(),
             }

@@ -29,25 +29,68 @@ CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWNET = (
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, SIGKILL = 1, 24, 9
 SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
 CAPABILITY_VERSION_3 = 0x20080522
-ISOLATING = ("namespaces", "uid", "landlock")
-"""Layers of which strict policy needs at least one: each keeps the child from the grader's files
-or the network on its own."""
 
 
 @dataclass
 class Report:
-    """What was applied (human-readable) and what was not, with why."""
+    """What was applied (human-readable) and what was not, with why; which applied layer
+    confines what; and what the child can still reach that it must not."""
 
     applied: list[str] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
     isolating: list[str] = field(default_factory=list)
+    confines: dict[str, list[str]] = field(default_factory=dict)
+    exposed: list[str] = field(default_factory=list)
+
+    @property
+    def files_confined(self) -> bool:
+        """What strict policy requires: a layer that keeps the child out of the file system
+        applied, and nothing the grader must protect left within its reach. Namespaces do not
+        count: the network, IPC and UTS namespaces share the file system."""
+        return bool(self.confines.get("files")) and not self.exposed
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "applied": self.applied,
             "unavailable": self.unavailable,
             "isolating": self.isolating,
+            "confines": self.confines,
+            "exposed": self.exposed,
         }
+
+
+def assess(plan: dict[str, Any], report: Report) -> None:
+    """Say which applied layer confines what, and which protected trees (see
+    plan.confinement) no applied layer keeps the child out of."""
+    applied = " | ".join(report.applied)
+    landlock_on, uid_on = "landlock" in report.isolating, "uid" in report.isolating
+    report.confines = {
+        "files": [name for name, on in (("landlock", landlock_on), ("uid", uid_on)) if on],
+        "network": [
+            name
+            for name, on in (
+                ("namespaces", "namespaces" in report.isolating),
+                ("seccomp", "seccomp:" in applied),
+                ("landlock", "landlock: no TCP" in applied),
+            )
+            if on
+        ],
+        "other processes": [
+            name for name, on in (("uid", uid_on), ("seccomp", "seccomp:" in applied)) if on
+        ],
+    }
+    if not report.confines["files"]:
+        report.exposed.append(
+            "every file the grader's user can reach: the child runs as that user and Landlock "
+            "is not active"
+        )
+        return
+    for entry in plan.get("confinement", []):
+        kept_out = (landlock_on and entry["landlock"] is None) or (uid_on and entry["uid"] is None)
+        if not kept_out:
+            why = [entry["uid"] if uid_on else "no uid switch"]
+            why.append(entry["landlock"] if landlock_on else "Landlock is not active")
+            report.exposed.append(f"{entry['path']} ({entry['access']}): {'; '.join(why)}")
 
 
 def enter_namespaces(report: Report) -> None:
@@ -198,4 +241,5 @@ def apply_all(plan: dict[str, Any]) -> Report:
         apply_landlock(plan["landlock"]["read"], plan["landlock"]["write"], report)
     if plan.get("seccomp"):
         apply_seccomp(plan.get("libraries", {}), report)
+    assess(plan, report)
     return report

@@ -37,6 +37,26 @@ SYSTEM_READ_PATHS = (
 loader cache, randomness (torch fails without it) and the CPU description."""
 
 
+MAX_CHECKED_ENTRIES = 20_000
+"""Files and folders looked at per protected tree; a larger tree counts as exposed."""
+
+
+@dataclass(frozen=True)
+class Protected:
+    """What no child may reach, as paths: `secret` trees it must not read (the course, the TA's
+    input with every student's files, a batch's outputs), `outputs` trees it must not write
+    (results, gradebook, CSV, report)."""
+
+    secret: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+    def __add__(self, other: Protected) -> Protected:
+        return Protected(self.secret + other.secret, self.outputs + other.outputs)
+
+
+NOTHING_PROTECTED = Protected()
+
+
 class SandboxIdentities(NamedTuple):
     """The (uid, gid) a grading's visible child and its hidden-cases child run as, when the
     grader is root: distinct, so that neither child's end-of-request sweep of its uid can hit
@@ -99,6 +119,104 @@ def unreachable_by_others(paths: list[Path]) -> Path | None:
     return None
 
 
+def _permits(info: os.stat_result, uid: int, gid: int, bits: int) -> bool:
+    """Whether a user with only (uid, gid) has every permission in `bits` (an rwx triple as
+    0o7 bits) on a file: the owner's, else the group's, else everybody's bits decide."""
+    mode = info.st_mode
+    if info.st_uid == uid:
+        return (mode >> 6) & bits == bits
+    if info.st_gid == gid:
+        return (mode >> 3) & bits == bits
+    return mode & bits == bits
+
+
+def _writable(info: os.stat_result, uid: int, gid: int) -> bool:
+    """Whether the user can create, rename or delete entries of a folder it does not own: a
+    sticky folder (/tmp) lets it touch only its own."""
+    return _permits(info, uid, gid, 0o3) and not (
+        info.st_mode & stat.S_ISVTX and info.st_uid != uid
+    )
+
+
+def reachable_by(tree: Path, identity: tuple[int, int], access: str) -> str | None:
+    """How the user `identity` (with no supplementary groups) can read (access="read") or
+    change (access="write") something in `tree`, or None if it cannot. Every folder on the way
+    must let it search; below that, a folder it can only search still lets it open names it
+    guesses, so its contents count as reachable too. Changing includes replacing the tree
+    itself from its parent folder."""
+    uid, gid = identity
+    search, wanted = 0o1, 0o4 if access == "read" else 0o2
+    try:
+        for folder in reversed(tree.parents):
+            if not _permits(folder.stat(), uid, gid, search):
+                return None
+        if access == "write" and _writable(tree.parent.stat(), uid, gid):
+            return f"the sandbox user (uid {uid}) can replace {tree} from {tree.parent}"
+    except OSError:
+        return None
+    pending, checked = [tree], 0
+    while pending:
+        path = pending.pop()
+        checked += 1
+        if checked > MAX_CHECKED_ENTRIES:
+            return f"holds more than {MAX_CHECKED_ENTRIES} entries, too many to check"
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            if not _permits(info, uid, gid, search):
+                continue
+            if access == "write" and _writable(info, uid, gid):
+                return f"the sandbox user (uid {uid}) can create files in {path}"
+            try:
+                pending += list(path.iterdir())
+            except OSError:
+                continue
+        elif _permits(info, uid, gid, wanted):
+            verb = "read" if access == "read" else "change"
+            return f"the sandbox user (uid {uid}) can {verb} {path}"
+    return None
+
+
+def _inside(path: Path, folders: list[str]) -> str | None:
+    for folder in folders:
+        if path == Path(folder) or Path(folder) in path.parents:
+            return folder
+    return None
+
+
+@functools.cache
+def confinement(
+    protected: Protected, identity: tuple[int, int] | None, landlock_reads: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """For each protected tree, why each file-confining layer would not keep the child out of
+    it (None: that layer does): Landlock, unless the tree lies in what it lets the child read;
+    the uid switch, unless the file permissions keep the sandbox user out. Cached: a batch
+    worker asks once per submission about the same trees."""
+    entries = []
+    wanted = [(path, "read") for path in protected.secret]
+    wanted += [(path, "write") for path in protected.outputs]
+    for name, access in wanted:
+        path = Path(os.path.abspath(name))
+        allowed = _inside(path, list(landlock_reads))
+        entries.append(
+            {
+                "path": str(path),
+                "access": access,
+                "landlock": f"Landlock lets the child read {allowed}"
+                if allowed and access == "read"
+                else None,
+                "uid": reachable_by(path, identity, access)
+                if identity is not None
+                else "no uid switch",
+            }
+        )
+    return entries
+
+
 def landlock_read_paths() -> list[str]:
     return sorted({str(p) for p in interpreter_paths()} | set(SYSTEM_READ_PATHS))
 
@@ -123,10 +241,17 @@ def seccomp_libraries() -> dict[str, str | None]:
 
 
 def build_plan(
-    workdir: Path, limits: SandboxLimits, policy: str, identity: tuple[int, int] | None = None
+    workdir: Path,
+    limits: SandboxLimits,
+    policy: str,
+    identity: tuple[int, int] | None = None,
+    protected: Protected = NOTHING_PROTECTED,
 ) -> dict[str, Any]:
     """The layers for one child working in `workdir`, as plain data for the child; as root it
-    becomes `identity` (uid, gid), by default `sandbox_identity()`."""
+    becomes `identity` (uid, gid), by default `sandbox_identity()`. `protected` names what the
+    child must not reach: the plan says which layer would keep it out of each (see
+    `confinement`), and the child reports, and strict policy requires, that some layer it
+    really applied does."""
     if policy not in POLICIES:
         raise ValueError(f"sandbox policy must be one of {POLICIES}, got {policy!r}")
     off = disabled_layers()
@@ -151,30 +276,37 @@ def build_plan(
         "parent": os.getpid(),
         "libraries": seccomp_libraries() if linux and "seccomp" not in off else {},
     }
+    uid_reason = _uid_unavailable(workdir, off)
+    if uid_reason is not None:
+        plan["uid_reason"] = uid_reason
+    else:
+        plan["uid"], plan["gid"] = identity or sandbox_identity()
+        rlimits["RLIMIT_NPROC"] = limits.processes  # counts this uid's threads: meaningful now
+    identity_used = (plan["uid"], plan["gid"]) if plan["uid"] is not None else None
+    plan["confinement"] = confinement(protected, identity_used, tuple(landlock_read_paths()))
+    return plan
+
+
+def _uid_unavailable(workdir: Path, off: set[str]) -> str | None:
+    """Why the child cannot switch to the sandbox user, or None if it can."""
     if "uid" in off:
-        plan["uid_reason"] = "disabled by GRADER_SANDBOX_DISABLE"
-        return plan
+        return "disabled by GRADER_SANDBOX_DISABLE"
     if os.name != "posix" or os.geteuid() != 0:
-        plan["uid_reason"] = "the grader is not running as root, so there is no uid to drop"
-        return plan
+        return "the grader is not running as root, so there is no uid to drop"
     blocked = unreachable_by_others(interpreter_paths())
     if blocked is not None:
-        plan["uid_reason"] = (
+        return (
             f"the sandbox user could not start Python: {blocked} is not "
             "searchable by other users (chmod o+x it, or install Python "
             "outside it)"
         )
-        return plan
     blocked = unreachable_by_others([workdir.parent])
     if blocked is not None:
-        plan["uid_reason"] = (
+        return (
             f"the sandbox user could not reach its work folder: {blocked} "
             "is not searchable by other users"
         )
-        return plan
-    plan["uid"], plan["gid"] = identity or sandbox_identity()
-    rlimits["RLIMIT_NPROC"] = limits.processes  # counts this uid's threads: meaningful now
-    return plan
+    return None
 
 
 def hand_over(workdir: Path, plan: dict[str, Any]) -> None:

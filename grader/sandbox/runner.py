@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 from grader.sandbox import wire
-from grader.sandbox.plan import SandboxLimits, build_plan, hand_over
+from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxLimits, build_plan, hand_over
 
 SANDBOX_DIR = Path(__file__).parent
 CHILD_MODULES = ("wire", "landlock", "seccomp_filter", "layers")
@@ -60,7 +60,8 @@ OUTPUT_KEPT = wire.MAX_OUTPUT + 100
 
 
 class SandboxPolicyError(RuntimeError):
-    """Strict policy refused to run student code: no isolating layer could be applied."""
+    """Strict policy refused to run student code: no layer it could apply keeps the child out
+    of the files the grader protects."""
 
 
 @dataclass
@@ -354,6 +355,7 @@ class SandboxSession:
         policy: str = "lenient",
         launcher: Launcher | None = None,
         identity: tuple[int, int] | None = None,
+        protected: Protected = NOTHING_PROTECTED,
     ) -> None:
         self.workdir = Path(workdir).resolve()
         self.entry = entry
@@ -361,7 +363,7 @@ class SandboxSession:
         self.harness_source = harness_source
         self.launcher = launcher or FRESH_INTERPRETER
         self.identity = identity
-        self.plan = build_plan(self.workdir, self.limits, policy, identity)
+        self.plan = build_plan(self.workdir, self.limits, policy, identity, protected)
         self.child: _Child | None = None
         self.import_reply: Reply | None = None
         self.layers: dict[str, Any] = {}

@@ -353,11 +353,13 @@ def attack(
     answers.py), symlinks ({name: target}), entry=False (no answers.py), prelude=False,
     extra_args, env, expect_exit (0), scores (CONTROL_ONLY; None for no score checks),
     check_layers (True), kill_after (SIGKILL the grader that long after its child started),
-    check_strays (True: no process of the unprivileged user may outlive the run).
+    check_strays (True: no process of the unprivileged user may outlive the run),
+    graded_course (another course than the session's, e.g. one with private files).
     The source can use $reference, $rubric, $custom_tests, $solution,
     $autograder_source, $other_submission, $grader_source, $submission_dir, $results,
     $fake_results, $tripwire, $log, $canary_env, $grader_uid, $pytest_uid.
     """
+    session_course = course
 
     def run(
         *sources: str,
@@ -373,7 +375,9 @@ def attack(
         check_layers: bool = True,
         kill_after: float | None = None,
         check_strays: bool = True,
+        graded_course: Course | None = None,
     ) -> Run:
+        course = graded_course or session_course
         folder = workspace / "runs" / f"{next(_runs):03d}-{_slug(request.node.name)}"
         submission, out = folder / "submission", folder / "out"
         submission.mkdir(parents=True)
