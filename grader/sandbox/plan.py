@@ -78,6 +78,8 @@ class SandboxLimits:
     processes: int = 64
     max_response_bytes: int = 32 << 20
     output_tail_bytes: int = 8192
+    workdir_files: int = 10_000
+    workdir_mb: int = 256
 
 
 def sandbox_identity() -> tuple[int, int]:

@@ -17,6 +17,7 @@ import json
 import os
 import queue
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,6 +58,10 @@ trail one the submission forged while it was being imported."""
 
 OUTPUT_KEPT = wire.MAX_OUTPUT + 100
 """Characters kept of what a request printed: the child's cap and its note on what it dropped."""
+WATCH_INTERVAL = 0.1
+"""Seconds between two looks at the work folder: what a child can write in that time is how
+far it can go over the folder's bounds."""
+OVERRUN = "your code wrote"
 
 
 class SandboxPolicyError(RuntimeError):
@@ -290,6 +295,43 @@ def kill_strays(child_pid: int, uid: int | None) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def folder_overrun(folder: Path, max_entries: int, max_bytes: int) -> str | None:
+    """Why `folder` holds more than the child may write there (too many files and folders, or
+    too many bytes on disk), or None. Stops counting at the bound, so a folder of a million
+    files costs no more to check than one just over it."""
+    entries, used, pending = 0, 0, [folder]
+    while pending:
+        try:
+            scan = os.scandir(pending.pop())
+        except OSError:
+            continue
+        with scan:
+            for entry in scan:
+                entries += 1
+                if entries > max_entries:
+                    return f"more than {max_entries} files"
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(Path(entry.path))
+                    used += entry.stat(follow_symlinks=False).st_blocks * 512
+                except OSError:
+                    continue
+                if used > max_bytes:
+                    return f"more than {max_bytes >> 20} MB"
+    return None
+
+
+def empty_folder(folder: Path, keep: frozenset[str]) -> None:
+    """Remove everything in `folder` but the entries named in `keep`."""
+    for entry in folder.iterdir():
+        if entry.name in keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
 class ChildProcess(Protocol):
     """What the session needs of a started child: the subset of subprocess.Popen it uses."""
 
@@ -369,6 +411,7 @@ class SandboxSession:
         self.layers: dict[str, Any] = {}
         self.starts = 0
         hand_over(self.workdir, self.plan)
+        self.staged = frozenset(entry.name for entry in self.workdir.iterdir())
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> Reply:
@@ -496,12 +539,15 @@ class SandboxSession:
         reply = self._receive(started + timeout, started, allowed)
         while reply.status in START_UP:
             reply = self._receive(started + timeout, started, allowed)
+        reply = self._overrun_reply(started) or reply
         if reply.status == "timeout":
             reply.message = f"did not finish within the {timeout:g} s time limit"
         if reply.status in ("timeout", "crashed", "protocol_error") or (
             reply.status == "unsendable" and reply.message.startswith("the returned value")
         ):
             self.close()
+            if reply.status == "crashed" and reply.message.startswith(OVERRUN):
+                empty_folder(self.workdir, self.staged)
         elif not self._forking_forbidden:
             kill_strays(self.child.process.pid, self.plan.get("uid"))
         return reply
@@ -512,15 +558,35 @@ class SandboxSession:
         reason to sweep the sandbox uid (which a concurrent grading may share)."""
         return "seccomp" in " ".join(self.layers.get("applied", []))
 
+    def _overrun_reply(self, started: float) -> Reply | None:
+        """A crash charged to the submission if its work folder went over its bounds."""
+        over = folder_overrun(self.workdir, self.limits.workdir_files, self.limits.workdir_mb << 20)
+        if over is None:
+            return None
+        return Reply(
+            "crashed",
+            message=f"{OVERRUN} {over} in its work folder; its process was stopped",
+            seconds=time.monotonic() - started,
+        )
+
     def _receive(self, deadline: float, started: float, allowed: frozenset[str]) -> Reply:
         """Wait for one response line until the deadline, or explain why there is none. A
         status outside `allowed`, or anything malformed, is the submission's protocol error,
-        told in the grader's words only."""
+        told in the grader's words only. While waiting, look at the work folder every
+        WATCH_INTERVAL: nothing else bounds the number of files, or their total size
+        (RLIMIT_FSIZE bounds each file)."""
         assert self.child is not None
-        try:
-            line = self.child.reader.get(max(deadline - time.monotonic(), 0))
-        except queue.Empty:
-            return Reply("timeout", seconds=time.monotonic() - started)
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                line = self.child.reader.get(max(min(left, WATCH_INTERVAL), 0))
+                break
+            except queue.Empty:
+                if left <= WATCH_INTERVAL:
+                    return Reply("timeout", seconds=time.monotonic() - started)
+                overrun = self._overrun_reply(started)
+                if overrun is not None:
+                    return overrun
         seconds = time.monotonic() - started
         if line is None:
             return Reply("unsendable", message="the returned value is too large", seconds=seconds)

@@ -13,7 +13,10 @@ allowed only on the caller itself (pid 0), or denied outright where nothing in n
 needs it; and every kernel object two processes can share by name is denied (SysV message
 queues, semaphores and shared memory, POSIX message queues), since without an IPC namespace
 (Docker) they reach every process on the host, outlive the child, and carry hidden inputs to a
-process whose output is shown. Threads keep working, so numpy and torch run normally. Built on
+process whose output is shown. fallocate is denied (EPERM, which glibc's posix_fallocate
+does not emulate with writes) because it fills a disk in milliseconds, faster than the parent
+can look at the work folder; written bytes arrive slowly enough to be caught. Threads keep
+working, so numpy and torch run normally. Built on
 pyseccomp (ctypes over libseccomp.so.2).
 """
 
@@ -103,6 +106,7 @@ DENIED = (
     "mq_timedreceive",
     "mq_notify",
     "mq_getsetattr",
+    "fallocate",
     "kcmp",
     "ioprio_set",
     "ioprio_get",

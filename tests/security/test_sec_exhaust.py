@@ -12,7 +12,7 @@ right), i.e. the attack cost only its own question.
 from __future__ import annotations
 
 import pytest
-from sectest_support import ALL_MODES, EXPENSIVE_MODES, modes, processes_with
+from sectest_support import ALL_MODES, EXPENSIVE_MODES, WITHOUT_LANDLOCK, modes, processes_with
 
 pytestmark = pytest.mark.sandbox
 
@@ -126,19 +126,9 @@ def test_writing_a_huge_file_stops_at_the_file_size_limit(attack):
     assert run.observation["written_mb"] <= 64, run.observation
 
 
-@modes(*EXPENSIVE_MODES)
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "WEAKNESS: RLIMIT_FSIZE bounds each file (64 MB) but not their number: a submission fills "
-        "the disk of its work folder (in $TMPDIR) with many 64 MB files; posix_fallocate makes it "
-        "instant (measured: 2 GB in 10 ms, nothing stops it before the disk is full, which breaks "
-        "every other grading on the machine until the work folder is removed). A size-limited "
-        "tmpfs or a disk quota for the work folder would bound it."
-    ),
-)
-def test_writing_many_files_is_bounded_in_total(attack):
+@modes(*ALL_MODES, *WITHOUT_LANDLOCK)
+def test_preallocating_many_files_is_denied(attack):
+    """fallocate fills a disk in milliseconds, faster than the grader looks at the folder."""
     run = attack("""
         def attack(x):
             total = 0
@@ -155,6 +145,40 @@ def test_writing_many_files_is_bounded_in_total(attack):
             return {"total_mb": total, "error": ""}
     """)
     assert run.observation["total_mb"] < 1024, run.observation
+
+
+def assert_stopped_for_its_work_folder(run, what: str, question: str = "2") -> None:
+    feedback = run.test(question)["output"]
+    assert f"your code wrote more than {what} in its work folder" in feedback, feedback
+
+
+@modes(*ALL_MODES, *WITHOUT_LANDLOCK)
+def test_writing_many_large_files_is_stopped_at_the_work_folder_bound(attack):
+    run = attack("""
+        def attack(x):
+            chunk = b"w" * (16 << 20)
+            for index in range(48):  # bounded: 48 x 64 MB = 3 GB
+                with open(f"fill-{index}.bin", "wb", buffering=0) as handle:
+                    for _ in range(4):
+                        handle.write(chunk)
+            return "wrote 3 GB"
+    """)
+    assert_stopped_for_its_work_folder(run, "256 MB")
+    assert run.observed == [], "the attack finished writing 3 GB"
+
+
+@modes(*ALL_MODES, *WITHOUT_LANDLOCK)
+def test_creating_many_files_is_stopped_at_the_work_folder_bound(attack):
+    run = attack("""
+        def long_attack(x):
+            for folder in range(200):  # bounded: 200,000 empty files
+                os.mkdir(f"d{folder}")
+                for index in range(1000):
+                    os.close(os.open(f"d{folder}/f{index}", os.O_CREAT | os.O_WRONLY, 0o600))
+            return "made 200000 files"
+    """)
+    assert_stopped_for_its_work_folder(run, "10000 files", question="3")
+    assert run.observed == [], "the attack finished making its files"
 
 
 @modes(*ALL_MODES)
