@@ -412,6 +412,7 @@ class SandboxSession:
         self.starts = 0
         hand_over(self.workdir, self.plan)
         self.staged = frozenset(entry.name for entry in self.workdir.iterdir())
+        self.watched_at = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> Reply:
@@ -521,9 +522,9 @@ class SandboxSession:
         if self.child is None:
             if self.import_reply is not None and not self.import_reply.ok:
                 return self.import_reply
-            started = self.start()
-            if not started.ok:
-                return started
+            imported = self.start()
+            if not imported.ok:
+                return imported
         assert self.child is not None
         started = time.monotonic()
         try:
@@ -559,7 +560,13 @@ class SandboxSession:
         return "seccomp" in " ".join(self.layers.get("applied", []))
 
     def _overrun_reply(self, started: float) -> Reply | None:
-        """A crash charged to the submission if its work folder went over its bounds."""
+        """A crash charged to the submission if its work folder went over its bounds. Looks
+        at most once per WATCH_INTERVAL, so that a part's hundreds of quick requests cost one
+        look each 0.1 s, not one each."""
+        now = time.monotonic()
+        if now - self.watched_at < WATCH_INTERVAL:
+            return None
+        self.watched_at = now
         over = folder_overrun(self.workdir, self.limits.workdir_files, self.limits.workdir_mb << 20)
         if over is None:
             return None

@@ -27,6 +27,8 @@ from sectest_support import (
     run_grader,
 )
 
+pytestmark = pytest.mark.sandbox
+
 READS_AND_WRITES = """
 def _leave_a_mark():
     with open(os.path.join(os.path.dirname($results), "ran-at-import.txt"), "w") as marker:

@@ -17,6 +17,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from sectest_support import (
     ALL_MODES,
     CLI_TIMEOUT,
@@ -27,6 +28,8 @@ from sectest_support import (
     modes,
     run_grader,
 )
+
+pytestmark = pytest.mark.sandbox
 
 FULL_MARKS_FOR_THE_ATTACKER = {"1": 1.0, "6": 1.0}
 

@@ -23,9 +23,12 @@ from pathlib import Path
 import pytest
 from sectest_support import ALL_MODES, WITHOUT_LANDLOCK, Run, modes
 
-pytestmark = pytest.mark.skipif(
-    platform.machine() != "x86_64", reason="the attacks use x86_64 system call numbers"
-)
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(
+        platform.machine() != "x86_64", reason="the attacks use x86_64 system call numbers"
+    ),
+]
 
 CALLS_ON_THE_GRADER = """
 import ctypes
