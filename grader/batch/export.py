@@ -170,7 +170,7 @@ def _describe(value: Any) -> str:
         return "a number"
     if isinstance(value, date):
         return "a date"
-    kinds = {str: "text", list: "a list", dict: "a mapping"}
+    kinds: dict[type, str] = {str: "text", list: "a list", dict: "a mapping"}
     return kinds.get(type(value), type(value).__name__)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import json
 import os
 import queue
@@ -26,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol, cast
+from typing import IO, Any, Protocol
 
 from grader.sandbox import wire
 from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxLimits, build_plan, hand_over
@@ -143,7 +144,7 @@ def child_environment(workdir: Path) -> dict[str, str]:
 class OutputTail(threading.Thread):
     """Drains the child's raw stdout/stderr so it never blocks, keeping only the last bytes."""
 
-    def __init__(self, stream: IO[bytes], keep: int) -> None:
+    def __init__(self, stream: io.BufferedReader, keep: int) -> None:
         super().__init__(daemon=True)
         self.stream = stream
         self.keep = keep
@@ -263,7 +264,7 @@ def _kill_tree(process: ChildProcess) -> None:
 def stray_processes(child_pid: int, uid: int | None) -> list[int]:
     """Processes the child started: in its session, or (when it runs as the sandbox user) any
     process of that user, since a daemon can leave the session but not its uid."""
-    found = []
+    found: list[int] = []
     proc = Path("/proc")
     if not proc.is_dir():
         return found
@@ -336,9 +337,9 @@ class ChildProcess(Protocol):
     """What the session needs of a started child: the subset of subprocess.Popen it uses."""
 
     pid: int
-    stdin: IO[bytes]
-    stdout: IO[bytes]
-    stderr: IO[bytes]
+    stdin: io.BufferedWriter
+    stdout: io.BufferedReader
+    stderr: io.BufferedReader
 
     def wait(self, timeout: float | None = None) -> int: ...
 
@@ -357,15 +358,13 @@ class FreshInterpreter:
     """One new `python -I -B -c BOOTSTRAP` per child: nothing shared, and the imports paid by
     every child (see zygote.py for the warm alternative)."""
 
-    def launch(
-        self, config: dict[str, Any], workdir: Path, env: dict[str, str]
-    ) -> subprocess.Popen:
-        separate = (
+    def launch(self, config: dict[str, Any], workdir: Path, env: dict[str, str]) -> ChildProcess:
+        separate: dict[str, Any] = (
             {"start_new_session": True}
             if os.name == "posix"
-            else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+            else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
         )
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-I", "-B", "-c", bootstrap_source(), json.dumps(config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -375,6 +374,26 @@ class FreshInterpreter:
             close_fds=True,
             **separate,
         )
+        return PipedProcess(process)
+
+
+class PipedProcess:
+    """A Popen started with three pipes, typed as having them (Popen's own attributes are
+    Optional because a Popen may be started without pipes)."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        stdin, stdout, stderr = process.stdin, process.stdout, process.stderr
+        assert isinstance(stdin, io.BufferedWriter)  # PIPE with the default buffering
+        assert isinstance(stdout, io.BufferedReader) and isinstance(stderr, io.BufferedReader)
+        self.process = process
+        self.pid = process.pid
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        self.process.kill()
 
 
 FRESH_INTERPRETER = FreshInterpreter()
@@ -671,7 +690,7 @@ def verify_harness(session: SandboxSession, timeout: float) -> Reply:
                 session.limits,
                 source,
                 session.plan["policy"],
-                cast(Launcher, session.launcher),
+                session.launcher,
                 session.identity,
             ) as clean:
                 started = clean.start()

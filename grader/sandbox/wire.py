@@ -101,6 +101,10 @@ def encode(value: Any, budget: Budget | None = None) -> Any:
     return _encode(value, budget or Budget(64 << 20), 0)
 
 
+_PLAIN_TYPES: tuple[type[Any], ...] = (bool, int, float, str, complex, tuple, list)
+"""In the order tried: bool before int, since a bool is an int."""
+
+
 def _encode(value: Any, budget: Budget, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise WireError(f"the value is nested more than {MAX_DEPTH} levels deep")
@@ -137,10 +141,7 @@ def _encode(value: Any, budget: Budget, depth: int) -> Any:
         return _encode_tensor(value, budget)
     # Subclasses of the plain types (a float subclass with a lying __eq__, a namedtuple,
     # torch.Size) are reduced to the plain type's data; their methods never reach the grader.
-    for plain in (bool, int, float, str, complex):
-        if isinstance(value, plain):
-            return _encode(plain(value), budget, depth)
-    for plain in (tuple, list):
+    for plain in _PLAIN_TYPES:
         if isinstance(value, plain):
             return _encode(plain(value), budget, depth)
     if isinstance(value, dict):

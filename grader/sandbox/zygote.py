@@ -85,7 +85,7 @@ class Zygote:
 
     def __init__(self, preload: tuple[str, ...] = DEFAULT_PRELOAD) -> None:
         self.preload = tuple(preload)
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
         self.status: dict[str, Any] = {}
         self._children: dict[int, ForkedChild] = {}
@@ -136,7 +136,8 @@ class Zygote:
             self.close()
             raise ZygoteError(f"the zygote did not start: {error}") from None
         if not data:
-            stderr = self.process.stderr.read().decode(errors="replace")[-2000:]
+            pipe = self.process.stderr
+            stderr = (pipe.read() if pipe else b"").decode(errors="replace")[-2000:]
             self.close()
             raise ZygoteError(f"the zygote exited while starting: {stderr}")
         self.status = json.loads(data)["ready"]
@@ -245,11 +246,12 @@ class Zygote:
                     self._spawned.append(message)
                     self._lock.notify_all()
                 elif "exited" in message:
-                    child = self._children.pop(message["exited"], None)
-                    if child is None:
-                        self._early_exits[message["exited"]] = message["code"]
+                    pid: int = message["exited"]
+                    ended = self._children.pop(pid, None)
+                    if ended is None:
+                        self._early_exits[pid] = message["code"]
                     else:
-                        child.exited(message["code"])
+                        ended.exited(message["code"])
 
 
 def warm_launcher(preload: tuple[str, ...] = DEFAULT_PRELOAD) -> tuple[Launcher, str]:

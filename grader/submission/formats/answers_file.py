@@ -53,7 +53,7 @@ class _AnswersLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML's stub
             raise yaml.composer.ComposerError(
                 None,
                 None,
@@ -207,9 +207,9 @@ def convert_answers(data: bytes, name: str) -> tuple[str, list[str]]:
         )
     lines = [f'"""Answers read from {_safe(name)} by the grader: data only."""', ""]
     for key, value in answers.items():
-        problem = _name_problem(key)
-        if problem is not None:
-            raise AnswersFileError(f"{name}: {problem}")
+        bad_name = _name_problem(key)
+        if bad_name is not None:
+            raise AnswersFileError(f"{name}: {bad_name}")
         lines.append(f"{key} = {_literal(value, f'{name}: the value of {key}')}")
     assert loader is not None
     notes = [

@@ -159,7 +159,8 @@ def code_cells(data: bytes, name: str) -> list[tuple[int, str]]:
 def _cells_of(notebook: object, invalid: str) -> list[tuple[int, str]]:
     """The structural checks: what the conversion relies on, and nothing more."""
     if not isinstance(notebook, dict):
-        kind = {list: "a list", str: "a string"}.get(type(notebook), "a single value")
+        kinds: dict[type, str] = {list: "a list", str: "a string"}
+        kind = kinds.get(type(notebook), "a single value")
         raise NotebookError(
             f"{invalid}: it is JSON, but {kind}, not a notebook (a JSON object "
             'with "nbformat" and "cells")'
