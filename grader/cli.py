@@ -18,7 +18,7 @@ from grader.batch.regrade_diff import changes_csv, score_changes
 from grader.checks.property import PropertyCheck
 from grader.errors import GraderInputError
 from grader.frontends.autograder import bundle, write_tree, write_zip
-from grader.frontends.doctor import diagnose, layer_rows
+from grader.frontends.doctor import Diagnosis, diagnose, layer_rows
 from grader.frontends.gradescope import DEFAULT_ROOT, AutograderRoot, run_autograder
 from grader.frontends.kit import build_kit, load_kit, write_kit
 from grader.grading.engine import Engine, read_harness
@@ -225,18 +225,19 @@ def _answer_text(part: AutoPart, reference: ReferenceModule) -> str:
     return "\n".join(lines)
 
 
-@main.command("doctor")
-@policy_option
-def doctor_command(policy: str) -> None:
-    """Show which sandbox layers work on this machine (starts a real sandboxed child).
+cluster_option = click.option(
+    "--cluster",
+    envvar="GRADER_DASK_CLUSTER",
+    metavar="ADDRESS",
+    help="A Dask scheduler (tcp://HOST:8786, or tls://) whose workers do the grading; needs "
+    "grader[dask] on every machine (env GRADER_DASK_CLUSTER).",
+)
 
-    Exits 4 when the policy would refuse to grade here.
-    """
-    diagnosis = diagnose(policy)
-    console = SafeConsole()
+
+def _print_diagnosis(console: SafeConsole, diagnosis: Diagnosis, title: str) -> None:
     for key, value in diagnosis.facts.items():
         console.print(f"{key}: {value}", highlight=False)
-    table = Table(title=f"Sandbox layers ({policy} policy)", title_justify="left")
+    table = Table(title=title, title_justify="left")
     for column in ("Layer", "Status", "Detail"):
         table.add_column(column)
     for layer, status, detail in layer_rows(diagnosis):
@@ -249,12 +250,48 @@ def doctor_command(policy: str) -> None:
         console.print(f"[yellow]within the child's reach: {exposed}[/]", highlight=False)
     if diagnosis.refused:
         console.print(f"[red]{diagnosis.refused}[/]", highlight=False)
+    else:
+        console.print(
+            f"child start with all layers and numpy: {diagnosis.start_seconds * 1000:.0f} ms;"
+            f" isolating layers: {', '.join(diagnosis.isolating) or 'none'}",
+            highlight=False,
+        )
+
+
+@main.command("doctor")
+@policy_option
+@cluster_option
+def doctor_command(policy: str, cluster: str | None) -> None:
+    """Show which sandbox layers work on this machine (starts a real sandboxed child), or
+    on each worker of a Dask cluster (--cluster).
+
+    Exits 4 when the policy would refuse to grade here (on any worker).
+    """
+    console = SafeConsole()
+    if cluster:
+        try:
+            from grader.batch.dask_cluster import cluster_diagnoses
+
+            diagnoses = cluster_diagnoses(cluster, policy)
+        except ImportError as error:
+            _fail(f"--cluster needs the grader[dask] extra (Dask's distributed): {error}")
+            raise  # unreachable: _fail exits
+        except GraderInputError as error:
+            _fail(str(error))
+            raise
+        if not diagnoses:
+            _fail(f"the Dask scheduler at {cluster} has no workers")
+        for worker, diagnosis in diagnoses.items():
+            _print_diagnosis(console, diagnosis, f"Sandbox layers on {worker} ({policy} policy)")
+        refused = [worker for worker, diagnosis in diagnoses.items() if diagnosis.refused]
+        if refused:
+            console.print(f"[red]refused on {', '.join(refused)}[/]", highlight=False)
+            sys.exit(EXIT_POLICY_REFUSED)
+        return
+    diagnosis = diagnose(policy)
+    _print_diagnosis(console, diagnosis, f"Sandbox layers ({policy} policy)")
+    if diagnosis.refused:
         sys.exit(EXIT_POLICY_REFUSED)
-    console.print(
-        f"child start with all layers and numpy: {diagnosis.start_seconds * 1000:.0f} ms;"
-        f" isolating layers: {', '.join(diagnosis.isolating) or 'none'}",
-        highlight=False,
-    )
 
 
 @main.command("gradescope")
@@ -382,7 +419,8 @@ def check_command(kit_or_rubric: Path, submission: Path) -> None:
     "--workers",
     type=click.IntRange(min=0),
     default=0,
-    help="Grading processes in parallel [default: one per core].",
+    help="Grading processes in parallel [default: one per core; with --cluster, one per "
+    "Dask worker thread].",
 )
 @click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
 @click.option(
@@ -392,8 +430,16 @@ def check_command(kit_or_rubric: Path, submission: Path) -> None:
     "ones (slower; for comparison).",
 )
 @policy_option
+@cluster_option
 def batch_command(
-    rubric: Path, source: Path, outdir: Path, workers: int, force: bool, cold: bool, policy: str
+    rubric: Path,
+    source: Path,
+    outdir: Path,
+    workers: int,
+    force: bool,
+    cold: bool,
+    policy: str,
+    cluster: str | None,
 ) -> None:
     """Grade every submission in SOURCE (a Gradescope export zip or folder, or a folder with
     one sub-folder or file per student) into OUTDIR.
@@ -415,6 +461,7 @@ def batch_command(
         force=force,
         policy=policy,
         warm=not cold,
+        cluster=cluster,
     )
     try:
         with BatchDisplay() as display:
@@ -430,7 +477,10 @@ def batch_command(
         f"{len(summary.skipped)} unchanged (skipped), {len(summary.problems)} with "
         f"problems; {summary.seconds:.1f} s ({rate:.1f} graded/s)"
     )
-    if summary.launchers:
+    if cluster:  # one line per Dask worker: how it launches children, or why it cannot grade
+        for line in summary.launchers:
+            echo(f"worker {line}")
+    elif summary.launchers:
         echo(f"children: {summary.launchers[0]}")
     for name in ("grades.csv", "report.html", "gradebook.sqlite"):
         echo(f"wrote {outdir / name}")

@@ -7,11 +7,15 @@ batch output (grades.csv, report.html, regrade-diff), so they always agree with 
 
 Tables (query them with `sqlite3 OUTDIR/gradebook.sqlite`):
   runs              one row per `grader batch` invocation
-  submissions       one row per submission: status, total, hashes, seed, timings
+  submissions       one row per submission: status, total, hashes, seed, timings, and the
+                    worker that graded it ("local-N", or a Dask worker's name or address)
   submitters        the students of each submission (several for a group)
   question_results  one row per submission and question: score, status, feedback, mistakes
                     matched (JSON), seconds, and the seed and hashes it was graded with
-  gradings          a log: one row per grading completed, for auditing reruns
+  gradings          a log: one row per grading completed (and by which worker), for auditing
+                    reruns
+
+A gradebook written before a column existed is migrated when it is opened (MIGRATIONS).
 """
 
 from __future__ import annotations
@@ -53,7 +57,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     created_at TEXT NOT NULL DEFAULT '',
     graded_at TEXT NOT NULL,
     run_id INTEGER NOT NULL REFERENCES runs(run_id),
-    results_path TEXT
+    results_path TEXT,
+    worker TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS submitters (
     submission_id TEXT NOT NULL REFERENCES submissions(submission_id),
@@ -83,9 +88,17 @@ CREATE TABLE IF NOT EXISTS gradings (
     run_id INTEGER NOT NULL REFERENCES runs(run_id),
     submission_id TEXT NOT NULL,
     status TEXT NOT NULL,
-    finished_at TEXT NOT NULL
+    finished_at TEXT NOT NULL,
+    worker TEXT NOT NULL DEFAULT ''
 );
 """
+
+MIGRATIONS = (
+    ("submissions", "worker", "TEXT NOT NULL DEFAULT ''"),
+    ("gradings", "worker", "TEXT NOT NULL DEFAULT ''"),
+)
+"""Columns added since the first gradebooks: (table, column, declaration), added to an older
+gradebook when it is opened (rows graded before have an empty worker)."""
 
 _JOINED_FIELDS = ("submitters", "questions")
 """SubmissionRecord fields read from their own tables, not from `submissions`."""
@@ -134,6 +147,8 @@ class SubmissionRecord:
     results_path: str | None
     submitters: tuple[Submitter, ...]
     questions: tuple[QuestionRow, ...]
+    worker: str = ""
+    """Which worker graded it: "local-N" for the local pool, a Dask worker's name otherwise."""
 
 
 class Gradebook:
@@ -152,6 +167,15 @@ class Gradebook:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns an older gradebook lacks, in one transaction."""
+        with self._transaction():
+            for table, column, declaration in MIGRATIONS:
+                present = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         self.db.close()
@@ -192,7 +216,10 @@ class Gradebook:
             self.db.execute("DELETE FROM submitters WHERE submission_id = ?", (sid,))
             self.db.execute("DELETE FROM submissions WHERE submission_id = ?", (sid,))
             self.db.execute(
-                "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO submissions (submission_id, status, detail, score, max_score, "
+                "content_sha256, rubric_sha256, fingerprint, seed, seconds, created_at, "
+                "graded_at, run_id, results_path, worker) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sid,
                     record.status,
@@ -208,6 +235,7 @@ class Gradebook:
                     record.graded_at,
                     record.run_id,
                     record.results_path,
+                    record.worker,
                 ),
             )
             self.db.executemany(
@@ -236,8 +264,9 @@ class Gradebook:
                 ],
             )
             self.db.execute(
-                "INSERT INTO gradings VALUES (?, ?, ?, ?)",
-                (record.run_id, sid, record.status, record.graded_at),
+                "INSERT INTO gradings (run_id, submission_id, status, finished_at, worker) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (record.run_id, sid, record.status, record.graded_at, record.worker),
             )
 
     @contextlib.contextmanager
@@ -268,7 +297,14 @@ class Gradebook:
 
     def records(self, submission_ids: Iterable[str] | None = None) -> list[SubmissionRecord]:
         """Stored submissions (all, or those named), in the order named."""
-        columns = [f.name for f in fields(SubmissionRecord) if f.name not in _JOINED_FIELDS]
+        # A read-only gradebook from before a migration lacks the newer columns: their
+        # defaults stand in.
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(submissions)")}
+        columns = [
+            f.name
+            for f in fields(SubmissionRecord)
+            if f.name not in _JOINED_FIELDS and f.name in present
+        ]
         rows = {
             row[0]: dict(zip(columns, row, strict=True))
             for row in self.db.execute(f"SELECT {', '.join(columns)} FROM submissions")

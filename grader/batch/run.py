@@ -12,10 +12,10 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from grader import __version__
 from grader.atomic import write_json
@@ -23,7 +23,7 @@ from grader.batch.export import ExportContents, ExportedSubmission, read_export
 from grader.batch.gradebook import Gradebook, QuestionRow, SubmissionRecord, now
 from grader.batch.outputs import write_outputs
 from grader.batch.workers import Task, WorkerConfig, WorkerPool
-from grader.errors import RubricError
+from grader.errors import GraderInputError, RubricError
 from grader.rubric.model import LoadedRubric, load_rubric
 from grader.sandbox.plan import (
     DEFAULT_SANDBOX_UID,
@@ -49,6 +49,7 @@ class BatchOptions:
     force: bool = False
     policy: str = "lenient"
     warm: bool = True
+    cluster: str | None = None  # a Dask scheduler's address: grade there (dask_cluster.py)
 
     @property
     def worker_count(self) -> int:
@@ -144,6 +145,22 @@ def grading_fingerprint(loaded: LoadedRubric) -> str:
     return manifest_digest(entries)
 
 
+class Executor(Protocol):
+    """What grades the tasks: the local WorkerPool, or dask_cluster.DaskExecutor."""
+
+    count: int
+
+    def spawn(self) -> None: ...
+    def wait_ready(self) -> list[str]: ...
+    def close(self) -> None: ...
+    def run(
+        self,
+        tasks: Iterable[Task],
+        timeout: float,
+        on_result: Callable[[Task, dict[str, Any], float], None],
+    ) -> None: ...
+
+
 def check_rubric(loaded: LoadedRubric) -> None:
     """Validate the rubric with its reference before any submission is graded: a broken
     rubric must stop the batch once, with its message, not fail once per submission."""
@@ -181,41 +198,48 @@ class Batch:
         count = max(1, options.worker_count)
         # Workers start first: their interpreter and library imports overlap with reading the
         # export, validating the rubric and hashing the submissions here.
-        pool = WorkerPool(
-            WorkerConfig(
-                rubric=str(self.loaded.path),
-                policy=options.policy,
-                preload=tuple(self.loaded.rubric.submission.preload),
-                warm=options.warm,
-                protected=Protected(
-                    secret=(str(options.source), str(self.outdir)), outputs=(str(self.outdir),)
-                ),
+        config = WorkerConfig(
+            rubric=str(self.loaded.path),
+            policy=options.policy,
+            preload=tuple(self.loaded.rubric.submission.preload),
+            warm=options.warm,
+            protected=Protected(
+                secret=(str(options.source), str(self.outdir)), outputs=(str(self.outdir),)
             ),
-            count,
-            self.outdir / "logs",
-            worker_identities(count),
         )
+        pool: Executor
+        if options.cluster:
+            try:
+                from grader.batch.dask_cluster import DaskExecutor
+            except ImportError as error:
+                raise GraderInputError(
+                    f"--cluster needs the grader[dask] extra (Dask's distributed): {error}"
+                ) from None
+            pool = DaskExecutor(options.cluster, self.loaded, config, self.fingerprint)
+        else:
+            pool = WorkerPool(config, count, self.outdir / "logs", worker_identities(count))
         try:
             self.outdir.mkdir(parents=True, exist_ok=True)
             pool.spawn()
             check_rubric(self.loaded)
             contents = read_export(options.source, self.outdir / "staging")
             with Gradebook(self.outdir / GRADEBOOK) as book:
-                summary = self._grade(book, pool, contents, count)
+                summary = self._grade(book, pool, contents, pool.count)
         finally:
             pool.close()
         summary.seconds = time.monotonic() - started
         return summary
 
     def _grade(
-        self, book: Gradebook, pool: WorkerPool, contents: ExportContents, count: int
+        self, book: Gradebook, pool: Executor, contents: ExportContents, count: int
     ) -> BatchSummary:
         run_id = book.start_run(
             rubric=str(self.loaded.path),
             rubric_sha256=self.loaded.sha256,
             source=str(self.options.source),
             workers=count,
-            launcher="warm zygote" if self.options.warm else "fresh interpreter",
+            launcher=("warm zygote" if self.options.warm else "fresh interpreter")
+            + (f" on Dask {self.options.cluster}" if self.options.cluster else ""),
             grader_version=__version__,
         )
         summary = BatchSummary(
@@ -336,6 +360,7 @@ class Batch:
             results_path=str(path) if path else None,
             submitters=exported.submitters,
             questions=questions,
+            worker=str(reply.get("worker", "")),
         )
         book.record(stored)
         return stored

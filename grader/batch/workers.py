@@ -345,6 +345,7 @@ class WorkerPool:
         while this process writes."""
         task, worker.task = worker.task, None
         seconds = time.monotonic() - worker.started
+        reply.setdefault("worker", f"local-{worker.index}")
         if pending and worker.send(pending[0], timeout):
             pending.popleft()
         if task is not None:
@@ -373,6 +374,7 @@ class WorkerPool:
                     "error": "internal_error",
                     "detail": f"the grading process {worker.exit_description()}",
                 }
+            reply["worker"] = f"local-{worker.index}"
             on_result(task, reply, time.monotonic() - worker.started)
         replacement = self._spawn(worker.index)
         self._await_ready(replacement)
