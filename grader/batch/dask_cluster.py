@@ -531,7 +531,7 @@ class DaskExecutor:
                 break
             time.sleep(0.2)
         self.launchers = []
-        for address, state in sorted(states.items()):
+        for address, state in sorted(states.items(), key=lambda item: str(item[1].get("worker"))):
             label = state.get("worker") or address
             if state["status"] == "ready":
                 self.launchers.append(f"{label}: {state['launcher']}; {state['layers']}")
@@ -611,6 +611,11 @@ class DaskExecutor:
                         f"no Dask worker able to grade for {NO_WORKER_TIMEOUT:g} s; "
                         f"{len(running) + len(pending)} submissions left (rerun to continue)"
                     ) from None
+                continue
+            if future.status not in ("finished", "error", "cancelled"):
+                # Its result was lost with the worker holding it (killed after the task ended):
+                # Dask computes it again; wait for that.
+                future.add_done_callback(finished.put)
                 continue
             task = running.pop(str(future.key))
             reply, seconds = self._reply(future)
