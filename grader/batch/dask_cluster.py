@@ -325,14 +325,16 @@ class GradingPlugin(WorkerPlugin):
                 "detail": f"the course's fingerprint here is {fingerprint[:12]}, the client's "
                 f"{self.bundle.fingerprint[:12]}: the files changed on the way",
             }
-        children = (2 if self.config.warm else 1) * slots * loaded.rubric.limits.memory_mb * MIB
+        per_thread = 2 if self.config.warm else 1  # a visible and a hidden child at once
+        memory_mb = loaded.rubric.limits.memory_mb
+        children = slots * per_thread * memory_mb * MIB
         if memory_limit and children >= memory_limit:
             return {
                 "status": "refused",
-                "detail": f"the sandboxed children may use {children // MIB} MiB "
-                f"({slots} thread(s) x the rubric's memory_mb), not below this worker's "
-                f"memory limit of {memory_limit // MIB} MiB: give the worker more memory "
-                "(--memory-limit) or fewer threads",
+                "detail": f"the sandboxed children may use {children // MIB} MiB ({slots} "
+                f"thread(s) x {per_thread} children x the rubric's memory_mb {memory_mb}), not "
+                f"below this worker's memory limit of {memory_limit // MIB} MiB: give the "
+                "worker more memory (--memory-limit) or fewer threads",
             }
         self.claims = UidClaims(slots)
         first = self.claims.identities[0]
