@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from batch_course import CORRECT, DOUBLED, RUBRIC, write_course, write_plain_folder
+from batch_course import (
+    CORRECT,
+    DOUBLED,
+    PATHOLOGICAL,
+    RUBRIC,
+    write_course,
+    write_plain_folder,
+)
 from dask_processes import DaskProcesses
 from test_batch import export_zip
 
@@ -211,6 +218,29 @@ def test_a_worker_killed_mid_batch_has_its_submissions_graded_once_elsewhere(
     by_worker = Counter(worker for _, _, _, worker in log)
     assert by_worker[survivor] >= 10 - by_worker[killed["name"]] >= 1
     cluster.wait_for("w1", "w2")
+
+
+def test_pathological_submissions_cost_their_own_limits_and_no_dask_worker(
+    cluster: DaskProcesses, course, tmp_path: Path
+) -> None:
+    from distributed import Client
+
+    chosen = ("memory_bomb", "fork_bomb", "crashes", "floods_output")
+    source = write_plain_folder(
+        tmp_path / "class", {**{name: PATHOLOGICAL[name] for name in chosen}, "zz": CORRECT}
+    )
+    with Client(cluster.address, set_as_default=False) as monitor:
+        before = monitor.scheduler_info(n_workers=-1)["workers"]
+        grade(course.rubric, source, tmp_path / "out", cluster.address)
+        after = monitor.scheduler_info(n_workers=-1)["workers"]
+    stored = records(tmp_path / "out")
+    assert stored["memory_bomb"].status == "import_error"
+    for name in ("fork_bomb", "crashes"):
+        assert (stored[name].status, stored[name].score) == ("graded", 2.0), name
+    assert stored["floods_output"].score == stored["zz"].score == 3.0
+    # The same Dask worker processes before and after: none was restarted.
+    assert set(after) == set(before)
+    assert all(process.poll() is None for process in cluster.workers.values())
 
 
 # --- a client that dies ----------------------------------------------------------------------
