@@ -22,12 +22,16 @@ What runs where:
 On pickling: Dask's comm pickles task arguments, results and plugins between the client, the
 scheduler and the workers, and unpickles what its peers send; it trusts them. What crosses
 here is only plain data the grader itself built in trusted processes: the plugin's file bytes
-and settings, a JSON text, (name, bytes) pairs, and a JSON text back. Nothing a submission
-produced is ever pickled: its replies were decoded from the sandbox's data-only wire by the
-grading worker and are carried as JSON. A Dask network must therefore be private (or use TLS
-with certificates): anyone who can talk to the scheduler can run code on every worker.
+and settings, a JSON text, (name, bytes) pairs, and a JSON text back. No object a submission
+produced is ever pickled: what its code returned was decoded from the sandbox's data-only wire
+by the grading worker, and its grade travels inside a JSON text, a str, whose unpickling builds
+a str and nothing else; the client then parses it as JSON. Task failures are turned into such
+replies on the worker, so the only exceptions unpickled here are Dask's own (KilledWorker). A
+Dask network must still be private (or use TLS with certificates): anyone who can talk to the
+scheduler can run code on every worker.
 
-Exactly once: a submission is recorded when its future completes, and a future completes once.
+Exactly once: a submission is recorded when its future completes, and a future completes once
+(a result lost with the worker holding it is computed again by Dask, and still recorded once).
 A worker that dies mid-task has its tasks rescheduled by Dask on the others (after
 `distributed.scheduler.allowed-failures` deaths it fails with KilledWorker, recorded as
 internal_error, which a rerun grades again). Killing the client loses nothing recorded, and the
@@ -73,6 +77,9 @@ NO_WORKER_TIMEOUT = 300.0
 """How long a batch waits with tasks left and no worker able to grade them before it stops
 (what was graded stays in the gradebook; a rerun continues)."""
 WATCH_INTERVAL = 5.0
+ABSENT_GRACE = 30.0
+"""How long a worker may show no plugin at all (it joined mid-registration) before it is
+reported as unable to grade."""
 MIB = 1 << 20
 UID_LOCKS = "grader-sandbox-uids"
 
@@ -520,19 +527,22 @@ class DaskExecutor:
         worker. No worker able to grade is a broken setup: raise, with each worker's reason."""
         if self._registration is not None:
             self._registration.join()
-        if self._registration_error is not None:
-            raise ClusterError(
-                f"could not install the grader on the Dask workers: {self._registration_error}"
-            )
-        deadline = time.monotonic() + START_TIMEOUT
+        started = time.monotonic()
         while True:
             states = self._states()
-            if states and not any(s["status"] in ("starting", "absent") for s in states.values()):
+            waiting = {"starting"} | (
+                {"absent"} if time.monotonic() < started + ABSENT_GRACE else set()
+            )
+            if states and not any(s["status"] in waiting for s in states.values()):
                 break
-            if time.monotonic() > deadline:
+            if time.monotonic() > started + START_TIMEOUT:
                 break
             time.sleep(0.2)
-        self.launchers = []
+        # A worker that could not even load the plugin (no grader installed there, say) makes
+        # the registration fail as a whole; the others grade, and the reason is listed.
+        self.launchers = (
+            [f"registration: {self._registration_error}"] if self._registration_error else []
+        )
         for address, state in sorted(states.items(), key=lambda item: str(item[1].get("worker"))):
             label = state.get("worker") or address
             if state["status"] == "ready":
