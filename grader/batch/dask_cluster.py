@@ -67,7 +67,12 @@ from grader import __version__
 from grader.batch.workers import Task, WorkerConfig, WorkerPool
 from grader.errors import GraderInputError
 from grader.rubric.model import LoadedRubric
-from grader.sandbox.plan import DEFAULT_SANDBOX_UID, SandboxIdentities, sandbox_identity
+from grader.sandbox.plan import (
+    DEFAULT_SANDBOX_UID,
+    Protected,
+    SandboxIdentities,
+    sandbox_identity,
+)
 from grader.sandbox.probe import Diagnosis, diagnose
 
 CLUSTER_ENV = "GRADER_DASK_CLUSTER"
@@ -349,7 +354,11 @@ class GradingPlugin(WorkerPlugin):
         layers = {"layers": _layers_line(probe), "applied": probe.applied}
         if probe.refused:
             return {"status": "refused", "detail": probe.refused, **layers}
-        config = replace(self.config, rubric=str(rubric_path))
+        # What no child may reach here: this plugin's folder (the course, and every student's
+        # submission staged for grading). The client's own paths mean nothing on this machine.
+        config = replace(
+            self.config, rubric=str(rubric_path), protected=Protected(secret=(str(self.folder),))
+        )
         self.slots = [
             _Slot(WorkerPool(config, 1, self.folder / "logs" / f"thread-{i}", [identity]))
             for i, identity in enumerate(self.claims.identities)
