@@ -1,7 +1,7 @@
 """Warm grading workers for a batch: N trusted processes, each with its own zygote.
 
-A worker is a fresh `python -m grader.batch.workers` (not a fork of the batch process, which may
-have run torch), that loads the rubric and reference once, starts a zygote (zygote.py) that has
+A worker is a fresh interpreter running `grader.batch.workers` (not a fork of the batch process,
+which may have run torch), that loads the rubric and reference once, starts a zygote (zygote.py) that has
 imported numpy and torch once, and then grades one submission per task. The worker holds the
 answers; the zygote, which forks the sandboxed children, never does.
 
@@ -159,13 +159,7 @@ class _Worker:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as log_file:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "grader.batch.workers",
-                    json.dumps(asdict(config)),
-                    str(write_end),
-                ],
+                worker_command(config, write_end),
                 stdin=subprocess.PIPE,
                 stdout=log_file,
                 stderr=log_file,
@@ -382,13 +376,40 @@ class WorkerPool:
         return replacement
 
 
-if __name__ == "__main__":
-    config_data = json.loads(sys.argv[1])
+def entry(argv: list[str]) -> None:
+    """A worker process's main: the config (JSON) and the reply pipe's descriptor."""
+    config_data = json.loads(argv[0])
     config_data["preload"] = tuple(config_data["preload"])
     if config_data["identities"] is not None:
         visible, hidden = config_data["identities"]
         config_data["identities"] = SandboxIdentities(tuple(visible), tuple(hidden))
     protected = config_data["protected"]
     config_data["protected"] = Protected(tuple(protected["secret"]), tuple(protected["outputs"]))
-    with os.fdopen(int(sys.argv[2]), "wb") as reply_stream:
+    with os.fdopen(int(argv[1]), "wb") as reply_stream:
         worker_main(WorkerConfig(**config_data), reply_stream)
+
+
+# A worker imports the grader the batch itself runs, wherever the batch was started: `python -m`
+# would put the current directory first on sys.path, and a folder there named `grader` (a clone
+# of this repository, a course folder) would shadow the installed package.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_BOOTSTRAP = (
+    "import sys; sys.path[0] = sys.argv.pop(1); "
+    "from grader.batch.workers import entry; entry(sys.argv[1:])"
+)
+
+
+def worker_command(config: WorkerConfig, reply_fd: int) -> list[str]:
+    """The command line of one worker process (independent of the current directory)."""
+    return [
+        sys.executable,
+        "-c",
+        _BOOTSTRAP,
+        _PACKAGE_ROOT,
+        json.dumps(asdict(config)),
+        str(reply_fd),
+    ]
+
+
+if __name__ == "__main__":
+    entry(sys.argv[1:])
