@@ -398,6 +398,7 @@ def test_a_folder_without_hw2_py_scores_zero_and_says_what_was_uploaded(
     upload = tmp_path / "upload"
     upload.mkdir()
     shutil.copyfile(examples_dir / "correct" / "hw2.py", upload / "homework2.py")
+    (upload / "scratch.py").write_text("x = 1\n")  # two Python files: which one is unknown
     (upload / "notes.txt").write_text("see the PDF\n")
     results, process = grade_json(hw2_rubric, upload, tmp_path)  # asserts exit 0
     assert process.returncode == 0

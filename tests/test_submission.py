@@ -99,8 +99,26 @@ def test_the_content_hash_tells_apart_files_that_concatenate_alike(tmp_path):
 
 def test_missing_entry_message_lists_what_was_uploaded(tmp_path):
     (tmp_path / "homework2.py").write_text("X = 1\n")
+    (tmp_path / "scratch.py").write_text("Y = 1\n")
     message = missing_entry_message(locate(tmp_path, SPEC), SPEC)
     assert "hw2.py was not found" in message and "homework2.py" in message
+    assert "several Python files" in message
+
+
+def test_one_locating_rule_for_a_file_and_for_a_folder_holding_it(tmp_path):
+    # A student's my_hw2_final.py: `grader check kit my_hw2_final.py` (a file), and Gradescope
+    # or a batch export (a folder holding it, nested as uploaded) must grade the same file.
+    alone = tmp_path / "my_hw2_final.py"
+    alone.write_text("X = 1\n")
+    uploaded = tmp_path / "submission_1" / "hw2"
+    uploaded.mkdir(parents=True)
+    (uploaded / "my_hw2_final.py").write_text("X = 1\n")
+    (uploaded / "notes.txt").write_text("hi\n")
+    as_file, as_folder = locate(alone, SPEC), locate(tmp_path / "submission_1", SPEC)
+    assert as_folder.entry == uploaded / "my_hw2_final.py"
+    assert as_file.notes == as_folder.notes
+    assert as_file.notes[0].startswith("graded my_hw2_final.py as hw2.py")
+    assert as_file.content_sha256 == as_folder.content_sha256
 
 
 def test_a_path_that_does_not_exist_is_an_input_error(tmp_path):

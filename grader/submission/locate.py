@@ -116,6 +116,15 @@ def _choose_entry(
         if matches:
             found[kind] = matches
     if not found:
+        # The one rule every front end shares: no file carries the entry's name, but the
+        # student handed in exactly one Python file or notebook; it is graded as the entry.
+        stand_ins = [
+            p
+            for p in candidates
+            if p.suffix in python_source.FORMAT.suffixes + notebook.FORMAT.suffixes
+        ]
+        if len(stand_ins) == 1:
+            return stand_ins[0], [_stand_in_note(stand_ins[0].name, spec)]
         return None, notes
     kinds = list(found)
     entries = found[kinds[0]]
@@ -135,6 +144,13 @@ def _choose_entry(
             f"{first} comes first, then {', then '.join(then)}"
         )
     return entry, notes
+
+
+def _stand_in_note(name: str, spec: SubmissionFiles) -> str:
+    return (
+        f"graded {printable(name)} as {spec.entry}: no file is named {spec.entry}, and it is the "
+        f"only Python file or notebook handed in (name it {spec.entry} to be sure)"
+    )
 
 
 def _read_bounded(path: Path, limit: int) -> bytes | None:
@@ -178,7 +194,7 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
         notes = (
             []
             if path.name == spec.entry or format_of(path) is not python_source.FORMAT
-            else [f"graded {printable(path.name)} as {spec.entry}"]
+            else [_stand_in_note(path.name, spec)]
         )
     else:
         root, candidates = path, _regular_files(path, max_bytes=None)
@@ -245,6 +261,12 @@ def missing_entry_message(submission: LocatedSubmission, spec: SubmissionFiles) 
     else:
         uploaded = []
     listing = ", ".join(uploaded[:10]) + (" ..." if len(uploaded) > 10 else "")
+    python_files = [name for name in uploaded if name.endswith((".py", ".ipynb"))]
+    if len(python_files) > 1:
+        listing += (
+            f"; several Python files or notebooks and none named {spec.entry}, so which one to "
+            "grade is not known"
+        )
     notebook_name = notebook.FORMAT.file_names(spec.entry)[0]
     return (
         f"{spec.entry} was not found in the submission"

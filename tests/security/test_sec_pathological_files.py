@@ -117,7 +117,7 @@ def test_a_helper_file_whose_name_is_not_utf8_does_not_crash_the_grader(attack):
 def test_a_file_name_that_is_not_utf8_keeps_results_valid_unicode(attack):
     run = attack(
         entry=False,
-        files={os.fsdecode(b"\xff\xfe-notes.py"): "X = 1\n"},
+        files={os.fsdecode(b"\xff\xfe-notes.txt"): "X = 1\n"},
         scores=NOTHING,
         check_layers=False,
     )
