@@ -1,9 +1,9 @@
 """Warm grading workers for a batch: N trusted processes, each with its own zygote.
 
 A worker is a fresh interpreter running `grader.batch.workers` (not a fork of the batch process,
-which may have run torch), that loads the rubric and reference once, starts a zygote (zygote.py) that has
-imported numpy and torch once, and then grades one submission per task. The worker holds the
-answers; the zygote, which forks the sandboxed children, never does.
+which may have run torch), that loads the rubric and reference once, starts a zygote (zygote.py)
+that has imported numpy and torch once, and then grades one submission per task. The worker holds
+the answers; the zygote, which forks the sandboxed children, never does.
 
 Tasks and results cross as JSON lines (nothing is pickled): tasks on the worker's stdin, results
 on a dedicated pipe, so that anything the reference or a library prints cannot corrupt them.
