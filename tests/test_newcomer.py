@@ -46,3 +46,65 @@ def test_batch_runs_from_a_folder_holding_a_decoy_grader_package(tmp_path: Path)
     assert result.returncode == 0, result.stderr
     assert "1 graded" in result.stdout
     assert "ImportError" not in result.stderr
+
+
+GENERATOR_RUBRIC = """\
+assignment: soft
+title: softmax
+total_points: 1
+seed: 1
+reference: soft_reference.py
+submission: {entry: soft.py}
+questions:
+  - number: "1"
+    title: softmax
+    points: 1
+    parts:
+      - name: softmax
+        points: 1
+        target: softmax
+        function:
+          args: [x, scale]
+          array_args: [x]
+          reference: softmax
+          random: {generator: draw, count: 3}
+        check: {kind: array}
+"""
+GENERATOR_REFERENCE = """\
+import numpy as np
+
+
+def softmax(x, scale):
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def draw(rng):
+    # Lists, as a newcomer writes them: x is declared an array; scale is not.
+    return {"x": rng.normal(size=4).tolist(), "scale": [1.0, 2.0]}
+"""
+
+
+def test_a_generator_returning_lists_gives_arrays_and_validate_names_the_rest(
+    tmp_path: Path,
+) -> None:
+    import numpy as np
+
+    from grader.rubric.model import load_rubric
+    from grader.trusted.cases import build_cases
+    from grader.trusted.reference import load_reference
+    from grader.trusted.validate import mistake_warnings, validate
+
+    (tmp_path / "soft.yaml").write_text(GENERATOR_RUBRIC)
+    (tmp_path / "soft_reference.py").write_text(GENERATOR_REFERENCE)
+    loaded = load_rubric(tmp_path / "soft.yaml")
+    assert validate(loaded) == []
+    spec = loaded.rubric.auto_parts()[0][1].function
+    assert spec is not None
+    cases = build_cases(spec, load_reference(loaded.reference_path), np.random.default_rng(3))
+    assert len(cases) == 3
+    assert all(isinstance(case.kwargs["x"], np.ndarray) for case in cases)
+    assert all(case.kwargs["x"].dtype == np.float64 for case in cases)
+    warnings = mistake_warnings(loaded)
+    assert len(warnings) == 1
+    assert "draws scale as a list" in warnings[0] and "array_args" in warnings[0]

@@ -53,7 +53,7 @@ def typed_arguments(
 ) -> dict[str, Any]:
     """A case's arguments as the student's function receives them: those named in
     `array_args` as float64 numpy arrays, those in `tensor_args` as float32 torch tensors
-    (YAML can only write them as nested lists)."""
+    (YAML can only write them as nested lists, and a generator may return lists too)."""
     typed = dict(kwargs)
     for name in array_args:
         typed[name] = np.asarray(typed[name], dtype=np.float64)
@@ -90,7 +90,8 @@ def build_cases(
                 raise ValueError(
                     f"generator {spec.random.generator} returned a case without {sorted(missing)}"
                 )
-            cases.append(Case(RANDOM, i, {name: kwargs[name] for name in spec.args}))
+            # Converted exactly as a YAML case is: a generator may return lists too.
+            cases.append(Case(RANDOM, i, typed({name: kwargs[name] for name in spec.args})))
     return cases
 
 

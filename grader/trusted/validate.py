@@ -147,8 +147,29 @@ def _indistinguishable(part: AutoPart, reference: ReferenceModule, mistake: Mist
     )
 
 
+def _list_arguments(part: AutoPart, reference: ReferenceModule) -> list[str]:
+    """Arguments a generator draws as lists or tuples that students receive as such (only
+    names in array_args or tensor_args become arrays), where the reference likely wants an
+    array: the student's `x.shape` would raise on every random case."""
+    spec = part.function
+    if spec is None or spec.random is None:
+        return []
+    try:
+        generator = reference.function(spec.random.generator, field="function.random.generator")
+        drawn = generator(np.random.default_rng(0))
+    except Exception:  # validate() reports it
+        return []
+    return [
+        name
+        for name in spec.args
+        if name not in (*spec.array_args, *spec.tensor_args)
+        and isinstance(drawn.get(name), (list, tuple))
+    ]
+
+
 def mistake_warnings(loaded: LoadedRubric) -> list[str]:
-    """Known mistakes the rubric's own cases cannot detect: not errors, but worth a look."""
+    """Known mistakes the rubric's own cases cannot detect, and generators drawing lists for
+    arguments that are not declared arrays: not errors, but worth a look."""
     try:
         reference = load_reference(loaded.reference_path)
     except GraderInputError:
@@ -156,7 +177,17 @@ def mistake_warnings(loaded: LoadedRubric) -> list[str]:
     found = []
     for q_index, question in enumerate(loaded.rubric.questions):
         for p_index, part in enumerate(question.parts):
-            if not isinstance(part, AutoPart) or isinstance(part.check, PropertyCheck):
+            if not isinstance(part, AutoPart):
+                continue
+            for name in _list_arguments(part, reference):
+                assert part.function is not None and part.function.random is not None
+                found.append(
+                    f"questions[{q_index}].parts[{p_index}].function.random: generator "
+                    f"{part.function.random.generator} draws {name} as a list, which students "
+                    f"receive as a list; name it in function.array_args (or tensor_args) if "
+                    "the function expects an array"
+                )
+            if isinstance(part.check, PropertyCheck):
                 continue
             if part.function is not None and part.function.reference is None:
                 continue
