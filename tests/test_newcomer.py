@@ -80,7 +80,7 @@ def softmax(x, scale):
 
 
 def draw(rng):
-    # Lists, as a newcomer writes them: x is declared an array; scale is not.
+    # Lists, as a newcomer writes them: x is declared an array.
     return {"x": rng.normal(size=4).tolist(), "scale": [1.0, 2.0]}
 """
 
@@ -105,6 +105,11 @@ def test_a_generator_returning_lists_gives_arrays_and_validate_names_the_rest(
     assert len(cases) == 3
     assert all(isinstance(case.kwargs["x"], np.ndarray) for case in cases)
     assert all(case.kwargs["x"].dtype == np.float64 for case in cases)
-    warnings = mistake_warnings(loaded)
+    assert mistake_warnings(loaded) == []
+    # Had x not been declared an array, validate says so (the reference fails on the list).
+    (tmp_path / "soft.yaml").write_text(
+        GENERATOR_RUBRIC.replace("array_args: [x]", "array_args: []")
+    )
+    warnings = mistake_warnings(load_rubric(tmp_path / "soft.yaml"))
     assert len(warnings) == 1
-    assert "draws scale as a list" in warnings[0] and "array_args" in warnings[0]
+    assert "draws x as a list" in warnings[0] and "array_args" in warnings[0]

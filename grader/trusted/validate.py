@@ -148,23 +148,34 @@ def _indistinguishable(part: AutoPart, reference: ReferenceModule, mistake: Mist
 
 
 def _list_arguments(part: AutoPart, reference: ReferenceModule) -> list[str]:
-    """Arguments a generator draws as lists or tuples that students receive as such (only
-    names in array_args or tensor_args become arrays), where the reference likely wants an
-    array: the student's `x.shape` would raise on every random case."""
+    """Arguments a generator draws as lists that students receive as lists (only names in
+    array_args or tensor_args become arrays) although the reference itself fails on a list
+    and works on an array: a student's function would fail the same way on every random case."""
     spec = part.function
-    if spec is None or spec.random is None:
+    if spec is None or spec.random is None or spec.reference is None:
         return []
     try:
-        generator = reference.function(spec.random.generator, field="function.random.generator")
-        drawn = generator(np.random.default_rng(0))
+        function = reference.function(spec.reference, field="function.reference")
+        drawn = build_cases(spec, reference, np.random.default_rng(0))[-1].kwargs
     except Exception:  # validate() reports it
         return []
-    return [
-        name
-        for name in spec.args
-        if name not in (*spec.array_args, *spec.tensor_args)
-        and isinstance(drawn.get(name), (list, tuple))
-    ]
+    listed = [name for name in spec.args if isinstance(drawn.get(name), (list, tuple))]
+    if not listed:
+        return []
+    try:
+        function(*(drawn[name] for name in spec.args))
+        return []
+    except Exception:
+        pass
+    found = []
+    for name in listed:
+        arrays = {**drawn, name: np.asarray(drawn[name], dtype=np.float64)}
+        try:
+            function(*(arrays[arg] for arg in spec.args))
+        except Exception:
+            continue
+        found.append(name)
+    return found
 
 
 def mistake_warnings(loaded: LoadedRubric) -> list[str]:
@@ -184,8 +195,8 @@ def mistake_warnings(loaded: LoadedRubric) -> list[str]:
                 found.append(
                     f"questions[{q_index}].parts[{p_index}].function.random: generator "
                     f"{part.function.random.generator} draws {name} as a list, which students "
-                    f"receive as a list; name it in function.array_args (or tensor_args) if "
-                    "the function expects an array"
+                    "receive as a list, and the reference fails on it but not on an array: "
+                    "name it in function.array_args (or tensor_args)"
                 )
             if isinstance(part.check, PropertyCheck):
                 continue
