@@ -112,3 +112,24 @@ def test_grades_csv_leaves_ungraded_questions_blank_and_keeps_every_group_member
         ("Alan", "", "2", "0.25", "2.25", "graded"),
         ("Eve", "9", "", "", "0", "missing"),
     ]
+
+
+def test_grades_csv_shows_hand_graded_points_as_pending_not_as_zero() -> None:
+    # HW2: 7 auto-graded points of 8.8; Neatness (1 pt) and the proof wait for a TA.
+    records = [
+        record(
+            "1",
+            "graded",
+            (question("1", 2, 2, "passed"), question("N", 0, 0, "pending")),
+            (Submitter("Ada", "1", ""),),
+            score=3.0,
+        )
+    ]
+    (row,) = csv.DictReader(io.StringIO(grades_csv(records, pending=1.8)))
+    assert (row["QN"], row["total"], row["graded_max"], row["pending"], row["max_score"]) == (
+        "pending",
+        "3",
+        "3",
+        "1.8",
+        "4.8",
+    )

@@ -113,3 +113,47 @@ def test_a_generator_returning_lists_gives_arrays_and_validate_names_the_rest(
     warnings = mistake_warnings(load_rubric(tmp_path / "soft.yaml"))
     assert len(warnings) == 1
     assert "draws x as a list" in warnings[0] and "array_args" in warnings[0]
+
+
+def _graded_with_neatness_pending():
+    from grader.grading.results import GradeResult, PartResult, QuestionResult
+
+    return GradeResult(
+        assignment="hw2",
+        title="HW2",
+        questions=[
+            QuestionResult("1", "Sum", "visible", [PartResult("x", 7.0, "passed", credit=1.0)]),
+            QuestionResult("4", "Neatness", "visible", [PartResult("neat", 1.8, "pending")]),
+        ],
+        seed=1,
+        rubric_sha256="r",
+        submission_sha256="s",
+        versions={},
+        sandbox={},
+    )
+
+
+def test_a_question_graded_by_hand_is_never_passed_in_results_json(schema_validator) -> None:
+    from grader.outputs.gradescope_json import to_gradescope
+
+    results = to_gradescope(_graded_with_neatness_pending())
+    schema_validator.validate(results)
+    neatness = results["tests"][1]
+    assert "status" not in neatness and "score" not in neatness
+    assert neatness["name"] == "4 Neatness (graded by hand, pending)"
+    assert "1.8 pt, graded by hand (pending)" in neatness["output"]
+    assert results["tests"][0]["status"] == "passed"
+
+
+def test_the_terminal_says_pending_where_a_score_would_be_and_what_the_total_is_out_of() -> None:
+    import io
+
+    from grader.outputs.safe_text import SafeConsole
+    from grader.outputs.terminal import print_report
+
+    out = io.StringIO()
+    print_report(_graded_with_neatness_pending(), SafeConsole(file=out, width=200))
+    text = out.getvalue()
+    assert "pending: 1.8 by hand" in text and "0 / 0" not in text
+    assert "Total: 7 / 7 auto-graded; 1.8 more points pending" in text
+    assert "out of 8.8" in text

@@ -42,11 +42,13 @@ def question_columns(records: list[SubmissionRecord]) -> list[tuple[str, str, fl
     return list(seen.values())
 
 
-def grades_csv(records: list[SubmissionRecord]) -> str:
+def grades_csv(records: list[SubmissionRecord], pending: float = 0.0) -> str:
     """One row per student (each group member gets the group's row), ready for a spreadsheet
-    or an LMS import. Scores are blank for a question not graded; a submission that could not
-    be graded at all has total 0 and says why in `status`. Names, ids and e-mails come from
-    students and can never read as formulas."""
+    or an LMS import. Scores are blank for a question not graded, and say `pending` for a
+    question graded by hand only; a submission that could not be graded at all has total 0
+    and says why in `status`. `total` is out of `graded_max` (the auto-graded points);
+    `pending` points are still to be graded by hand, and `max_score` is the whole assignment.
+    Names, ids and e-mails come from students and can never read as formulas."""
     columns = question_columns(records)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -59,11 +61,15 @@ def grades_csv(records: list[SubmissionRecord]) -> str:
             "status",
             *[f"Q{number}" for number, _, _ in columns],
             "total",
+            "graded_max",
+            "pending",
             "max_score",
         ]
     )
     for student, record in iter_students(records):
-        scores = {q.number: q.score for q in record.questions}
+        scores: dict[str, float | str] = {
+            q.number: "pending" if q.status == PENDING else q.score for q in record.questions
+        }
         writer.writerow(
             [
                 spreadsheet_cell(student.name),
@@ -74,14 +80,18 @@ def grades_csv(records: list[SubmissionRecord]) -> str:
                 *[_number(scores.get(number)) for number, _, _ in columns],
                 _number(record.score if record.score is not None else 0.0),
                 _number(record.max_score),
+                _number(pending),
+                _number(None if record.max_score is None else record.max_score + pending),
             ]
         )
     return buffer.getvalue()
 
 
-def _number(value: float | None) -> str:
+def _number(value: float | str | None) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value
     return f"{value:.6g}"
 
 
@@ -157,5 +167,6 @@ def _students(record: SubmissionRecord) -> str:
 
 
 def write_outputs(outdir: Path, loaded: LoadedRubric, records: list[SubmissionRecord]) -> None:
-    write_bytes(outdir / "grades.csv", grades_csv(records).encode())
+    pending = sum(question.manual_points for question in loaded.rubric.questions)
+    write_bytes(outdir / "grades.csv", grades_csv(records, pending).encode())
     write_bytes(outdir / "report.html", render_report(report_data(loaded, records)).encode())

@@ -22,7 +22,7 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
             "number": question.number,
             "score": question.score,
             "max_score": question.max_score,
-            "status": "passed" if question.status in (PASSED, PENDING) else "failed",
+            "status": "passed" if question.status == PASSED else "failed",
             "visibility": question.visibility,
             "output": question.feedback_text(),
             "extra_data": {
@@ -43,6 +43,13 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
                 ],
             },
         }
+        if question.status == PENDING:
+            # Waiting for a human: Gradescope's status can only say passed or failed, and a
+            # test without one is shown as passed when its score equals its max_score (0 of
+            # 0), so a question graded by hand only is an informational test: no score, no
+            # status, its points pending in the output.
+            del test["score"], test["max_score"], test["status"]
+            test["name"] += " (graded by hand, pending)"
         tests.append(test)
     output = list(result.notes)
     if result.manual_points:

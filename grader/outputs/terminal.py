@@ -30,10 +30,15 @@ def print_report(result: GradeResult, console: SafeConsole, *, details: bool = T
     for question in result.questions:
         status = question.status
         manual = f" (+{question.manual_points:g} by hand)" if question.manual_points else ""
+        score = (
+            f"pending: {question.manual_points:g} by hand"
+            if status == PENDING
+            else f"{question.score:.4g} / {question.max_score:g}{manual}"
+        )
         table.add_row(
             question.number,
             question.title,
-            f"{question.score:.4g} / {question.max_score:g}{manual}",
+            score,
             f"[{STATUS_STYLE.get(status, 'red')}]{status.replace('_', ' ')}[/]",
         )
     for note in result.notes:
@@ -50,7 +55,10 @@ def print_report(result: GradeResult, console: SafeConsole, *, details: bool = T
         f"[dim]sandbox ({result.sandbox.get('policy', 'lenient')}): {applied}[/]", highlight=False
     )
     manual = (
-        f" ({result.manual_points:g} more points graded by hand)" if result.manual_points else ""
+        f" auto-graded; {result.manual_points:g} more points pending, graded by hand "
+        f"(the assignment is out of {result.max_score + result.manual_points:g})"
+        if result.manual_points
+        else ""
     )
     console.print(
         f"[bold]Total: {result.score:.4g} / {result.max_score:g}[/]{manual}  "
