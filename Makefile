@@ -44,7 +44,11 @@ static: $(STAMP)
 check: static
 	$(BIN)/python -m pytest -q -m "not (sandbox or browser or venv)"
 
+# As root, the security tests add a temporary system user (and say so first): see tests/machine.py.
 test: static browser
+	@[ "$$(id -u)" != 0 ] || echo "note: running as root, the security tests add a temporary system \
+	user (grader-sectest-<pid>, useradd --system --no-create-home), deleted when they end, and make \
+	the folders leading to the Python interpreter searchable (o+x) by other users until then"
 	$(BIN)/python -m pytest -q
 
 clean:

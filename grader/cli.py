@@ -20,7 +20,7 @@ from grader.errors import GraderInputError
 from grader.frontends.autograder import bundle, write_tree, write_zip
 from grader.frontends.doctor import Diagnosis, diagnose, layer_rows
 from grader.frontends.gradescope import DEFAULT_ROOT, AutograderRoot, run_autograder
-from grader.frontends.kit import build_kit, load_kit, write_kit
+from grader.frontends.kit import build_kit, is_kit, load_kit, write_kit
 from grader.grading.engine import Engine, read_harness
 from grader.grading.feedback import short_repr
 from grader.grading.selfcheck import SelfCheck, kit_check_models_valid
@@ -128,7 +128,9 @@ def grade_command(
                 "Grading did not finish; this is a placeholder written before any student code ran."
             ),
         )
-    loaded = _load(rubric)
+    # Validated as `grader batch` does: a reference function that raises stops grading here,
+    # named, rather than silently costing the student that part.
+    loaded = _load_valid(rubric)
     try:
         engine = Engine(
             loaded,
@@ -388,8 +390,15 @@ def check_command(kit_or_rubric: Path, submission: Path) -> None:
 
     Exits 0 when every public check passes, 1 otherwise. It never gives a grade.
     """
+    if kit_or_rubric.suffix in (".py", ".ipynb") and (
+        submission.is_dir() or submission.suffix in (".yaml", ".yml")
+    ):
+        _fail(
+            f"{kit_or_rubric} looks like your submission and {submission} like the kit: "
+            f"the kit comes first, as in `grader check {submission} {kit_or_rubric}`"
+        )
     try:
-        if kit_or_rubric.is_dir():
+        if kit_or_rubric.is_dir() or is_kit(kit_or_rubric):
             kit, harness = load_kit(kit_or_rubric)
         else:
             loaded = _load(kit_or_rubric)

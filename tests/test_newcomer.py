@@ -157,3 +157,93 @@ def test_the_terminal_says_pending_where_a_score_would_be_and_what_the_total_is_
     assert "pending: 1.8 by hand" in text and "0 / 0" not in text
     assert "Total: 7 / 7 auto-graded; 1.8 more points pending" in text
     assert "out of 8.8" in text
+
+
+# --- friction 10: accidental inputs get what was expected and the command that would work --
+
+
+def _tiny(tmp_path: Path) -> Path:
+    return write_course(tmp_path / "course").rubric
+
+
+def _cli(*args: str | Path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_a_bare_answer_gets_a_did_you_mean(tmp_path: Path) -> None:
+    from grader.errors import GraderInputError
+    from grader.rubric.model import load_rubric
+
+    rubric = _tiny(tmp_path)
+    rubric.write_text(rubric.read_text().replace("answer: {value: 0.5}", "answer: 2.30"))
+    with pytest.raises(GraderInputError) as raised:
+        load_rubric(rubric)
+    assert "questions[0].parts[0].answer" in str(raised.value)
+    assert "did you mean `answer: {value: 2.3}`?" in str(raised.value)
+
+
+def test_swapped_arguments_to_grade_are_named_with_the_command_that_works(tmp_path: Path) -> None:
+    rubric = _tiny(tmp_path)
+    student = tmp_path / "student"
+    student.mkdir()
+    (student / "answers.py").write_text(CORRECT)
+    for first, second in ((student, rubric), (student / "answers.py", rubric)):
+        result = _cli("grade", first, second)
+        assert result.exit_code == 2
+        assert "were the arguments swapped?" in result.output
+        assert "grader grade RUBRIC SUBMISSION" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_swapped_arguments_to_check_and_a_kit_given_as_rubric(tmp_path: Path) -> None:
+    rubric = _tiny(tmp_path)
+    kit = tmp_path / "kit"
+    assert _cli("kit", rubric, "-o", kit).exit_code == 0
+    student = tmp_path / "answers.py"
+    student.write_text(CORRECT)
+    result = _cli("check", student, kit)
+    assert result.exit_code == 2
+    assert f"grader check {kit} {student}" in result.output
+    for given in (kit, kit / "kit.yaml"):
+        result = _cli("grade", given, student)
+        assert result.exit_code == 2
+        assert "is a student kit, not a rubric" in result.output
+        assert f"grader check {kit} SUBMISSION" in result.output
+
+
+def test_kit_yaml_is_accepted_where_the_kit_folder_is(tmp_path: Path) -> None:
+    from grader.frontends.kit import load_kit
+
+    rubric = _tiny(tmp_path)
+    assert _cli("kit", rubric, "-o", tmp_path / "kit").exit_code == 0
+    assert load_kit(tmp_path / "kit" / "kit.yaml") == load_kit(tmp_path / "kit")
+
+
+def test_a_reference_that_raises_stops_grade_as_it_stops_batch_naming_the_function(
+    tmp_path: Path,
+) -> None:
+    from grader.batch.run import check_rubric
+    from grader.errors import GraderInputError
+    from grader.rubric.model import load_rubric
+
+    rubric = _tiny(tmp_path)
+    (rubric.parent / "tiny_reference.py").write_text("def square(x):\n    return 1 / 0\n")
+    student = tmp_path / "answers.py"
+    student.write_text(CORRECT)
+    result = _cli("grade", rubric, student)
+    assert result.exit_code == 2, result.output
+    assert "running the reference square() failed: ZeroDivisionError" in result.output
+    with pytest.raises(GraderInputError) as raised:
+        check_rubric(load_rubric(rubric))
+    assert "running the reference square() failed: ZeroDivisionError" in str(raised.value)
+
+
+def test_make_test_says_before_it_adds_a_system_user() -> None:
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
+    recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert "temporary system" in recipe and "useradd" in recipe
+    assert recipe.index("temporary system") < recipe.index("pytest")

@@ -146,7 +146,17 @@ def write_kit(kit: dict[str, Any], harness_source: str | None, folder: Path) -> 
     return written
 
 
+def is_kit(path: Path) -> bool:
+    """A kit folder, or the kit.yaml inside one (both are accepted wherever a kit is)."""
+    return (path.is_dir() and (path / KIT_FILE).is_file()) or (
+        path.is_file() and path.name == KIT_FILE
+    )
+
+
 def load_kit(folder: Path) -> tuple[dict[str, Any], str | None]:
+    """The kit in `folder` (or the folder of a kit.yaml given by name) and its harness."""
+    if folder.is_file() and folder.name == KIT_FILE:
+        folder = folder.parent
     path = folder / KIT_FILE
     try:
         kit = yaml.safe_load(path.read_text())

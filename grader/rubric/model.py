@@ -420,19 +420,64 @@ def format_location(location: tuple[int | str, ...]) -> str:
     return path or "(top level)"
 
 
+def _hint(item: Any) -> str:
+    """What the rubric probably meant, for the slips newcomers make."""
+    got = item.get("input")
+    if (
+        item["loc"]
+        and item["loc"][-1] == "answer"
+        and item["type"] in ("model_type", "dict_type")
+        and not isinstance(got, dict)
+    ):
+        literal = yaml.safe_dump(got, default_flow_style=True, width=60).strip()
+        literal = literal.removesuffix("...").strip()
+        return (
+            f"\n    did you mean `answer: {{value: {literal}}}`? An answer is a literal under "
+            "`value`, or a reference function under `reference`"
+        )
+    return ""
+
+
 def _describe_errors(error: ValidationError, path: Path) -> str:
     lines = [f"{path}: invalid rubric"]
     for item in error.errors(include_url=False):
         message = item["msg"].removeprefix("Value error, ")
         got = item.get("input")
         shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
-        lines.append(f"  {format_location(item['loc'])}: {message}{shown}")
+        lines.append(f"  {format_location(item['loc'])}: {message}{shown}{_hint(item)}")
     return "\n".join(lines)
+
+
+SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
+
+
+def _not_a_rubric(path: Path) -> str | None:
+    """What a path given as RUBRIC is, when it is plainly something else: the commonest slip
+    is swapping RUBRIC and SUBMISSION, or giving a student kit."""
+    if path.is_dir():
+        if (path / "kit.yaml").is_file():
+            return (
+                f"{path} is a student kit, not a rubric: students check their work with "
+                f"`grader check {path} SUBMISSION`; grading needs the rubric (a .yaml file)"
+            )
+        return (
+            f"{path} is a folder, not a rubric: the rubric (a .yaml file) comes first, as in "
+            "`grader grade RUBRIC SUBMISSION`; were the arguments swapped?"
+        )
+    if path.suffix in SUBMISSION_SUFFIXES:
+        return (
+            f"{path} looks like a submission, not a rubric: the rubric (a .yaml file) comes "
+            "first, as in `grader grade RUBRIC SUBMISSION`; were the arguments swapped?"
+        )
+    return None
 
 
 def load_rubric(path: str | Path) -> LoadedRubric:
     """Read and validate a rubric file; raise RubricError naming the file and every bad field."""
     path = Path(path)
+    wrong = _not_a_rubric(path)
+    if wrong is not None:
+        raise RubricError(wrong)
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -448,6 +493,11 @@ def load_rubric(path: str | Path) -> LoadedRubric:
         raise RubricError(
             f"{path}: a rubric is a YAML mapping with keys such as assignment, "
             f"questions; got {type(data).__name__}"
+        )
+    if "kit" in data and "questions" in data and "reference" not in data:
+        raise RubricError(
+            f"{path} is a student kit, not a rubric: students check their work with "
+            f"`grader check {path.parent} SUBMISSION`; grading needs the rubric"
         )
     try:
         rubric = Rubric.model_validate(data)

@@ -26,10 +26,12 @@ from grader.trusted.reference import ReferenceModule, load_reference
 
 def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[str]:
     problems: list[str] = []
+    running = ""  # the reference function being run, named if it raises
     try:
         if isinstance(part.check, PropertyCheck):
             reference.function(part.check.predicate, field=f"{where}.check.predicate")
         if part.answer is not None:
+            running = part.answer.reference or ""
             expected = expected_constant(part, reference, where=where)
             problem = validate_expected(part.check, expected)
             if problem:
@@ -41,10 +43,12 @@ def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[
         if spec is not None:
             if spec.reference is not None:
                 function = reference.function(spec.reference, field=f"{where}.function.reference")
+            running = spec.random.generator if spec.random is not None else ""
             cases = build_cases(spec, reference, np.random.default_rng(0))
             for case in cases:
                 if spec.reference is None:
                     continue
+                running = spec.reference
                 expected = function(*positional(spec, case))
                 problem = validate_expected(part.check, expected)
                 if problem:
@@ -53,7 +57,10 @@ def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[
     except GraderInputError as error:
         problems.append(str(error))
     except Exception as error:
-        problems.append(f"{where}: running the reference failed: {type(error).__name__}: {error}")
+        named = f" {running}()" if running else ""
+        problems.append(
+            f"{where}: running the reference{named} failed: {type(error).__name__}: {error}"
+        )
     return problems
 
 
