@@ -247,3 +247,49 @@ def test_make_test_says_before_it_adds_a_system_user() -> None:
     recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
     assert "temporary system" in recipe and "useradd" in recipe
     assert recipe.index("temporary system") < recipe.index("pytest")
+
+
+# --- friction 5: a check mark means one thing -------------------------------------------------
+
+REPO = Path(__file__).parents[1]
+CROSS_CORRELATION = '''
+
+def conv2d(image, kernel):  # the kernel is not flipped: a cross-correlation
+    image = np.asarray(image, float)
+    kernel = np.asarray(kernel, float)
+    k = kernel.shape[0]
+    padded = np.pad(image, k // 2)
+    out = np.zeros_like(image)
+    for i in range(image.shape[0]):
+        for j in range(image.shape[1]):
+            out[i, j] = np.sum(padded[i:i + k, j:j + k] * kernel)
+    return out
+
+
+def second_derivative_L1(X, t, w0):
+    """Not done yet."""
+    raise NotImplementedError
+'''
+
+
+@pytest.mark.sandbox
+def test_check_marks_say_what_was_checked(tmp_path: Path) -> None:
+    kit = tmp_path / "kit"
+    assert grader("kit", REPO / "rubrics/hw2.yaml", "-o", kit).returncode == 0
+    student = tmp_path / "hw2.py"
+    correct = (REPO / "submissions_example/hw2/correct/hw2.py").read_text()
+    student.write_text(correct + CROSS_CORRELATION)
+    done = grader("check", kit, student)
+    lines = done.stdout.splitlines()
+
+    def line_of(name: str) -> str:
+        return next(line for line in lines if f" {name} " in f"{line} ")
+
+    # An unimplemented function with no public case is not a tick.
+    assert "✓" not in line_of("second derivative")
+    assert "second_derivative_L1 is not implemented yet" in done.stdout
+    # The cross-correlation passes the symmetric public kernel, and is told what that means.
+    assert "the public cases cannot tell a common mistake from the right answer" in done.stdout
+    # Constants only checked for form have their own mark.
+    assert "○" in done.stdout and "✓ public cases pass" in done.stdout
+    assert done.returncode == 1

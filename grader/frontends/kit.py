@@ -17,7 +17,7 @@ import numpy as np
 import yaml
 
 from grader.atomic import write_bytes
-from grader.checks import public_form, public_options
+from grader.checks import compare, public_form, public_options
 from grader.errors import GraderInputError
 from grader.rubric.model import Alternative, AutoPart, LoadedRubric, ManualPart
 from grader.trusted.answers import expected_constant
@@ -78,7 +78,33 @@ def _function_part(part: AutoPart, reference: ReferenceModule) -> dict[str, Any]
         "harness": spec.harness,
         "public": public,
         "hidden_cases": hidden,
+        "mistakes_passing_public_cases": _mistakes_passing(part, reference, cases),
     }
+
+
+def _mistakes_passing(part: AutoPart, reference: ReferenceModule, cases: list[Any]) -> int:
+    """How many known mistakes give the expected output on every public case: a student
+    passing the public cases may still be making one (a cross-correlation passes a symmetric
+    kernel). Only the count goes in the kit, never which mistakes."""
+    spec = part.function
+    if spec is None or spec.reference is None or not cases:
+        return 0
+    function = reference.function(spec.reference, field="function.reference")
+    expected = [function(*positional(spec, case)) for case in cases]
+    count = 0
+    for mistake in part.mistakes:
+        if mistake.reference is None or mistake.uses or mistake.convention:
+            continue
+        try:
+            wrong = reference.function(mistake.reference, field="mistake")
+            if all(
+                compare(part.check, wrong(**case.kwargs), right, reveal=False).passed
+                for case, right in zip(cases, expected, strict=True)
+            ):
+                count += 1
+        except Exception:  # validate() reports a failing reference
+            continue
+    return count
 
 
 def build_kit(loaded: LoadedRubric, reference: ReferenceModule) -> dict[str, Any]:

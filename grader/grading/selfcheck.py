@@ -8,6 +8,7 @@ this notation", never a final grade.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,15 @@ from grader.sandbox.runner import Reply, SandboxSession
 from grader.submission.staged import open_submission
 from grader.trusted.cases import typed_arguments
 
+# What a passing part's check mark stands for: one meaning per mark (terminal.CHECK_MARKS).
+CASES = "cases"  # its public cases ran and gave the expected outputs
+FORM = "form"  # a constant with the right form; its value is judged at grading
+NOTHING = "nothing"  # defined, but nothing public to run: judged at grading only
+
 
 @dataclass
 class CheckedPart:
-    """One part as far as public information allows; `checks` counts what could be checked."""
+    """One part as far as public information allows; `scope` says what a pass covered."""
 
     question: str
     name: str
@@ -33,6 +39,7 @@ class CheckedPart:
     status: Status
     lines: list[str] = field(default_factory=list)
     hidden_cases: int = 0
+    scope: str = CASES
 
 
 @dataclass
@@ -48,6 +55,10 @@ class CheckReport:
     @property
     def points_checked_only_at_grading(self) -> float:
         return sum(p.points for p in self.parts if p.status != PENDING)
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
 
 
 def _problem_status(reply: Reply, target: str, reveal: bool) -> tuple[Status, str]:
@@ -66,6 +77,7 @@ class SelfCheck:
         self.limits = limits.sandbox_limits()
         self.call_timeout = limits.call_timeout
         self.conventions: set[str] = set()
+        self._source = ""
 
     def run(self, submission: Path) -> CheckReport:
         spec = SubmissionFiles(**self.kit["submission"])
@@ -75,6 +87,10 @@ class SelfCheck:
                 notes.insert(0, staged.why_unreadable())
                 return CheckReport(self.kit["title"], self._all(FAILED, "not checked"), notes)
             entry = staged.entry_name
+            try:
+                self._source = (staged.workdir() / entry).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                self._source = ""
             with SandboxSession(
                 staged.workdir(), entry, self.limits, self.harness_source, "lenient"
             ) as session:
@@ -109,6 +125,27 @@ class SelfCheck:
             for p in q["parts"]
         ]
 
+    def _stub(self, target: str) -> bool:
+        """Whether the submission's source defines `target` as a stub (a body that only
+        raises NotImplementedError, or passes): read, never run, in the grader."""
+        try:
+            tree = ast.parse(self._source)
+        except (SyntaxError, ValueError):
+            return False
+        stub = False  # the last definition of the name is the one that counts
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == target:
+                body = [statement for statement in node.body if not _is_docstring(statement)]
+                stub = all(
+                    isinstance(statement, ast.Pass)
+                    or (
+                        isinstance(statement, ast.Raise)
+                        and "NotImplementedError" in ast.unparse(statement)
+                    )
+                    for statement in body
+                )
+        return stub
+
     def _check(self, number: str, part: dict[str, Any], session: SandboxSession) -> CheckedPart:
         checked = CheckedPart(number, part["name"], part["points"], PASSED)
         if part["kind"] == "manual":
@@ -126,6 +163,7 @@ class SelfCheck:
             else:
                 problem = form_problem(part["check"]["kind"], part["form"], reply.value)
                 checked.status = FAILED if problem else PASSED
+                checked.scope = FORM
                 checked.lines.append(
                     f"{part['target']} {problem}"
                     if problem
@@ -175,7 +213,37 @@ class SelfCheck:
                 arguments = ", ".join(f"{k}={short_repr(v)}" for k, v in case["args"].items())
                 checked.lines.append(f"public case {index} ({arguments}): {verdict.feedback}")
         if not spec["public"]:
-            checked.lines.append("no public case: checked at grading")
+            return self._without_public_cases(checked, part["target"], session, timeout)
+        weak = spec.get("mistakes_passing_public_cases", 0)
+        if checked.status == PASSED and weak:
+            which = "a common mistake" if weak == 1 else "some common mistakes"
+            checked.lines.append(
+                f"the public cases cannot tell {which} from the right answer; "
+                "the hidden cases do, at grading"
+            )
+        return checked
+
+    def _without_public_cases(
+        self, checked: CheckedPart, target: str, session: SandboxSession, timeout: float
+    ) -> CheckedPart:
+        """No public case to run: say whether the function is there at all, never a tick."""
+        reply = session.kind(target, timeout)
+        if not reply.ok:
+            checked.status, message = _problem_status(reply, target, True)
+            checked.lines.append(message)
+        elif reply.value != "function":
+            checked.status = FAILED
+            checked.lines.append(f"{target} is not a function")
+        elif self._stub(target):
+            checked.status = NOT_IMPLEMENTED
+            checked.lines.append(
+                f"{target} is not implemented yet (its body only raises or passes)"
+            )
+        else:
+            checked.scope = NOTHING
+            checked.lines.append(
+                f"{target} is defined; it has no public case, so it is judged at grading only"
+            )
         return checked
 
 

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from grader.grading.results import GradeResult
-from grader.grading.selfcheck import CheckReport
+from grader.grading.selfcheck import CASES, FORM, NOTHING, CheckedPart, CheckReport
 from grader.grading.status import FAILED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, Status
 from grader.outputs.safe_text import SafeConsole
 
@@ -73,6 +73,20 @@ CHECK_MARKS: dict[Status, str] = {
     NOT_IMPLEMENTED: "[dim]…[/]",
     PENDING: "[cyan]•[/]",
 }
+# A pass that checked less than the public cases gets its own mark: ✓ is only ever "ran the
+# public cases and gave the expected outputs".
+SCOPE_MARKS = {FORM: "[green]○[/]"}
+UNCHECKED_MARK = "[dim]?[/]"
+LEGEND = (
+    "✓ public cases pass   ○ right form, value judged at grading   "
+    "? nothing public to check   ✗ fails   … not implemented   • graded by hand"
+)
+
+
+def _check_mark(part: CheckedPart) -> str:
+    if part.status != PASSED or part.scope == CASES:
+        return CHECK_MARKS[part.status]
+    return SCOPE_MARKS.get(part.scope, UNCHECKED_MARK)
 
 
 def print_check_report(report: CheckReport, console: SafeConsole) -> None:
@@ -89,19 +103,30 @@ def print_check_report(report: CheckReport, console: SafeConsole) -> None:
             f" [dim](+{part.hidden_cases} hidden cases at grading)[/]" if part.hidden_cases else ""
         )
         console.print(
-            f"  {CHECK_MARKS[part.status]} {escape(part.name)} [dim]{part.points:g} pt[/]{hidden}",
+            f"  {_check_mark(part)} {escape(part.name)} [dim]{part.points:g} pt[/]{hidden}",
             highlight=False,
         )
         for line in part.lines:
             for row in line.splitlines():
                 console.print(f"      {escape(row)}", highlight=False)
-    passed = sum(p.status == PASSED for p in report.parts)
+    passed = sum(p.status == PASSED and p.scope == CASES for p in report.parts)
+    formed = sum(p.status == PASSED and p.scope == FORM for p in report.parts)
+    unchecked = sum(p.status == PASSED and p.scope == NOTHING for p in report.parts)
     total = sum(p.status != PENDING for p in report.parts)
+    console.print(f"[dim]{LEGEND}[/]", highlight=False)
+    counts = f"{passed} of {total} parts pass their public cases" + "".join(
+        f"; {n} more {what[n == 1]}"
+        for n, what in (
+            (formed, ("have the right form", "has the right form")),
+            (unchecked, ("have nothing public to check", "has nothing public to check")),
+        )
+        if n
+    )
     manual = sum(p.points for p in report.parts if p.status == PENDING)
     verdict = (
-        "[green]every public check passes[/]"
+        f"[green]every public check passes ({counts})[/]"
         if report.all_public_checks_pass
-        else f"[yellow]{passed} of {total} parts pass their public checks[/]"
+        else f"[yellow]{counts}[/]"
     )
     console.print(
         f"{verdict}. This is not your grade: all "
