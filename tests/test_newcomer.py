@@ -293,3 +293,33 @@ def test_check_marks_say_what_was_checked(tmp_path: Path) -> None:
     # Constants only checked for form have their own mark.
     assert "○" in done.stdout and "✓ public cases pass" in done.stdout
     assert done.returncode == 1
+
+
+# --- friction 8: an import that fails is explained once, where it failed ----------------------
+
+
+@pytest.mark.sandbox
+def test_a_syntax_error_shows_line_and_caret_once_in_check_and_grade(tmp_path: Path) -> None:
+    rubric = _tiny(tmp_path)
+    kit = tmp_path / "kit"
+    assert grader("kit", rubric, "-o", kit).returncode == 0
+    student = tmp_path / "answers.py"
+    student.write_text("ANSWER = 0.5\n\ndef square(x):\n    return x * * x\n")
+    checked = grader("check", kit, student)
+    graded = grader("grade", rubric, student)
+    for done in (checked, graded):
+        assert "line 4" in done.stdout and "return x * * x" in done.stdout, done.stdout
+        assert "^" in done.stdout
+        assert done.stdout.count("SyntaxError") == 1, done.stdout
+        assert "import failed" not in done.stdout
+        assert "see the top" not in done.stdout
+
+
+@pytest.mark.sandbox
+def test_a_hung_import_names_the_line_it_was_running(tmp_path: Path) -> None:
+    rubric = _tiny(tmp_path)
+    student = tmp_path / "answers.py"
+    student.write_text("ANSWER = 0.5\n\ndef train():\n    while True:\n        pass\n\ntrain()\n")
+    graded = grader("grade", rubric, student)
+    assert "took longer than 4 s; it was still running" in graded.stdout, graded.stdout
+    assert "line 7, in <module>" in graded.stdout and "line 4, in train" in graded.stdout

@@ -47,6 +47,7 @@ class CheckReport:
     title: str
     parts: list[CheckedPart]
     notes: list[str]
+    nothing_ran: bool = False  # the submission could not be read or imported: see the notes
 
     @property
     def all_public_checks_pass(self) -> bool:
@@ -85,7 +86,7 @@ class SelfCheck:
             notes = list(staged.located.notes)
             if not staged.readable:
                 notes.insert(0, staged.why_unreadable())
-                return CheckReport(self.kit["title"], self._all(FAILED, "not checked"), notes)
+                return CheckReport(self.kit["title"], self._all(FAILED), notes, nothing_ran=True)
             entry = staged.entry_name
             try:
                 self._source = (staged.workdir() / entry).read_text(encoding="utf-8")
@@ -103,7 +104,7 @@ class SelfCheck:
                     )
                     notes.insert(0, f"Your {entry} could not be imported:\n{detail.strip()}")
                     return CheckReport(
-                        self.kit["title"], self._all(FAILED, "not checked: import failed"), notes
+                        self.kit["title"], self._all(FAILED), notes, nothing_ran=True
                     )
                 parts = [
                     self._check(question["number"], part, session)
@@ -112,14 +113,15 @@ class SelfCheck:
                 ]
         return CheckReport(self.kit["title"], parts, notes)
 
-    def _all(self, status: Status, line: str) -> list[CheckedPart]:
+    def _all(self, status: Status) -> list[CheckedPart]:
+        """Every part with one status and no line of its own: the note at the top says why,
+        once."""
         return [
             CheckedPart(
                 q["number"],
                 p["name"],
                 p["points"],
                 PENDING if p["kind"] == "manual" else status,
-                [] if p["kind"] == "manual" else [line],
             )
             for q in self.kit["questions"]
             for p in q["parts"]

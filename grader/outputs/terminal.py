@@ -9,7 +9,7 @@ from rich.table import Table
 
 from grader.grading.results import GradeResult
 from grader.grading.selfcheck import CASES, FORM, NOTHING, CheckedPart, CheckReport
-from grader.grading.status import FAILED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, Status
+from grader.grading.status import FAILED, GRADED, NOT_IMPLEMENTED, PARTIAL, PASSED, PENDING, Status
 from grader.outputs.safe_text import SafeConsole
 
 STATUS_STYLE: dict[Status, str] = {
@@ -44,7 +44,7 @@ def print_report(result: GradeResult, console: SafeConsole, *, details: bool = T
     for note in result.notes:
         console.print(note, markup=False, highlight=False)
     console.print(table)
-    if details:
+    if details and result.outcome == GRADED:  # otherwise the note above says why, once
         for question in result.questions:
             if question.status in (PASSED, PENDING):
                 continue
@@ -94,6 +94,15 @@ def print_check_report(report: CheckReport, console: SafeConsole) -> None:
     for note in report.notes:
         console.print(note, markup=False, highlight=False)
     console.print(f"[bold]{report.title}: public checks[/]", highlight=False)
+    if report.nothing_ran:
+        # One failure explained once (above), not once per part.
+        checkable = [p for p in report.parts if p.status != PENDING]
+        console.print(
+            f"[red]✗ none of the {len(checkable)} parts was checked: the problem above "
+            "stops every one of them[/]",
+            highlight=False,
+        )
+        return
     current = None
     for part in report.parts:
         if part.question != current:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import signal
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -64,13 +66,29 @@ def _student_traceback(error: BaseException, workdir: str) -> str:
     return "".join(lines).replace(workdir + os.sep, "")
 
 
+def _syntax_context(error: BaseException, workdir: str) -> str:
+    """For a SyntaxError in the student's file: the file, line, source text and caret that
+    Python itself prints (without the last line, which the type and message repeat)."""
+    if not isinstance(error, SyntaxError) or not str(error.filename or "").startswith(workdir):
+        return ""
+    shown = traceback.format_exception_only(type(error), error)[:-1]
+    return "".join(shown).replace(workdir + os.sep, "")
+
+
 def _failure(status: str, error: BaseException, workdir: str) -> dict[str, Any]:
+    trace = _student_traceback(error, workdir) + _syntax_context(error, workdir)
     return {
         "status": status,
         "type": wire.type_name(error),
         "message": str(error)[: wire.MAX_MESSAGE],
-        "traceback": _student_traceback(error, workdir)[-wire.MAX_TRACEBACK :],
+        "traceback": trace[-wire.MAX_TRACEBACK :],
     }
+
+
+def _where(frame: Any, workdir: str) -> str:
+    """The student's frames of a running stack, innermost last, as a traceback shows them."""
+    frames = [f for f in traceback.extract_stack(frame) if f.filename.startswith(workdir)]
+    return "".join(traceback.format_list(frames[-TRACEBACK_LINES:])).replace(workdir + os.sep, "")
 
 
 def _watched(function: Any, raised: list[BaseException]) -> Any:
@@ -104,6 +122,7 @@ class Child:
         self.workdir: str = config["workdir"]
         self.entry: str = config["entry"]
         self.max_bytes: int = config["max_response_bytes"]
+        self.import_deadline: float | None = config.get("import_deadline")
         self.output = BoundedText()
         self.module: Any = None
         self.harness: Any = None
@@ -122,7 +141,30 @@ class Child:
             )
         self.responses.write(line)
 
+    def _report_hang(self, _signum: int, frame: Any) -> None:
+        """Just before the parent's import deadline: say which line the import is running,
+        since the parent can only kill the child and would otherwise name no line."""
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        self.send({"status": "import_hung", "traceback": _where(frame, self.workdir)})
+
+    def _watch_import(self, deadline: float | None) -> None:
+        if deadline is None:
+            return
+        left = deadline - time.time()
+        margin = min(0.5, max(left, 0.0) * 0.2)
+        if left - margin > 0:
+            signal.signal(signal.SIGALRM, self._report_hang)
+            signal.setitimer(signal.ITIMER_REAL, left - margin)
+
     def import_submission(self) -> dict[str, Any]:
+        try:
+            return self._import_submission()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+    def _import_submission(self) -> dict[str, Any]:
+        self._watch_import(self.import_deadline)
         os.chdir(self.workdir)
         sys.path.insert(0, self.workdir)
         path = os.path.join(self.workdir, self.entry)

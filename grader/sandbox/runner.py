@@ -52,7 +52,7 @@ ANSWERS: dict[str, frozenset[str]] = {
 child's own code never sends it) and is the submission's protocol error: "timeout", "crashed"
 and "protocol_error" are the grader's to say, never the child's, and "harness_error" only
 answers a request that ran the rubric's harness."""
-START_UP = frozenset({"layers", "policy_refused", "ready", "import_error"})
+START_UP = frozenset({"layers", "policy_refused", "ready", "import_error", "import_hung"})
 """Statuses of the child's start-up. A request skips them: the child's genuine "ready" may
 trail one the submission forged while it was being imported."""
 
@@ -442,6 +442,8 @@ class SandboxSession:
             "entry": self.entry,
             "plan": self.plan,
             "max_response_bytes": self.limits.max_response_bytes,
+            # The child reports the line its import is running just before this (wall clock).
+            "import_deadline": time.time() + self.limits.import_timeout,
         }
         started = time.monotonic()
         process = self.launcher.launch(config, self.workdir, child_environment(self.workdir))
@@ -460,9 +462,12 @@ class SandboxSession:
                 reply = self._receive(deadline, started, START_UP)
         if reply.status == "ready":
             reply.status = "ok"
-        elif reply.status == "timeout":
+        elif reply.status in ("timeout", "import_hung"):
+            where = reply.traceback.rstrip() if reply.status == "import_hung" else ""
+            reply.status, reply.traceback = "timeout", ""
             reply.message = (
                 f"importing the submission took longer than {self.limits.import_timeout:g} s"
+                + (f"; it was still running:\n{where}" if where else "")
             )
         elif reply.status == "protocol_error":
             reply.status = "import_error"
