@@ -191,25 +191,28 @@ def test_an_indented_magic_inside_a_function_still_grades(tmp_path, grade_json, 
     assert "cell 1, line 6: %time X.T @ X" in results["output"], results["output"]
 
 
-def test_a_cell_that_raises_at_import_is_reported_with_its_cell(
-    tmp_path, grade_json, hw2_rubric
+def test_a_cell_that_raises_costs_only_that_cell_like_run_all(
+    tmp_path, grade_json, hw2_rubric, examples_dir
 ) -> None:
+    # A stale scratch cell that raises: "Run All" records it and runs the cells after it.
+    correct = (examples_dir / "correct" / "hw2.py").read_text()
     notebook = notebook_json(
         "import numpy as np\n",
         ("markdown", "# Data\n"),
         "X = 1\nDATA = np.loadtxt('my_local_data.csv')\n",
+        correct,
     )
     folder = write_submission(tmp_path / "student", {"hw2.ipynb": notebook})
     results, _ = grade_json(hw2_rubric, folder, tmp_path)
     output = results["output"]
-    assert "could not be imported" in output
-    assert 'File "hw2.ipynb, cell 3", line 2' in output, output
+    assert results["score"] == pytest.approx(AUTO_MAX), output
+    assert "could not be imported" not in output and "Your hw2.py" not in output
+    assert output.count("FileNotFoundError") == 1, output
+    assert "In your hw2.ipynb, some cells raised an error" in output
+    assert "cell 3 raised FileNotFoundError" in output
+    assert 'File "hw2.ipynb, cell 3", line 2, in <module>' in output, output
     assert "DATA = np.loadtxt('my_local_data.csv')" in output
-    assert "FileNotFoundError" in output
-    for test in results["tests"]:
-        assert test.get("score", 0) == 0, test
-        if test["number"] != "N":
-            assert "could not be imported" in test["output"], test
+    assert "_grader_run_cells" not in output and "run(code, namespace)" not in output
 
 
 def test_a_notebook_that_is_not_utf8_is_explained(

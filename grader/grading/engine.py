@@ -24,7 +24,12 @@ from grader.checks.property import PropertyCheck, run_predicate
 from grader.checks.verdict import Verdict
 from grader.errors import ReferenceModuleError
 from grader.grading.custom_tests import custom_tests_not_run, run_custom_tests
-from grader.grading.feedback import case_feedback, function_feedback, reply_problem
+from grader.grading.feedback import (
+    case_feedback,
+    cell_errors_note,
+    function_feedback,
+    reply_problem,
+)
 from grader.grading.results import GradeResult, PartResult, QuestionResult
 from grader.grading.status import (
     ERROR,
@@ -616,15 +621,17 @@ class Engine:
                         "not graded: your submission could not be imported (see the top)"
                     ),
                     IMPORT_ERROR,
-                    notes=[import_failure_note(imported, entry)],
+                    notes=[import_failure_note(imported, submission.handed_in_name)],
                     layers=session.layers,
                 )
             attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget)
+            cells_failed = cell_errors_note(imported, submission.handed_in_name)
 
             def graded(questions: list[QuestionResult]) -> Graded:
                 return Graded(
                     list(questions),
                     GRADED,
+                    notes=list(cells_failed),
                     internal_errors=list(attempt.internal_errors),
                     layers=session.layers,
                 )

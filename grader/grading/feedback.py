@@ -144,3 +144,13 @@ def short_repr(value: Any) -> str:
     with np.printoptions(threshold=20, precision=6, suppress=True):
         text = repr(value.tolist()) if isinstance(value, np.ndarray) else repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def cell_errors_note(reply: Reply, handed_in: str) -> list[str]:
+    """The notebook cells that raised (the others still ran), reported once."""
+    if not reply.traceback.strip():
+        return []
+    return [
+        f"In your {handed_in}, some cells raised an error; the cells after them still ran, "
+        "but whatever a failing cell would have defined is missing:\n" + reply.traceback.rstrip()
+    ]

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from grader.checks import compare, form_problem, from_public
-from grader.grading.feedback import reply_problem, short_repr
+from grader.grading.feedback import cell_errors_note, reply_problem, short_repr
 from grader.grading.status import FAILED, NOT_IMPLEMENTED, PASSED, PENDING, Status
 from grader.rubric.model import Limits, SubmissionFiles
 from grader.sandbox.runner import Reply, SandboxSession
@@ -102,10 +102,13 @@ class SelfCheck:
                         if imported.status == "import_error"
                         else imported.message
                     )
-                    notes.insert(0, f"Your {entry} could not be imported:\n{detail.strip()}")
+                    notes.insert(
+                        0, f"Your {staged.handed_in_name} could not be imported:\n{detail.strip()}"
+                    )
                     return CheckReport(
                         self.kit["title"], self._all(FAILED), notes, nothing_ran=True
                     )
+                notes[:0] = cell_errors_note(imported, staged.handed_in_name)
                 parts = [
                     self._check(question["number"], part, session)
                     for question in self.kit["questions"]

@@ -179,6 +179,11 @@ class Child:
         except BaseException as error:  # SystemExit and KeyboardInterrupt included
             return _failure("import_error", error, self.workdir)
         self.module = module
+        # A notebook's generated module records the cells that raised (each ran in its own
+        # try, like "Run All"); they are reported once, with the import's reply.
+        failed = getattr(module, "__grader_cell_errors__", None)
+        if isinstance(failed, list) and failed and all(isinstance(f, str) for f in failed):
+            return {"status": "ready", "traceback": "\n".join(failed)[: wire.MAX_TRACEBACK]}
         return {"status": "ready"}
 
     def load_harness(self, source: str) -> dict[str, Any]:

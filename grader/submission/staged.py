@@ -40,6 +40,12 @@ class StagedSubmission:
         assert self.located.entry is not None
         return self.located.staged_name or self.located.entry.name
 
+    @property
+    def handed_in_name(self) -> str:
+        """The name of the file the student handed in (hw2.ipynb), which messages name, rather
+        than the module it was staged as (hw2.py)."""
+        return self.located.entry.name if self.located.entry is not None else self.entry_name
+
     def why_unreadable(self) -> str:
         return missing_entry_message(self.located, self.spec)
 

@@ -316,17 +316,21 @@ def strip_ipython(source: str, cell: int) -> tuple[str, list[SkippedLine]]:
 # --- the generated module --------------------------------------------------------------------
 
 _TEMPLATE = '''\
-"""{title}, converted by the grader: its code cells run here, top to bottom.
+"""{title}, converted by the grader: its code cells run here, top to bottom, like "Run All".
 
 Each cell is compiled under the name "{title}, cell N" (and registered with linecache, as
-IPython does), so a traceback names the cell and shows its line. IPython-only lines were
-replaced by `pass`; the grader's notes list them. The runner keeps its own references to the
-built-ins it uses, so a cell that defines `compile`, `str` or `len` cannot break the next one.
+IPython does), so a traceback names the cell and shows its line. Each cell runs in its own
+try: a cell that raises is recorded (its number, the error and the student's own frames, in
+__grader_cell_errors__, which the sandbox reports once) and the next cell still runs, so a
+stale scratch cell costs only what depends on it. IPython-only lines were replaced by `pass`;
+the grader's notes list them. The runner keeps its own references to the built-ins it uses, so
+a cell that defines `compile`, `str` or `len` cannot break the next one.
 """
 
 import __future__ as _grader_future
 import linecache as _grader_linecache
 import os as _grader_os
+import traceback as _grader_traceback
 
 
 def display(*objects, **options):
@@ -334,24 +338,42 @@ def display(*objects, **options):
 
 
 def _grader_run_cells(cells, namespace, *, run=exec, compile=compile, str=str, len=len,
-                      future=_grader_future, linecache=_grader_linecache, path=_grader_os.path):
+                      type=type, isinstance=isinstance, BaseException=BaseException,
+                      SyntaxError=SyntaxError, future=_grader_future,
+                      linecache=_grader_linecache, path=_grader_os.path,
+                      traceback=_grader_traceback):
     folder = path.dirname(path.abspath(namespace["__file__"]))
+    prefix = folder + path.sep
+    cell_files = prefix + {name!r} + ", cell "
     future_flags = 0
     for feature in future.all_feature_names:
         future_flags |= getattr(future, feature).compiler_flag
     flags = 0
+    failed = []
     for number, source in cells:
-        filename = path.join(folder, {name!r} + ", cell " + str(number))
+        filename = cell_files + str(number)
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        code = compile(source, filename, "exec", flags, True)
-        flags |= code.co_flags & future_flags  # as in IPython, a __future__ import persists
-        run(code, namespace)  # runs the code cells of {title} one by one
+        try:
+            code = compile(source, filename, "exec", flags, True)
+            flags |= code.co_flags & future_flags  # as in IPython, a __future__ import persists
+            run(code, namespace)  # runs the code cells of {title} one by one
+        except BaseException as error:  # as in Jupyter, even SystemExit ends only its cell
+            frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+                      if frame.filename.startswith(cell_files)]
+            shown = "".join(traceback.format_list(frames[-8:]))
+            if isinstance(error, SyntaxError):
+                shown += "".join(traceback.format_exception_only(type(error), error)[:-1])
+            message = str(error)[:500]
+            failed.append("cell " + str(number) + " raised " + type(error).__name__
+                          + (": " + message if message else "") + "\\n"
+                          + shown.replace(prefix, ""))
+    return failed
 
 
 _GRADER_CODE_CELLS = (  # (cell number, source)
 {cells})
-del _grader_future, _grader_linecache, _grader_os
-_grader_run_cells(_GRADER_CODE_CELLS, globals())  # the code cells of {title}, in order
+__grader_cell_errors__ = _grader_run_cells(_GRADER_CODE_CELLS, globals())  # {title}, in order
+del _grader_future, _grader_linecache, _grader_os, _grader_traceback
 del _grader_run_cells, _GRADER_CODE_CELLS
 '''
 
@@ -369,7 +391,8 @@ def convert(data: bytes, name: str, entry: str) -> Converted:
     converted = convert_notebook(data, name)
     graded = (
         f"{name} was graded as {entry}: its code cells ({len(converted.cells)} with code) "
-        "ran top to bottom; markdown and raw cells are ignored."
+        "ran top to bottom like Run All (a cell that raises is reported and the next one still "
+        "runs); markdown and raw cells are ignored."
     )
     return Converted(converted.module_source(), (graded, *converted.notes()))
 
