@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -26,6 +27,7 @@ from batch_course import (
     write_plain_folder,
 )
 
+from grader.batch.export import read_export
 from grader.batch.gradebook import Gradebook
 from grader.batch.run import Batch, BatchOptions, BatchSummary, results_name, worker_identities
 from grader.batch.workers import Task, WorkerConfig, WorkerPool
@@ -216,9 +218,13 @@ def test_report_shows_plots_mistakes_and_problem_submissions(graded_class) -> No
         assert expected in html
 
 
-def test_junk_files_are_not_staged(graded_class) -> None:
-    outdir, _, _ = graded_class
-    staged = [p.name for p in (outdir / "staging").rglob("*")]
+def test_junk_files_are_not_staged_and_staging_is_removed_after_grading(
+    graded_class, tmp_path: Path
+) -> None:
+    outdir, _, source = graded_class
+    assert not (outdir / "staging").exists()  # every student's files, gone once graded
+    read_export(source, tmp_path / "staging")
+    staged = [p.name for p in (tmp_path / "staging").rglob("*")]
     assert "answers.py" in staged
     assert ".DS_Store" not in staged and "._answers.py" not in staged
 
@@ -240,6 +246,20 @@ def test_rerun_skips_every_unchanged_submission(course, fresh_class) -> None:
     assert again.graded == []
     assert sorted(again.skipped) == ["1001", "1002", "1003", "1006"]
     assert len(query(outdir, "SELECT * FROM gradings WHERE status = 'graded'")) == 4
+
+
+def test_a_rerun_counts_the_same_problems_and_writes_the_same_report(
+    course, tmp_path: Path
+) -> None:
+    source = export_zip(tmp_path / "export.zip")
+    outdir = tmp_path / "out"
+    first = run(course.rubric, source, outdir)
+    report = (outdir / "report.html").read_text()
+    again = run(course.rubric, source, outdir)
+    assert again.graded == [] and first.problems
+    assert again.problems == first.problems
+    strip_time = re.compile(r"<time>.*?</time>")
+    assert strip_time.sub("", (outdir / "report.html").read_text()) == strip_time.sub("", report)
 
 
 def test_rerun_regrades_only_the_changed_submission(course, fresh_class) -> None:

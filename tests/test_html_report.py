@@ -20,6 +20,7 @@ from grader.outputs.html_report import (
     QuestionSummary,
     ReportData,
     SlowSubmission,
+    StudentRow,
     render_report,
 )
 
@@ -79,12 +80,21 @@ def class_report(**changes: object) -> ReportData:
             SlowSubmission("sub-0007", "Katherine Johnson", 41.2),
             SlowSubmission("sub-0003", "Edsger Dijkstra", 12.9),
         ),
+        students=STUDENTS,
     )
     return dataclasses.replace(data, **changes)
 
 
+STUDENTS = (
+    StudentRow("Ada Lovelace", "0012", "1001", "graded", 7.0, (2.0, 3.0, 2.0)),
+    StudentRow("Grace Hopper", "0007", "1002", "timed_out", 3.5, (2.0, 1.5, None)),
+    StudentRow("Alan Turing", "0031", "1003", "graded", 5.25, (1.25, 2.0, 2.0)),
+    StudentRow("Edsger Dijkstra", "0002", "1004", "missing", None, (None, None, None)),
+)
+
+
 def table(html: str, name: str) -> str:
-    match = re.search(rf'<table data-table="{name}">.*?</table>', html, re.S)
+    match = re.search(rf'<table data-table="{name}"[^>]*>.*?</table>', html, re.S)
     assert match, f"no {name} table in the report"
     return match.group(0)
 
@@ -124,7 +134,7 @@ def test_untrusted_text_is_escaped() -> None:
             ),
         )
     )
-    assert "<script" not in html.lower()
+    assert html.lower().count("<script") == 1  # the table sorter, and nothing a student wrote
     assert "<img src=x" not in html
     assert 'onmouseover="' not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 6
@@ -132,7 +142,8 @@ def test_untrusted_text_is_escaped() -> None:
 
 def test_report_is_self_contained() -> None:
     html = render_report(class_report())
-    assert not re.search(r"<(link|script|iframe|object|embed)\b", html, re.I)
+    assert not re.search(r"<(link|iframe|object|embed)\b", html, re.I)
+    assert re.findall(r"<script\b[^>]*>", html, re.I) == ["<script>"]  # inline, never fetched
     assert "@import" not in html and "url(" not in html
     references = re.findall(r'\b(?:src|href)\s*=\s*"([^"]*)"', html)
     assert references, "the plots should be embedded as images"
@@ -167,6 +178,58 @@ def test_zero_max_score_and_no_mistakes_or_problems_render() -> None:
 
 def test_rendering_is_deterministic() -> None:
     assert render_report(class_report()) == render_report(class_report())
+
+
+def test_students_table_lists_every_student_with_sortable_columns() -> None:
+    html = render_report(class_report())
+    students = table(html, "students")
+    assert "data-sortable" in students
+    for row in STUDENTS:
+        assert row.name in students
+    assert "<td class='num' data-sort='5.25'>5.25</td>" in students
+
+
+def test_questions_worth_nothing_stay_out_of_the_chart() -> None:
+    def chart_height(html: str) -> str:
+        svg = re.search(
+            r'data-plot="question-scores"[^>]*><img src="data:image/svg\+xml;base64,'
+            r'([^"]+)"',
+            html,
+        )
+        assert svg
+        found = re.search(r'height="([\d.]+pt)"', base64.b64decode(svg.group(1)).decode())
+        assert found
+        return found.group(1)
+
+    plain = class_report()
+    neatness = QuestionSummary("N", "Neatness (by hand)", 0.0, 0.0, 0, 0, 0, ())
+    with_zero = dataclasses.replace(plain, questions=(*plain.questions, neatness))
+    html = render_report(with_zero)
+    assert chart_height(html) == chart_height(render_report(plain))
+    assert 'data-question="N"' in table(html, "questions")  # still in the table
+
+
+def test_totals_are_stated_as_out_of_the_auto_graded_points() -> None:
+    html = render_report(class_report(pending_points=1.8))
+    assert "Totals are out of the 7 auto-graded points; 1.8 more points" in html
+
+
+@pytest.mark.browser
+def test_browser_sorts_the_students_table(tmp_path: Path) -> None:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no headless browser at {CHROMIUM}")
+    report = tmp_path / "report.html"
+    clicks = (
+        "<script>var th = document.querySelectorAll('table[data-sortable] th');"
+        "th[4].click(); th[4].click();</script>"  # Total, descending
+    )
+    report.write_text(render_report(class_report()).replace("</body>", clicks + "</body>"))
+    process = chromium(report, tmp_path, "--dump-dom")
+    assert process.returncode == 0, process.stderr
+    students = table(process.stdout, "students")
+    order = [row.name for row in sorted(STUDENTS, key=lambda r: students.index(r.name))]
+    assert order == ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"]
+    assert 'aria-sort="descending"' in students
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from grader.outputs.html_report import (
     QuestionSummary,
     ReportData,
     SlowSubmission,
+    StudentRow,
     render_report,
 )
 from grader.outputs.safe_text import spreadsheet_cell
@@ -148,6 +149,22 @@ def report_data(loaded: LoadedRubric, records: list[SubmissionRecord]) -> Report
         SlowSubmission(r.submission_id, _students(r), r.seconds or 0.0)
         for r in sorted(graded, key=lambda r: -(r.seconds or 0.0))[:SLOWEST]
     )
+    columns = [number for number, _, _ in question_columns(records)]
+    students = []
+    for student, record in iter_students(records):
+        by_number: dict[str, float | str] = {
+            q.number: "pending" if q.status == PENDING else q.score for q in record.questions
+        }
+        students.append(
+            StudentRow(
+                student.name,
+                student.sid,
+                record.submission_id,
+                record.status,
+                record.score if record.questions else None,
+                tuple(by_number.get(number) for number in columns),
+            )
+        )
     return ReportData(
         title=rubric.title,
         assignment=rubric.assignment,
@@ -159,6 +176,8 @@ def report_data(loaded: LoadedRubric, records: list[SubmissionRecord]) -> Report
         questions=tuple(questions),
         problems=problems,
         slowest=slowest,
+        pending_points=sum(question.manual_points for question in rubric.questions),
+        students=tuple(students),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -227,6 +228,9 @@ class Batch:
                 summary = self._grade(book, pool, contents, pool.count)
         finally:
             pool.close()
+            # Zip submissions were extracted here for the workers; every run extracts them
+            # again, so the students' files do not stay in OUTDIR once graded.
+            shutil.rmtree(self.outdir / "staging", ignore_errors=True)
         summary.seconds = time.monotonic() - started
         return summary
 
@@ -286,6 +290,10 @@ class Batch:
                 summary.launchers = pool.wait_ready()
                 pool.run(tasks, self._task_timeout(), record)
             book.finish_run(run_id)
+            # Unchanged submissions keep their problems: a rerun counts what the first run did.
+            for stored in book.records(summary.skipped):
+                if stored.status != "graded":
+                    summary.problems[stored.submission_id] = stored.status
         finally:  # interrupted or not, the outputs show what the gradebook holds
             write_outputs(self.outdir, self.loaded, book.records(summary.submissions))
         return summary

@@ -56,6 +56,16 @@ class SlowSubmission:
 
 
 @dataclass(frozen=True)
+class StudentRow:
+    name: str
+    sid: str
+    submission_id: str
+    status: str
+    total: float | None  # None: not graded
+    scores: tuple[float | str | None, ...]  # per question, in `questions` order; "pending"
+
+
+@dataclass(frozen=True)
 class ReportData:
     title: str  # assignment title
     assignment: str
@@ -67,6 +77,8 @@ class ReportData:
     questions: tuple[QuestionSummary, ...]
     problems: tuple[ProblemSubmission, ...]
     slowest: tuple[SlowSubmission, ...]
+    pending_points: float = 0.0  # graded by hand, not in max_score
+    students: tuple[StudentRow, ...] = ()  # one row per student, for the sortable table
 
 
 FULL_COLOUR, PARTIAL_COLOUR, ZERO_COLOUR = "#2a9d8f", "#e9b949", "#e0644a"
@@ -109,6 +121,7 @@ def render_report(data: ReportData) -> str:
             _header(data),
             _section("Score distribution", _histogram(data)),
             _section("Questions", _question_chart(data) + _question_table(data)),
+            _section("Students", _students(data)),
             _section("Common mistakes", _mistakes(data)),
             _section("Problem submissions", _problems(data)),
             _section("Slowest submissions", _slowest(data)),
@@ -119,7 +132,8 @@ def render_report(data: ReportData) -> str:
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_e(data.title)}: grading report</title>\n"
-        f"<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+        f"<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n"
+        f"<script>{SORTER}</script>\n</body>\n</html>\n"
     )
 
 
@@ -166,6 +180,13 @@ def _header(data: ReportData) -> str:
         f'</small></span><span class="label">{label} total</span></div>'
         for label, value in stats
     )
+    scale = (
+        f"Totals are out of the {_num(data.max_score)} auto-graded points; "
+        f"{_num(data.pending_points)} more points of the assignment are graded by hand and are "
+        "not included."
+        if data.pending_points
+        else f"Totals are out of {_num(data.max_score)} points, all auto-graded."
+    )
     sha = data.rubric_sha256
     return (
         "<header>\n"
@@ -174,6 +195,7 @@ def _header(data: ReportData) -> str:
         f'<code title="{_e(sha)}">{_e(sha[:12])}</code> · generated '
         f"<time>{_e(data.generated_at)}</time></p>\n"
         f'<div class="stats">{tiles}</div>\n'
+        f'<p class="scale">{_e(scale)}</p>\n'
         "</header>"
     )
 
@@ -213,7 +235,10 @@ def _histogram(data: ReportData) -> str:
         ax = fig.add_subplot()
         ax.hist(data.totals, bins=edges, color=BAR_COLOUR, edgecolor="white", linewidth=1)
         ax.set_xlim(edges[0], edges[-1])
-        ax.set_xlabel(f"Total score (out of {_num(data.max_score)})")
+        ax.set_xlabel(
+            f"Total score (out of {_num(data.max_score)} auto-graded"
+            + (f"; {_num(data.pending_points)} more by hand)" if data.pending_points else ")")
+        )
         ax.set_ylabel("Submissions")
         ax.margins(y=0.15)  # headroom for the mean label above the tallest bar
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -240,9 +265,13 @@ def _histogram(data: ReportData) -> str:
 
 
 def _question_chart(data: ReportData) -> str:
-    questions = data.questions
-    if not questions:
+    if not data.questions:
         return _empty("The rubric has no questions.")
+    # Questions worth no auto-graded points (feedback only, or graded by hand) stay in the
+    # table below but out of the chart, where they would be empty or misleading rows.
+    questions = [q for q in data.questions if q.max_score > 0]
+    if not questions:
+        return _empty("No question carries auto-graded points, so there is no chart.")
     if not any(q.full + q.partial + q.zero for q in questions):
         return _empty("No submission was graded, so there are no per-question scores.")
     labels = [q.number for q in questions]
@@ -301,6 +330,32 @@ def _question_table(data: ReportData) -> str:
     )
 
 
+def _score_cell(value: float | str | None) -> str:
+    if value is None:
+        return "<td class='num' data-sort=''>—</td>"
+    if isinstance(value, str):
+        return f"<td class='num' data-sort=''>{_e(value)}</td>"
+    return f"<td class='num' data-sort='{value:.6g}'>{_num(round(value, 3))}</td>"
+
+
+def _students(data: ReportData) -> str:
+    if not data.students:
+        return _empty("No student is in the gradebook yet.")
+    numbers = [q.number for q in data.questions]
+    rows = [
+        f"<tr><td>{_e(s.name)}</td><td>{_e(s.sid)}</td><td><code>{_e(s.submission_id)}</code>"
+        f"</td><td>{_e(s.status.replace('_', ' '))}</td>{_score_cell(s.total)}"
+        + "".join(_score_cell(score) for score in s.scores)
+        + "</tr>"
+        for s in data.students
+    ]
+    headings = ["Student", "SID", "Submission", "Status", "Total", *numbers]
+    return (
+        '<p class="hint">Click a column heading to sort by it (again to reverse).</p>\n'
+        + _table(headings, rows, "students", numeric={"Total", *numbers}, sortable=True)
+    )
+
+
 def _mistakes(data: ReportData) -> str:
     if not any(q.mistakes for q in data.questions):
         return _empty("No known mistake was matched in any submission.")
@@ -351,18 +406,50 @@ def _slowest(data: ReportData) -> str:
 
 
 def _table(
-    headings: Iterable[str], rows: Iterable[str], name: str, numeric: Collection[str] = ()
+    headings: Iterable[str],
+    rows: Iterable[str],
+    name: str,
+    numeric: Collection[str] = (),
+    sortable: bool = False,
 ) -> str:
     """Numeric columns get right-aligned headings to sit over their right-aligned cells."""
     head = "".join(
-        f'<th class="num">{h}</th>' if h in numeric else f"<th>{h}</th>" for h in headings
+        f'<th class="num">{_e(h)}</th>' if h in numeric else f"<th>{_e(h)}</th>" for h in headings
     )
+    sort = " data-sortable" if sortable else ""
     return (
-        f'<table data-table="{name}"><thead><tr>{head}</tr></thead>\n<tbody>\n'
+        f'<table data-table="{name}"{sort}><thead><tr>{head}</tr></thead>\n<tbody>\n'
         + "\n".join(rows)
         + "\n</tbody></table>"
     )
 
+
+SORTER = """
+document.querySelectorAll("table[data-sortable]").forEach(function (table) {
+  table.querySelectorAll("th").forEach(function (th, column) {
+    th.addEventListener("click", function () {
+      var body = table.tBodies[0], up = th.getAttribute("aria-sort") !== "ascending";
+      table.querySelectorAll("th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", up ? "ascending" : "descending");
+      var key = function (row) {
+        var cell = row.cells[column], sort = cell.getAttribute("data-sort");
+        return sort === null ? cell.textContent.trim().toLowerCase()
+          : sort === "" ? null : parseFloat(sort);
+      };
+      Array.from(body.rows).map(function (row) { return [key(row), row]; })
+        .sort(function (a, b) {
+          if (a[0] === b[0]) return 0;
+          if (a[0] === null) return 1;
+          if (b[0] === null) return -1;
+          return (a[0] < b[0] ? -1 : 1) * (up ? 1 : -1);
+        })
+        .forEach(function (pair) { body.appendChild(pair[1]); });
+    });
+  });
+});
+"""
+"""Sorts the students table in the page itself (no external script): numbers by value, text
+alphabetically, blanks last."""
 
 STYLE = """
 *, *::before, *::after { box-sizing: border-box; }
@@ -411,4 +498,8 @@ table[data-table="mistakes"] code { overflow-wrap: anywhere; }
 .badge.bad { background: #fbe3de; color: #a5321b; }
 .badge.warn { background: #fcefcf; color: #8a5a00; }
 .badge.muted { background: #eceff3; color: #5b6370; }
+.scale, .hint { color: #5b6370; font-size: 13px; margin: 10px 0 0; }
+table[data-sortable] th { cursor: pointer; user-select: none; }
+th[aria-sort="ascending"]::after { content: " ▲"; }
+th[aria-sort="descending"]::after { content: " ▼"; }
 """
