@@ -21,7 +21,7 @@ COPY . /tmp/grader-repo
 # Install the grader once to build the autograder tree, then let setup.sh install it for real
 # (the dependencies are already there) exactly as it does for the upload zip.
 RUN python3 -m venv "$GRADER_VENV" \
-    && "$GRADER_VENV/bin/pip" install --no-cache-dir ${TORCH_INDEX:+--extra-index-url "$TORCH_INDEX"} /tmp/grader-repo \
+    && "$GRADER_VENV/bin/pip" install --no-cache-dir ${TORCH_INDEX:+--extra-index-url "$TORCH_INDEX"} "/tmp/grader-repo[torch]" \
     && "$GRADER_VENV/bin/grader" autograder "/tmp/grader-repo/$RUBRIC" --unpacked /autograder/source ${TORCH_INDEX:+--torch-index "$TORCH_INDEX"} \
     && rm -rf /tmp/grader-repo \
     && /autograder/source/setup.sh \

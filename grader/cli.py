@@ -17,10 +17,10 @@ from grader.atomic import write_bytes, write_json
 from grader.batch.regrade_diff import changes_csv, score_changes
 from grader.checks.property import PropertyCheck
 from grader.errors import GraderInputError
-from grader.frontends.autograder import bundle, write_tree, write_zip
+from grader.frontends.autograder import bundle, needs_torch, write_tree, write_zip
 from grader.frontends.doctor import Diagnosis, diagnose, layer_rows
 from grader.frontends.gradescope import DEFAULT_ROOT, AutograderRoot, run_autograder
-from grader.frontends.kit import build_kit, is_kit, load_kit, write_kit
+from grader.frontends.kit import STUDENTS_FILE, build_kit, is_kit, load_kit, write_kit
 from grader.grading.engine import Engine, read_harness
 from grader.grading.feedback import short_repr
 from grader.grading.selfcheck import SelfCheck, kit_check_models_valid
@@ -367,19 +367,36 @@ def autograder_command(
     "--output",
     type=click.Path(path_type=Path),
     required=True,
-    help="The folder to write the kit to (kit.yaml, and harness.py if any).",
+    help="The folder to write the kit to (kit.yaml, harness.py if any, the grader's wheel, "
+    "STUDENTS.txt).",
 )
-def kit_command(rubric: Path, output: Path) -> None:
-    """Build RUBRIC's student kit: public cases and answer forms only, no hidden answers."""
+@click.option(
+    "--wheel/--no-wheel",
+    default=True,
+    show_default=True,
+    help="Include a wheel of the grader (no course files) for students to install.",
+)
+def kit_command(rubric: Path, output: Path, wheel: bool) -> None:
+    """Build RUBRIC's student kit: public cases and answer forms only, no hidden answers, and
+    the grader's wheel (no course files) that students install."""
     loaded = _load(rubric)
     try:
         reference = load_reference(loaded.reference_path)
-        written = write_kit(build_kit(loaded, reference), read_harness(loaded), output)
+        written = write_kit(
+            build_kit(loaded, reference),
+            read_harness(loaded),
+            output,
+            wheel=wheel,
+            torch=needs_torch(loaded),
+        )
     except GraderInputError as error:
         _fail(str(error))
     for path in written:
         echo(f"wrote {path}")
-    echo(f"students run: grader check {output} path/to/{loaded.rubric.submission.entry}")
+    echo(
+        f"hand out {output}/ and the starter {loaded.rubric.submission.entry}; "
+        f"{output / STUDENTS_FILE} says what students run"
+    )
 
 
 @main.command("check")

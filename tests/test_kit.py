@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,12 @@ def kits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         assert done.returncode == 0, done.stderr
         built[assignment] = folder
     return built
+
+
+def kit_texts(folder: Path) -> list[tuple[str, str]]:
+    """Every course-derived file students get, as text. The grader's wheel is checked apart:
+    it is the grader's own source, byte for byte (see the test below)."""
+    return [(p.name, p.read_text()) for p in sorted(folder.rglob("*")) if p.suffix != ".whl"]
 
 
 def renderings(number: float) -> set[str]:
@@ -158,13 +165,12 @@ def test_no_hidden_value_or_input_appears_in_any_kit_file(kits, assignment):
     kit = yaml.safe_load((kits[assignment] / "kit.yaml").read_text())
     secrets = secrets_of(assignment) - public_numbers(assignment) - configuration_numbers(kit)
     assert len(secrets) > 20  # there is something to look for
-    for path in kits[assignment].rglob("*"):
-        text = path.read_text()
+    for path, text in kit_texts(kits[assignment]):
         tokens = set(NUMBER.findall(text))
         leaked = sorted(
             s for s in secrets if s in tokens or (not NUMBER.fullmatch(s) and s in text)
         )
-        assert not leaked, f"{path.name} contains {leaked[:10]}"
+        assert not leaked, f"{path} contains {leaked[:10]}"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -179,7 +185,19 @@ def test_the_kit_has_no_answers_mistakes_or_hidden_cases_at_all(kits, assignment
         return set()
 
     assert not keys(kit) & FORBIDDEN_KEYS
-    assert {p.name for p in kits[assignment].iterdir()} <= {"kit.yaml", "harness.py"}
+    assert {p.name for p in kits[assignment].iterdir()} <= {
+        "kit.yaml",
+        "harness.py",
+        "STUDENTS.txt",
+        "grader-0.1.0-py3-none-any.whl",
+    }
+    with zipfile.ZipFile(kits[assignment] / "grader-0.1.0-py3-none-any.whl") as wheel:
+        # The grader's package and its metadata: no rubric, reference or example, in any folder.
+        names = wheel.namelist()
+        assert all(n.startswith(("grader/", "grader-0.1.0.dist-info/")) for n in names)
+        for name in names:
+            if name.startswith("grader/"):
+                assert wheel.read(name) == (REPO / name).read_bytes(), name
 
 
 def test_the_kit_lists_exactly_the_rubrics_public_cases(kits):

@@ -323,3 +323,59 @@ def test_a_hung_import_names_the_line_it_was_running(tmp_path: Path) -> None:
     graded = grader("grade", rubric, student)
     assert "took longer than 4 s; it was still running" in graded.stdout, graded.stdout
     assert "line 7, in <module>" in graded.stdout and "line 4, in train" in graded.stdout
+
+
+# --- friction 3: what students install is the grader alone, torch only when the course needs it
+
+
+def test_torch_is_an_optional_extra_pinned_wherever_it_is_installed() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert not any(d.startswith("torch") for d in project["dependencies"])
+    extras = project["optional-dependencies"]
+    assert extras["torch"] == ["torch==2.13.0"]
+    assert "torch==2.13.0" in extras["test"]  # make demo and make test get torch
+    assert "'.[test,torch]'" in (REPO / "Makefile").read_text()
+    assert '"/tmp/grader-repo[torch]"' in (REPO / "Dockerfile").read_text()
+
+
+def test_setup_sh_installs_torch_exactly_when_the_rubric_needs_it() -> None:
+    from grader.frontends.autograder import bundle
+    from grader.rubric.model import load_rubric
+
+    hw2 = bundle(load_rubric(REPO / "rubrics/hw2.yaml"), None)["setup.sh"]
+    midterm = bundle(load_rubric(REPO / "rubrics/midterm.yaml"), None)["setup.sh"]
+    assert isinstance(hw2, str) and isinstance(midterm, str)
+    assert '"$SOURCE/grader-src"' in hw2  # numpy only (submission.preload: [numpy])
+    assert '"$SOURCE/grader-src[torch]"' in midterm
+
+
+def test_the_grader_imports_torch_only_where_needed() -> None:
+    # A numpy homework's student runs `grader check` without torch installed.
+    code = (
+        "import sys\n"
+        "import grader.cli, grader.grading.selfcheck, grader.frontends.kit, grader.batch.run\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(("assignment", "torch"), [("hw2", False), ("midterm", True)])
+def test_the_kit_says_what_students_install_and_run(
+    tmp_path: Path, assignment: str, torch: bool
+) -> None:
+    kit = tmp_path / f"{assignment}-kit"
+    done = _cli("kit", REPO / f"rubrics/{assignment}.yaml", "-o", kit)
+    assert done.exit_code == 0, done.output
+    wheel = kit / "grader-0.1.0-py3-none-any.whl"
+    assert wheel.is_file()
+    students = (kit / "STUDENTS.txt").read_text()
+    extra = "[torch]" if torch else ""
+    assert f'python3 -m pip install "{assignment}-kit/{wheel.name}{extra}"' in students
+    assert f"grader check {assignment}-kit path/to/your/{assignment}.py" in students
+    # The starter file names a command students can run with what they were handed.
+    starter = (REPO / f"submissions_example/{assignment}/starter/{assignment}.py").read_text()
+    assert f"grader check {assignment}-kit {assignment}.py" in starter
+    assert "rubrics/" not in starter

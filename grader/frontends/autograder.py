@@ -30,7 +30,7 @@ if ! "$PYTHON" -c "import ensurepip" 2>/dev/null; then
 fi
 # The grader gets its own virtual environment; the image's system python3 stays untouched.
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --no-cache-dir {index} "$SOURCE/grader-src"
+"$VENV/bin/python" -m pip install --quiet --no-cache-dir {index} "$SOURCE/grader-src{extras}"
 if [ "$(id -u)" = 0 ]; then
     # The unprivileged user student code runs as.
     id -u grader-sandbox >/dev/null 2>&1 \\
@@ -80,6 +80,15 @@ def course_files(loaded: LoadedRubric) -> dict[str, Path]:
     return {f"course/{p.relative_to(base)}": p for p in dict.fromkeys(named)}
 
 
+def needs_torch(loaded: LoadedRubric) -> bool:
+    """Whether the course uses torch: the rubric preloads it for the students' code, or passes
+    tensors. Then the grader is installed with its `torch` extra (torch==2.13.0)."""
+    return "torch" in loaded.rubric.submission.preload or any(
+        part.function is not None and bool(part.function.tensor_args)
+        for _, part in loaded.rubric.auto_parts()
+    )
+
+
 def bundle(loaded: LoadedRubric, torch_index: str | None) -> dict[str, Path | str]:
     """Every file of the autograder: arcname -> source file, or -> text for generated ones."""
     files: dict[str, Path | str] = {}
@@ -93,7 +102,8 @@ def bundle(loaded: LoadedRubric, torch_index: str | None) -> dict[str, Path | st
     files.update(course)
     rubric = next(name for name, path in course.items() if path == loaded.path)
     index = f'--extra-index-url "{torch_index}"' if torch_index else ""
-    files["setup.sh"] = SETUP.format(index=index, rubric=rubric)
+    extras = "[torch]" if needs_torch(loaded) else ""
+    files["setup.sh"] = SETUP.format(index=index, rubric=rubric, extras=extras)
     files["run_autograder"] = RUN.format(rubric=rubric)
     return files
 

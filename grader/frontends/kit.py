@@ -10,6 +10,10 @@ public code that runs beside the student's anyway, is included.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ import yaml
 from grader.atomic import write_bytes
 from grader.checks import compare, public_form, public_options
 from grader.errors import GraderInputError
+from grader.frontends.autograder import grader_source
 from grader.rubric.model import Alternative, AutoPart, LoadedRubric, ManualPart
 from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases, positional
@@ -26,6 +31,7 @@ from grader.trusted.reference import ReferenceModule
 
 KIT_FILE = "kit.yaml"
 HARNESS_FILE = "harness.py"
+STUDENTS_FILE = "STUDENTS.txt"
 KIT_VERSION = 1
 
 
@@ -157,7 +163,72 @@ def build_kit(loaded: LoadedRubric, reference: ReferenceModule) -> dict[str, Any
     }
 
 
-def write_kit(kit: dict[str, Any], harness_source: str | None, folder: Path) -> list[Path]:
+_BUILD = "import sys, setuptools.build_meta as b; print(b.build_wheel(sys.argv[1]))"
+
+
+def build_grader_wheel(folder: Path) -> Path:
+    """A wheel of the grader alone (its package, never a rubric, reference or example), built
+    by setuptools' standard build backend from the running grader's source, offline."""
+    checkout = grader_source()
+    with tempfile.TemporaryDirectory(prefix="grader-wheel-") as temporary:
+        source, dist = Path(temporary) / "src", Path(temporary) / "dist"
+        for path in [
+            checkout / "pyproject.toml",
+            checkout / "README.md",
+            *sorted((checkout / "grader").rglob("*.py")),
+        ]:
+            target = source / path.relative_to(checkout)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        dist.mkdir()
+        built = subprocess.run(
+            [sys.executable, "-c", _BUILD, str(dist)],
+            cwd=source,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if built.returncode != 0:
+            raise GraderInputError(
+                "building the grader's wheel for the kit failed (is setuptools installed?):\n"
+                + built.stderr.strip()[-2000:]
+            )
+        name = built.stdout.strip().splitlines()[-1]
+        folder.mkdir(parents=True, exist_ok=True)
+        write_bytes(folder / name, (dist / name).read_bytes())
+    return folder / name
+
+
+def student_instructions(kit: dict[str, Any], folder: Path, wheel: str | None, torch: bool) -> str:
+    """What students run, in the order they run it: the commands name files they have."""
+    entry = kit["submission"]["entry"]
+    install = (
+        f'python3 -m pip install "{folder.name}/{wheel}{"[torch]" if torch else ""}"'
+        if wheel
+        else "python3 -m pip install grader   # the grader, as your instructor says"
+    )
+    return (
+        f"{kit['title']}: checking your work before you submit\n\n"
+        "You have this folder and the starter file. Once (Python 3.10 or later):\n"
+        f"    {install}\n"
+        + ("    (torch 2.13.0 comes with it; the CPU build is enough)\n" if torch and wheel else "")
+        + "Then, as often as you like:\n"
+        f"    grader check {folder.name} path/to/your/{entry}\n"
+        "(a folder, a .py file or a notebook). It runs the public cases only and never gives a\n"
+        "grade: hidden cases decide at grading.\n"
+    )
+
+
+def write_kit(
+    kit: dict[str, Any],
+    harness_source: str | None,
+    folder: Path,
+    *,
+    wheel: bool = False,
+    torch: bool = False,
+) -> list[Path]:
+    """The kit folder students are given: kit.yaml, the harness if any, and (with `wheel`) the
+    grader's wheel and STUDENTS.txt saying how to install it and check their work."""
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / KIT_FILE]
     header = (
@@ -169,6 +240,12 @@ def write_kit(kit: dict[str, Any], harness_source: str | None, folder: Path) -> 
     if harness_source is not None:
         written.append(folder / HARNESS_FILE)
         write_bytes(written[1], harness_source.encode())
+    built = build_grader_wheel(folder) if wheel else None
+    if built is not None:
+        written.append(built)
+    written.append(folder / STUDENTS_FILE)
+    instructions = student_instructions(kit, folder, built.name if built else None, torch)
+    write_bytes(written[-1], instructions.encode())
     return written
 
 

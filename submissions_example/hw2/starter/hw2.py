@@ -1,7 +1,8 @@
 """CSC413/2516 Homework 2: your answers.
 
 Fill in every function and replace every None with your answer, then check your work with
-    grader grade rubrics/hw2.yaml path/to/your/folder
+the kit folder your instructor handed out (its STUDENTS.txt says how to install the grader):
+    grader check hw2-kit hw2.py
 Conventions: X is an n x d numpy array, t a length-n vector, w0 a length-d vector; the loss is
 L(w) = (1/n) ||X w - t||^2 unless a question says otherwise. Use numpy; return numpy arrays or
 plain Python numbers. Proofs and explanations go in your written PDF, not here.

@@ -1,7 +1,8 @@
 """Deep-learning midterm: your answers.
 
 Fill in every function and replace every None with your answer, then check your work with
-    grader grade rubrics/midterm.yaml path/to/your/folder
+the kit folder your instructor handed out (its STUDENTS.txt says how to install the grader):
+    grader check midterm-kit midterm.py
 Shapes are lists of ints such as [32, 128, 26, 26] (tuples and torch.Size are fine too). Use
 numpy and torch; return numpy arrays, lists or plain Python numbers.
 
