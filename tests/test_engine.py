@@ -192,13 +192,34 @@ def test_hidden_case_feedback_does_not_show_the_input_or_the_expected_output(gra
     assert "3.25" not in text and "6.5" not in text and "9.75" not in text
 
 
-def test_partly_right_function_earns_the_fraction_of_cases(grade):
+def test_partly_right_function_earns_the_fraction_of_unseen_cases(grade):
+    questions = grade("""
+        def twice(x):
+            import numpy as np
+            return 2 * x if np.asarray(x).size != 3 else 0 * x
+    """)
+    # right on the public case and the hidden one, wrong on the 4 random ones: 1 of 5 unseen
+    assert questions["3"].score == pytest.approx(1 / 5, abs=1e-6)  # scores keep 6 decimals
+
+
+def test_a_function_right_only_on_the_public_case_earns_nothing(grade):
     questions = grade("""
         def twice(x):
             import numpy as np
             return 2 * x if np.asarray(x).size == 2 else 0 * x
     """)
-    assert questions["3"].score == pytest.approx(1 / 6, abs=1e-6)  # scores keep 6 decimals
+    assert questions["3"].score == 0
+    assert "public cases: 1/1 passed" in feedback(questions["3"])
+
+
+def test_a_failed_public_case_costs_its_share(grade):
+    questions = grade("""
+        def twice(x):
+            import numpy as np
+            return 0 * x if np.asarray(x).size == 2 else 2 * x
+    """)
+    assert questions["3"].score == pytest.approx(5 / 6, abs=1e-6)
+    assert "public case 1 (x=[1.0, 2.0])" in feedback(questions["3"])
 
 
 HIDDEN_INPUT = "3.25"  # the hidden case's input, x = [[3.25]]

@@ -211,9 +211,9 @@ def test_mistakes_get_exactly_the_credit_the_rubric_promises(graded_example) -> 
         # I*J: the 3x3 unpadded answer cannot be compared element by element with the 5x5
         # answer, so the whole answer matches conv-no-padding (credit 0.25): 0.5 * 0.25.
         # J_DETECTS right: 0.25. conv2d is cross-correlation (credit 0.5): right on the public
-        # case (J is symmetric), 0.5 on each of the 10 random cases, whose kernels the
-        # generator makes asymmetric: 0.25 * (1 + 10 * 0.5) / 11.
-        "3.1": 0.5 * 0.25 + 0.25 + 0.25 * (1 + 10 * 0.5) / 11,
+        # case (J is symmetric), which earns nothing (the credit rule: public cases only gate),
+        # and 0.5 on each of the 10 random cases, whose kernels are asymmetric: 0.25 * 0.5.
+        "3.1": 0.5 * 0.25 + 0.25 + 0.25 * 0.5,
         # PARAMS_PER_LAYER: 8 of 9 layers right, FC-1024 matches fc-without-spatial-size
         # (credit 0.25) per element: 0.75 * (8 + 0.25) / 9. TOTAL_PARAMS is the sum of the
         # student's own layers: total-follows-own-layers, credit 0.5: 0.25 * 0.5.

@@ -41,14 +41,44 @@ class VariantJudge:
         reference: ReferenceModule,
         student_answer: Callable[[str], Any],
         conventions: set[str],
+        *,
+        by_evidence: bool = False,
     ) -> None:
+        """`by_evidence`: conventions were weighed over all the part's cases beforehand (see
+        `shows_convention`), so an alternative that establishes a convention is accepted on a
+        case only when the convention was established; one coincidental case is no evidence."""
         self.part = part
         self.reference = reference
         self.student_answer = student_answer
         self.conventions = conventions
+        self.by_evidence = by_evidence
 
     def _applies(self, variant: Variant) -> bool:
+        if variant.convention is not None and variant.convention not in self.conventions:
+            return False
+        establishes = variant.establishes if isinstance(variant, Alternative) else None
+        return not (self.by_evidence and establishes and establishes not in self.conventions)
+
+    def applies_before_evidence(self, variant: Variant) -> bool:
+        """Whether the variant may be weighed at all: its required convention is established."""
         return variant.convention is None or variant.convention in self.conventions
+
+    def value_of(self, variant: Variant, case: dict[str, Any]) -> Any:
+        """The variant's answer on a case (None when it has none, or cannot be computed)."""
+        try:
+            return self._value_of(variant, case)
+        except Exception:  # a follow-through reference fed the student's junk
+            return None
+
+    def differs(self, variant: Variant, expected: Any, case: dict[str, Any]) -> bool:
+        """Whether the variant's answer on this case can be told from the canonical one: only
+        such cases are evidence that a student made the mistake or follows the convention."""
+        value = self.value_of(variant, case)
+        return value is not None and not self._matches(value, expected)
+
+    def matches_variant(self, variant: Variant, value: Any, case: dict[str, Any]) -> bool:
+        other = self.value_of(variant, case)
+        return other is not None and self._matches(value, other)
 
     def _value_of(self, variant: Variant, case: dict[str, Any]) -> Any:
         if variant.reference is None or not (case or variant.uses):
@@ -62,10 +92,7 @@ class VariantJudge:
         for variant in [*self.part.alternatives, *self.part.mistakes]:
             if not self._applies(variant):
                 continue
-            try:
-                value = self._value_of(variant, case)
-            except Exception:  # a follow-through reference fed the student's junk
-                continue
+            value = self.value_of(variant, case)
             if value is None:
                 continue
             credit = variant.credit if isinstance(variant, Mistake) else 1.0
