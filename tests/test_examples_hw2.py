@@ -268,7 +268,15 @@ def test_official_convention_gets_full_marks(graded_example) -> None:
     assert all(test.get("status", "passed") == "passed" for test in results["tests"])
 
 
-@pytest.mark.parametrize(("number", "target"), [("2.2.1", "gd_step"), ("2.2.3", "eta_star")])
+@pytest.mark.parametrize(
+    ("number", "target"),
+    [
+        ("2.2.1", "gd_step"),
+        ("2.2.2", "second_derivative_L1"),
+        ("2.2.3", "eta_star"),
+        ("2.3.1", "loss_after_t_steps"),
+    ],
+)
 def test_official_convention_feedback_notes_the_convention(
     graded_example, hw2_yaml, number, target
 ) -> None:
