@@ -17,6 +17,7 @@ import numpy as np
 from grader.checks import compare, kind_of
 from grader.checks.each import as_items
 from grader.checks.verdict import Verdict
+from grader.grading.structure import is_genuine, is_placeholder, transformations
 from grader.rubric.model import Alternative, AutoPart, Mistake, Variant
 from grader.trusted.answers import constant_value
 from grader.trusted.reference import ReferenceModule
@@ -85,6 +86,8 @@ class VariantJudge:
             return constant_value(variant, self.reference, field="variant reference")
         function = self.reference.function(variant.reference, field="variant reference")
         uses = {name: self.student_answer(name) for name in variant.uses}
+        if not all(is_genuine(answer) for answer in uses.values()):
+            return None  # follow-through rests on an attempt, not on a placeholder
         return function(**case, **uses)
 
     def _variants(self, case: dict[str, Any]) -> list[tuple[Variant, float, Any]]:
@@ -101,10 +104,42 @@ class VariantJudge:
 
     def judge(self, value: Any, expected: Any, case: dict[str, Any], *, reveal: bool) -> Judgement:
         primary = compare(self.part.check, value, expected, reveal=reveal)
-        if primary.passed or not (self.part.mistakes or self.part.alternatives):
+        if primary.passed:
+            return Judgement(primary)
+        whole = self._judge_structure(value, expected, primary, case)
+        if whole is not None:
+            return whole
+        if not (self.part.mistakes or self.part.alternatives):
             return Judgement(primary)
         itemised = self._judge_items(value, expected, primary, case)
         return itemised if itemised is not None else self._judge_whole(value, primary, case)
+
+    def _judge_structure(
+        self, value: Any, expected: Any, primary: Verdict, case: dict[str, Any]
+    ) -> Judgement | None:
+        """An answer that is, as a whole, a wrong transformation of the right one or a
+        placeholder earns nothing from the cells that match by coincidence: a named mistake it
+        equals gives that mistake's credit, anything else nothing (see grading.structure).
+        None when the answer is neither, and per-element credit applies."""
+        if primary.credit <= 0.0 and not (self.part.mistakes or self.part.alternatives):
+            return None  # nothing to take back, nothing to name
+        if is_placeholder(value, expected):
+            return Judgement(
+                Verdict(
+                    0.0, "This looks like a placeholder (every number is the same), not an answer."
+                )
+            )
+        for words, transformed in transformations(expected):
+            if not self._matches(value, transformed):
+                continue
+            for variant, credit, variant_value in self._variants(case):
+                if self._matches(value, variant_value):
+                    if isinstance(variant, Alternative):
+                        return Judgement(Verdict.right(variant.note))
+                    assert isinstance(variant, Mistake)
+                    return Judgement(Verdict(credit, variant.feedback), [variant.id])
+            return Judgement(Verdict(0.0, f"Your answer is the right one {words}."))
+        return None
 
     def _judge_whole(self, value: Any, primary: Verdict, case: dict[str, Any]) -> Judgement:
         best = Judgement(primary)
