@@ -597,6 +597,25 @@ def import_failure_note(reply: Reply, entry: str) -> str:
     return "\n".join(lines)
 
 
+def python_source(submission: StagedSubmission) -> bool:
+    """Whether the submission's entry is a .py module, whose answers defined before an
+    import-time error are graded (see child_main.Child.import_submission)."""
+    entry = submission.located.entry
+    return entry is not None and entry.suffix == ".py"
+
+
+def partial_import_note(reply: Reply, entry: str) -> str:
+    """The note for a submission that raised while being imported after defining answers: the
+    answers defined before the error are graded; the error is shown here, once."""
+    lines = [
+        f"Your {entry} raised an error while being imported. The answers it defined before the "
+        "error were graded; anything defined after it counts as not defined.",
+        reply.traceback.rstrip(),
+        f"{reply.error_type}: {reply.message}",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
 def read_harness(loaded: LoadedRubric) -> str | None:
     """The harness module's source, which is sent to (never imported by) the grader."""
     path = loaded.harness_path
@@ -725,6 +744,12 @@ class Engine:
                 else sessions.enter_context(self._session(submission.workdir(), entry, hidden_as))
             )
             imported = session.start()
+            partial = imported.ok and bool(imported.error_type)
+            if partial and not python_source(submission):
+                # a notebook's cells are run and reported cell by cell by its own format; a
+                # partial import keeps its old meaning there: the import failed
+                imported.status = "import_error"
+                session.close()
             if not imported.ok:
                 return Graded(
                     self._ungraded(
@@ -734,6 +759,7 @@ class Engine:
                     notes=[import_failure_note(imported, submission.handed_in_name)],
                     layers=session.layers,
                 )
+            notes = [partial_import_note(imported, submission.handed_in_name)] if partial else []
             attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget)
             cells_failed = cell_errors_note(imported, submission.handed_in_name)
 
@@ -741,7 +767,7 @@ class Engine:
                 return Graded(
                     list(questions),
                     GRADED,
-                    notes=list(cells_failed),
+                    notes=[*notes, *cells_failed],
                     internal_errors=list(attempt.internal_errors),
                     layers=session.layers,
                 )
