@@ -179,6 +179,7 @@ class VariantJudge:
         with np.errstate(all="ignore"):
             credits = [score(s, t) for s, t in zip(student, truth, strict=True)]
             notes, mistakes, established = [], [], set()
+            whole_mistake = False
             for variant, credit, variant_value in self._variants(case):
                 other = split(variant_value)
                 if other is None or _layout(variant_value) != _layout(expected):
@@ -200,11 +201,29 @@ class VariantJudge:
                 elif isinstance(variant, Mistake):
                     mistakes.append(variant.id)
                     notes.append(f"{variant.feedback} ({len(matched)} {cells})")
+                    if all(score(s, o) >= 1.0 for s, o in zip(student, other, strict=True)):
+                        # The whole answer is this mistake: an item where it gives the truth's
+                        # zero (a pooling layer has no weights, with or without biases) is a
+                        # coincidence, not work, and earns only the mistake's credit.
+                        whole_mistake = True
+                        for i, item in enumerate(truth):
+                            if _is_zero(item):
+                                credits[i] = min(credits[i], credit)
         if not notes:
             return None
-        credit = max(primary.credit, sum(credits) / len(credits))
+        items_credit = sum(credits) / len(credits)
+        credit = items_credit if whole_mistake else max(primary.credit, items_credit)
         feedback = "\n".join([primary.feedback, *notes]) if primary.feedback else "\n".join(notes)
         return Judgement(Verdict(min(credit, 1.0), feedback), mistakes, established)
+
+
+def _is_zero(item: Any) -> bool:
+    """Whether an item of the truth is numerically all zeros."""
+    try:
+        array = np.asarray(item, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return array.size > 0 and not np.any(array)
 
 
 def _layout(value: Any) -> tuple[int, ...] | None:
