@@ -16,9 +16,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from grader.grading.engine import Attempt, PartRun
 from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, LoadedRubric, load_rubric
+from grader.sandbox import wire
 from grader.sandbox.runner import Reply
 from grader.trusted.cases import build_cases, part_rng
 from grader.trusted.reference import ReferenceModule, load_reference
@@ -40,16 +43,21 @@ def course(name: str) -> tuple[LoadedRubric, ReferenceModule, ModuleType | None]
 
 
 def reply_of(function: Any, *args: Any) -> Reply:
+    """The reply the sandbox would send: the value through the wire's encoding and decoding
+    (tensors arrive as arrays, sets of text as sets, string arrays as string arrays)."""
     try:
-        value = function(*args)
+        with np.errstate(all="ignore"):
+            value = function(*args)
+        return Reply("ok", wire.decode(wire.loads(wire.dumps(wire.encode(value)))))
     except NotImplementedError:
         return Reply("exception", error_type="NotImplementedError")
     except Exception as error:
         return Reply("exception", error_type=type(error).__name__, message=str(error))
-    return Reply("ok", value)
 
 
-def grade_in_process(name: str, answers: dict[str, Any], seed: int = 413) -> dict[str, float]:
+def grade_in_process(
+    name: str, answers: dict[str, Any], seed: int = 413, only: set[str] | None = None
+) -> dict[str, float]:
     """Each auto part's credit (0..1), keyed "number/target", for a namespace of answers: its
     constants and functions, judged in rubric order as the engine does."""
     loaded, reference, harness = course(name)
@@ -64,12 +72,14 @@ def grade_in_process(name: str, answers: dict[str, Any], seed: int = 413) -> dic
             if not isinstance(part, AutoPart):
                 continue
             key = f"{question.number}/{part.target}"
+            if only is not None and part.target not in only:
+                continue
             if part.target not in answers:
                 credits[key] = 0.0
                 continue
             given = answers[part.target]
             if part.function is None:
-                result = attempt.judge_constant(part, Reply("ok", copy.deepcopy(given)))
+                result = attempt.judge_constant(part, reply_of(copy.deepcopy, given))
             else:
                 result = attempt.judge_function(
                     _run(attempt, q_index, p_index, part, given, harness)

@@ -64,3 +64,8 @@ def test_a_constant_answer_is_a_placeholder_only_where_the_truth_varies() -> Non
 
 def test_a_list_of_zeros_is_not_a_genuine_attempt() -> None:
     assert not is_genuine([0, 0, 0]) and is_genuine([1, 0, 3]) and not is_genuine(None)
+
+
+def test_weights_without_biases_earn_the_mistakes_credit_not_the_pooling_zeros() -> None:
+    layers = [1728, 0, 73728, 0, 294912, 589824, 0, 51380224, 102400]
+    assert graded_with(PARAMS_PER_LAYER=layers)["3.2/PARAMS_PER_LAYER"] == 0.5

@@ -201,10 +201,13 @@ class VariantJudge:
                 elif isinstance(variant, Mistake):
                     mistakes.append(variant.id)
                     notes.append(f"{variant.feedback} ({len(matched)} {cells})")
-                    if all(score(s, o) >= 1.0 for s, o in zip(student, other, strict=True)):
-                        # The whole answer is this mistake: an item where it gives the truth's
-                        # zero (a pooling layer has no weights, with or without biases) is a
-                        # coincidence, not work, and earns only the mistake's credit.
+                    right = [score(s, t) >= 1.0 for s, t in zip(student, truth, strict=True)]
+                    whole = all(score(s, o) >= 1.0 for s, o in zip(student, other, strict=True))
+                    if whole and all(_is_zero(truth[i]) for i, ok in enumerate(right) if ok):
+                        # The whole answer is this mistake and it is right only where the truth
+                        # is zero (a pooling layer has no weights, with or without biases):
+                        # those items are a coincidence, not work, and earn the mistake's
+                        # credit. Right non-zero items show the zeros were worked out too.
                         whole_mistake = True
                         for i, item in enumerate(truth):
                             if _is_zero(item):
