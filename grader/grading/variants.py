@@ -180,10 +180,13 @@ class VariantJudge:
             credits = [score(s, t) for s, t in zip(student, truth, strict=True)]
             notes, mistakes, established = [], [], set()
             whole_mistake = False
+            structural = [value for _, value in transformations(expected)]
             for variant, credit, variant_value in self._variants(case):
                 other = split(variant_value)
                 if other is None or _layout(variant_value) != _layout(expected):
                     continue
+                if any(self._matches(variant_value, value) for value in structural):
+                    continue  # a transposed or flipped truth is judged whole, never by cell
                 matched = [
                     i
                     for i, (s, o) in enumerate(zip(student, other, strict=True))
