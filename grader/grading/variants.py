@@ -180,7 +180,10 @@ class VariantJudge:
             credits = [score(s, t) for s, t in zip(student, truth, strict=True)]
             notes, mistakes, established = [], [], set()
             whole_mistake = False
-            structural = [value for _, value in transformations(expected)]
+            # In a matrix, a transposed or flipped truth is one mistake of the whole, never a
+            # mistake of single cells; the items of a list (layers) are answers of their own.
+            cells = getattr(self.part.check, "kind", None) == "array"
+            structural = [value for _, value in transformations(expected)] if cells else []
             for variant, credit, variant_value in self._variants(case):
                 other = split(variant_value)
                 if other is None or _layout(variant_value) != _layout(expected):

@@ -90,12 +90,19 @@ def build_cases(
     if public_only:
         return cases
     cases += [Case(HIDDEN, i, typed(kw)) for i, kw in enumerate(spec.hidden)]
+
+    def _as_given(kwargs: dict[str, Any]) -> dict[str, Any]:
+        """A drawn case as the student's function would receive it, for `telling`."""
+        if not set(spec.args) <= set(kwargs):
+            return kwargs
+        return typed({name: kwargs[name] for name in spec.args})
+
     if spec.random is not None:
         generator = reference.function(spec.random.generator, field="function.random.generator")
         for i in range(spec.random.count):
             kwargs = generator(rng)
             redraws = MAX_REDRAWS if telling is not None else 0
-            while redraws and telling is not None and not telling(kwargs):
+            while redraws and telling is not None and not telling(_as_given(kwargs)):
                 kwargs = generator(rng)
                 redraws -= 1
             missing = set(spec.args) - set(kwargs)
