@@ -97,6 +97,29 @@ def validate_command(rubric: Path) -> None:
     )
 
 
+@main.command("mutants")
+@rubric_argument
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Credit above which a mutant counts as let through.",
+)
+def mutants_command(rubric: Path, threshold: float) -> None:
+    """Mutation analysis of RUBRIC: grade automatic mutants of each reference function as
+    submissions and report any that earns more than THRESHOLD, with the cases that let it
+    through. Exit 1 when a mutant survives."""
+    from grader.grading.mutants import analyse, render  # mutating is for authors, not grading
+
+    loaded = _load_valid(rubric)
+    reference = load_reference(loaded.reference_path)
+    report = analyse(loaded, reference, threshold)
+    echo(f"{rubric}: " + render(report))
+    if report.survivors:
+        sys.exit(1)
+
+
 @main.command("grade")
 @rubric_argument
 @click.argument("submission", type=click.Path(path_type=Path))

@@ -369,6 +369,27 @@ def second_derivative_L1(X: np.ndarray, t: np.ndarray, w0: np.ndarray) -> float:
     return 8.0 / n**3 * float(xxta @ xxta)
 
 
+def second_derivative_L1_half_sse(X: np.ndarray, t: np.ndarray, w0: np.ndarray) -> float:
+    """The official convention's L1''(eta): L1 = 1/2 ||a - eta X X^T a||^2, so ||X X^T a||^2."""
+    _, xxta, _ = _xxta(X, t, w0)
+    return float(xxta @ xxta)
+
+
+def gd_step_without_one_over_n(
+    X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float
+) -> np.ndarray:
+    """The 'forgot the 1/n' mistake: w1 = w0 - 2 eta X^T a (the sum, not the mean, of losses)."""
+    X = np.asarray(X, dtype=float)
+    return w0 - 2.0 * eta * X.T @ (X @ w0 - np.asarray(t, dtype=float))
+
+
+def gd_step_without_two(X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float) -> np.ndarray:
+    """The 'forgot the 2 of the square's derivative' mistake: w1 = w0 - (eta / n) X^T a. With
+    n = 1 it equals the official convention's step, which one case must not establish."""
+    X = np.asarray(X, dtype=float)
+    return w0 - eta / X.shape[0] * X.T @ (X @ w0 - np.asarray(t, dtype=float))
+
+
 def gd_cases(rng: np.random.Generator) -> dict[str, Any]:
     """A random linear-regression GD problem: n in [2, 5], d in [2, 6], eta in [0.01, 0.2]."""
     n = int(rng.integers(2, 6))
@@ -440,6 +461,47 @@ def loss_after_t_steps(
     shrink = np.eye(len(a)) - _step_matrix(X, eta)
     residual = np.linalg.matrix_power(shrink, steps) @ a
     return float(residual @ residual) / len(a)
+
+
+def loss_after_t_steps_half_sse(
+    X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float, steps: int
+) -> float:
+    """L_t in the official convention: 1/2 ||(I - eta X X^T)^t a||^2."""
+    X = np.asarray(X, dtype=float)
+    a = X @ w0 - np.asarray(t, dtype=float)
+    shrink = np.eye(len(a)) - eta * X @ X.T
+    residual = np.linalg.matrix_power(shrink, steps) @ a
+    return 0.5 * float(residual @ residual)
+
+
+def uses_half_sse(step: Callable[..., Any]) -> bool:
+    """Whether a gd_step follows the official 1/2-SSE convention: judged on a fixed problem with
+    n = 3, where the two conventions' steps differ by the factor 2/n (no coincidence at n = 1)."""
+    case = _convention_probe()
+    try:
+        got = np.asarray(step(case["X"], case["t"], case["w0"], case["eta"]), dtype=float)
+        return bool(
+            got.shape == case["w0"].shape
+            and np.allclose(got, gd_step_half_sse(**case), rtol=1e-6, atol=1e-9)
+            and not np.allclose(got, gd_step(**case), rtol=1e-6, atol=1e-9)
+        )
+    except Exception:  # the student's step fails or returns junk: not the convention
+        return False
+
+
+def _convention_probe() -> dict[str, Any]:
+    return {
+        "X": np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0]]),
+        "t": np.array([1.0, 0.0, -1.0]),
+        "w0": np.array([0.25, -0.5]),
+        "eta": 0.05,
+    }
+
+
+def optimal_eta_2d(half_sse: bool) -> float:
+    """In the 2-D case (X = [[2, 1]], t = [2], w0 = 0) eta = 0.1 minimises L_t for every t; in the
+    official convention (step eta, not 2 eta / n with n = 1) the same step is eta = 0.2."""
+    return 0.2 if half_sse else 0.1
 
 
 def loss_after_t_steps_power_mistake(

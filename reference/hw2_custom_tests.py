@@ -23,13 +23,16 @@ class TestTwoDimensionalCase(unittest.TestCase):
     @partial_credit(0)
     @number("2.3.3")
     def test_eta_minimising_l_t_is_one_tenth_for_every_t(self, set_score=None):
-        """In the 2D case, eta = 0.1 minimises your L_t for every t"""
-        grid = np.linspace(0.02, 0.2, 19)
+        """In the 2D case, eta = 0.1 (0.2 in the 1/2 SSE convention) minimises L_t for every t"""
+        # The official 1/2 ||Xw - t||^2 convention, shown by the student's own gd_step, takes
+        # the same step with eta = 0.2: accepted as consistent, like the rubric's alternatives.
+        optimum = reference.optimal_eta_2d(reference.uses_half_sse(submission.gd_step))
+        grid = np.linspace(0.02, 0.2, 19) * optimum / 0.1
         wrong = []
         for steps in STEP_COUNTS:
             losses = [submission.loss_after_t_steps(X_2D, T_2D, W0_2D, eta, steps) for eta in grid]
             best = float(grid[int(np.argmin(losses))])
-            if not np.isclose(best, 0.1):
+            if not np.isclose(best, optimum):
                 wrong.append(f"t = {steps}: your L_t is smallest at eta = {best:.2f}")
         set_score(0)
         if wrong:

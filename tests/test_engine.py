@@ -192,13 +192,34 @@ def test_hidden_case_feedback_does_not_show_the_input_or_the_expected_output(gra
     assert "3.25" not in text and "6.5" not in text and "9.75" not in text
 
 
-def test_partly_right_function_earns_the_fraction_of_cases(grade):
+def test_partly_right_function_earns_the_fraction_of_unseen_cases(grade):
+    questions = grade("""
+        def twice(x):
+            import numpy as np
+            return 2 * x if np.asarray(x).size != 3 else 0 * x
+    """)
+    # right on the public case and the hidden one, wrong on the 4 random ones: 1 of 5 unseen
+    assert questions["3"].score == pytest.approx(1 / 5, abs=1e-6)  # scores keep 6 decimals
+
+
+def test_a_function_right_only_on_the_public_case_earns_nothing(grade):
     questions = grade("""
         def twice(x):
             import numpy as np
             return 2 * x if np.asarray(x).size == 2 else 0 * x
     """)
-    assert questions["3"].score == pytest.approx(1 / 6, abs=1e-6)  # scores keep 6 decimals
+    assert questions["3"].score == 0
+    assert "public cases: 1/1 passed" in feedback(questions["3"])
+
+
+def test_a_failed_public_case_costs_its_share(grade):
+    questions = grade("""
+        def twice(x):
+            import numpy as np
+            return 0 * x if np.asarray(x).size == 2 else 2 * x
+    """)
+    assert questions["3"].score == pytest.approx(5 / 6, abs=1e-6)
+    assert "public case 1 (x=[1.0, 2.0])" in feedback(questions["3"])
 
 
 HIDDEN_INPUT = "3.25"  # the hidden case's input, x = [[3.25]]
@@ -238,3 +259,45 @@ def test_output_printed_before_a_crash_on_a_hidden_case_is_not_shown(grade):
     """)
     text = feedback(questions["3"])
     assert HIDDEN_INPUT not in text and "exited with status 3" in text
+
+
+@pytest.fixture
+def grade_file(tmp_path):
+    """grade_file(source) grades answers.py with exactly this source; returns the result."""
+    (tmp_path / "rubric.yaml").write_text(RUBRIC)
+    (tmp_path / "ref.py").write_text(REFERENCE)
+    loaded = load_rubric(tmp_path / "rubric.yaml")
+    engine = Engine(loaded, load_reference(loaded.reference_path))
+
+    def run(source: str):
+        folder = tmp_path / "submission"
+        folder.mkdir(exist_ok=True)
+        (folder / "answers.py").write_text(textwrap.dedent(source))
+        with open_submission(folder, loaded.rubric.submission) as submission:
+            return engine.grade(submission)
+
+    return run
+
+
+def test_answers_defined_before_an_import_time_error_are_graded(grade_file):
+    result = grade_file(CORRECT + "\ntwice(None + 1)  # a stray test call\n")
+    scores = {q.number: q.score for q in result.questions}
+    assert scores == {"1": 1, "2": 1, "3": 1, "4": 1}
+
+
+def test_an_import_time_error_after_answers_is_shown_once(grade_file):
+    result = grade_file(CORRECT + "\nraise RuntimeError('stray test call')\n")
+    notes = "\n".join(result.notes)
+    assert notes.count("RuntimeError: stray test call") == 1
+    assert "defined before the error were graded" in notes
+
+
+def test_names_after_an_import_time_error_count_as_not_defined(grade_file):
+    result = grade_file("VALUE = 0.5\nraise RuntimeError('early')\nOTHER = 2\n")
+    scores = {q.number: q.score for q in result.questions}
+    assert scores["1"] == 1 and scores["4"] == 0
+
+
+def test_an_error_before_any_answer_is_still_an_import_failure(grade_file):
+    result = grade_file("import numpy as np\nraise RuntimeError('first line')\nVALUE = 0.5\n")
+    assert result.outcome == "import_error" and result.score == 0

@@ -211,9 +211,9 @@ def test_mistakes_get_exactly_the_credit_the_rubric_promises(graded_example) -> 
         # I*J: the 3x3 unpadded answer cannot be compared element by element with the 5x5
         # answer, so the whole answer matches conv-no-padding (credit 0.25): 0.5 * 0.25.
         # J_DETECTS right: 0.25. conv2d is cross-correlation (credit 0.5): right on the public
-        # case (J is symmetric), 0.5 on each of the 10 random cases, whose kernels the
-        # generator makes asymmetric: 0.25 * (1 + 10 * 0.5) / 11.
-        "3.1": 0.5 * 0.25 + 0.25 + 0.25 * (1 + 10 * 0.5) / 11,
+        # case (J is symmetric), which earns nothing (the credit rule: public cases only gate),
+        # and 0.5 on each of the 10 random cases, whose kernels are asymmetric: 0.25 * 0.5.
+        "3.1": 0.5 * 0.25 + 0.25 + 0.25 * 0.5,
         # PARAMS_PER_LAYER: 8 of 9 layers right, FC-1024 matches fc-without-spatial-size
         # (credit 0.25) per element: 0.75 * (8 + 0.25) / 9. TOTAL_PARAMS is the sum of the
         # student's own layers: total-follows-own-layers, credit 0.5: 0.25 * 0.5.
@@ -268,7 +268,15 @@ def test_official_convention_gets_full_marks(graded_example) -> None:
     assert all(test.get("status", "passed") == "passed" for test in results["tests"])
 
 
-@pytest.mark.parametrize(("number", "target"), [("2.2.1", "gd_step"), ("2.2.3", "eta_star")])
+@pytest.mark.parametrize(
+    ("number", "target"),
+    [
+        ("2.2.1", "gd_step"),
+        ("2.2.2", "second_derivative_L1"),
+        ("2.2.3", "eta_star"),
+        ("2.3.1", "loss_after_t_steps"),
+    ],
+)
 def test_official_convention_feedback_notes_the_convention(
     graded_example, hw2_yaml, number, target
 ) -> None:

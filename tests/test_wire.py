@@ -217,3 +217,34 @@ def test_lines_with_too_many_values_or_digits_are_refused_before_parsing():
         wire.loads(b"[" + b"9" * (wire.MAX_INT_DIGITS + 1) + b"]")
     text = b'["' + b",[{" * 1_000_000 + b'"]'  # brackets inside a string do not count
     assert len(wire.loads(text)[0]) == 3_000_000
+
+
+# --- text arrays ---------------------------------------------------------------------------
+
+
+def test_a_numpy_string_array_arrives_as_a_string_array() -> None:
+    got = roundtrip(np.array([["A", "C"], ["D", "Gx"]]))
+    assert got.dtype.kind == "U" and got.tolist() == [["A", "C"], ["D", "Gx"]]
+
+
+def test_an_object_array_of_strings_arrives_as_a_string_array() -> None:
+    assert roundtrip(np.array(["A", "C"], dtype=object)).tolist() == ["A", "C"]
+
+
+def test_an_object_array_of_mixed_items_stays_opaque() -> None:
+    assert isinstance(roundtrip(np.array([1, "a"], dtype=object)), wire.Opaque)
+
+
+def test_a_string_array_is_bounded_by_the_budget() -> None:
+    with pytest.raises(wire.WireError):
+        wire.encode(np.array(["x" * 1000] * 100), wire.Budget(10_000))
+
+
+def test_a_forged_text_array_whose_shape_does_not_match_is_refused() -> None:
+    with pytest.raises(wire.WireError):
+        wire.decode({wire.TAG: "textarray", "shape": [3], "items": ["a"]})
+
+
+def test_a_forged_text_array_with_a_number_is_refused() -> None:
+    with pytest.raises(wire.WireError):
+        wire.decode({wire.TAG: "textarray", "shape": [1], "items": [1]})

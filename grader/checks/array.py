@@ -16,6 +16,7 @@ from grader.checks.kind import CheckKind, CheckSpec, Form, ItemScorer
 from grader.checks.values import (
     CoercionError,
     as_array,
+    computed_rtol,
     describe,
     fmt_index,
     fmt_number,
@@ -35,9 +36,10 @@ class ArrayCheck(CheckSpec):
     ((5, 1) against (5,)).
 
     Values are compared in float64 (complex128 for a complex expected array). A float16/float32
-    answer is judged with an effective rtol of max(rtol, 4 * eps of its dtype), so the float32
-    rounding of the expected array passes even a tighter rtol. The `integer` dtype accepts float
-    arrays whose values are all whole numbers; `floating` accepts ints; `bool` accepts 0/1 ints.
+    answer is judged with an effective rtol of max(rtol, 64 * eps of its dtype) (see
+    values.computed_rtol): it was computed at that precision, and its rounding adds up. The
+    `integer` dtype accepts float arrays whose values are all whole numbers; `floating` accepts
+    ints; `bool` accepts 0/1 ints.
     """
 
     kind: Literal["array"]
@@ -50,9 +52,6 @@ class ArrayCheck(CheckSpec):
 
 MAX_POSITIONS = 3
 """Mismatching positions listed on a revealed case; more would drown the message."""
-
-LOW_PRECISION_EPS_FACTOR = 4
-"""A float16/float32 answer gets rtol of at least this many machine epsilons of its dtype."""
 
 
 def compare_array(check: ArrayCheck, student: object, expected: object, *, reveal: bool) -> Verdict:
@@ -104,10 +103,8 @@ def validate_array_expected(check: ArrayCheck, expected: object) -> str | None:
 
 
 def _effective_rtol(rtol: float, got: np.ndarray) -> float:
-    """Forgive float32/float16 rounding: the float32 rounding of the answer must still pass."""
-    if got.dtype in (np.float16, np.float32, np.complex64):
-        return max(rtol, LOW_PRECISION_EPS_FACTOR * float(np.finfo(got.dtype).eps))
-    return rtol
+    """Forgive the rounding of a float32/float16 computation (values.computed_rtol)."""
+    return computed_rtol(rtol, got)
 
 
 def _dtype_problem(array: np.ndarray, dtype: str) -> str | None:

@@ -16,7 +16,15 @@ import numpy as np
 from pydantic import Field
 
 from grader.checks.kind import CheckKind, CheckSpec, Form
-from grader.checks.values import CoercionError, as_number, describe, fmt_number, fmt_pair, is_finite
+from grader.checks.values import (
+    CoercionError,
+    as_number,
+    computed_rtol,
+    describe,
+    fmt_number,
+    fmt_pair,
+    is_finite,
+)
 from grader.checks.verdict import Verdict
 
 Real = int | float
@@ -42,6 +50,9 @@ def compare_numeric(
         return Verdict.wrong(str(exc))
     if isinstance(got, complex) and not isinstance(want, complex):
         return Verdict.wrong(f"Expected a real number, got a complex number ({fmt_number(got)}).")
+    rtol = computed_rtol(check.rtol, student)
+    if rtol != check.rtol:
+        check = check.model_copy(update={"rtol": rtol})
     if _agrees(check, got, want):
         return Verdict.right()
     return Verdict.wrong(_mismatch(check, got, want, reveal=reveal))

@@ -323,3 +323,24 @@ def distinct_sorted(forms: Iterable[Any]) -> tuple[Any, ...]:
         if not kept or item != kept[-1]:
             kept.append(item)
     return tuple(kept)
+
+
+COMPUTED_EPS_FACTOR = 64
+"""Machine epsilons of its own dtype a low-precision answer may be off by, relative. A value
+computed end to end in float32 (a few matrix products, a power, a solve) carries rounding from
+every step, some 4 to 10 epsilons and more with cancellation; 64 float32 epsilons is 7.6e-6, still
+five orders of magnitude finer than a factor 2, n/(n-1) for n <= 1000, or a dropped term."""
+
+
+def computed_rtol(rtol: float, student: object) -> float:
+    """The relative tolerance an answer is judged with: the rubric's, or, for an answer whose
+    dtype is float16/float32/complex64 (computed at that precision), no tighter than
+    COMPUTED_EPS_FACTOR epsilons of that dtype."""
+    dtype = getattr(student, "dtype", None)
+    if isinstance(student, (np.ndarray, np.generic)) and dtype in (
+        np.float16,
+        np.float32,
+        np.complex64,
+    ):
+        return max(rtol, COMPUTED_EPS_FACTOR * float(np.finfo(dtype).eps))
+    return rtol

@@ -78,14 +78,14 @@ def versions() -> dict[str, str]:
 class CaseTally:
     """What a function part's cases came to so far: a credit per case, and the feedback."""
 
-    credits: list[float] = field(default_factory=list)
+    records: list[tuple[Case, float]] = field(default_factory=list)
     passed: Counter[str] = field(default_factory=Counter)
     messages: Counter[str] = field(default_factory=Counter)
     mistakes: list[str] = field(default_factory=list)
     stopped: bool = False
 
     def judged(self, case: Case, judgement: Judgement, message: str | None) -> None:
-        self.credits.append(judgement.verdict.credit)
+        self.records.append((case, judgement.verdict.credit))
         self.mistakes += judgement.mistakes
         if judgement.verdict.passed:
             self.passed[case.kind] += 1
@@ -93,15 +93,33 @@ class CaseTally:
             self.messages[message] += 1
 
     def failed(self, case: Case, message: str) -> None:
-        self.credits.append(0.0)
+        self.records.append((case, 0.0))
         self.messages[f"{case.label}: {message}"] += 1
 
-    def stop(self, *, skipped: int) -> None:
+    def stop(self, skipped: list[Case]) -> None:
         """The cases not run count as failed, so stopping early never raises the score."""
         self.stopped = True
         if skipped:
-            self.messages[f"the remaining {skipped} cases were not run"] += 1
-        self.credits += [0.0] * skipped
+            self.messages[f"the remaining {len(skipped)} cases were not run"] += 1
+        self.records += [(case, 0.0) for case in skipped]
+
+
+def earned_credit(records: list[tuple[Case, float]]) -> float:
+    """The credit rule: a function part's credit is the mean over the cases the student could
+    not have seen or hard-coded (hidden and random). Public cases are worked examples whose
+    expected outputs the student has, so they gate and teach but earn nothing: a failed public
+    case caps the credit at the mean over all cases, so it always costs its share. A part with
+    public cases only (which `grader validate` flags) falls back to the mean over them."""
+    if not records:
+        return 0.0
+    every = [credit for _, credit in records]
+    unseen = [credit for case, credit in records if not case.reveal]
+    if not unseen:
+        return sum(every) / len(every)
+    credit = sum(unseen) / len(unseen)
+    if any(credit < 1.0 for case, credit in records if case.reveal):
+        credit = min(credit, sum(every) / len(every))
+    return credit
 
 
 class CrashPolicy:
@@ -289,7 +307,7 @@ class Attempt:
                 self._answers[part.target] = reply.value
         else:
             rng = part_rng(self.seed, run.q_index, run.p_index)
-            run.cases = build_cases(part.function, self.reference, rng)
+            run.cases = build_cases(part.function, self.reference, rng, telling=self._telling(part))
             self._ask_cases(run, reveal_only=True)
         for variant in [*part.alternatives, *part.mistakes]:
             for name in variant.uses:
@@ -341,12 +359,20 @@ class Attempt:
             )
             return failed
 
-    def _judge(self, part: AutoPart, value: Any, expected: Any, case: Case | None) -> Judgement:
+    def _judge(
+        self,
+        part: AutoPart,
+        value: Any,
+        expected: Any,
+        case: Case | None,
+        judge: VariantJudge | None = None,
+    ) -> Judgement:
         kwargs = case.kwargs if case is not None else {}
         if isinstance(part.check, PropertyCheck):
             predicate = self.reference.function(part.check.predicate, field="check.predicate")
             return Judgement(run_predicate(predicate, value, kwargs))
-        judge = VariantJudge(part, self.reference, self.student_answer, self.conventions)
+        if judge is None:
+            judge = VariantJudge(part, self.reference, self.student_answer, self.conventions)
         reveal = case is not None and case.reveal
         return judge.judge(value, expected, kwargs, reveal=reveal)
 
@@ -362,6 +388,7 @@ class Attempt:
             return outcome
         expected = expected_constant(part, self.reference)
         judgement = self._judge(part, reply.value, expected, None)
+        self.conventions |= judgement.established
         return self._finish(outcome, judgement.verdict.credit, judgement, [judgement.verdict])
 
     def judge_function(self, run: PartRun) -> PartResult:
@@ -375,13 +402,17 @@ class Attempt:
             if spec.reference
             else None
         )
+        judge = VariantJudge(
+            part, self.reference, self.student_answer, self.conventions, by_evidence=True
+        )
+        expected_of = self._expected_values(run, reference)
+        self.conventions |= self._conventions_shown(run, judge, expected_of)
         tally = CaseTally()
         policy = CrashPolicy()
         for position, (case, reply) in enumerate(zip(cases, run.replies, strict=False)):
             if reply.ok:
-                expected = reference(**case.kwargs) if reference is not None else None
-                judgement = self._judge(part, reply.value, expected, case)
-                self.conventions |= judgement.established
+                expected = expected_of[position]
+                judgement = self._judge(part, reply.value, expected, case, judge)
                 tally.judged(
                     case, judgement, case_feedback(part, case, reply.value, expected, judgement)
                 )
@@ -399,12 +430,13 @@ class Attempt:
                 )
             tally.failed(case, message)
             if policy.gives_up_after(reply):
-                tally.stop(skipped=len(cases) - position - 1)
+                tally.stop(cases[position + 1 :])
                 break
         if run.out_of_time:
-            tally.credits += [0.0] * (len(cases) - len(run.replies))
+            tally.records += [(case, 0.0) for case in cases[len(run.replies) :]]
             tally.stopped = True
-        credit = sum(tally.credits) / len(tally.credits) if tally.credits else 0.0
+        records = self._evidence(part, judge, tally, expected_of)
+        credit = earned_credit(records)
         feedback = function_feedback(cases, tally.passed, tally.messages)
         outcome = PartResult(
             part.name,
@@ -417,6 +449,84 @@ class Attempt:
         )
         judgement = Judgement(Verdict(min(credit, 1.0)), sorted(set(tally.mistakes)))
         return self._finish(outcome, credit, judgement, [])
+
+    def _telling(self, part: AutoPart) -> Callable[[dict[str, Any]], bool] | None:
+        """Whether a case separates the canonical answer from each of the part's known wrong
+        answers and other conventions (see build_cases); None when the part has none to
+        separate, or is judged by a predicate."""
+        spec = part.function
+        variants = [v for v in [*part.mistakes, *part.alternatives] if not v.uses]
+        if spec is None or spec.reference is None or not variants:
+            return None
+        if isinstance(part.check, PropertyCheck):
+            return None
+        reference = self.reference.function(spec.reference, field="function.reference")
+        judge = VariantJudge(part, self.reference, self.student_answer, set())
+
+        def telling(kwargs: dict[str, Any]) -> bool:
+            try:
+                arguments = {name: kwargs[name] for name in spec.args}
+                expected = reference(**arguments)
+            except Exception:  # the generator's fault; build_cases reports a missing argument
+                return True
+            return all(judge.differs(variant, expected, arguments) for variant in variants)
+
+        return telling
+
+    @staticmethod
+    def _expected_values(run: PartRun, reference: Callable[..., Any] | None) -> list[Any]:
+        """The canonical answer of every case that got a reply (None for a property check)."""
+        return [
+            reference(**case.kwargs) if reference is not None and reply.ok else None
+            for case, reply in zip(run.cases, run.replies, strict=False)
+        ]
+
+    def _conventions_shown(
+        self, run: PartRun, judge: VariantJudge, expected_of: list[Any]
+    ) -> set[str]:
+        """The conventions this part's answers establish. The evidence is the cases on which
+        the convention's answer differs from the canonical one: the answer must match the
+        convention on every one of them (a crash or another value there is no evidence), and
+        at least one must be a case the student could not have seen, so one coincidental
+        public case (n = 1, where two conventions meet) establishes nothing."""
+        if isinstance(run.part.check, PropertyCheck):
+            return set()
+        shown = set()
+        for variant in run.part.alternatives:
+            if not variant.establishes or not judge.applies_before_evidence(variant):
+                continue
+            telling = matched = unseen = 0
+            for position, (case, reply) in enumerate(zip(run.cases, run.replies, strict=False)):
+                if not judge.differs(variant, expected_of[position], case.kwargs):
+                    continue
+                telling += 1
+                if reply.ok and judge.matches_variant(variant, reply.value, case.kwargs):
+                    matched += 1
+                    unseen += not case.reveal
+            if telling and matched == telling and unseen:
+                shown.add(variant.establishes)
+        return shown
+
+    @staticmethod
+    def _evidence(
+        part: AutoPart, judge: VariantJudge, tally: CaseTally, expected_of: list[Any]
+    ) -> list[tuple[Case, float]]:
+        """The judged cases that are evidence for the part's credit. A named mistake the answer
+        was recognised as is judged only on the cases where it differs from the truth: on the
+        others, making the mistake and being right look the same, so they would pay full credit
+        for it."""
+        made = [mistake for mistake in part.mistakes if mistake.id in tally.mistakes]
+        if not made:
+            return tally.records
+        kept = []
+        for position, (case, credit) in enumerate(tally.records):
+            expected = expected_of[position] if position < len(expected_of) else None
+            blind = expected is not None and any(
+                not judge.differs(mistake, expected, case.kwargs) for mistake in made
+            )
+            if not blind:
+                kept.append((case, credit))
+        return kept or tally.records
 
     def _call(self, target: str, spec: FunctionTarget, case: Case, timeout: float) -> Reply:
         """One case's call, in the child the case may be shown from. A harness failure the
@@ -485,6 +595,25 @@ def import_failure_note(reply: Reply, entry: str) -> str:
     if reply.output.strip():
         lines.append("It printed:\n" + reply.output.strip()[-1500:])
     return "\n".join(lines)
+
+
+def python_source(submission: StagedSubmission) -> bool:
+    """Whether the submission's entry is a .py module, whose answers defined before an
+    import-time error are graded (see child_main.Child.import_submission)."""
+    entry = submission.located.entry
+    return entry is not None and entry.suffix == ".py"
+
+
+def partial_import_note(reply: Reply, entry: str) -> str:
+    """The note for a submission that raised while being imported after defining answers: the
+    answers defined before the error are graded; the error is shown here, once."""
+    lines = [
+        f"Your {entry} raised an error while being imported. The answers it defined before the "
+        "error were graded; anything defined after it counts as not defined.",
+        reply.traceback.rstrip(),
+        f"{reply.error_type}: {reply.message}",
+    ]
+    return "\n".join(line for line in lines if line)
 
 
 def read_harness(loaded: LoadedRubric) -> str | None:
@@ -615,6 +744,12 @@ class Engine:
                 else sessions.enter_context(self._session(submission.workdir(), entry, hidden_as))
             )
             imported = session.start()
+            partial = imported.ok and bool(imported.error_type)
+            if partial and not python_source(submission):
+                # a notebook's cells are run and reported cell by cell by its own format; a
+                # partial import keeps its old meaning there: the import failed
+                imported.status = "import_error"
+                session.close()
             if not imported.ok:
                 return Graded(
                     self._ungraded(
@@ -624,6 +759,7 @@ class Engine:
                     notes=[import_failure_note(imported, submission.handed_in_name)],
                     layers=session.layers,
                 )
+            notes = [partial_import_note(imported, submission.handed_in_name)] if partial else []
             attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget)
             cells_failed = cell_errors_note(imported, submission.handed_in_name)
 
@@ -631,7 +767,7 @@ class Engine:
                 return Graded(
                     list(questions),
                     GRADED,
-                    notes=list(cells_failed),
+                    notes=[*notes, *cells_failed],
                     internal_errors=list(attempt.internal_errors),
                     layers=session.layers,
                 )

@@ -17,6 +17,7 @@ import numpy as np
 from grader.checks import compare, kind_of
 from grader.checks.each import as_items
 from grader.checks.verdict import Verdict
+from grader.grading.structure import is_genuine, is_placeholder, transformations
 from grader.rubric.model import Alternative, AutoPart, Mistake, Variant
 from grader.trusted.answers import constant_value
 from grader.trusted.reference import ReferenceModule
@@ -41,20 +42,52 @@ class VariantJudge:
         reference: ReferenceModule,
         student_answer: Callable[[str], Any],
         conventions: set[str],
+        *,
+        by_evidence: bool = False,
     ) -> None:
+        """`by_evidence`: conventions were weighed over all the part's cases beforehand (see
+        `shows_convention`), so an alternative that establishes a convention is accepted on a
+        case only when the convention was established; one coincidental case is no evidence."""
         self.part = part
         self.reference = reference
         self.student_answer = student_answer
         self.conventions = conventions
+        self.by_evidence = by_evidence
 
     def _applies(self, variant: Variant) -> bool:
+        if variant.convention is not None and variant.convention not in self.conventions:
+            return False
+        establishes = variant.establishes if isinstance(variant, Alternative) else None
+        return not (self.by_evidence and establishes and establishes not in self.conventions)
+
+    def applies_before_evidence(self, variant: Variant) -> bool:
+        """Whether the variant may be weighed at all: its required convention is established."""
         return variant.convention is None or variant.convention in self.conventions
+
+    def value_of(self, variant: Variant, case: dict[str, Any]) -> Any:
+        """The variant's answer on a case (None when it has none, or cannot be computed)."""
+        try:
+            return self._value_of(variant, case)
+        except Exception:  # a follow-through reference fed the student's junk
+            return None
+
+    def differs(self, variant: Variant, expected: Any, case: dict[str, Any]) -> bool:
+        """Whether the variant's answer on this case can be told from the canonical one: only
+        such cases are evidence that a student made the mistake or follows the convention."""
+        value = self.value_of(variant, case)
+        return value is not None and not self._matches(value, expected)
+
+    def matches_variant(self, variant: Variant, value: Any, case: dict[str, Any]) -> bool:
+        other = self.value_of(variant, case)
+        return other is not None and self._matches(value, other)
 
     def _value_of(self, variant: Variant, case: dict[str, Any]) -> Any:
         if variant.reference is None or not (case or variant.uses):
             return constant_value(variant, self.reference, field="variant reference")
         function = self.reference.function(variant.reference, field="variant reference")
         uses = {name: self.student_answer(name) for name in variant.uses}
+        if not all(is_genuine(answer) for answer in uses.values()):
+            return None  # follow-through rests on an attempt, not on a placeholder
         return function(**case, **uses)
 
     def _variants(self, case: dict[str, Any]) -> list[tuple[Variant, float, Any]]:
@@ -62,10 +95,7 @@ class VariantJudge:
         for variant in [*self.part.alternatives, *self.part.mistakes]:
             if not self._applies(variant):
                 continue
-            try:
-                value = self._value_of(variant, case)
-            except Exception:  # a follow-through reference fed the student's junk
-                continue
+            value = self.value_of(variant, case)
             if value is None:
                 continue
             credit = variant.credit if isinstance(variant, Mistake) else 1.0
@@ -74,10 +104,42 @@ class VariantJudge:
 
     def judge(self, value: Any, expected: Any, case: dict[str, Any], *, reveal: bool) -> Judgement:
         primary = compare(self.part.check, value, expected, reveal=reveal)
-        if primary.passed or not (self.part.mistakes or self.part.alternatives):
+        if primary.passed:
+            return Judgement(primary)
+        whole = self._judge_structure(value, expected, primary, case)
+        if whole is not None:
+            return whole
+        if not (self.part.mistakes or self.part.alternatives):
             return Judgement(primary)
         itemised = self._judge_items(value, expected, primary, case)
         return itemised if itemised is not None else self._judge_whole(value, primary, case)
+
+    def _judge_structure(
+        self, value: Any, expected: Any, primary: Verdict, case: dict[str, Any]
+    ) -> Judgement | None:
+        """An answer that is, as a whole, a wrong transformation of the right one or a
+        placeholder earns nothing from the cells that match by coincidence: a named mistake it
+        equals gives that mistake's credit, anything else nothing (see grading.structure).
+        None when the answer is neither, and per-element credit applies."""
+        if primary.credit <= 0.0 and not (self.part.mistakes or self.part.alternatives):
+            return None  # nothing to take back, nothing to name
+        if is_placeholder(value, expected):
+            return Judgement(
+                Verdict(
+                    0.0, "This looks like a placeholder (every number is the same), not an answer."
+                )
+            )
+        for words, transformed in transformations(expected):
+            if not self._matches(value, transformed):
+                continue
+            for variant, credit, variant_value in self._variants(case):
+                if self._matches(value, variant_value):
+                    if isinstance(variant, Alternative):
+                        return Judgement(Verdict.right(variant.note))
+                    assert isinstance(variant, Mistake)
+                    return Judgement(Verdict(credit, variant.feedback), [variant.id])
+            return Judgement(Verdict(0.0, f"Your answer is the right one {words}."))
+        return None
 
     def _judge_whole(self, value: Any, primary: Verdict, case: dict[str, Any]) -> Judgement:
         best = Judgement(primary)
@@ -117,10 +179,17 @@ class VariantJudge:
         with np.errstate(all="ignore"):
             credits = [score(s, t) for s, t in zip(student, truth, strict=True)]
             notes, mistakes, established = [], [], set()
+            whole_mistake = False
+            # In a matrix, a transposed or flipped truth is one mistake of the whole, never a
+            # mistake of single cells; the items of a list (layers) are answers of their own.
+            cells = getattr(self.part.check, "kind", None) == "array"
+            structural = [value for _, value in transformations(expected)] if cells else []
             for variant, credit, variant_value in self._variants(case):
                 other = split(variant_value)
                 if other is None or _layout(variant_value) != _layout(expected):
                     continue
+                if any(self._matches(variant_value, value) for value in structural):
+                    continue  # a transposed or flipped truth is judged whole, never by cell
                 matched = [
                     i
                     for i, (s, o) in enumerate(zip(student, other, strict=True))
@@ -138,11 +207,32 @@ class VariantJudge:
                 elif isinstance(variant, Mistake):
                     mistakes.append(variant.id)
                     notes.append(f"{variant.feedback} ({len(matched)} {cells})")
+                    right = [score(s, t) >= 1.0 for s, t in zip(student, truth, strict=True)]
+                    whole = all(score(s, o) >= 1.0 for s, o in zip(student, other, strict=True))
+                    if whole and all(_is_zero(truth[i]) for i, ok in enumerate(right) if ok):
+                        # The whole answer is this mistake and it is right only where the truth
+                        # is zero (a pooling layer has no weights, with or without biases):
+                        # those items are a coincidence, not work, and earn the mistake's
+                        # credit. Right non-zero items show the zeros were worked out too.
+                        whole_mistake = True
+                        for i, item in enumerate(truth):
+                            if _is_zero(item):
+                                credits[i] = min(credits[i], credit)
         if not notes:
             return None
-        credit = max(primary.credit, sum(credits) / len(credits))
+        items_credit = sum(credits) / len(credits)
+        credit = items_credit if whole_mistake else max(primary.credit, items_credit)
         feedback = "\n".join([primary.feedback, *notes]) if primary.feedback else "\n".join(notes)
         return Judgement(Verdict(min(credit, 1.0), feedback), mistakes, established)
+
+
+def _is_zero(item: Any) -> bool:
+    """Whether an item of the truth is numerically all zeros."""
+    try:
+        array = np.asarray(item, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return array.size > 0 and not np.any(array)
 
 
 def _layout(value: Any) -> tuple[int, ...] | None:

@@ -18,6 +18,7 @@ import signal
 import sys
 import time
 import traceback
+import types
 from typing import Any
 
 from grader.sandbox import layers, wire
@@ -89,6 +90,16 @@ def _where(frame: Any, workdir: str) -> str:
     """The student's frames of a running stack, innermost last, as a traceback shows them."""
     frames = [f for f in traceback.extract_stack(frame) if f.filename.startswith(workdir)]
     return "".join(traceback.format_list(frames[-TRACEBACK_LINES:])).replace(workdir + os.sep, "")
+
+
+def _defines_answers(module: Any) -> bool:
+    """Whether a module whose import raised had defined any answer before the error: a name of
+    its own that is not an imported module (`import numpy as np` answers nothing)."""
+    names = getattr(module, "__dict__", {})
+    return any(
+        not name.startswith("__") and not isinstance(value, types.ModuleType)
+        for name, value in names.items()
+    )
 
 
 def _watched(function: Any, raised: list[BaseException]) -> Any:
@@ -169,6 +180,7 @@ class Child:
         sys.path.insert(0, self.workdir)
         path = os.path.join(self.workdir, self.entry)
         name = os.path.splitext(os.path.basename(path))[0]
+        module = None
         try:
             spec = importlib.util.spec_from_file_location(name, path)
             if spec is None or spec.loader is None:
@@ -177,7 +189,13 @@ class Child:
             sys.modules[name] = module
             spec.loader.exec_module(module)
         except BaseException as error:  # SystemExit and KeyboardInterrupt included
-            return _failure("import_error", error, self.workdir)
+            failure = _failure("import_error", error, self.workdir)
+            if not _defines_answers(module):
+                return failure
+            # Answers defined before the error (a stray test call at the bottom) are graded,
+            # as Otter does; the error goes with "ready", for the parent to show once.
+            self.module = module
+            return {**failure, "status": "ready", "partial": True}
         self.module = module
         # A notebook's generated module records the cells that raised (each ran in its own
         # try, like "Run All"); they are reported once, with the import's reply.

@@ -155,6 +155,8 @@ def type_name(value: Any) -> str:
 
 
 def _encode_array(array: np.ndarray, tag: str, budget: Budget) -> Any:
+    if tag == "ndarray" and _is_text_array(array):
+        return _encode_text_array(array, budget)
     if array.dtype.kind not in ALLOWED_DTYPE_KINDS:
         return {TAG: "opaque", "type": f"numpy array of dtype {array.dtype}"}
     budget.spend(array.nbytes * 4 // 3 + 64)
@@ -165,6 +167,44 @@ def _encode_array(array: np.ndarray, tag: str, budget: Budget) -> Any:
         "shape": list(array.shape),
         "data": base64.b64encode(data.tobytes()).decode("ascii"),
     }
+
+
+def _is_text_array(array: np.ndarray) -> bool:
+    """A numpy array of text: dtype str (U), or object holding only str (a select-all answer
+    written np.array(["a", "b"]) or built from a list of mixed-length strings)."""
+    if array.dtype.kind == "U":
+        return True
+    if array.dtype.kind != "O" or array.size > MAX_VALUES:
+        return False
+    return all(type(item) is str for item in array.flat)
+
+
+def _encode_text_array(array: np.ndarray, budget: Budget) -> Any:
+    """A text array as data: its shape and its strings, flat in C order, each bounded like any
+    string; never the array's bytes, never pickled."""
+    if array.ndim > MAX_ARRAY_DIMENSIONS:
+        raise WireError(f"an array has more than {MAX_ARRAY_DIMENSIONS} dimensions")
+    items = []
+    for item in array.flat:
+        text = str(item)
+        if len(text) > MAX_STRING:
+            raise WireError(f"a string in the value is too large: over {MAX_STRING:,} characters")
+        budget.spend(len(text) + 8)
+        items.append(text)
+    return {TAG: "textarray", "shape": list(array.shape), "items": items}
+
+
+def _decode_text_array(data: dict[str, Any]) -> np.ndarray:
+    shape_data, items = data.get("shape"), _items(data)
+    if not (
+        isinstance(shape_data, list)
+        and len(shape_data) <= MAX_ARRAY_DIMENSIONS
+        and all(type(n) is int and 0 <= n < 2**40 for n in shape_data)
+        and math.prod(shape_data) == len(items)
+        and all(isinstance(item, str) and len(item) <= MAX_STRING for item in items)
+    ):
+        raise WireError("malformed text array")
+    return np.array(items, dtype=str).reshape(tuple(shape_data))
 
 
 def _is_torch_tensor(value: Any) -> bool:
@@ -244,6 +284,8 @@ def _decode(data: Any, tensors: str, depth: int) -> Any:
 
             return torch.from_numpy(array.copy())
         return array
+    if tag == "textarray":
+        return _decode_text_array(data)
     if tag == "opaque":
         return Opaque(str(data.get("type", "object"))[:MAX_NAME])
     raise WireError("unknown tag")

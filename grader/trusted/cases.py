@@ -8,7 +8,7 @@ students do not see the same random inputs.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,8 @@ from grader.rubric.model import FunctionTarget
 from grader.trusted.reference import ReferenceModule
 
 PUBLIC, HIDDEN, RANDOM = "public", "hidden", "random"
+MAX_REDRAWS = 25
+"""Draws a random case gets to tell the right answer from every known wrong one."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,15 @@ def build_cases(
     rng: np.random.Generator,
     *,
     public_only: bool = False,
+    telling: Callable[[dict[str, Any]], bool] | None = None,
 ) -> list[Case]:
-    """Public cases first (cheap feedback), then hidden, then random ones."""
+    """Public cases first (cheap feedback), then hidden, then random ones.
+
+    `telling(kwargs)` says whether a case separates the canonical answer from every known wrong
+    one; a random case that does not is drawn again (up to MAX_REDRAWS times, then kept), so a
+    generator need not know every mistake to produce cases that discriminate. The draws come
+    from the same seeded generator, so a grade still replays exactly.
+    """
 
     def typed(kwargs: dict[str, Any]) -> dict[str, Any]:
         return typed_arguments(kwargs, spec.array_args, spec.tensor_args)
@@ -81,10 +90,21 @@ def build_cases(
     if public_only:
         return cases
     cases += [Case(HIDDEN, i, typed(kw)) for i, kw in enumerate(spec.hidden)]
+
+    def _as_given(kwargs: dict[str, Any]) -> dict[str, Any]:
+        """A drawn case as the student's function would receive it, for `telling`."""
+        if not set(spec.args) <= set(kwargs):
+            return kwargs
+        return typed({name: kwargs[name] for name in spec.args})
+
     if spec.random is not None:
         generator = reference.function(spec.random.generator, field="function.random.generator")
         for i in range(spec.random.count):
             kwargs = generator(rng)
+            redraws = MAX_REDRAWS if telling is not None else 0
+            while redraws and telling is not None and not telling(_as_given(kwargs)):
+                kwargs = generator(rng)
+                redraws -= 1
             missing = set(spec.args) - set(kwargs)
             if missing:
                 raise ValueError(

@@ -143,14 +143,20 @@ def _indistinguishable(part: AutoPart, reference: ReferenceModule, mistake: Mist
         expected = function(*positional(spec, case))
         if compare(part.check, wrong(**case.kwargs), expected, reveal=False).passed:
             hits.setdefault(case.kind, []).append(case.index)
+    # Public cases earn nothing (the credit rule) and a mistake is judged only where it differs
+    # from the truth; random cases are redrawn by the engine until they tell the two apart. So
+    # only a hidden case, or a generator that never tells them apart, leaves the mistake unseen.
+    hits.pop("public", None)
+    if len(hits.get("random", [])) < sum(case.kind == "random" for case in cases):
+        hits.pop("random", None)
     if not hits:
         return None
     where = "; ".join(
         f"{len(found)} {kind} case{'s' if len(found) > 1 else ''}" for kind, found in hits.items()
     )
     return (
-        f"it gives the right answer on {where} (of {len(cases)}), where a student making "
-        "it earns full credit; choose cases that tell it apart"
+        f"it gives the right answer on {where} (of {len(cases)}), where it cannot be told "
+        "from the right answer; choose cases that tell it apart"
     )
 
 

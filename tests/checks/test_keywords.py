@@ -3,7 +3,7 @@
 import pytest
 
 from grader.checks import compare, validate_expected
-from grader.checks.keywords import KeywordAnswer, KeywordsCheck
+from grader.checks.keywords import KeywordAnswer, KeywordsCheck, compare_keywords
 from grader.checks.values import Opaque
 
 # 2.1.3 of CSC413 HW2: one potential problem with hypergradients through many steps.
@@ -81,3 +81,68 @@ def test_keyword_groups_need_a_word():
     check = KeywordsCheck(kind="keywords", answers=[KeywordAnswer(name="x", all_of=[[" "]])])
     assert validate_expected(check, None) is not None
     assert validate_expected(PROBLEM, None) is None
+
+
+# --- negation and contradiction ----------------------------------------------------------
+
+MEMORY = KeywordsCheck.model_validate(
+    {
+        "kind": "keywords",
+        "answers": [
+            {
+                "name": "memory grows",
+                "all_of": [["memory", "store"], ["grows", "grow", "linear", "each", "steps"]],
+                "none_of": ["constant"],
+            }
+        ],
+    }
+)
+EDGES = KeywordsCheck.model_validate(
+    {"kind": "keywords", "answers": [{"name": "edges", "all_of": [["edge", "boundar"]]}]}
+)
+
+
+def credit_of(check: KeywordsCheck, text: str) -> float:
+    return compare_keywords(check, text, None, reveal=False).credit
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the memory does not grow with the number of steps",
+        "memory no longer grows",
+        "memory never grows",
+        "the memory isn't growing with each step",
+    ],
+)
+def test_a_negated_key_idea_earns_nothing(text: str) -> None:
+    assert credit_of(MEMORY, text) == 0.0
+
+
+def test_an_antonym_contradicts_the_answer() -> None:
+    assert credit_of(MEMORY, "memory stays constant over the steps") == 0.0
+
+
+def test_not_edges_earns_nothing_for_edges() -> None:
+    assert credit_of(EDGES, "Not edges: it responds to flat regions") == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It detects edges, not flat regions",
+        "It does not respond to flat regions but to edges",
+        "edges (it is 0 wherever the image is flat, never elsewhere)",
+    ],
+)
+def test_a_negation_in_another_clause_leaves_the_key_idea_standing(text: str) -> None:
+    assert credit_of(EDGES, text) == 1.0
+
+
+def test_not_only_is_no_negation() -> None:
+    assert credit_of(MEMORY, "not only the weights: memory grows with each step") == 1.0
+
+
+def test_a_contradicted_answer_is_told_so() -> None:
+    verdict = compare_keywords(EDGES, "it isn't an edge detector", None, reveal=False)
+    assert "negates the key idea" in verdict.feedback

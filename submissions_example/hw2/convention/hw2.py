@@ -54,10 +54,10 @@ def loss_after_one_step(X, t, w0, eta):
 
 
 def second_derivative_L1(X, t, w0):
+    # L1(eta) = 1/2 ||a - eta X X^T a||^2, quadratic in eta
     X = np.asarray(X, float)
-    n = X.shape[0]
     v = X @ X.T @ _residual(X, t, w0)
-    return float(8 / n**3 * v @ v)
+    return float(v @ v)
 
 
 L1_IS_CONVEX = True
@@ -75,9 +75,9 @@ def eta_star(X, t, w0):
 def loss_after_t_steps(X, t, w0, eta, steps):
     X = np.asarray(X, float)
     n = X.shape[0]
-    step = np.eye(n) - (2 * eta / n) * X @ X.T
+    step = np.eye(n) - eta * X @ X.T
     r = np.linalg.matrix_power(step, int(steps)) @ _residual(X, t, w0)
-    return float(r @ r / n)
+    return float(0.5 * r @ r)
 
 
 I_CONV_J = [

@@ -1,0 +1,357 @@
+"""Mutation analysis of a rubric: how well do its cases and checks tell wrong answers apart?
+
+`grader mutants RUBRIC` takes each reference function a part is judged against (a function
+part's reference, a constant's answer function) and the module functions it calls, makes
+automatic mutants of them (factors 2 and 1/2, +-1 on integers (n <-> d indices, off-by-one
+loop counts), + <-> -, * <-> /, true -> integer division, dropped terms, dropped signs,
+dropped transposes and flips, swapped arguments, < <-> <=, a negated result), and grades each
+mutant's answers exactly as a submission's would be graded, in this process (the reference is
+trusted code, and so are its mutants). A mutant that earns more than the threshold survives;
+one that gives the canonical answer on every case drawn, and on a further sample of random
+cases, is counted as equivalent and left out of the score. The report lists each survivor with
+the cases that let it through: what the rubric's author should add or redraw.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from grader.checks import compare
+from grader.checks.property import PropertyCheck
+from grader.grading.engine import Attempt, PartRun
+from grader.rubric.budget import TimeBudget
+from grader.rubric.model import AutoPart, LoadedRubric
+from grader.sandbox.runner import Reply
+from grader.trusted.cases import build_cases, part_rng
+from grader.trusted.reference import ReferenceModule
+
+DEFAULT_THRESHOLD = 0.5
+"""Credit a mutant may earn and still count as caught: a named mistake may pay half."""
+PROBES = 30
+"""Further random cases a full-credit mutant is tried on before it is called equivalent."""
+SEED = 413
+
+
+@dataclass
+class MutantResult:
+    part: str
+    where: str
+    change: str
+    credit: float
+    equivalent: bool = False
+    deserved: float = 0.0
+    """What the answer earns item by item alone (a table with one wrong cell of nine: 8/9): a
+    TA gives that much, so only credit beyond it, and beyond the threshold, is over-credit."""
+    through: list[str] = field(default_factory=list)
+    """The cases on which the mutant's answer passed: the ones that let it through."""
+
+
+@dataclass
+class MutationReport:
+    threshold: float
+    results: list[MutantResult] = field(default_factory=list)
+
+    @property
+    def judged(self) -> list[MutantResult]:
+        return [r for r in self.results if not r.equivalent]
+
+    @property
+    def survivors(self) -> list[MutantResult]:
+        return [r for r in self.judged if r.credit > max(self.threshold, r.deserved) + 1e-9]
+
+    @property
+    def score(self) -> float:
+        judged = self.judged
+        return 1.0 if not judged else 1.0 - len(self.survivors) / len(judged)
+
+
+# --- making mutants --------------------------------------------------------------------------
+
+
+def _replacements(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
+    """Each mutation of one node: (what changed, the node that replaces it)."""
+    value = node.value if isinstance(node, ast.Constant) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0:
+        yield f"{value!r} -> {value * 2!r}", ast.Constant(value * 2)
+        yield f"{value!r} -> {value / 2!r}", ast.Constant(value / 2)
+    if isinstance(value, int) and not isinstance(value, bool):
+        yield f"{value} -> {value + 1}", ast.Constant(value + 1)
+        if value > 0:
+            yield f"{value} -> {value - 1}", ast.Constant(value - 1)
+    if isinstance(node, ast.BinOp):
+        swaps: dict[type[ast.operator], tuple[type[ast.operator], ...]] = {
+            ast.Add: (ast.Sub,),
+            ast.Sub: (ast.Add,),
+            ast.Mult: (ast.Div,),
+            ast.Div: (ast.Mult, ast.FloorDiv),
+            ast.FloorDiv: (ast.Div,),
+            ast.Pow: (ast.Mult,),
+        }
+        for other in swaps.get(type(node.op), ()):
+            yield (
+                f"{type(node.op).__name__} -> {other.__name__}",
+                ast.BinOp(node.left, other(), node.right),
+            )
+        if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            yield f"dropped the right operand of {type(node.op).__name__}", node.left
+            yield f"dropped the left operand of {type(node.op).__name__}", node.right
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        yield "dropped a minus sign", node.operand
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        yield "dropped a transpose", node.value
+    if isinstance(node, ast.Subscript) and "::-1" in ast.unparse(node.slice):
+        yield "dropped a flip", node.value
+    if isinstance(node, ast.Call) and len(node.args) >= 2 and not node.keywords:
+        args = [node.args[1], node.args[0], *node.args[2:]]
+        yield "swapped two arguments", ast.Call(node.func, args, [])
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        flips = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
+        other_op = flips.get(type(node.ops[0]))
+        if other_op is not None:
+            yield "< <-> <=", ast.Compare(node.left, [other_op()], node.comparators)
+    if isinstance(node, ast.Return) and node.value is not None:
+        yield "negated the result", ast.Return(ast.UnaryOp(ast.USub(), node.value))
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, index: int, replacement: ast.AST) -> None:
+        self.index, self.replacement, self.seen = index, replacement, -1
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        self.seen += 1
+        if self.seen == self.index:
+            return self.replacement
+        return super().generic_visit(node)
+
+
+def _nodes(tree: ast.AST) -> list[ast.AST]:
+    """Nodes in the order _Replace visits them (pre-order), the docstring left out."""
+    order: list[ast.AST] = []
+
+    class Walk(ast.NodeVisitor):
+        def generic_visit(self, node: ast.AST) -> None:
+            order.append(node)
+            super().generic_visit(node)
+
+    Walk().visit(tree)
+    return order
+
+
+def function_mutants(function: Callable[..., Any]) -> Iterator[tuple[str, str]]:
+    """(what changed, the mutated source) for each mutant of one function's body."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    definition = tree.body[0]
+    assert isinstance(definition, ast.FunctionDef)
+    body = definition.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    skip = {id(n) for n in _nodes(definition)} - {id(n) for s in body for n in _nodes(s)}
+    for index, node in enumerate(_nodes(tree)):
+        if id(node) in skip:
+            continue
+        for change, replacement in _replacements(node):
+            mutated = _Replace(index, copy.deepcopy(replacement)).visit(copy.deepcopy(tree))
+            try:
+                source = ast.unparse(ast.fix_missing_locations(mutated))
+            except Exception:  # an impossible tree (a dropped operand under a keyword)
+                continue
+            yield f"line {getattr(node, 'lineno', 0)}: {change}", source
+
+
+def _helpers(function: Callable[..., Any], module: Any) -> list[Callable[..., Any]]:
+    """The function and the module functions it calls by name, one level deep."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    found = [function]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id != function.__name__:
+            helper = getattr(module, node.id, None)
+            if (
+                inspect.isfunction(helper)
+                and helper.__module__ == function.__module__
+                and helper not in found
+            ):
+                found.append(helper)
+    return found
+
+
+def mutants_of(
+    name: str, reference: ReferenceModule
+) -> Iterator[tuple[str, str, Callable[..., Any]]]:
+    """(where, what changed, the mutant of `name`) for mutants of it and of its helpers."""
+    module = reference.module
+    target = reference.function(name, field="mutants")
+    for mutated in _helpers(target, module):
+        for change, source in function_mutants(mutated):
+            namespace = dict(vars(module))
+            try:
+                exec(compile(source, f"<mutant of {mutated.__name__}>", "exec"), namespace)
+                if mutated is not target:
+                    own = textwrap.dedent(inspect.getsource(target))
+                    exec(compile(own, f"<{name}>", "exec"), namespace)
+            except Exception:  # a mutant that does not compile is no mutant
+                continue
+            yield mutated.__name__, change, namespace[name]
+
+
+# --- grading mutants ---------------------------------------------------------------------------
+
+
+def _reply(function: Callable[..., Any], kwargs: dict[str, Any]) -> Reply:
+    try:
+        with np.errstate(all="ignore"):
+            return Reply("ok", function(**copy.deepcopy(kwargs)))
+    except Exception as error:
+        return Reply("exception", error_type=type(error).__name__, message=str(error)[:200])
+
+
+def judge_part(
+    attempt: Attempt, q_index: int, p_index: int, part: AutoPart, answer: Any
+) -> tuple[float, list[str]]:
+    """The credit an answer (a value, or a function for a function part) earns on a part, and
+    the cases it passed, judged as the engine judges a submission's replies."""
+    if part.function is None:
+        reply = Reply("ok", answer) if not isinstance(answer, Reply) else answer
+        result = attempt.judge_constant(part, reply)
+        return result.credit, ["the value"] if result.credit >= 1.0 else []
+    spec = part.function
+    run = PartRun(q_index, p_index, part)
+    rng = part_rng(attempt.seed, q_index, p_index)
+    run.cases = build_cases(spec, attempt.reference, rng, telling=attempt._telling(part))
+    run.replies = [_reply(answer, case.kwargs) for case in run.cases]
+    result = attempt.judge_function(run)
+    credit = result.credit if result.status != "error" else 0.0
+    passed = []
+    if spec.reference is not None and not isinstance(part.check, PropertyCheck):
+        truth = attempt.reference.function(spec.reference, field="function.reference")
+        for case, reply in zip(run.cases, run.replies, strict=True):
+            if reply.ok and _same(part, reply.value, truth(**case.kwargs)):
+                passed.append(case.label)
+    return credit, passed
+
+
+def _same(part: AutoPart, value: Any, expected: Any) -> bool:
+    try:
+        with np.errstate(all="ignore"):
+            return compare(part.check, value, expected, reveal=False).passed
+    except Exception:
+        return False
+
+
+def _item_credit(part: AutoPart, reply: Reply, expected: Any) -> float:
+    """The plain check's own credit for a constant (item by item for a table, a list of
+    layers, a select-all), before any variant or structure is considered."""
+    if not reply.ok:
+        return 0.0
+    try:
+        with np.errstate(all="ignore"):
+            return compare(part.check, reply.value, expected, reveal=False).credit
+    except Exception:
+        return 0.0
+
+
+def _is_named(attempt: Attempt, part: AutoPart, reply: Reply) -> bool:
+    """Whether a constant's answer is, as a whole, one of the part's named mistakes: it earns
+    what the rubric promises for it, which mutation analysis does not second-guess."""
+    if not reply.ok:
+        return False
+    for mistake in part.mistakes:
+        if mistake.uses:
+            continue
+        try:
+            value = (
+                attempt.reference.constant(mistake.reference, field="mistake")
+                if (mistake.reference)
+                else mistake.value
+            )
+        except Exception:
+            continue
+        if _same(part, reply.value, value):
+            return True
+    return False
+
+
+def _equivalent(
+    attempt: Attempt, part: AutoPart, name: str, mutant: Callable[..., Any], truth: Any
+) -> bool:
+    """Whether a full-credit mutant gives the canonical answer on a fresh sample of cases too
+    (for a constant: it is the canonical value)."""
+    spec = part.function
+    if spec is None:
+        return True
+    if spec.random is None:
+        return False  # nothing to probe it on: the listed cases are all the evidence there is
+    generator = attempt.reference.function(spec.random.generator, field="generator")
+    rng = np.random.default_rng(SEED + 1)
+    for _ in range(PROBES):
+        kwargs = {k: v for k, v in generator(rng).items() if k in spec.args}
+        reply = _reply(mutant, kwargs)
+        if not reply.ok or not _same(part, reply.value, truth(**kwargs)):
+            return False
+    return True
+
+
+def analyse(
+    loaded: LoadedRubric,
+    reference: ReferenceModule,
+    threshold: float = DEFAULT_THRESHOLD,
+    progress: Callable[[str], None] = lambda text: None,
+) -> MutationReport:
+    """Mutate every part's reference and grade each mutant; see the module's docstring."""
+    report = MutationReport(threshold)
+    for q_index, question in enumerate(loaded.rubric.questions):
+        for p_index, part in enumerate(question.parts):
+            if not isinstance(part, AutoPart) or isinstance(part.check, PropertyCheck):
+                continue
+            if part.function is not None:
+                name = part.function.reference
+            else:
+                name = part.answer.reference if part.answer is not None else None
+            if name is None:
+                continue
+            label = f"{question.number} {part.target}"
+            progress(label)
+            truth = reference.function(name, field="mutants")
+            for where, change, mutant in mutants_of(name, reference):
+                attempt = Attempt(loaded, reference, None, None, SEED, TimeBudget(600, 1))
+                attempt._hidden_phase = True  # no sandbox: follow-through answers are None
+                deserved = 0.0
+                if part.function is None:
+                    reply = _reply(mutant, {})
+                    credit, through = judge_part(attempt, q_index, p_index, part, reply)
+                    deserved = _item_credit(part, reply, truth())
+                    if _is_named(attempt, part, reply):
+                        deserved = max(deserved, credit)  # the rubric's own promise
+                else:
+                    credit, through = judge_part(attempt, q_index, p_index, part, mutant)
+                result = MutantResult(
+                    label, where, change, credit, deserved=deserved, through=through
+                )
+                if credit >= 1.0:
+                    result.equivalent = _equivalent(attempt, part, name, mutant, truth)
+                report.results.append(result)
+    return report
+
+
+def render(report: MutationReport) -> str:
+    judged, survivors = report.judged, report.survivors
+    lines = [
+        f"{len(report.results)} mutants, {len(report.results) - len(judged)} equivalent "
+        f"(the canonical answer on every case and {PROBES} more), {len(judged)} judged; "
+        f"{len(judged) - len(survivors)} caught (credit <= {report.threshold:g}), "
+        f"{len(survivors)} survived: mutation score {report.score:.1%}"
+    ]
+    for result in survivors:
+        through = ", ".join(result.through[:6]) or "partial credit on several cases"
+        lines.append(
+            f"SURVIVED {result.part}: {result.where} {result.change}: credit "
+            f"{result.credit:.3f}; let through by {through}"
+        )
+    return "\n".join(lines)
