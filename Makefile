@@ -42,7 +42,7 @@ static: $(STAMP)
 	$(BIN)/mypy
 
 check: static
-	$(BIN)/python -m pytest -q -m "not (sandbox or browser or venv)"
+	$(BIN)/python -m pytest -q -m "not (sandbox or browser or venv or slow)"
 
 # As root, the security tests add a temporary system user (and say so first): see tests/machine.py.
 test: static browser

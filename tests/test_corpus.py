@@ -219,12 +219,14 @@ def graded_mutants(name: str) -> list[tuple[str, str, float, float]]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["hw2", "midterm"])
 def test_no_mutant_of_a_correct_submission_is_over_credited(name: str) -> None:
     over = [m for m in graded_mutants(name) if m[2] > m[3] + 1e-9]
     assert not over, over[:10]
 
 
+@pytest.mark.slow
 def test_the_corpus_holds_at_least_200_mutants() -> None:
     mutants = {(name, change) for name in ("hw2", "midterm") for change, *_ in graded_mutants(name)}
     assert len(mutants) >= 200, len(mutants)

@@ -40,6 +40,7 @@ def test_the_docstring_is_not_mutated() -> None:
     assert all("A docstring is never mutated." in source for _, source in function_mutants(sample))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["hw2", "midterm"])
 def test_the_shipped_rubric_lets_no_mutant_through(name: str) -> None:
     report = report_for(name)
