@@ -308,7 +308,8 @@ def test_pathological_submissions_each_end_with_a_row_and_a_status(course, tmp_p
         records = {r.submission_id: r for r in book.records()}
     assert set(records) == {*PATHOLOGICAL, "zz_correct"}
     assert records["loops_at_import"].status == "import_error"
-    assert records["memory_bomb"].status == "import_error"
+    # ANSWER was defined before memory ran out: it is graded, the error noted once.
+    assert (records["memory_bomb"].status, records["memory_bomb"].score) == ("graded", 2.0)
     for name in ("fork_bomb", "crashes", "sleeps", "says_invalid_unicode"):
         assert (records[name].status, records[name].score) == ("graded", 2.0), name
     assert records["floods_output"].score == 3.0

@@ -234,7 +234,8 @@ def test_pathological_submissions_cost_their_own_limits_and_no_dask_worker(
         grade(course.rubric, source, tmp_path / "out", cluster.address)
         after = monitor.scheduler_info(n_workers=-1)["workers"]
     stored = records(tmp_path / "out")
-    assert stored["memory_bomb"].status == "import_error"
+    # ANSWER was defined before memory ran out: it is graded, the error noted once.
+    assert (stored["memory_bomb"].status, stored["memory_bomb"].score) == ("graded", 2.0)
     for name in ("fork_bomb", "crashes"):
         assert (stored[name].status, stored[name].score) == ("graded", 2.0), name
     assert stored["floods_output"].score == stored["zz"].score == 3.0

@@ -39,7 +39,7 @@ def test_printing_a_hidden_input_before_crashing_does_not_reveal_it(attack):
                 os._exit(3)
             return "echo:" + x
     """,
-        scores={"1": 1.0, "6": 0.5},
+        scores={"1": 1.0, "6": 0.0},  # right only on the public case, which earns nothing
     )
     assert "hidden case" in run.test("6")["output"]
 
@@ -52,7 +52,7 @@ def test_an_exception_message_does_not_reveal_a_hidden_input(attack):
                 raise ValueError(f"the hidden input is {x!r}")
             return "echo:" + x
     """,
-        scores={"1": 1.0, "6": 0.5},
+        scores={"1": 1.0, "6": 0.0},  # right only on the public case, which earns nothing
     )
     assert "hidden case" in run.test("6")["output"]
 
