@@ -20,6 +20,7 @@ from grader.grading.status import (
     Outcome,
     Status,
 )
+from grader.submission.formats.base import Reading
 
 
 @dataclass
@@ -36,6 +37,9 @@ class PartResult:
     cases_passed: int | None = None
     cases_total: int | None = None
     seconds: float = 0.0
+    review: Reading | None = None
+    """Set when the answer came from a written sheet and could not be read surely: the part is
+    pending until a TA decides (grader.batch groups identical readings for that)."""
 
     @property
     def manual(self) -> bool:

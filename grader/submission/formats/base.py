@@ -9,9 +9,10 @@ then see an ordinary module.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 MAX_FILE_BYTES = 50 << 20
 """Largest file of a submission, entry or helper: source with embedded data is a few MB."""
@@ -22,14 +23,38 @@ class FormatError(ValueError):
     words the student can act on."""
 
 
+ReadingStatus = Literal["read", "needs_review"]
+"""How surely a written answer was read: `read` answers are graded like code; `needs_review`
+ones go to a human (pending, never 0)."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How one target's answer was read from a written sheet, kept in the trusted process.
+
+    `shown` is the answer as read, in one normalised notation: the student sees it in the
+    feedback ("read as ..."), and a TA reviewing a class decides once per distinct `shown` of a
+    part. `excerpt` is the sheet's own text it came from (bounded), `line` its first line in the
+    handed-in file, and `reason` says why a `needs_review` reading is not sure.
+    """
+
+    status: ReadingStatus
+    shown: str
+    line: int
+    excerpt: str
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class Converted:
     """What reading a file produced: the module to stage in its place (None: the file is
-    Python already and is staged as it is), and notes for the student, the first of which is
-    shown at the top."""
+    Python already and is staged as it is), notes for the student (the first is shown at the
+    top), and, for a written sheet, how each target was read (a target absent from both the
+    module and `readings` was not answered)."""
 
     module_source: str | None
     notes: tuple[str, ...] = ()
+    readings: Mapping[str, Reading] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
