@@ -34,6 +34,10 @@ from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxLimits, bui
 
 SANDBOX_DIR = Path(__file__).parent
 CHILD_MODULES = ("wire", "landlock", "seccomp_filter", "layers")
+CHILD_LIBRARIES = {"grader.written.evaluate": SANDBOX_DIR.parent / "written" / "evaluate.py"}
+"""Grader modules a staged submission may import in the child (a written sheet's module calls
+the formula evaluator): each imports only numpy and the standard library, and is installed from
+its source text like the sandbox's own modules, since no grader file is readable in there."""
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -95,10 +99,14 @@ class Reply:
         return self.status == "ok"
 
 
+def _shown_path(path: Path) -> str:
+    return f"grader/{path.relative_to(SANDBOX_DIR.parent).as_posix()}"
+
+
 def _install_source(path: Path, module: str) -> list[str]:
     return [
         f"_m = types.ModuleType({module!r}); sys.modules[{module!r}] = _m",
-        f"exec(compile({path.read_text()!r}, 'grader/sandbox/{path.name}', 'exec'), _m.__dict__)",
+        f"exec(compile({path.read_text()!r}, {_shown_path(path)!r}, 'exec'), _m.__dict__)",
     ]
 
 
@@ -106,14 +114,21 @@ def _bootstrap_source(main_module: str) -> str:
     """Python source that installs the child's modules under their grader names, then runs
     `main_module`'s main. The child gets the grader's code as text on its command line, so no
     file of the grader's has to be readable from inside the sandbox."""
+    packages = {"grader.sandbox"} | {name.rpartition(".")[0] for name in CHILD_LIBRARIES}
     lines = [
         "import sys, types, json",
-        "for _n in ('grader', 'grader.sandbox'):",
+        f"for _n in {('grader', *sorted(packages))!r}:",
         "    _m = types.ModuleType(_n); _m.__path__ = []; sys.modules[_n] = _m",
+        "    _p, _, _s = _n.rpartition('.')",
+        "    if _p: setattr(sys.modules[_p], _s, _m)",
     ]
     for name in CHILD_MODULES:
         lines += _install_source(SANDBOX_DIR / f"{name}.py", f"grader.sandbox.{name}")
         lines.append(f"setattr(sys.modules['grader.sandbox'], {name!r}, _m)")
+    for module, path in CHILD_LIBRARIES.items():
+        package, _, attribute = module.rpartition(".")
+        lines += _install_source(path, module)
+        lines.append(f"setattr(sys.modules[{package!r}], {attribute!r}, _m)")
     lines += _install_source(SANDBOX_DIR / "child_main.py", "grader_child")
     if main_module != "child_main":
         lines += _install_source(SANDBOX_DIR / f"{main_module}.py", f"grader_{main_module}")

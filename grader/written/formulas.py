@@ -1,0 +1,378 @@
+"""Find the formula a written answer gives for a target, and say how surely it was read.
+
+The trusted side of formula answers: the sheet's converter calls `find_formula` on the section
+of a sheet that answers a part, and stages `program` (data) for the sandboxed child, where
+`grader.written.evaluate.formula_function(program)` turns it into the part's function.
+
+    found = find_formula(section_text, names=["eta^*"],
+                         symbols={"X": "X", "t": "t", "w_0": "w0", "a": "X w_0 - t",
+                                  "n": "\\\\operatorname{rows}(X)"},
+                         args=["X", "t", "w0"], sample={"X": ..., "t": ..., "w0": ...})
+
+`names` are the left sides the answer may have, in the normalised notation of latex_math
+(`eta^*`, `L_1`, `w_1`, `L_1(eta)`). `symbols` say what each sheet symbol means, written in
+the same LaTeX-ish notation, where a word equal to one of `args` is that argument (separate
+adjacent names by spaces: `X w_0`, not `Xw_0`), other names refer to other symbols, and
+`\\operatorname{rows}(X)` / `\\operatorname{cols}(X)` are X's number of rows / columns. `I` is the
+identity unless a symbol says otherwise, `pi` is pi; nothing else is known.
+
+The rules, which decide `sure`:
+- The math of the section is read block by block (`$..$`, `$$..$$`, `\\[..\\]`, equation/align
+  environments); a block starting with `=` continues the previous statement (chains split over
+  display blocks), and `\\implies`, `\\Rightarrow`, commas and inequalities start a new one.
+- A candidate is a statement whose left side is one of `names`. In its chain the answer is the
+  LAST side that can be read, uses only known symbols and (given `sample`) evaluates; an
+  earlier or later side that is undefined on `sample` is a note for the student ("the product
+  X^T X a^T is undefined: shapes 5x5 and 1x3"), never a deduction.
+- Not sure: a side after the chosen one that cannot be read or uses an unknown symbol (the
+  final step was not understood); no side usable (then `program` is None); two candidates
+  that differ (on `sample` when given, else in their reading); a candidate that cannot be read
+  next to one that can. The same formula repeated, or written two equivalent ways, is fine.
+- No candidate at all: None (the caller decides between "not answered" and review).
+
+Bounds: a section longer than MAX_SECTION_CHARS, or a rubric symbol that cannot be read, is a
+FormulaError; everything from the sheet is bounded by latex_math and evaluate.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from grader.written.evaluate import EvaluationError, Value, as_result, as_value, evaluate_value
+from grader.written.latex_math import (
+    Equation,
+    FormulaError,
+    Side,
+    Tree,
+    parse_definition,
+    read_statement,
+    shown,
+    side_name,
+    split_statements,
+)
+
+MAX_SECTION_CHARS = 500_000
+"""Longest section searched (a whole typed sheet is about 30,000 characters)."""
+MAX_EXCERPT_CHARS = 600
+"""Longest excerpt of the sheet kept with a reading."""
+_AGREE = {"rtol": 1e-9, "atol": 1e-12}
+"""Two candidates agree when their values on the sample are this close."""
+
+_MATH = re.compile(
+    r"\$\$(?P<display>.+?)\$\$"
+    r"|\\\[(?P<bracket>.+?)\\\]"
+    r"|\\begin\{(?P<env>equation|align|alignat|gather|multline|eqnarray|displaymath)(?P<star>\*?)\}"
+    r"(?P<body>.+?)\\end\{(?P=env)(?P=star)\}"
+    r"|(?<![\\$])\$(?P<inline>[^$\n]+?)\$",
+    re.S,
+)
+_CONSTANTS: dict[str, Tree] = {"I": ("eye",), "pi": ("num", math.pi)}
+
+
+@dataclass(frozen=True)
+class FormulaFound:
+    """How a part's formula was read. `shown` is `name = formula` in plain notation (what the
+    student sees and a TA groups by), `line` the 0-based line in the section where its
+    statement starts, `excerpt` the sheet's text (bounded), `program` what
+    `evaluate.formula_function` takes (None when no side could be used), `notes` remarks for
+    the student, `sure` whether it may be graded without a human, `reason` why not."""
+
+    shown: str
+    line: int
+    excerpt: str
+    program: Mapping[str, Any] | None
+    notes: tuple[str, ...] = ()
+    sure: bool = True
+    reason: str = ""
+
+
+@dataclass
+class _Statement:
+    line: int
+    start: int
+    end: int
+    sides: list[str]
+
+
+@dataclass
+class _Choice:
+    """One candidate statement, read: the side chosen, its value, and what to tell."""
+
+    statement: _Statement
+    equation: Equation
+    side: Side | None = None
+    program: Mapping[str, Any] | None = None
+    value: Any = None
+    notes: list[str] = field(default_factory=list)
+    problem: str = ""
+
+
+def _math_blocks(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _MATH.finditer(text):
+        body = (
+            next(g for g in (match["display"], match["bracket"], match["body"]) if g)
+            if (match["inline"] is None)
+            else match["inline"]
+        )
+        yield match.start(), match.end(), body
+
+
+def _statements(text: str) -> Iterator[_Statement]:
+    previous: _Statement | None = None
+    for start, end, body in _math_blocks(text):
+        try:
+            statements = split_statements(body)
+        except FormulaError:
+            continue  # an unreadable block cannot be told apart from prose
+        for sides in statements:
+            if not sides[0] and previous is not None:
+                previous.sides.extend(sides[1:])
+                previous.end = end
+                continue
+            if previous is not None:
+                yield previous
+            previous = _Statement(text.count("\n", 0, start), start, end, sides)
+    if previous is not None:
+        yield previous
+
+
+def _normal_name(name: str) -> str:
+    try:
+        statements = split_statements(name)
+    except FormulaError:
+        return name
+    if len(statements) != 1 or len(statements[0]) != 1:
+        return name
+    return side_name(read_statement([statements[0][0]]).lhs) or name
+
+
+def read_symbols(symbols: Mapping[str, str], args: Sequence[str]) -> dict[str, Tree]:
+    """Each sheet symbol's meaning as a tree over the arguments (other symbols resolved).
+
+    Raises FormulaError naming the symbol when its meaning cannot be read or refers to itself,
+    so a rubric can be checked when it is loaded.
+    """
+    raw: dict[str, Tree] = {}
+    for name, meaning in symbols.items():
+        try:
+            raw[_normal_name(name)] = parse_definition(meaning, tuple(args))
+        except FormulaError as error:
+            raise FormulaError(f"symbol {name}: {error}") from None
+    resolved: dict[str, Tree] = {}
+
+    def resolve(name: str, seen: tuple[str, ...]) -> Tree:
+        if name in seen:
+            raise FormulaError(f"symbol {seen[0]}: its meaning refers back to itself")
+        if name not in resolved:
+            resolved[name] = _substitute(
+                raw[name], lambda n: resolve(n, (*seen, name)) if n in raw else None
+            )
+        return resolved[name]
+
+    for name in raw:
+        left = _symbols_of(resolve(name, ()))
+        if left:
+            raise FormulaError(
+                f"symbol {name}: {', '.join(sorted(left))} is neither an argument nor a symbol"
+            )
+    return resolved
+
+
+def _substitute(tree: Tree, lookup: Any) -> Tree:
+    """The tree with every `sym` replaced by `lookup(name)` (None: a constant or left as is)."""
+    if tree[0] == "sym":
+        found = lookup(tree[1])
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        return _CONSTANTS.get(tree[1], tree)
+    if tree[0] == "matrix":
+        return ("matrix", tuple(tuple(_substitute(e, lookup) for e in row) for row in tree[1]))
+    return (tree[0], *(_substitute(c, lookup) if isinstance(c, tuple) else c for c in tree[1:]))
+
+
+def _symbols_of(tree: Tree) -> set[str]:
+    if tree[0] == "sym":
+        return {str(tree[1])}
+    if tree[0] == "matrix":
+        return set().union(*(_symbols_of(e) for row in tree[1] for e in row))
+    return set().union(*(_symbols_of(c) for c in tree[1:] if isinstance(c, tuple)))
+
+
+def _sample_values(
+    definitions: Mapping[str, Tree], sample: Mapping[str, Any]
+) -> tuple[dict[str, Value], dict[str, Value]]:
+    arguments = {name: as_value(value, name) for name, value in sample.items()}
+    symbols: dict[str, Value] = {}
+    for name, tree in definitions.items():
+        try:
+            symbols[name] = evaluate_value(tree, arguments, {})
+        except EvaluationError as error:
+            raise FormulaError(f"symbol {name} is undefined on the sample: {error}") from None
+    return arguments, symbols
+
+
+class _Reader:
+    def __init__(
+        self,
+        definitions: Mapping[str, Tree],
+        args: Sequence[str],
+        sample: Mapping[str, Any] | None,
+    ) -> None:
+        self.definitions = definitions
+        self.args = list(args)
+        self.values = _sample_values(definitions, sample) if sample is not None else None
+
+    def unknown(self, tree: Tree) -> set[str]:
+        return _symbols_of(tree) - set(self.definitions) - set(_CONSTANTS)
+
+    def evaluate(self, tree: Tree) -> tuple[Any, str]:
+        """(value, '') on the sample, or (None, why it is undefined)."""
+        if self.values is None:
+            return None, ""
+        arguments, symbols = self.values
+        own = self.definitions  # sheet symbols stay symbols, so a failure is named as written
+        try:
+            value = evaluate_value(
+                _substitute(tree, lambda n: ("sym", n) if n in own else None), arguments, symbols
+            )
+            return as_result(value), ""
+        except EvaluationError as error:
+            return None, _undefined(error)
+        except ValueError as error:
+            return None, str(error)
+
+    def choose(self, statement: _Statement, equation: Equation) -> _Choice:
+        choice = _Choice(statement, equation)
+        later_problem = ""
+        for position in range(len(equation.sides) - 1, -1, -1):
+            side = equation.sides[position]
+            if side.tree is None:
+                later_problem = (
+                    later_problem or f"'{_brief(side.source)}' could not be read: {side.error}"
+                )
+                continue
+            unknown = self.unknown(side.tree)
+            if unknown:
+                later_problem = later_problem or (
+                    f"'{shown(side.tree)}' uses {', '.join(sorted(unknown))}, which this part "
+                    "does not define"
+                )
+                continue
+            value, undefined = self.evaluate(side.tree)
+            if undefined:
+                choice.notes.append(undefined)
+                continue
+            choice.side, choice.value = side, value
+            tree = _substitute(side.tree, self.definitions.get)
+            choice.program = {
+                "args": self.args,
+                "tree": tree,
+                "shown": f"{equation.name} = {shown(side.tree)}",
+            }
+            for earlier in equation.sides[:position]:
+                if earlier.tree is not None and not self.unknown(earlier.tree):
+                    problem = self.evaluate(earlier.tree)[1]
+                    if problem:
+                        choice.notes.append(problem)
+            choice.problem = later_problem and f"the last step {later_problem}"
+            return choice
+        choice.problem = later_problem or "no side of it is defined on the sample"
+        return choice
+
+
+def _undefined(error: EvaluationError) -> str:
+    try:
+        where = shown(tuple(error.node))  # the operation as the student wrote it
+    except FormulaError:
+        return str(error)
+    kind = error.node[0] if error.node else ""
+    what = {"mul": "the product", "add": "the sum", "sub": "the difference"}.get(kind)
+    message = str(error)
+    if what and "undefined" in message:
+        return f"{what} {where} is undefined: {message.split(': ', 1)[-1]}"
+    return f"{where}: {message}"
+
+
+def _brief(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _agree(first: Any, second: Any) -> bool:
+    if first is None or second is None:
+        return first is second
+    a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, **_AGREE, equal_nan=True))
+
+
+def _excerpt(text: str, statement: _Statement) -> str:
+    start = text.rfind("\n", 0, statement.start) + 1
+    end = text.find("\n", statement.end)
+    excerpt = text[start : end if end >= 0 else len(text)].strip()
+    return (
+        excerpt if len(excerpt) <= MAX_EXCERPT_CHARS else excerpt[: MAX_EXCERPT_CHARS - 3] + "..."
+    )
+
+
+def find_formula(
+    text: str,
+    names: Sequence[str],
+    symbols: Mapping[str, str],
+    args: Sequence[str],
+    sample: Mapping[str, Any] | None,
+) -> FormulaFound | None:
+    """The formula `text` gives for one of `names`, read by the rules of the module docstring;
+    None when no statement has such a left side. FormulaError for a section over the bound or
+    a symbol the rubric declares but that cannot be read."""
+    if len(text) > MAX_SECTION_CHARS:
+        raise FormulaError(
+            f"the section is {len(text)} characters long; at most {MAX_SECTION_CHARS}"
+        )
+    accepted = {_normal_name(name) for name in names}
+    reader = _Reader(read_symbols(symbols, args), args, sample)
+    choices: list[_Choice] = []
+    for statement in _statements(text):
+        equation = read_statement(statement.sides)
+        if equation.name in accepted and equation.sides:
+            choices.append(reader.choose(statement, equation))
+    if not choices:
+        return None
+    read = [c for c in choices if c.program is not None]
+    final = read[-1] if read else choices[-1]
+    reasons = [final.problem] if final.problem else []
+    readings = {str(c.program["shown"]) for c in read if c.program is not None}
+    if len(read) < len(choices) and read:
+        failed = next(c for c in choices if c.program is None)
+        reasons.append(
+            f"another formula for {failed.equation.name} at line "
+            f"{failed.statement.line + 1} could not be used: {failed.problem}"
+        )
+    if len(readings) > 1:
+        differ = any(not _agree(c.value, final.value) for c in read) if sample is not None else True
+        if differ:
+            lines = ", ".join(str(c.statement.line + 1) for c in read)
+            reasons.append(
+                f"{len(readings)} different formulas for {final.equation.name} (lines {lines})"
+            )
+    notes = tuple(dict.fromkeys(note for c in read for note in c.notes))
+    program = final.program
+    shown_text = (
+        str(program["shown"])
+        if program is not None
+        else f"{final.equation.name} = {_brief(final.statement.sides[-1])}"
+    )
+    return FormulaFound(
+        shown=shown_text,
+        line=final.statement.line,
+        excerpt=_excerpt(text, final.statement),
+        program=program,
+        notes=notes,
+        sure=not reasons,
+        reason="; ".join(reasons),
+    )

@@ -1,0 +1,79 @@
+"""The formulas of two typed real sheets, read and evaluated against the reference.
+
+data/sheet000_2.2.md and data/sheet002_2.2.md are section 2.2 of the shared sheets 000 and 002
+exactly as handed in (lines 50-84 and 89-146; no names in them).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.written.evaluate import formula_function
+from grader.written.formulas import FormulaFound, find_formula
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parent / "data"
+SYMBOLS = {"X": "X", "t": "t", "w_0": "w0", "a": "X w_0 - t", "n": "\\operatorname{rows}(X)"}
+ARGS = ["X", "t", "w0"]
+SHEETS = {"000": DATA / "sheet000_2.2.md", "002": DATA / "sheet002_2.2.md"}
+
+
+def _reference() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("hw2_reference", REPO / "reference" / "hw2.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+REFERENCE = _reference()
+
+
+def _cases(count: int, seed: int) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    return [REFERENCE.eta_star_cases(rng) for _ in range(count)]
+
+
+def _eta_star(sheet: str) -> FormulaFound:
+    text = SHEETS[sheet].read_text()
+    found = find_formula(text, ["eta^*"], SYMBOLS, ARGS, _cases(1, 0)[0])
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize("sheet", sorted(SHEETS))
+def test_a_typed_sheets_eta_star_equals_the_reference_on_random_cases(sheet: str) -> None:
+    found = _eta_star(sheet)
+    assert found.sure, found.reason
+    function = formula_function(found.program or {})
+    for case in _cases(20, 1):
+        assert function(**case) == pytest.approx(REFERENCE.eta_star(**case), rel=1e-12)
+
+
+def test_sheet_002s_eta_star_is_read_as_written_on_its_line() -> None:
+    found = _eta_star("002")
+    assert found.shown == "eta^* = n ||X^T a||^2 / (2 ||X X^T a||^2)"
+    assert "\\tag{2.17}" in found.excerpt
+    text = SHEETS["002"].read_text().splitlines()
+    assert "\\eta^* = \\frac{n" in text[found.line]
+
+
+def test_sheet_000s_eta_star_keeps_its_equivalent_form() -> None:
+    found = _eta_star("000")
+    assert found.shown.startswith("eta^* = (n / 2) ((X X^T a)^T (X w_0 - t)")
+
+
+def test_eta_star_without_n_over_2_is_the_half_sse_value_not_the_reference() -> None:
+    text = "$$\\eta^* = \\frac{\\|X^T a\\|_2^2}{\\|X X^T a\\|_2^2}$$"
+    found = find_formula(text, ["eta^*"], SYMBOLS, ARGS, _cases(1, 0)[0])
+    assert found is not None and found.sure
+    function = formula_function(found.program or {})
+    for case in _cases(10, 2):
+        assert function(**case) == pytest.approx(REFERENCE.eta_star_half_sse(**case), rel=1e-12)
+        assert function(**case) != pytest.approx(REFERENCE.eta_star(**case), rel=1e-3)
