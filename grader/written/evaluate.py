@@ -180,8 +180,13 @@ def _mul(node: Sequence[Any], left: Value, right: Value) -> Value:
     if left.shape[1] != right.shape[0]:
         raise ValueError(f"the product is undefined: shapes {_dims(left)} and {_dims(right)}")
     rows, inner, cols = left.shape[0], left.shape[1], right.shape[1]
-    if rows * cols > MAX_ELEMENTS or rows * inner * cols > MAX_WORK:
-        raise ValueError(f"the product of {_dims(left)} and {_dims(right)} is too large")
+    if rows * cols > MAX_ELEMENTS:
+        raise ValueError(
+            f"the product of {_dims(left)} and {_dims(right)} would have {rows * cols} "
+            f"elements; at most {MAX_ELEMENTS}"
+        )
+    if rows * inner * cols > MAX_WORK:
+        raise ValueError(f"the product of {_dims(left)} and {_dims(right)} is too costly")
     return _collapse(left @ right)
 
 

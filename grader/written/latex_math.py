@@ -66,47 +66,11 @@ and `\\ln`, `\\exp`, `\\operatorname{diag}(v)`, and `\\operatorname{rows}(X)` /
 _FUNCTION_WORDS = {"tr": "tr", "trace": "tr", "Tr": "tr", "det": "det", "exp": "exp"}
 _FUNCTION_WORDS |= {"log": "log", "ln": "log", "rows": "rows", "cols": "cols", "diag": "diag"}
 
-GREEK = (
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "epsilon",
-    "varepsilon",
-    "zeta",
-    "eta",
-    "theta",
-    "vartheta",
-    "iota",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "pi",
-    "rho",
-    "varrho",
-    "sigma",
-    "tau",
-    "upsilon",
-    "phi",
-    "varphi",
-    "chi",
-    "psi",
-    "omega",
-    "Gamma",
-    "Delta",
-    "Theta",
-    "Lambda",
-    "Xi",
-    "Pi",
-    "Sigma",
-    "Upsilon",
-    "Phi",
-    "Psi",
-    "Omega",
-    "ell",
-)  # fmt: skip
+GREEK = tuple(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu "  # noqa: SIM905
+    "xi pi rho varrho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi "
+    "Sigma Upsilon Phi Psi Omega ell".split()
+)
 
 _UNICODE = {
     "−": "-", "–": "-", "×": r"\times ", "·": r"\cdot ", "⋅": r"\cdot ", "∗": "*",
@@ -191,10 +155,10 @@ _GRAMMAR = r"""
        | NUMBER -> number
        | GREEK -> greek
        | INFTY -> infty
+       | ARGREF -> argref
 
 ?atom: single
      | WORD -> word
-     | ARGREF -> argref
      | "{" expr "}"
      | "(" expr ")"
      | "[" expr "]"
@@ -609,6 +573,8 @@ def _parse_normalised(text: str) -> Tree:
 def parse_expression(text: str) -> Tree:
     """One expression (no `=`) as a tree; FormulaError with a reason if it cannot be read."""
     statements = split_statements(text)
+    if not statements:
+        raise FormulaError("empty formula")
     if len(statements) != 1 or len(statements[0]) != 1:
         raise FormulaError(f"'{text.strip()[:40]}' is not a single expression")
     return _parse_normalised(statements[0][0])

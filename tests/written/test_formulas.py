@@ -1,0 +1,178 @@
+"""Finding a part's formula in a section of a sheet, and when the reading is sure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.written.evaluate import formula_function
+from grader.written.formulas import MAX_EXCERPT_CHARS, MAX_SECTION_CHARS, find_formula, read_symbols
+from grader.written.latex_math import FormulaError
+
+SYMBOLS = {"X": "X", "t": "t", "w_0": "w0", "a": "X w_0 - t", "n": "\\operatorname{rows}(X)"}
+ARGS = ["X", "t", "w0"]
+RNG = np.random.default_rng(5)
+SAMPLE: dict[str, Any] = {
+    "X": RNG.normal(size=(3, 5)),
+    "t": RNG.normal(size=3),
+    "w0": RNG.normal(size=5),
+}
+
+
+def eta_star(X: np.ndarray, t: np.ndarray, w0: np.ndarray) -> float:
+    a = X @ w0 - t
+    return X.shape[0] / 2 * float(np.sum((X.T @ a) ** 2) / np.sum((X @ X.T @ a) ** 2))
+
+
+def find(text: str, names: tuple[str, ...] = ("eta^*",), sample: Any = SAMPLE) -> Any:
+    return find_formula(text, list(names), SYMBOLS, ARGS, sample)
+
+
+RIGHT = "\\frac{n \\|X^T a\\|_2^2}{2 \\|X X^T a\\|_2^2}"
+SAME_AGAIN = "\\frac{n}{2} \\frac{(XX^Ta)^T (Xw_0 - t)}{(XX^Ta)^T (XX^Ta)}"
+
+
+def test_the_formula_is_found_read_and_evaluated_from_the_program() -> None:
+    found = find(f"Some prose.\n\n$$\\eta^* = {RIGHT}$$\n")
+    assert found.sure and found.line == 2
+    assert found.shown == "eta^* = n ||X^T a||^2 / (2 ||X X^T a||^2)"
+    assert formula_function(found.program)(**SAMPLE) == pytest.approx(eta_star(**SAMPLE))
+
+
+def test_the_program_is_plain_data() -> None:
+    program = find(f"$\\eta^* = {RIGHT}$").program
+    assert json.loads(json.dumps(program))["args"] == ARGS
+
+
+def test_no_statement_with_an_accepted_name_is_none() -> None:
+    assert find("$$L_1 = 2$$ and $\\eta$ alone") is None
+
+
+def test_the_last_side_of_a_chain_that_evaluates_is_the_answer() -> None:
+    found = find(f"$$\\eta^* = \\frac{{n}}{{2}} \\cdot 7 = {RIGHT}$$")
+    assert found.sure
+    assert found.shown.endswith("n ||X^T a||^2 / (2 ||X X^T a||^2)")
+
+
+def test_an_earlier_undefined_step_is_a_note_not_a_doubt() -> None:
+    text = f"$$\\eta^* = \\frac{{X^T X a^T (X w_0 - t)}}{{1}} = {RIGHT}$$"
+    found = find(text)
+    assert found.sure
+    assert found.notes == ("the product X^T X a^T is undefined: shapes 5x5 and 1x3",)
+
+
+def test_a_chain_continues_over_display_blocks_that_start_with_equals() -> None:
+    text = f"$$\\eta^* = \\frac{{n}}{{2}} q \\tag{{1}}$$\n\n$$= {RIGHT} \\tag{{2}}$$"
+    found = find(text)
+    assert found.sure and found.line == 0
+    assert "\\tag{2}" in found.excerpt
+
+
+def test_an_align_environment_is_one_chain() -> None:
+    text = f"\\begin{{align*}}\n\\eta^* &= \\frac{{n}}{{2}} q \\\\\n&= {RIGHT}\n\\end{{align*}}"
+    assert find(text).shown.endswith("(2 ||X X^T a||^2)")
+
+
+def test_bracket_display_math_is_read() -> None:
+    assert find(f"\\[ \\eta^{{*}} = {RIGHT} \\]").sure
+
+
+def test_a_statement_after_an_implication_is_its_own_candidate() -> None:
+    found = find(f"$$\\|X^T a\\|^2 = \\frac{{2\\eta^*}}{{n}} q \\implies \\eta^* = {RIGHT}$$")
+    assert found.sure
+
+
+def test_an_unknown_symbol_in_the_last_step_makes_the_reading_unsure() -> None:
+    found = find(f"$$\\eta^* = {RIGHT} = \\frac{{b}}{{2}}$$")
+    assert not found.sure
+    assert "b, which this part does not define" in found.reason
+    assert found.program is not None
+
+
+def test_a_formula_using_only_unknown_symbols_has_no_program() -> None:
+    found = find("$$\\eta^* = \\frac{b}{q}$$")
+    assert not found.sure and found.program is None
+    assert "b, q" in found.reason
+
+
+def test_two_formulas_that_differ_on_the_sample_are_unsure() -> None:
+    found = find(
+        f"$$\\eta^* = {RIGHT}$$\n\nso\n\n$$\\eta^* = \\frac{{\\|X^T a\\|^2}}{{\\|XX^Ta\\|^2}}$$"
+    )
+    assert not found.sure
+    assert "2 different formulas for eta^* (lines 1, 5)" in found.reason
+
+
+def test_the_same_formula_repeated_or_rewritten_equivalently_is_sure() -> None:
+    assert find(f"$\\eta^* = {RIGHT}$ and again $\\eta^* = {RIGHT}$").sure
+    assert find(f"$\\eta^* = {RIGHT}$ that is $\\eta^* = {SAME_AGAIN}$").sure
+
+
+def test_without_a_sample_two_different_readings_are_unsure() -> None:
+    assert not find(f"$\\eta^* = {RIGHT}$ and $\\eta^* = {SAME_AGAIN}$", sample=None).sure
+    assert find(f"$\\eta^* = {RIGHT}$", sample=None).sure
+
+
+def test_an_unusable_candidate_next_to_a_usable_one_is_unsure() -> None:
+    found = find(f"$\\eta^* = \\nabla q$ and $\\eta^* = {RIGHT}$")
+    assert not found.sure and "could not be used" in found.reason
+
+
+def test_accepted_names_are_normalised() -> None:
+    text = "$$\\mathcal{L}_1(\\eta) = \\frac{1}{n} \\|a - \\frac{2\\eta}{n} X X^T a\\|_2^2$$"
+    found = find_formula(
+        text,
+        ["L_1", "L_1(eta)"],
+        {**SYMBOLS, "\\eta": "eta"},
+        [*ARGS, "eta"],
+        {**SAMPLE, "eta": 0.1},
+    )
+    assert found is not None and found.sure
+    assert found.shown.startswith("L_1(eta) = (1 / n) ||a - (2 eta / n) X X^T a||^2")
+
+
+def test_the_identity_is_sized_by_context_in_a_found_formula() -> None:
+    text = "$$w_1 = (I - \\frac{2}{n} X^T X) w_0$$"
+    found = find(text, names=("w_1",))
+    X, w0 = SAMPLE["X"], SAMPLE["w0"]
+    expected = (np.eye(5) - 2 / 3 * X.T @ X) @ w0
+    np.testing.assert_allclose(formula_function(found.program)(**SAMPLE), expected)
+
+
+def test_the_excerpt_is_bounded() -> None:
+    found = find(f"$$\\eta^* = {RIGHT} " + "+ 0 " * 1000 + "$$")
+    assert len(found.excerpt) <= MAX_EXCERPT_CHARS
+
+
+def test_a_section_over_the_bound_is_a_formula_error() -> None:
+    with pytest.raises(FormulaError, match="characters long"):
+        find("x" * (MAX_SECTION_CHARS + 1))
+
+
+def test_an_unreadable_block_is_skipped_not_raised() -> None:
+    found = find("$$\\frac{1}{2$$\n$" + "{" * 100 + "$\n" + f"$$\\eta^* = {RIGHT}$$")
+    assert found.sure and found.line == 2
+
+
+@pytest.mark.parametrize(
+    ("symbols", "message"),
+    [
+        ({"a": "X w_0 - t"}, "symbol a: w_0 is neither an argument nor a symbol"),
+        ({"a": "b", "b": "a"}, "refers back to itself"),
+        ({"a": "\\frac{X"}, "symbol a: unbalanced braces"),
+    ],
+)
+def test_a_rubric_symbol_that_cannot_be_read_is_named(
+    symbols: dict[str, str], message: str
+) -> None:
+    with pytest.raises(FormulaError, match=message):
+        read_symbols(symbols, ARGS)
+
+
+def test_symbols_refer_to_arguments_and_to_other_symbols() -> None:
+    trees = read_symbols(SYMBOLS, ARGS)
+    assert trees["a"] == ("sub", ("mul", ("arg", "X"), ("arg", "w0")), ("arg", "t"))
+    assert trees["n"] == ("fn", "rows", ("arg", "X"))
