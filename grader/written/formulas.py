@@ -55,10 +55,17 @@ from grader.written.latex_math import (
     shown,
     side_name,
     split_statements,
+    statement_name,
 )
 
 MAX_SECTION_CHARS = 500_000
 """Longest section searched (a whole typed sheet is about 30,000 characters)."""
+MAX_NAME_CHARS = 200
+"""Longest left side looked at: a name such as `\\mathcal{L}_1(\\eta)` is under 30."""
+MAX_CANDIDATES = 12
+"""Most statements for one part read in full (the last ones): a sheet repeats a result 2-3 times."""
+MAX_CANDIDATE_CHARS = 40_000
+"""Most text of candidate statements read in full, about a second of parsing."""
 MAX_EXCERPT_CHARS = 600
 """Longest excerpt of the sheet kept with a reading."""
 _AGREE = {"rtol": 1e-9, "atol": 1e-12}
@@ -126,6 +133,8 @@ def _math_blocks(text: str) -> Iterator[tuple[int, int, str]]:
 def _statements(text: str) -> Iterator[_Statement]:
     previous: _Statement | None = None
     for start, end, body in _math_blocks(text):
+        if "=" not in body:
+            continue  # neither a candidate nor a chain's continuation
         try:
             statements = split_statements(body)
         except FormulaError:
@@ -320,6 +329,19 @@ def _excerpt(text: str, statement: _Statement) -> str:
     )
 
 
+def _within_budget(candidates: list[_Statement]) -> list[_Statement]:
+    """The last candidates, as many as MAX_CANDIDATES and MAX_CANDIDATE_CHARS allow (one at
+    least: a single statement is bounded by latex_math's own bounds)."""
+    kept: list[_Statement] = []
+    chars = 0
+    for statement in reversed(candidates):
+        chars += sum(len(side) for side in statement.sides)
+        if kept and (len(kept) == MAX_CANDIDATES or chars > MAX_CANDIDATE_CHARS):
+            break
+        kept.append(statement)
+    return kept[::-1]
+
+
 def find_formula(
     text: str,
     names: Sequence[str],
@@ -336,16 +358,25 @@ def find_formula(
         )
     accepted = {_normal_name(name) for name in names}
     reader = _Reader(read_symbols(symbols, args), args, sample)
-    choices: list[_Choice] = []
-    for statement in _statements(text):
-        equation = read_statement(statement.sides)
-        if equation.name in accepted and equation.sides:
-            choices.append(reader.choose(statement, equation))
-    if not choices:
+    candidates = [
+        statement
+        for statement in _statements(text)
+        if len(statement.sides) > 1
+        and len(statement.sides[0]) <= MAX_NAME_CHARS
+        and statement_name(statement.sides[0]) in accepted
+    ]
+    if not candidates:
         return None
+    kept = _within_budget(candidates)
+    choices = [reader.choose(s, read_statement(s.sides)) for s in kept]
     read = [c for c in choices if c.program is not None]
     final = read[-1] if read else choices[-1]
     reasons = [final.problem] if final.problem else []
+    if len(kept) < len(candidates):
+        reasons.append(
+            f"{len(candidates)} statements define {final.equation.name}; only the last "
+            f"{len(kept)} were read"
+        )
     readings = {str(c.program["shown"]) for c in read if c.program is not None}
     if len(read) < len(choices) and read:
         failed = next(c for c in choices if c.program is None)

@@ -34,7 +34,6 @@ input (lengths, nesting, exponents, matrix sizes and number lengths are bounded 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -45,8 +44,9 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 Tree = tuple[Any, ...]
 """A node: its kind first, then its operands (see the module docstring)."""
 
-MAX_CHARS = 20_000
-"""Longest math block read: a page of derivation is about 3,000 characters."""
+MAX_CHARS = 10_000
+"""Longest math block read: a page of derivation is about 3,000 characters, and the parser
+reads about 35,000 characters a second."""
 MAX_NESTING = 40
 """Deepest bracket nesting: real formulas stay under 10."""
 MAX_TREE_DEPTH = 150
@@ -83,11 +83,11 @@ _UNICODE = {
 }  # fmt: skip
 """Look-alikes that math OCR and word processors produce, mapped to the LaTeX they stand for."""
 
-_RELATIONS = (
-    r"\\implies|\\Longrightarrow|\\Rightarrow|\\rightarrow|\\iff|\\Leftrightarrow|\\therefore"
-    r"|\\leq?|\\geq?|\\neq?|\\approx|\\propto|\\in\b|\\to\b|<|>"
+_SEPARATOR = (
+    r"\\(?:implies|Longrightarrow|Rightarrow|rightarrow|iff|Leftrightarrow|therefore|leq?|geq?"
+    r"|neq?|approx|propto|in|to)(?![A-Za-z])|[<>,;]|\\(?:text|mbox|textrm|textit)\s*\{[^{}]*\}"
 )
-_SEPARATOR = re.compile(r"(?:" + _RELATIONS + r"|,|;|\\(?:text|mbox|textrm|textit)\s*\{[^{}]*\})")
+"""What ends a statement: implications, inequalities, commas, and words in between."""
 _MATRIX_ENVS = ("matrix", "bmatrix", "pmatrix", "Bmatrix", "smallmatrix")
 
 
@@ -359,12 +359,6 @@ def _environment(match: re.Match[str]) -> str:
     return f"\\{match.group(1)}{{matrix}}"
 
 
-def _operand_ended(text: str) -> bool:
-    """Whether the text before a `|` ends an operand (then the `|` may close a pair)."""
-    stripped = text.rstrip()
-    return bool(stripped) and (stripped[-1].isalnum() or stripped[-1] in ")]}*'")
-
-
 def _pair_bars(text: str) -> str:
     """Turn `|x|`, `\\|x\\|`, `\\lVert x\\rVert` into distinct open/close commands for the grammar.
 
@@ -374,7 +368,11 @@ def _pair_bars(text: str) -> str:
     out: list[str] = []
     pending: list[str] = []
     last = 0
+    ended = False  # whether the text so far ends an operand (then a bar may close a pair)
     for match in _DELIMITER.finditer(text):
+        between = text[last : match.start()].rstrip()
+        if between:
+            ended = between[-1].isalnum() or between[-1] in ")]}*'"
         out.append(text[last : match.start()])
         last = match.end()
         token = match.group()
@@ -384,7 +382,7 @@ def _pair_bars(text: str) -> str:
         elif token in ("\\rVert", "\\rvert"):
             closes = True
         else:
-            closes = bool(pending) and pending[-1] == kind and _operand_ended("".join(out))
+            closes = bool(pending) and pending[-1] == kind and ended
         if closes:
             if not pending or pending[-1] != kind:
                 raise FormulaError(f"a closing {token} has no opening one")
@@ -393,6 +391,7 @@ def _pair_bars(text: str) -> str:
         else:
             pending.append(kind)
             out.append(f" \\l{kind} ")
+        ended = closes
     out.append(text[last:])
     return "".join(out)
 
@@ -445,80 +444,54 @@ def normalise(text: str) -> str:
 # Statements and sides.
 
 
-def _top_level(text: str) -> Iterator[tuple[int, int]]:
-    """(position, depth) of every character, with `&` and `\\\\` outside a matrix blanked by
-    the caller: depth counts braces, brackets and environments."""
-    depth = 0
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if text.startswith("\\begin{", i):
-            depth += 1
-        elif text.startswith("\\end{", i):
-            depth -= 1
-        elif char == "\\" and i + 1 < len(text) and text[i + 1] in "{}":
-            yield i, depth
-            i += 2
-            continue
-        elif char in "{([":
-            depth += 1
-        elif char in "})]":
-            depth -= 1
-        yield i, depth
-        i += 1
-
-
-_BEGIN_MATRIX = re.compile(r"\\begin\{(?:" + "|".join(_MATRIX_ENVS) + r")\}")
-_END_MATRIX = re.compile(r"\\end\{(?:" + "|".join(_MATRIX_ENVS) + r")\}")
-
-
-def _blank_alignment(text: str) -> str:
-    """Alignment `&` and line breaks `\\\\` are layout outside a matrix."""
-    chars = list(text)
-    matrices = 0
-    i = 0
-    while i < len(text):
-        if _BEGIN_MATRIX.match(text, i):
-            matrices += 1
-        elif _END_MATRIX.match(text, i):
-            matrices -= 1
-        elif matrices <= 0 and text.startswith("\\\\", i):
-            chars[i] = chars[i + 1] = " "
-            i += 2
-            continue
-        elif matrices <= 0 and text[i] == "&" and (i == 0 or text[i - 1] != "\\"):
-            chars[i] = " "
-        i += 1
-    return "".join(chars)
+_STRUCTURE = re.compile(
+    r"\\(?P<env>begin|end)\{(?P<name>[^{}]*)\}|\\\\|\\[{}&]|(?P<sep>"
+    + _SEPARATOR
+    + r")|[{}()\[\]=&]"
+)
 
 
 def split_statements(text: str) -> list[list[str]]:
     """A math block's statements, each a list of sides in order (normalised text).
 
-    A statement whose first side is empty (`= ...` at the start of a block, or after
-    `\\implies`) continues an earlier one; the caller decides which. Raises FormulaError for
-    input over the bounds and unbalanced braces.
+    Sides are cut at `=` and statements at `_SEPARATOR`, outside any brace, bracket or
+    environment; alignment `&` and line breaks `\\\\` outside a matrix are layout, so an
+    align environment's lines make one chain. A statement whose first side is empty (`= ...` at
+    the start of a block) continues an earlier one; the caller decides which. Raises
+    FormulaError for input over the bounds and unbalanced braces.
     """
-    text = _blank_alignment(normalise(text))
+    text = normalise(text)
+    chars = list(text)
+    depth = matrices = 0
     statements: list[list[str]] = []
+    cuts: list[tuple[int, int, bool]] = []  # (start, end, ends a statement)
+    for match in _STRUCTURE.finditer(text):
+        token = match.group()
+        if match["env"]:
+            step = 1 if match["env"] == "begin" else -1
+            depth += step
+            matrices += step if match["name"] in _MATRIX_ENVS else 0
+        elif token in ("\\\\", "&"):
+            if matrices <= 0:
+                chars[match.start() : match.end()] = " " * len(token)
+        elif token in "{([" and len(token) == 1:
+            depth += 1
+        elif token in "})]" and len(token) == 1:
+            depth -= 1
+        elif depth == 0 and (token == "=" or match["sep"]):
+            cuts.append((match.start(), match.end(), token != "="))
+    laid_out = "".join(chars)
     sides: list[str] = []
     start = 0
-    separators = {m.start(): m.end() for m in _SEPARATOR.finditer(text)}
-    skip_to = 0
-    for i, depth in _top_level(text):
-        if i < skip_to or depth > 0 or (depth == 0 and text[i] in "})]"):
-            continue
-        if text[i] == "=":
-            sides.append(text[start:i])
-            start = i + 1
-        elif i in separators:
-            sides.append(text[start:i])
+    for begin, end, ends_statement in cuts:
+        sides.append(laid_out[start:begin].strip())
+        if ends_statement:
             statements.append(sides)
             sides = []
-            start = skip_to = separators[i]
-    sides.append(text[start:])
+        start = end
+    sides.append(laid_out[start:].strip())
     statements.append(sides)
-    return [[side.strip() for side in s] for s in statements if any(p.strip() for p in s)]
+    return [sides for sides in statements if any(sides)]
 
 
 def _tree_depth(tree: Tree) -> int:
@@ -614,6 +587,11 @@ def side_name(side: Side) -> str:
     return ""
 
 
+def statement_name(lhs: str) -> str:
+    """The normalised name a statement's left side (as `split_statements` gives it) defines."""
+    return side_name(_read_side(lhs))
+
+
 def read_statement(sides: list[str]) -> Equation:
     """A statement already split into sides (`split_statements`) as an Equation."""
     lhs = _read_side(sides[0])
@@ -699,5 +677,7 @@ __all__ = [
     "parse_expression",
     "read_statement",
     "shown",
+    "side_name",
     "split_statements",
+    "statement_name",
 ]

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import numpy as np
 import pytest
 
 from grader.written.evaluate import formula_function
-from grader.written.formulas import MAX_EXCERPT_CHARS, MAX_SECTION_CHARS, find_formula, read_symbols
+from grader.written.formulas import (
+    MAX_CANDIDATES,
+    MAX_EXCERPT_CHARS,
+    MAX_SECTION_CHARS,
+    find_formula,
+    read_symbols,
+)
 from grader.written.latex_math import FormulaError
 
 SYMBOLS = {"X": "X", "t": "t", "w_0": "w0", "a": "X w_0 - t", "n": "\\operatorname{rows}(X)"}
@@ -150,6 +157,15 @@ def test_the_excerpt_is_bounded() -> None:
 def test_a_section_over_the_bound_is_a_formula_error() -> None:
     with pytest.raises(FormulaError, match="characters long"):
         find("x" * (MAX_SECTION_CHARS + 1))
+
+
+def test_a_section_full_of_candidates_is_read_within_its_budget() -> None:
+    block = "$$\\eta^* = " + " + ".join(["X^T a"] * 100) + "$$\n"
+    text = block * (MAX_SECTION_CHARS // len(block))
+    start = time.perf_counter()
+    found = find(text)
+    assert time.perf_counter() - start < 5.0
+    assert not found.sure and f"only the last {MAX_CANDIDATES} were read" in found.reason
 
 
 def test_an_unreadable_block_is_skipped_not_raised() -> None:

@@ -174,9 +174,11 @@ def test_unreadable_input_says_what_to_fix(latex: str, message: str) -> None:
         "+".join(["x"] * 5_000),
         "\\begin{bmatrix}" + " & ".join(["1"] * 1_000_000) + "\\end{bmatrix}",
         "\\begin{bmatrix}" + " & ".join(["1"] * 3_000) + "\\end{bmatrix}",
+        "|" * 9_999,
+        "x" + "^{2" * 45 + "}" * 45,
     ],
     ids=["1e5-deep braces", "5e3-deep braces", "deep fractions", "long negation", "long sum",
-         "1e6-entry matrix", "3e3-entry matrix"],
+         "1e6-entry matrix", "3e3-entry matrix", "1e4 bars", "power tower"],
 )  # fmt: skip
 def test_oversized_input_is_refused_fast_with_a_formula_error(latex: str) -> None:
     start = time.perf_counter()
