@@ -270,17 +270,21 @@ def _abs(node: Sequence[Any], value: Value) -> Value:
     return abs(b)
 
 
+_MATRIX_NORMS: dict[str, Any] = {"2": 2, "1": 1, "inf": np.inf, "F": "fro"}
+_VECTOR_NORMS: dict[str, Any] = {"2": 2, "1": 1, "inf": np.inf, "F": 2}
+
+
 def _norm(node: Sequence[Any], value: Value) -> Value:
+    """A vector's p-norm; a matrix's induced norm (`_2` the spectral norm, as `\\|A\\|` is
+    read), or Frobenius with `_F`."""
     order = str(node[2])
+    if order not in _MATRIX_NORMS:
+        raise ValueError(f"unknown norm {order!r}")
     if isinstance(value, _Identity):
         raise ValueError("the norm of I needs a size")
-    matrix = np.asarray(value, dtype=float).reshape((1, 1) if np.ndim(value) == 0 else -1)
     if isinstance(value, np.ndarray) and min(value.shape) > 1:
-        ords: dict[str, Any] = {"2": 2, "1": 1, "inf": np.inf, "F": "fro"}
-        return float(np.linalg.norm(value, ords[order]))
-    flat = matrix.ravel()
-    ords = {"2": 2, "1": 1, "inf": np.inf, "F": 2}
-    return float(np.linalg.norm(flat, ords[order]))
+        return float(np.linalg.norm(value, _MATRIX_NORMS[order]))
+    return float(np.linalg.norm(np.ravel(value), _VECTOR_NORMS[order]))
 
 
 def _fn(node: Sequence[Any], value: Value) -> Value:

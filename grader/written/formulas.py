@@ -19,7 +19,8 @@ identity unless a symbol says otherwise, `pi` is pi; nothing else is known.
 The rules, which decide `sure`:
 - The math of the section is read block by block (`$..$`, `$$..$$`, `\\[..\\]`, equation/align
   environments); a block starting with `=` continues the previous statement (chains split over
-  display blocks), and `\\implies`, `\\Rightarrow`, commas and inequalities start a new one.
+  display blocks) unless a block without `=` came between, and `\\implies`, `\\Rightarrow`,
+  commas and inequalities start a new statement.
 - A candidate is a statement whose left side is one of `names`. In its chain the answer is the
   LAST side that can be read, uses only known symbols and (given `sample`) evaluates; an
   earlier or later side that is undefined on `sample` is a note for the student ("the product
@@ -36,6 +37,8 @@ FormulaError; everything from the sheet is bounded by latex_math and evaluate.
 
 from __future__ import annotations
 
+import ast
+import keyword
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -133,8 +136,11 @@ def _math_blocks(text: str) -> Iterator[tuple[int, int, str]]:
 def _statements(text: str) -> Iterator[_Statement]:
     previous: _Statement | None = None
     for start, end, body in _math_blocks(text):
-        if "=" not in body:
-            continue  # neither a candidate nor a chain's continuation
+        if "=" not in body:  # neither a candidate nor a continuation, but it ends a chain
+            if previous is not None:
+                yield previous
+            previous = None
+            continue
         try:
             statements = split_statements(body)
         except FormulaError:
@@ -407,3 +413,33 @@ def find_formula(
         sure=not reasons,
         reason="; ".join(reasons),
     )
+
+
+EVALUATOR_IMPORT = "from grader.written.evaluate import formula_function as _formula"
+"""How a staged module reaches the evaluator (the sandbox installs it in the child)."""
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, (tuple, list)):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if type(value) is float:
+        return math.isfinite(value)
+    return type(value) in (str, int)
+
+
+def staged_source(functions: Mapping[str, Mapping[str, Any]]) -> str:
+    """A module defining each target as the function of its program: one import of the
+    grader's evaluator, then each program as a Python literal (checked to be plain data that
+    reads back equal), so the child runs nothing from the sheet."""
+    lines = [EVALUATOR_IMPORT]
+    for target, program in functions.items():
+        if not target.isidentifier() or keyword.iskeyword(target):
+            raise ValueError(f"{target!r} is not a Python name")
+        data = dict(program)
+        literal = repr(data)
+        if not _plain(data) or ast.literal_eval(literal) != data:
+            raise ValueError(f"the program for {target} is not plain data")
+        lines.append(f"{target} = _formula({literal})")
+    return "\n".join(lines) + "\n"

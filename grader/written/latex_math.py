@@ -518,9 +518,6 @@ def _parse_error(error: LarkError, text: str) -> FormulaError:
         if error.token.type == "$END":
             return FormulaError(f"the formula '{text.strip()[:40]}' ends too early")
         return FormulaError(f"unexpected '{error.token}' in '{text.strip()[:40]}'")
-    cause = error.__context__
-    if isinstance(cause, FormulaError):
-        return cause
     return FormulaError(f"cannot read '{text.strip()[:40]}'")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from grader.grading.engine import Engine
 from grader.rubric.model import load_rubric
 from grader.submission.staged import open_submission
 from grader.trusted.reference import load_reference
-from grader.written.formulas import find_formula
+from grader.written.formulas import find_formula, staged_source
 
 pytestmark = pytest.mark.sandbox
 
@@ -56,12 +55,7 @@ def _grade(tmp_path: Path, formula: str) -> tuple[float, list[str]]:
     loaded = load_rubric(tmp_path / "rubric.yaml")
     folder = tmp_path / "submission"
     folder.mkdir()
-    (folder / "hw2.py").write_text(
-        textwrap.dedent(f"""\
-            from grader.written.evaluate import formula_function as _f
-            eta_star = _f({dict(found.program)!r})
-            """)
-    )
+    (folder / "hw2.py").write_text(staged_source({"eta_star": found.program}))
     with open_submission(folder, loaded.rubric.submission) as submission:
         result = Engine(loaded, load_reference(loaded.reference_path)).grade(submission)
     part = result.questions[0].parts[0]

@@ -77,3 +77,47 @@ def test_eta_star_without_n_over_2_is_the_half_sse_value_not_the_reference() -> 
     for case in _cases(10, 2):
         assert function(**case) == pytest.approx(REFERENCE.eta_star_half_sse(**case), rel=1e-12)
         assert function(**case) != pytest.approx(REFERENCE.eta_star(**case), rel=1e-3)
+
+
+GD_SYMBOLS = {**SYMBOLS, "\\eta": "eta"}
+GD_ARGS = [*ARGS, "eta"]
+
+
+@pytest.mark.parametrize("sheet", sorted(SHEETS))
+@pytest.mark.parametrize(
+    ("names", "reference"),
+    [(["w_1"], "gd_step"), (["L_1", "L_1(eta)"], "loss_after_one_step")],
+)
+def test_a_typed_sheets_one_step_answers_equal_the_reference(
+    sheet: str, names: list[str], reference: str
+) -> None:
+    rng = np.random.default_rng(4)
+    found = find_formula(
+        SHEETS[sheet].read_text(), names, GD_SYMBOLS, GD_ARGS, REFERENCE.gd_cases(rng)
+    )
+    assert found is not None and found.sure, found and found.reason
+    function = formula_function(found.program or {})
+    for _ in range(20):
+        case = REFERENCE.gd_cases(rng)
+        np.testing.assert_allclose(
+            function(**case), getattr(REFERENCE, reference)(**case), rtol=1e-12
+        )
+
+
+def test_l_t_with_the_identity_and_a_power_from_an_argument_equals_the_reference() -> None:
+    text = (
+        "$$\\mathcal{L}_t = \\frac{1}{n}\\left\\| "
+        "\\left(I - \\frac{2\\eta}{n} X X^\\top\\right)^{t} \\mathbf{a} \\right\\|_2^2$$"
+    )
+    rng = np.random.default_rng(6)
+    symbols = {**GD_SYMBOLS, "t": "steps", "a": "X w_0 - target"}
+    args = ["X", "target", "w0", "eta", "steps"]
+    case = REFERENCE.loss_t_cases(rng)
+    renamed = {"X": case["X"], "target": case["t"], "w0": case["w0"], "eta": case["eta"]}
+    found = find_formula(text, ["L_t"], symbols, args, {**renamed, "steps": case["steps"]})
+    assert found is not None and found.sure, found and found.reason
+    function = formula_function(found.program or {})
+    for _ in range(10):
+        case = REFERENCE.loss_t_cases(rng)
+        got = function(case["X"], case["t"], case["w0"], case["eta"], case["steps"])
+        assert got == pytest.approx(REFERENCE.loss_after_t_steps(**case), rel=1e-12)
