@@ -1,3 +1,2 @@
-"""Answers written on a sheet rather than in code: formulas read from LaTeX (`latex_math`),
-found in a sheet's section (`formulas`, trusted side) and evaluated in the sandboxed child
-(`evaluate`, numpy and the standard library only)."""
+"""Reading answers written on a sheet (Markdown, LaTeX or OCR text) into values the grader can
+judge: sections, the readers of each kind of answer, LaTeX math and formulas."""

@@ -37,8 +37,6 @@ FormulaError; everything from the sheet is bounded by latex_math and evaluate.
 
 from __future__ import annotations
 
-import ast
-import keyword
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -413,33 +411,3 @@ def find_formula(
         sure=not reasons,
         reason="; ".join(reasons),
     )
-
-
-EVALUATOR_IMPORT = "from grader.written.evaluate import formula_function as _formula"
-"""How a staged module reaches the evaluator (the sandbox installs it in the child)."""
-
-
-def _plain(value: Any) -> bool:
-    if isinstance(value, (tuple, list)):
-        return all(_plain(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    if type(value) is float:
-        return math.isfinite(value)
-    return type(value) in (str, int)
-
-
-def staged_source(functions: Mapping[str, Mapping[str, Any]]) -> str:
-    """A module defining each target as the function of its program: one import of the
-    grader's evaluator, then each program as a Python literal (checked to be plain data that
-    reads back equal), so the child runs nothing from the sheet."""
-    lines = [EVALUATOR_IMPORT]
-    for target, program in functions.items():
-        if not target.isidentifier() or keyword.iskeyword(target):
-            raise ValueError(f"{target!r} is not a Python name")
-        data = dict(program)
-        literal = repr(data)
-        if not _plain(data) or ast.literal_eval(literal) != data:
-            raise ValueError(f"the program for {target} is not plain data")
-        lines.append(f"{target} = _formula({literal})")
-    return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from grader.grading.engine import Engine
 from grader.rubric.model import load_rubric
 from grader.submission.staged import open_submission
 from grader.trusted.reference import load_reference
-from grader.written.formulas import find_formula, staged_source
+from grader.written.formulas import find_formula
 
 pytestmark = pytest.mark.sandbox
 
@@ -55,7 +55,10 @@ def _grade(tmp_path: Path, formula: str) -> tuple[float, list[str]]:
     loaded = load_rubric(tmp_path / "rubric.yaml")
     folder = tmp_path / "submission"
     folder.mkdir()
-    (folder / "hw2.py").write_text(staged_source({"eta_star": found.program}))
+    (folder / "hw2.py").write_text(
+        "from grader.written.evaluate import formula_function as _f\n"
+        f"eta_star = _f({dict(found.program)!r})\n"
+    )
     with open_submission(folder, loaded.rubric.submission) as submission:
         result = Engine(loaded, load_reference(loaded.reference_path)).grade(submission)
     part = result.questions[0].parts[0]
