@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader.written.evaluate import formula_function
 from grader.written.formulas import (
@@ -198,3 +200,22 @@ def test_symbols_refer_to_arguments_and_to_other_symbols() -> None:
     trees = read_symbols(SYMBOLS, ARGS)
     assert trees["a"] == ("sub", ("mul", ("arg", "X"), ("arg", "w0")), ("arg", "t"))
     assert trees["n"] == ("fn", "rows", ("arg", "X"))
+
+
+SECTION_TOKENS = [
+    "$", "$$", "\\[", "\\]", "\\begin{align}", "\\end{align}", "\n", " = ", "&=", "\\\\",
+    "\\eta^*", "\\eta", "X^T a", "X X^T", "w_0", "a", "t", "n", "\\frac{", "}{", "}", "{", "(",
+    ")", "\\|", "|", "^2", "^{-1}", "I", "\\implies", ",", "\\tag{1}", "\\nabla", "b", "2",
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(SECTION_TOKENS), max_size=60).map("".join), st.booleans())
+def test_any_section_gives_a_reading_none_or_a_formula_error(text: str, with_sample: bool) -> None:
+    try:
+        found = find(text, sample=SAMPLE if with_sample else None)
+    except FormulaError:
+        return
+    assert found is None or found.sure == (found.reason == "")
+    if found is not None and found.sure and with_sample:
+        formula_function(found.program)(**SAMPLE)

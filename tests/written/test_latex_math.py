@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -301,3 +302,30 @@ def test_random_expressions_read_back_evaluate_as_numpy_does(expr: Expr, seed: i
     got = np.asarray(as_result(evaluate_value(tree, {}, env)), dtype=float)
     assert got.size == expected.size, latex
     assert np.allclose(got.ravel(), expected.ravel(), rtol=1e-9, atol=1e-9), latex
+
+
+# ---------------------------------------------------------------------------------------------
+# Property: whatever a sheet holds, reading fails only with FormulaError and evaluating only with
+# ValueError, never with anything else (IndexError, RecursionError, LarkError, ...).
+
+TOKENS = [
+    "x", "X", "a", "I", "T", "2", "0.5", "10", " ", "+", "-", "*", "/", "=", ",", "^", "_", "{",
+    "}", "(", ")", "[", "]", "|", "\\|", "&", "\\\\", "'", "!", "\\frac", "\\sqrt", "\\left(",
+    "\\right)", "\\left.", "\\cdot", "\\times", "\\top", "\\ast", "\\eta", "\\mathbf", "\\hat",
+    "\\mathrm{T}", "\\operatorname{tr}", "\\lVert", "\\rVert", "\\begin{bmatrix}",
+    "\\end{bmatrix}", "\\begin{vmatrix}", "\\implies", "\\text{ so }", "\\tag{1}", "\\infty",
+    "\\argref{X}", "\\word{", "\\unsupported{", "ᵀ", "‖", "−", "⁻¹", "\\nabla", "\\", "%", "$",
+]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=40).map("".join))
+def test_any_text_is_read_or_refused_with_a_formula_error(text: str) -> None:
+    try:
+        tree = parse_expression(text)
+    except FormulaError:
+        return
+    shown(tree)
+    symbols = {"x": 2.0, "X": np.arange(6.0).reshape(2, 3), "a": np.ones((2, 1)), "T": 1.0}
+    with contextlib.suppress(ValueError):
+        as_result(evaluate_value(tree, {}, {**symbols, "I": 1.0, "eta": 0.5}))
