@@ -172,8 +172,10 @@ def _mul(node: Sequence[Any], left: Value, right: Value) -> Value:
         return _Identity(a * right.scale) if isinstance(right, _Identity) else a * right
     if b is not None:
         return _Identity(b * left.scale) if isinstance(left, _Identity) else left * b
+    if isinstance(left, _Identity) and isinstance(right, _Identity):
+        return _Identity(left.scale * right.scale)
     if isinstance(left, _Identity):
-        return left.scale * right if not isinstance(right, _Identity) else right
+        return left.scale * right
     if isinstance(right, _Identity):
         return right.scale * left
     assert isinstance(left, np.ndarray) and isinstance(right, np.ndarray)

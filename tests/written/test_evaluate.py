@@ -57,6 +57,13 @@ def test_the_identity_takes_the_size_of_what_it_meets() -> None:
     np.testing.assert_allclose(value("X^T X + 2 I", X=X), X.T @ X + 2 * np.eye(5))
 
 
+def test_scaled_identities_combine_before_they_are_sized() -> None:
+    v = RNG.normal(size=3)
+    np.testing.assert_allclose(
+        value("(2 I)(3 I) v - I^2 v + (I - 4 I)^{-1} v", v=v), (6 - 1 - 1 / 3) * v
+    )
+
+
 def test_a_lone_identity_has_no_size() -> None:
     with pytest.raises(ValueError, match="size"):
         value("2 I")

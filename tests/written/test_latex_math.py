@@ -241,10 +241,28 @@ def _leaf(draw: st.DrawFn, shape: Shape) -> Expr:
 
 
 @st.composite
+def _square(draw: st.DrawFn, kind: str, depth: int) -> Expr:
+    """A 3x3 matrix power, a shift by the identity, or an inverse that is well conditioned."""
+    if kind == "power":
+        base, power = draw(expressions((3, 3), depth + 1)), draw(st.integers(0, 3))
+        text = _paren(draw, base[0]) + draw(st.sampled_from([f"^{power}", f"^{{{power}}}"]))
+        return text, lambda env: np.linalg.matrix_power(base[1](env), power)
+    if kind == "shift":
+        other = draw(expressions((3, 3), depth + 1))
+        return f"I - {_paren(draw, other[0])}", lambda env: np.eye(3) - other[1](env)
+    factor = draw(expressions((3, draw(st.sampled_from([3, 4]))), depth + 1))
+    text = f"\\left( {_paren(draw, factor[0])} {_paren(draw, factor[0])}^T + I \\right)^{{-1}}"
+    return text, lambda env: np.linalg.inv(factor[1](env) @ factor[1](env).T + np.eye(3))
+
+
+@st.composite
 def expressions(draw: st.DrawFn, shape: Shape, depth: int = 0) -> Expr:
     if depth >= 3 or draw(st.integers(0, 3)) == 0:
         return draw(_leaf(shape))
-    kind = draw(st.sampled_from(["mul", "add", "sub", "T", "scale", "neg", "div", "norm"]))
+    kinds = ["mul", "add", "sub", "T", "scale", "neg", "div", "norm", "power", "shift", "inverse"]
+    kind = draw(st.sampled_from(kinds))
+    if kind in ("power", "shift", "inverse") and shape == (3, 3):
+        return draw(_square(kind, depth))
     if kind == "mul" and shape != ():
         inner = draw(st.sampled_from([3, 4]))
         left = draw(expressions((shape[0], inner), depth + 1))
@@ -282,6 +300,13 @@ def expressions(draw: st.DrawFn, shape: Shape, depth: int = 0) -> Expr:
     return f"-{_paren(draw, operand[0])}", lambda env: -operand[1](env)
 
 
+def _with_identity(tree: Any) -> Any:
+    """The sheet's `I` as the evaluator's identity (formulas.py substitutes it the same way)."""
+    if tree == ("sym", "I"):
+        return ("eye",)
+    return tuple(_with_identity(c) if isinstance(c, tuple) else c for c in tree)
+
+
 def _environment(seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     env: dict[str, Any] = {name: rng.normal(size=shape) for name, shape in SHAPES.items() if shape}
@@ -291,14 +316,14 @@ def _environment(seed: int) -> dict[str, Any]:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.sampled_from([(), (3, 1), (4, 1), (3, 3), (3, 4)]).flatmap(expressions),
+    st.sampled_from([(), (3, 1), (4, 1), (3, 3), (3, 3), (3, 4)]).flatmap(expressions),
     st.integers(0, 2**31),
 )
 def test_random_expressions_read_back_evaluate_as_numpy_does(expr: Expr, seed: int) -> None:
     latex, compute = expr
     env = _environment(seed)
     expected = np.asarray(compute(env), dtype=float)
-    tree = parse_expression(latex)
+    tree = _with_identity(parse_expression(latex))
     got = np.asarray(as_result(evaluate_value(tree, {}, env)), dtype=float)
     assert got.size == expected.size, latex
     assert np.allclose(got.ravel(), expected.ravel(), rtol=1e-9, atol=1e-9), latex
