@@ -172,13 +172,13 @@ def _mul(node: Sequence[Any], left: Value, right: Value) -> Value:
         return _Identity(a * right.scale) if isinstance(right, _Identity) else a * right
     if b is not None:
         return _Identity(b * left.scale) if isinstance(left, _Identity) else left * b
-    if isinstance(left, _Identity) and isinstance(right, _Identity):
-        return _Identity(left.scale * right.scale)
     if isinstance(left, _Identity):
+        if isinstance(right, _Identity):
+            return _Identity(left.scale * right.scale)
         return left.scale * right
     if isinstance(right, _Identity):
         return right.scale * left
-    assert isinstance(left, np.ndarray) and isinstance(right, np.ndarray)
+    assert isinstance(left, np.ndarray) and isinstance(right, np.ndarray)  # scalars went above
     if left.shape[1] != right.shape[0]:
         raise ValueError(f"the product is undefined: shapes {_dims(left)} and {_dims(right)}")
     rows, inner, cols = left.shape[0], left.shape[1], right.shape[1]
