@@ -26,9 +26,11 @@ The rules, which decide `sure`:
   earlier or later side that is undefined on `sample` is a note for the student ("the product
   X^T X a^T is undefined: shapes 5x5 and 1x3"), never a deduction.
 - Not sure: a side after the chosen one that cannot be read or uses an unknown symbol (the
-  final step was not understood); no side usable (then `program` is None); two candidates
-  that differ (on `sample` when given, else in their reading); a candidate that cannot be read
-  next to one that can. The same formula repeated, or written two equivalent ways, is fine.
+  final step was not understood); an unknown Greek letter read as the declared symbol OCR
+  mistakes it for (`\\chi` as X, `\\omega_0` as w_0); no side usable (then `program` is
+  None); two candidates that differ (on `sample` when given, else in their reading); a
+  candidate that cannot be read next to one that can. The same formula repeated, or written
+  two equivalent ways, is fine.
 - No candidate at all: None (the caller decides between "not answered" and review).
 
 Bounds: a section longer than MAX_SECTION_CHARS, or a rubric symbol that cannot be read, is a
@@ -81,6 +83,8 @@ _MATH = re.compile(
     re.S,
 )
 _CONSTANTS: dict[str, Tree] = {"I": ("eye",), "pi": ("num", math.pi)}
+_LOOK_ALIKES = {"chi": "X", "omega": "w", "varpi": "w"}
+"""Greek letters math OCR reads for handwritten Latin ones (sheet 003 has `\\chi` for X)."""
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,21 @@ class _Reader:
     def unknown(self, tree: Tree) -> set[str]:
         return _symbols_of(tree) - set(self.definitions) - set(_CONSTANTS)
 
+    def repaired(self, tree: Tree) -> tuple[Tree, list[str]]:
+        """The tree with unknown OCR look-alikes (`chi` for X) read as the known symbol they
+        resemble, and the repairs made ('chi as X'), which make the reading unsure."""
+        repairs: dict[str, str] = {}
+        for name in self.unknown(tree):
+            base = re.match(r"[A-Za-z]+", name)
+            if base and base.group() in _LOOK_ALIKES:
+                meant = _LOOK_ALIKES[base.group()] + name[base.end() :]
+                if meant in self.definitions:
+                    repairs[name] = meant
+        if not repairs:
+            return tree, []
+        fixed = _substitute(tree, lambda n: ("sym", repairs[n]) if n in repairs else None)
+        return fixed, [f"{name} as {meant}" for name, meant in sorted(repairs.items())]
+
     def evaluate(self, tree: Tree) -> tuple[Any, str]:
         """(value, '') on the sample, or (None, why it is undefined)."""
         if self.values is None:
@@ -270,30 +289,33 @@ class _Reader:
                     later_problem or f"'{_brief(side.source)}' could not be read: {side.error}"
                 )
                 continue
-            unknown = self.unknown(side.tree)
+            reading, repairs = self.repaired(side.tree)
+            unknown = self.unknown(reading)
             if unknown:
                 later_problem = later_problem or (
                     f"'{shown(side.tree)}' uses {', '.join(sorted(unknown))}, which this part "
                     "does not define"
                 )
                 continue
-            value, undefined = self.evaluate(side.tree)
+            value, undefined = self.evaluate(reading)
             if undefined:
                 choice.notes.append(undefined)
                 continue
             choice.side, choice.value = side, value
-            tree = _substitute(side.tree, self.definitions.get)
             choice.program = {
                 "args": self.args,
-                "tree": tree,
-                "shown": f"{equation.name} = {shown(side.tree)}",
+                "tree": _substitute(reading, self.definitions.get),
+                "shown": f"{equation.name} = {shown(reading)}",
             }
             for earlier in equation.sides[:position]:
                 if earlier.tree is not None and not self.unknown(earlier.tree):
                     problem = self.evaluate(earlier.tree)[1]
                     if problem:
                         choice.notes.append(problem)
-            choice.problem = later_problem and f"the last step {later_problem}"
+            problems = [f"the last step {later_problem}"] if later_problem else []
+            if repairs:
+                problems.append(f"read {', '.join(repairs)}, letters handwriting OCR confuses")
+            choice.problem = "; ".join(problems)
             return choice
         choice.problem = later_problem or "no side of it is defined on the sample"
         return choice

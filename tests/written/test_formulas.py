@@ -107,6 +107,13 @@ def test_an_unknown_symbol_in_the_last_step_makes_the_reading_unsure() -> None:
     assert found.program is not None
 
 
+def test_ocr_look_alikes_are_read_as_the_declared_symbol_but_unsure() -> None:
+    found = find("$$\\eta^* = \\frac{n \\|\\chi^T a\\|^2}{2 \\|\\chi \\chi^T a\\|^2}$$")
+    assert found.shown == "eta^* = n ||X^T a||^2 / (2 ||X X^T a||^2)"
+    assert not found.sure and "read chi as X" in found.reason
+    assert formula_function(found.program)(**SAMPLE) == pytest.approx(eta_star(**SAMPLE))
+
+
 def test_a_formula_using_only_unknown_symbols_has_no_program() -> None:
     found = find("$$\\eta^* = \\frac{b}{q}$$")
     assert not found.sure and found.program is None
