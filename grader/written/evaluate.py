@@ -88,13 +88,13 @@ class _Evaluator:
 
     def run(self, node: Sequence[Any], depth: int = 0) -> Value:
         if depth > MAX_DEPTH:
-            raise ValueError(f"the formula is nested more than {MAX_DEPTH} deep")
+            raise EvaluationError(f"the formula is nested more than {MAX_DEPTH} deep", node)
         kind = node[0]
         if kind == "num":
             return float(node[1])
         if kind == "arg":
             if node[1] not in self.args:
-                raise ValueError(f"no argument named {node[1]}")
+                raise EvaluationError(f"no argument named {node[1]}", node)
             return self.args[node[1]]
         if kind == "eye":
             return _Identity(1.0)

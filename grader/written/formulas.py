@@ -51,12 +51,10 @@ from grader.written.evaluate import EvaluationError, Value, as_result, as_value,
 from grader.written.latex_math import (
     Equation,
     FormulaError,
-    Side,
     Tree,
     parse_definition,
     read_statement,
     shown,
-    side_name,
     split_statements,
     statement_name,
 )
@@ -118,7 +116,6 @@ class _Choice:
 
     statement: _Statement
     equation: Equation
-    side: Side | None = None
     program: Mapping[str, Any] | None = None
     value: Any = None
     notes: list[str] = field(default_factory=list)
@@ -166,7 +163,7 @@ def _normal_name(name: str) -> str:
         return name
     if len(statements) != 1 or len(statements[0]) != 1:
         return name
-    return side_name(read_statement([statements[0][0]]).lhs) or name
+    return statement_name(statements[0][0]) or name
 
 
 def read_symbols(symbols: Mapping[str, str], args: Sequence[str]) -> dict[str, Tree]:
@@ -224,12 +221,15 @@ def _symbols_of(tree: Tree) -> set[str]:
 def _sample_values(
     definitions: Mapping[str, Tree], sample: Mapping[str, Any]
 ) -> tuple[dict[str, Value], dict[str, Value]]:
-    arguments = {name: as_value(value, name) for name, value in sample.items()}
+    try:
+        arguments = {name: as_value(value, name) for name, value in sample.items()}
+    except ValueError as error:
+        raise FormulaError(f"the sample case cannot be used: {error}") from None
     symbols: dict[str, Value] = {}
     for name, tree in definitions.items():
         try:
             symbols[name] = evaluate_value(tree, arguments, {})
-        except EvaluationError as error:
+        except ValueError as error:
             raise FormulaError(f"symbol {name} is undefined on the sample: {error}") from None
     return arguments, symbols
 
@@ -301,7 +301,7 @@ class _Reader:
             if undefined:
                 choice.notes.append(undefined)
                 continue
-            choice.side, choice.value = side, value
+            choice.value = value
             choice.program = {
                 "args": self.args,
                 "tree": _substitute(reading, self.definitions.get),
@@ -376,8 +376,9 @@ def find_formula(
     sample: Mapping[str, Any] | None,
 ) -> FormulaFound | None:
     """The formula `text` gives for one of `names`, read by the rules of the module docstring;
-    None when no statement has such a left side. FormulaError for a section over the bound or
-    a symbol the rubric declares but that cannot be read."""
+    None when no statement has such a left side. FormulaError for a section over the bound, a
+    symbol the rubric declares but that cannot be read or is undefined on `sample`, or a
+    `sample` that is not numbers and arrays of at most 2 dimensions."""
     if len(text) > MAX_SECTION_CHARS:
         raise FormulaError(
             f"the section is {len(text)} characters long; at most {MAX_SECTION_CHARS}"

@@ -203,6 +203,21 @@ def test_a_rubric_symbol_that_cannot_be_read_is_named(
         read_symbols(symbols, ARGS)
 
 
+@pytest.mark.parametrize(
+    ("sample", "message"),
+    [
+        ({"X": SAMPLE["X"], "t": SAMPLE["t"]}, "symbol w_0 is undefined .*no argument named w0"),
+        ({**SAMPLE, "t": np.ones(4)}, "symbol a is undefined on the sample"),
+        ({**SAMPLE, "X": np.ones((2, 2, 2))}, "the sample case cannot be used"),
+    ],
+)
+def test_a_sample_that_does_not_fit_the_symbols_is_a_formula_error(
+    sample: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(FormulaError, match=message):
+        find(f"$\\eta^* = {RIGHT}$", sample=sample)
+
+
 def test_symbols_refer_to_arguments_and_to_other_symbols() -> None:
     trees = read_symbols(SYMBOLS, ARGS)
     assert trees["a"] == ("sub", ("mul", ("arg", "X"), ("arg", "w0")), ("arg", "t"))
