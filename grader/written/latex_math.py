@@ -116,7 +116,8 @@ class Equation:
 
 # ---------------------------------------------------------------------------------------------
 # The grammar. Letters are one symbol each (TeX's reading of `XX^T`); `&` and `\\` outside a
-# matrix and every `\left`/`\right`/size command were removed before parsing (`_normalise`).
+# matrix and every `\left`/`\right`/size command were removed before parsing (`normalise`,
+# `split_statements`).
 
 _GRAMMAR = r"""
 ?start: expr
