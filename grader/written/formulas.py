@@ -51,6 +51,7 @@ from grader.written.evaluate import EvaluationError, Value, as_result, as_value,
 from grader.written.latex_math import (
     Equation,
     FormulaError,
+    Side,
     Tree,
     parse_definition,
     read_statement,
@@ -108,6 +109,9 @@ class _Statement:
     start: int
     end: int
     sides: list[str]
+    error: str = ""
+    """Why the block could not be split at all (its left side was still read, so a student who
+    left a brace open hears about it)."""
 
 
 @dataclass
@@ -142,8 +146,13 @@ def _statements(text: str) -> Iterator[_Statement]:
             continue
         try:
             statements = split_statements(body)
-        except FormulaError:
-            continue  # an unreadable block cannot be told apart from prose
+        except FormulaError as error:
+            if previous is not None:
+                yield previous
+            left, _, right = body.partition("=")
+            line = text.count("\n", 0, start)
+            previous = _Statement(line, start, end, [left, right], str(error))
+            continue
         for sides in statements:
             if not sides[0] and previous is not None:
                 previous.sides.extend(sides[1:])
@@ -156,14 +165,19 @@ def _statements(text: str) -> Iterator[_Statement]:
         yield previous
 
 
-def _normal_name(name: str) -> str:
+def _name_of(text: str) -> str:
+    """The normalised name of LaTeX written as is ('' when it is not one name)."""
     try:
-        statements = split_statements(name)
+        statements = split_statements(text)
     except FormulaError:
-        return name
+        return ""
     if len(statements) != 1 or len(statements[0]) != 1:
-        return name
-    return statement_name(statements[0][0]) or name
+        return ""
+    return statement_name(statements[0][0])
+
+
+def _normal_name(name: str) -> str:
+    return _name_of(name) or name
 
 
 def read_symbols(symbols: Mapping[str, str], args: Sequence[str]) -> dict[str, Tree]:
@@ -355,6 +369,20 @@ def _excerpt(text: str, statement: _Statement) -> str:
     )
 
 
+def _equation(statement: _Statement) -> Equation:
+    """The statement read; a block that could not be split keeps its error on its first
+    right-hand side (as written), and the sides that continue it are read as usual."""
+    if not statement.error:
+        return read_statement(statement.sides)
+    left, broken, *rest = statement.sides
+    continued = read_statement(["", *rest]).sides
+    return Equation(
+        _name_of(left),
+        Side(left, None, statement.error),
+        (Side(broken, None, statement.error), *continued),
+    )
+
+
 def _within_budget(candidates: list[_Statement]) -> list[_Statement]:
     """The last candidates, as many as MAX_CANDIDATES and MAX_CANDIDATE_CHARS allow (one at
     least: a single statement is bounded by latex_math's own bounds)."""
@@ -390,12 +418,12 @@ def find_formula(
         for statement in _statements(text)
         if len(statement.sides) > 1
         and len(statement.sides[0]) <= MAX_NAME_CHARS
-        and statement_name(statement.sides[0]) in accepted
+        and (_name_of if statement.error else statement_name)(statement.sides[0]) in accepted
     ]
     if not candidates:
         return None
     kept = _within_budget(candidates)
-    choices = [reader.choose(s, read_statement(s.sides)) for s in kept]
+    choices = [reader.choose(s, _equation(s)) for s in kept]
     read = [c for c in choices if c.program is not None]
     final = read[-1] if read else choices[-1]
     reasons = [final.problem] if final.problem else []

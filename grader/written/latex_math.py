@@ -431,9 +431,9 @@ def normalise(text: str) -> str:
     """
     if len(text) > MAX_CHARS:
         raise FormulaError(f"the formula is {len(text)} characters long; at most {MAX_CHARS}")
+    _check_braces(text)  # before look-alikes are replaced, so columns are as written
     for char, latex in _UNICODE.items():
         text = text.replace(char, latex)
-    _check_braces(text)
     text = _ENV_RENAME.sub(_environment, text)
     text = _WORD.sub(_word, text)
     text = _DROP.sub(" ", text)

@@ -188,6 +188,17 @@ def test_an_unreadable_block_is_skipped_not_raised() -> None:
     assert found.sure and found.line == 2
 
 
+def test_an_open_brace_in_the_answer_is_told_with_its_column() -> None:
+    found = find("$$\\eta^* = \\frac{n}{2 \\|X^T a\\|^2$$")
+    assert found.program is None and not found.sure
+    assert "unbalanced braces: '{' at column 18 is never closed" in found.reason
+
+
+def test_a_chain_that_continues_a_broken_block_is_still_read() -> None:
+    found = find(f"$$\\eta^* = \\frac{{n}}{{2$$\n\n$$= {RIGHT}$$")
+    assert found.sure and found.shown.endswith("(2 ||X X^T a||^2)")
+
+
 @pytest.mark.parametrize(
     ("symbols", "message"),
     [

@@ -146,6 +146,7 @@ def test_a_block_starting_with_equals_continues_an_earlier_statement() -> None:
         ("", "empty formula"),
         ("\\frac{1}{2", "unbalanced braces: '{' at column 9 is never closed"),
         ("x}", "unbalanced braces: '}' at column 2 closes nothing"),
+        ("Xᵀ {a", "unbalanced braces: '{' at column 4 is never closed"),
         ("x + ", "ends too early"),
         ("\\nabla_w L", "cannot read \\nabla"),
         ("X^{1000000}", f"larger than {MAX_POWER}"),
