@@ -62,6 +62,8 @@ from grader.written.latex_math import (
 
 MAX_SECTION_CHARS = 500_000
 """Longest section searched (a whole typed sheet is about 30,000 characters)."""
+MAX_EQUATION_BLOCKS = 1_000
+"""Most math blocks holding '=' in a section (a whole typed sheet has under 50), each read."""
 MAX_NAME_CHARS = 200
 """Longest left side looked at: a name such as `\\mathcal{L}_1(\\eta)` is under 30."""
 MAX_CANDIDATES = 12
@@ -138,19 +140,27 @@ def _math_blocks(text: str) -> Iterator[tuple[int, int, str]]:
 
 def _statements(text: str) -> Iterator[_Statement]:
     previous: _Statement | None = None
+    equations = 0
+    counted, line = 0, 0  # lines are counted as the blocks go, once over the text
     for start, end, body in _math_blocks(text):
         if "=" not in body:  # neither a candidate nor a continuation, but it ends a chain
             if previous is not None:
                 yield previous
             previous = None
             continue
+        equations += 1
+        if equations > MAX_EQUATION_BLOCKS:
+            raise FormulaError(
+                f"the section has more than {MAX_EQUATION_BLOCKS} math blocks with '='"
+            )
+        line += text.count("\n", counted, start)
+        counted = start
         try:
             statements = split_statements(body)
         except FormulaError as error:
             if previous is not None:
                 yield previous
             left, _, right = body.partition("=")
-            line = text.count("\n", 0, start)
             previous = _Statement(line, start, end, [left, right], str(error))
             continue
         for sides in statements:
@@ -160,7 +170,7 @@ def _statements(text: str) -> Iterator[_Statement]:
                 continue
             if previous is not None:
                 yield previous
-            previous = _Statement(text.count("\n", 0, start), start, end, sides)
+            previous = _Statement(line, start, end, sides)
     if previous is not None:
         yield previous
 
@@ -404,7 +414,7 @@ def find_formula(
     sample: Mapping[str, Any] | None,
 ) -> FormulaFound | None:
     """The formula `text` gives for one of `names`, read by the rules of the module docstring;
-    None when no statement has such a left side. FormulaError for a section over the bound, a
+    None when no statement has such a left side. FormulaError for a section over the bounds, a
     symbol the rubric declares but that cannot be read or is undefined on `sample`, or a
     `sample` that is not numbers and arrays of at most 2 dimensions."""
     if len(text) > MAX_SECTION_CHARS:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from grader.written.evaluate import formula_function
 from grader.written.formulas import (
     MAX_CANDIDATES,
+    MAX_EQUATION_BLOCKS,
     MAX_EXCERPT_CHARS,
     MAX_SECTION_CHARS,
     find_formula,
@@ -172,6 +173,13 @@ def test_the_excerpt_is_bounded() -> None:
 def test_a_section_over_the_bound_is_a_formula_error() -> None:
     with pytest.raises(FormulaError, match="characters long"):
         find("x" * (MAX_SECTION_CHARS + 1))
+
+
+def test_a_section_of_too_many_equations_is_refused_fast() -> None:
+    start = time.perf_counter()
+    with pytest.raises(FormulaError, match=f"more than {MAX_EQUATION_BLOCKS} math blocks"):
+        find("$a = b$\n" * (MAX_SECTION_CHARS // 8))
+    assert time.perf_counter() - start < 5.0
 
 
 def test_a_section_full_of_candidates_is_read_within_its_budget() -> None:
