@@ -310,7 +310,7 @@ class _Reader:
             side = equation.sides[position]
             if side.tree is None:
                 later_problem = (
-                    later_problem or f"'{_brief(side.source)}' could not be read: {side.error}"
+                    later_problem or f"'{_as_written(side)}' could not be read: {side.error}"
                 )
                 continue
             reading, repairs = self.repaired(side.tree)
@@ -356,6 +356,19 @@ def _undefined(error: EvaluationError) -> str:
     if what and "undefined" in message:
         return f"{what} {where} is undefined: {message.split(': ', 1)[-1]}"
     return f"{where}: {message}"
+
+
+_BARS = {"\\lnorm": "\\|", "\\rnorm": "\\|", "\\labs": "|", "\\rabs": "|"}
+
+
+def _as_written(side: Side) -> str:
+    """A side that was not used, for the student: its reading, or its text when unreadable."""
+    if side.tree is not None:
+        return shown(side.tree)
+    text = side.source
+    for command, bar in _BARS.items():
+        text = text.replace(command, bar)
+    return _brief(text)
 
 
 def _brief(text: str, limit: int = 80) -> str:
@@ -461,7 +474,7 @@ def find_formula(
     shown_text = (
         str(program["shown"])
         if program is not None
-        else f"{final.equation.name} = {_brief(final.statement.sides[-1])}"
+        else f"{final.equation.name} = {_as_written(final.equation.sides[-1])}"
     )
     return FormulaFound(
         shown=shown_text,

@@ -116,8 +116,9 @@ def test_ocr_look_alikes_are_read_as_the_declared_symbol_but_unsure() -> None:
 
 
 def test_a_formula_using_only_unknown_symbols_has_no_program() -> None:
-    found = find("$$\\eta^* = \\frac{b}{q}$$")
+    found = find("$$\\eta^* = \\frac{\\|b\\|}{q}$$")
     assert not found.sure and found.program is None
+    assert found.shown == "eta^* = ||b|| / q"
     assert "b, q" in found.reason
 
 
