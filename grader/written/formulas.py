@@ -49,6 +49,7 @@ import numpy as np
 
 from grader.written.evaluate import EvaluationError, Value, as_result, as_value, evaluate_value
 from grader.written.latex_math import (
+    MAX_CHARS,
     Equation,
     FormulaError,
     Side,
@@ -62,8 +63,9 @@ from grader.written.latex_math import (
 
 MAX_SECTION_CHARS = 500_000
 """Longest section searched (a whole typed sheet is about 30,000 characters)."""
-MAX_EQUATION_BLOCKS = 1_000
-"""Most math blocks holding '=' in a section (a whole typed sheet has under 50), each read."""
+MAX_EQUATIONS = 1_000
+"""Most math blocks holding '=', and lines in them that may start a statement, in a section (a
+whole typed sheet has under 100): each costs a parse."""
 MAX_NAME_CHARS = 200
 """Longest left side looked at: a name such as `\\mathcal{L}_1(\\eta)` is under 30."""
 MAX_CANDIDATES = 12
@@ -128,49 +130,102 @@ class _Choice:
     problem: str = ""
 
 
-def _math_blocks(text: str) -> Iterator[tuple[int, int, str]]:
+def _math_blocks(text: str) -> Iterator[tuple[int, str]]:
+    """(where the math starts in `text`, the math) for each math block, in order."""
     for match in _MATH.finditer(text):
-        body = (
-            next(g for g in (match["display"], match["bracket"], match["body"]) if g)
-            if (match["inline"] is None)
-            else match["inline"]
-        )
-        yield match.start(), match.end(), body
+        group = next(g for g in ("display", "bracket", "body", "inline") if match[g] is not None)
+        yield match.start(group), match[group]
+
+
+class _Budget:
+    """Counts the equations a section makes the reader look at, each costing a parse."""
+
+    def __init__(self) -> None:
+        self.spent = 0
+
+    def spend(self) -> None:
+        self.spent += 1
+        if self.spent > MAX_EQUATIONS:
+            raise FormulaError(f"the section has more than {MAX_EQUATIONS} equations")
+
+
+_BREAK = re.compile(r"\n|\\\\")
+_MATRIX_SPAN = re.compile(r"\\begin\{([bpBv]?|small)matrix\}.*?\\end\{\1matrix\}", re.S)
+_OPEN_ENDED = re.compile(r"(?:[-+=*/,(\[{]|\\cdot|\\times|\\left\S?)\s*$")
+_BRACKET = re.compile(r"(?<!\\)[{}]|[()\[\]]|\\begin\b|\\end\b")
+_DEPTH = {"{": 1, "(": 1, "[": 1, "\\begin": 1, "}": -1, ")": -1, "]": -1, "\\end": -1}
+
+
+def _pieces(body: str, budget: _Budget) -> Iterator[tuple[int, str]]:
+    """The block cut where a new statement starts on a new line or align row: (offset, text).
+
+    TeX reads a line break as a space, but sheets put one equation per line (`\\frac{d}{d\\eta}
+    L_1 = ...` then `\\frac{d^2}{d\\eta^2} L_1 = ...`, or `a &= ... \\\\ \\eta^* &= ...`). A
+    line starts a new statement when the text before it is complete (brackets balanced, not
+    ending in an operator) and the line is `name = ...` for a name `statement_name` knows.
+    Linear in the block: each line is looked at once.
+    """
+    if len(body) > MAX_CHARS:  # split_statements refuses it with the reason
+        yield 0, body
+        return
+    matrices = [m.span() for m in _MATRIX_SPAN.finditer(body)]
+    cuts = [
+        m.end() for m in _BREAK.finditer(body) if not any(a <= m.start() < b for a, b in matrices)
+    ]
+    brackets = [(m.start(), _DEPTH[m.group()]) for m in _BRACKET.finditer(body)]
+    start = depth = seen = 0
+    for cut, following in zip(cuts, [*cuts[1:], len(body)], strict=False):
+        while seen < len(brackets) and brackets[seen][0] < cut:
+            depth += brackets[seen][1]
+            seen += 1
+        line = body[cut:following].lstrip(" \t&")
+        left = line.split("=", 1)[0]
+        tail = body[max(start, cut - 64) : cut].rstrip().removesuffix("\\\\")
+        if (
+            "=" in line
+            and not line.startswith("=")
+            and len(left) <= MAX_NAME_CHARS
+            and depth == 0
+            and not _OPEN_ENDED.search(tail)
+        ):
+            budget.spend()
+            if _name_of(left):
+                yield start, body[start:cut]
+                start = cut
+    yield start, body[start:]
 
 
 def _statements(text: str) -> Iterator[_Statement]:
     previous: _Statement | None = None
-    equations = 0
+    budget = _Budget()
     counted, line = 0, 0  # lines are counted as the blocks go, once over the text
-    for start, end, body in _math_blocks(text):
+    for block_start, body in _math_blocks(text):
         if "=" not in body:  # neither a candidate nor a continuation, but it ends a chain
             if previous is not None:
                 yield previous
             previous = None
             continue
-        equations += 1
-        if equations > MAX_EQUATION_BLOCKS:
-            raise FormulaError(
-                f"the section has more than {MAX_EQUATION_BLOCKS} math blocks with '='"
-            )
-        line += text.count("\n", counted, start)
-        counted = start
-        try:
-            statements = split_statements(body)
-        except FormulaError as error:
-            if previous is not None:
-                yield previous
-            left, _, right = body.partition("=")
-            previous = _Statement(line, start, end, [left, right], str(error))
-            continue
-        for sides in statements:
-            if not sides[0] and previous is not None:
-                previous.sides.extend(sides[1:])
-                previous.end = end
+        budget.spend()
+        for offset, piece in _pieces(body, budget):
+            start, end = block_start + offset, block_start + offset + len(piece)
+            line += text.count("\n", counted, start)
+            counted = start
+            try:
+                statements = split_statements(piece)
+            except FormulaError as error:
+                if previous is not None:
+                    yield previous
+                left, _, right = piece.partition("=")
+                previous = _Statement(line, start, end, [left, right], str(error))
                 continue
-            if previous is not None:
-                yield previous
-            previous = _Statement(line, start, end, sides)
+            for sides in statements:
+                if not sides[0] and previous is not None:
+                    previous.sides.extend(sides[1:])
+                    previous.end = end
+                    continue
+                if previous is not None:
+                    yield previous
+                previous = _Statement(line, start, end, sides)
     if previous is not None:
         yield previous
 

@@ -22,6 +22,8 @@ a literal and evaluated in the sandboxed child without anything of the student's
 Name rules: wrappers are dropped (`\\mathbf{w}_0`, `\\boldsymbol{w}_{0}`, `\\hat{w}_0` are all
 `w_0`), Greek letters lose their backslash (`\\eta` is `eta`), a subscript joins the name
 (`L_1`, `w_10`, `x_i`), a star joins it too (`\\eta^*`, `\\eta^{*}`, `\\eta^\\ast` are `eta^*`).
+A left side may also be a call (`L_1(\\eta)` is `L_1(eta)`) or a derivative however written
+(`\\frac{d^2}{d\\eta^2} L_1`, `\\frac{d^2 L_1}{d\\eta^2}`, `L_1''(\\eta)` are all `L_1''`).
 Single letters side by side are a product (`XX^T` is X X^T), as in TeX.
 
 Reading an equation: `split_statements` cuts a math block into statements at `\\implies`,
@@ -107,7 +109,7 @@ class Side:
 @dataclass(frozen=True)
 class Equation:
     """`name = side = side ...`: the left side's normalised name ('' when the left side is not
-    a name, as in `\\frac{d}{d\\eta} L_1 = ...`) and the right-hand sides in order."""
+    a name, as in `\\|X^T a\\|^2 = ...`) and the right-hand sides in order."""
 
     name: str
     lhs: Side
@@ -573,8 +575,46 @@ def _read_side(text: str) -> Side:
 _CALL = re.compile(r"^(.*?)\s*\(\s*([^()]*)\s*\)$", re.S)
 
 
+_BRACED = r"[^{}]*(?:\{[^{}]*\}[^{}]*)*"  # text with braces one level deep
+_D = r"(?:d|\{d\}|\\partial)"  # `\mathrm{d}` arrives as `{d}`
+_ORDER = r"(?:\^\{?(?P<order>[1-3])\}?)?"
+_DERIVATIVE_OF = re.compile(
+    rf"^\\[dtc]?frac\s*\{{\s*{_D}\s*{_ORDER}\s*\}}\s*\{{\s*{_D}{_BRACED}\}}\s*(?P<f>.+)$", re.S
+)
+_DERIVATIVE_FRACTION = re.compile(
+    rf"^\\[dtc]?frac\s*\{{\s*{_D}\s*{_ORDER}\s*(?P<f>{_BRACED})\}}\s*\{{\s*{_D}{_BRACED}\}}$", re.S
+)
+_PRIMED = re.compile(
+    r"^(?P<f>.+?)\s*(?P<primes>'{1,3}|\^\s*\{?\s*(?:\\prime\s*){1,3}\}?|\^\s*\{'{1,3}\})"
+    r"\s*(?:\([^()]*\))?$",
+    re.S,
+)
+
+
+def _derivative_name(text: str) -> str:
+    """`L_1''` for the second derivative of L_1 written any usual way: `\\frac{d^2}{d\\eta^2}
+    L_1`, `\\frac{d^2 L_1}{d\\eta^2}`, `\\frac{\\partial^2 L_1(\\eta)}{\\partial \\eta^2}`,
+    `L_1''(\\eta)`, `L_1^{\\prime\\prime}`; `L_1'` for the first. '' when it is none of these."""
+    text = text.strip()
+    for pattern in (_DERIVATIVE_OF, _DERIVATIVE_FRACTION):
+        match = pattern.match(text)
+        if match:
+            order = int(match["order"] or 1)
+            break
+    else:
+        match = _PRIMED.match(text)
+        if match is None:
+            return ""
+        order = max(match["primes"].count("'"), match["primes"].count("\\prime"))
+    function = side_name(_read_side(match["f"]))
+    if not function or "'" in function:
+        return ""
+    return function.split("(", 1)[0] + "'" * order
+
+
 def side_name(side: Side) -> str:
-    """The normalised name a left-hand side gives: `eta^*`, `L_1`, `L_1(eta)`; '' otherwise."""
+    """The normalised name a left-hand side gives: `eta^*`, `L_1`, `L_1(eta)`, and `L_1''` for
+    a second derivative however written (see `_derivative_name`); '' otherwise."""
     if side.tree is not None and side.tree[0] == "sym":
         return str(side.tree[1])
     call = _CALL.match(side.source)
@@ -582,7 +622,7 @@ def side_name(side: Side) -> str:
         head, inner = _read_side(call.group(1)), _read_side(call.group(2))
         if head.tree is not None and head.tree[0] == "sym" and inner.tree is not None:
             return f"{head.tree[1]}({shown(inner.tree).replace(' ', '')})"
-    return ""
+    return _derivative_name(side.source)
 
 
 def statement_name(lhs: str) -> str:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from grader.written.evaluate import formula_function
 from grader.written.formulas import (
     MAX_CANDIDATES,
-    MAX_EQUATION_BLOCKS,
+    MAX_EQUATIONS,
     MAX_EXCERPT_CHARS,
     MAX_SECTION_CHARS,
     find_formula,
@@ -90,6 +90,24 @@ def test_a_block_without_equals_ends_a_chain() -> None:
 def test_an_align_environment_is_one_chain() -> None:
     text = f"\\begin{{align*}}\n\\eta^* &= \\frac{{n}}{{2}} q \\\\\n&= {RIGHT}\n\\end{{align*}}"
     assert find(text).shown.endswith("(2 ||X X^T a||^2)")
+
+
+def test_each_row_of_an_align_with_several_equations_is_its_own_statement() -> None:
+    text = f"\\begin{{align}} a &= X w_0 - t \\\\ \\eta^* &= {RIGHT} \\end{{align}}"
+    assert find(text).sure
+
+
+def test_a_new_equation_on_a_new_line_of_a_block_is_its_own_statement() -> None:
+    text = f"$$q = \\frac{{n}}{{2}} X\n\\eta^* = {RIGHT}\n= {SAME_AGAIN}$$"
+    found = find(text)
+    assert found.sure and found.line == 1
+    assert found.shown.startswith("eta^* = (n / 2)")
+
+
+def test_a_line_that_continues_an_expression_stays_in_its_statement() -> None:
+    text = "$$\\eta^* = \\frac{n \\|X^T a\\|^2}{2 \\|X X^T a\\|^2} +\nb = c$$"
+    found = find(text)
+    assert found.shown == "eta^* = c" and not found.sure  # one chain: eta^* = ... + b = c
 
 
 def test_bracket_display_math_is_read() -> None:
@@ -178,8 +196,15 @@ def test_a_section_over_the_bound_is_a_formula_error() -> None:
 
 def test_a_section_of_too_many_equations_is_refused_fast() -> None:
     start = time.perf_counter()
-    with pytest.raises(FormulaError, match=f"more than {MAX_EQUATION_BLOCKS} math blocks"):
+    with pytest.raises(FormulaError, match=f"more than {MAX_EQUATIONS} equations"):
         find("$a = b$\n" * (MAX_SECTION_CHARS // 8))
+    assert time.perf_counter() - start < 5.0
+
+
+def test_blocks_of_many_lines_are_read_in_linear_time() -> None:
+    text = ("$$" + "\nx =" * 2_400 + "$$\n") * 40
+    start = time.perf_counter()
+    assert find(text) is None
     assert time.perf_counter() - start < 5.0
 
 

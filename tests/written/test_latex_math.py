@@ -110,7 +110,15 @@ def test_an_equation_gives_its_normalised_name_and_sides_in_order() -> None:
         ("\\mathcal{L}_1 = x", "L_1"),
         ("\\mathcal{L}_1(\\eta) = x", "L_1(eta)"),
         ("\\mathbf{w}_{1} = x", "w_1"),
-        ("\\frac{d}{d\\eta} L_1 = x", ""),
+        ("\\frac{d}{d\\eta} L_1 = x", "L_1'"),
+        ("\\frac{d^2}{d\\eta^2} L_1 = x", "L_1''"),
+        ("\\frac{d^{2}}{d \\eta^{2}} \\mathcal{L}_1(\\eta) = x", "L_1''"),
+        ("\\frac{\\partial^2 L_1}{\\partial \\eta^2} = x", "L_1''"),
+        ("\\frac{\\mathrm{d}^2}{\\mathrm{d}\\eta^2} L_1 = x", "L_1''"),
+        ("L_1''(\\eta) = x", "L_1''"),
+        ("L_1^{\\prime\\prime} = x", "L_1''"),
+        ("\\frac{d}{d\\eta} (L_1 + 2) = x", ""),
+        ("\\|X^T a\\|^2 = x", ""),
     ],
 )
 def test_an_equations_left_side_is_named_in_the_normalised_notation(latex: str, name: str) -> None:

@@ -121,3 +121,18 @@ def test_l_t_with_the_identity_and_a_power_from_an_argument_equals_the_reference
         case = REFERENCE.loss_t_cases(rng)
         got = function(case["X"], case["t"], case["w0"], case["eta"], case["steps"])
         assert got == pytest.approx(REFERENCE.loss_after_t_steps(**case), rel=1e-12)
+
+
+def test_sheet_000s_second_derivative_is_read_on_its_own_line_with_the_slip_as_a_note() -> None:
+    rng = np.random.default_rng(8)
+    found = find_formula(
+        SHEETS["000"].read_text(), ["L_1''"], SYMBOLS, ARGS, REFERENCE.second_derivative_cases(rng)
+    )
+    assert found is not None and found.sure, found and found.reason
+    assert found.shown == "L_1'' = (8 / n^3) (X X^T a)^T X X^T a"
+    assert len(found.notes) == 1 and "X^T X a^T is undefined" in found.notes[0]
+    function = formula_function(found.program or {})
+    for _ in range(10):
+        case = REFERENCE.second_derivative_cases(rng)
+        expected = REFERENCE.second_derivative_L1(**case)
+        assert function(**case) == pytest.approx(expected, rel=1e-12)
