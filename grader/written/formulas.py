@@ -19,8 +19,9 @@ identity unless a symbol says otherwise, `pi` is pi; nothing else is known.
 The rules, which decide `sure`:
 - The math of the section is read block by block (`$..$`, `$$..$$`, `\\[..\\]`, equation/align
   environments); a block starting with `=` continues the previous statement (chains split over
-  display blocks) unless a block without `=` came between, and `\\implies`, `\\Rightarrow`,
-  commas and inequalities start a new statement.
+  display blocks) unless a block without `=` came between; `\\implies`, `\\Rightarrow`,
+  commas and inequalities start a new statement, and so does a line or align row `name = ...`
+  after a complete line (`_pieces`).
 - A candidate is a statement whose left side is one of `names`. In its chain the answer is the
   LAST side that can be read, uses only known symbols and (given `sample`) evaluates; an
   earlier or later side that is undefined on `sample` is a note for the student ("the product
