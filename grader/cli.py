@@ -30,6 +30,7 @@ from grader.outputs.terminal import print_check_report, print_report
 from grader.rubric.model import AutoPart, LoadedRubric, ManualPart, load_rubric
 from grader.sandbox.plan import POLICIES, Protected
 from grader.sandbox.runner import SandboxPolicyError
+from grader.submission.asked import sheet_parts
 from grader.submission.staged import open_submission
 from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases, positional
@@ -162,7 +163,10 @@ def grade_command(
             protected=Protected(outputs=(str(output),) if output is not None else ()),
         )
         with open_submission(
-            submission, loaded.rubric.submission, submission_id=submission_id
+            submission,
+            loaded.rubric.submission,
+            submission_id=submission_id,
+            sheet=sheet_parts(loaded.rubric),
         ) as staged:
             result = engine.grade(staged)
     except SandboxPolicyError as error:

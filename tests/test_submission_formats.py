@@ -11,14 +11,14 @@ import pytest
 from grader.rubric.model import SubmissionFiles
 from grader.submission import formats
 from grader.submission.formats import FormatError, SubmissionFormat, format_of
-from grader.submission.formats.base import Converted
+from grader.submission.formats.base import Asked, Converted
 from grader.submission.locate import locate, stage
 from grader.submission.staged import open_submission
 
 SPEC = SubmissionFiles(entry="hw2.py")
 
 
-def _convert_lines(data: bytes, name: str, entry: str) -> Converted:
+def _convert_lines(data: bytes, name: str, asked: Asked) -> Converted:
     """A toy written-answers format: `NAME = number` lines, read as data only."""
     lines = []
     for number, line in enumerate(data.decode().splitlines(), start=1):
@@ -28,7 +28,7 @@ def _convert_lines(data: bytes, name: str, entry: str) -> Converted:
             lines.append(f"{target} = {float(value)!r}")
         except (AssertionError, ValueError):
             raise FormatError(f"{name}: line {number} is not NAME = number") from None
-    return Converted("\n".join(lines) + "\n", (f"{name} was graded as {entry}",))
+    return Converted("\n".join(lines) + "\n", (f"{name} was graded as {asked.entry}",))
 
 
 TOY = SubmissionFormat(

@@ -76,11 +76,15 @@ def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
     from grader.grading.engine import OUT_OF_TIME
     from grader.outputs.gradescope_json import to_gradescope
     from grader.sandbox.runner import SandboxPolicyError
+    from grader.submission.asked import sheet_parts
     from grader.submission.staged import open_submission
 
     try:
         with open_submission(
-            Path(task["path"]), engine.loaded.rubric.submission, submission_id=task["submission_id"]
+            Path(task["path"]),
+            engine.loaded.rubric.submission,
+            submission_id=task["submission_id"],
+            sheet=sheet_parts(engine.loaded.rubric),
         ) as submission:
             result = engine.grade(submission)
     except SandboxPolicyError as error:

@@ -24,6 +24,7 @@ from grader.outputs.gradescope_json import fallback_results, to_gradescope
 from grader.rubric.model import load_rubric
 from grader.sandbox.plan import Protected
 from grader.sandbox.runner import SandboxPolicyError
+from grader.submission.asked import sheet_parts
 from grader.submission.staged import open_submission
 from grader.trusted.reference import load_reference
 
@@ -108,7 +109,10 @@ def run_autograder(
     )
     try:
         with open_submission(
-            root.submission, loaded.rubric.submission, submission_id=submission_id
+            root.submission,
+            loaded.rubric.submission,
+            submission_id=submission_id,
+            sheet=sheet_parts(loaded.rubric),
         ) as submission:
             result = engine.grade(
                 submission,

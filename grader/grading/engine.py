@@ -11,7 +11,7 @@ import contextlib
 import functools
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -29,6 +29,7 @@ from grader.grading.feedback import (
     cell_errors_note,
     function_feedback,
     reply_problem,
+    review_feedback,
 )
 from grader.grading.results import GradeResult, PartResult, QuestionResult
 from grader.grading.status import (
@@ -49,6 +50,7 @@ from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, FunctionTarget, LoadedRubric, ManualPart, Question
 from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxIdentities
 from grader.sandbox.runner import Launcher, Reply, SandboxSession
+from grader.submission.formats.base import Reading
 from grader.submission.staged import StagedSubmission
 from grader.trusted.answers import expected_constant
 from grader.trusted.cases import Case, build_cases, derive_seed, part_rng, positional
@@ -186,8 +188,14 @@ class Attempt:
         hidden: SandboxSession | None,
         seed: int,
         budget: TimeBudget,
+        readings: Mapping[str, Reading] | None = None,
+        sheet: bool = False,
     ) -> None:
+        """`readings` say how a written sheet's answers were read, target by target; `sheet`
+        is True when the submission is one (a target it does not define was not answered)."""
         self.loaded = loaded
+        self.readings: Mapping[str, Reading] = readings or {}
+        self.sheet = sheet
         self.rubric = loaded.rubric
         self.reference = reference
         self._visible = session
@@ -300,6 +308,8 @@ class Attempt:
         if self.budget.exhausted:
             run.out_of_time = True
             return
+        if self._to_review(part) is not None:
+            return  # nothing to ask: a TA decides
         if part.function is None:
             reply = self.sandbox(reveal=True).value(part.target, self.timeout(part))
             run.replies.append(reply)
@@ -338,7 +348,35 @@ class Attempt:
                     or run.policy.gives_up_after(reply)
                 )
 
+    def _to_review(self, part: AutoPart) -> Reading | None:
+        reading = self.readings.get(part.target)
+        return reading if reading is not None and reading.status == "needs_review" else None
+
     def _judged(self, run: PartRun) -> PartResult:
+        """The part's result; for an answer read from a sheet, pending review when it was not
+        read surely, and otherwise saying first how it was read."""
+        review = self._to_review(run.part)
+        if review is not None:
+            return PartResult(
+                run.part.name,
+                run.part.points,
+                PENDING,
+                target=run.part.target,
+                feedback=[review_feedback(review)],
+                review=review,
+            )
+        outcome = self._judged_reply(run)
+        reading = self.readings.get(run.part.target)
+        if reading is not None:
+            outcome.feedback.insert(0, f"read as {reading.shown}, line {reading.line}")
+        elif self.sheet and outcome.status == NOT_IMPLEMENTED:
+            outcome.feedback = [
+                "not answered: no answer to this part was found on your sheet (its section is "
+                "missing or empty)"
+            ]
+        return outcome
+
+    def _judged_reply(self, run: PartRun) -> PartResult:
         part = run.part
         failed = PartResult(part.name, part.points, ERROR, target=part.target)
         if run.out_of_time and not run.replies:
@@ -760,7 +798,17 @@ class Engine:
                     layers=session.layers,
                 )
             notes = [partial_import_note(imported, submission.handed_in_name)] if partial else []
-            attempt = Attempt(self.loaded, self.reference, session, hidden, seed, budget)
+            located = submission.located
+            attempt = Attempt(
+                self.loaded,
+                self.reference,
+                session,
+                hidden,
+                seed,
+                budget,
+                readings=located.readings,
+                sheet=located.sheet,
+            )
             cells_failed = cell_errors_note(imported, submission.handed_in_name)
 
             def graded(questions: list[QuestionResult]) -> Graded:

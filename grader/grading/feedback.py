@@ -18,6 +18,7 @@ from grader.grading.variants import Judgement
 from grader.rubric.model import AutoPart
 from grader.sandbox.runner import Reply
 from grader.sandbox.wire import Members, Pairs
+from grader.submission.formats.base import Reading
 from grader.trusted.cases import Case
 
 MAX_MESSAGES = 6
@@ -154,3 +155,13 @@ def cell_errors_note(reply: Reply, handed_in: str) -> list[str]:
         f"In your {handed_in}, some cells raised an error; the cells after them still ran, "
         "but whatever a failing cell would have defined is missing:\n" + reply.traceback.rstrip()
     ]
+
+
+def review_feedback(reading: Reading) -> str:
+    """What a student (and the TA) sees for an answer that was not read surely: why, and the
+    sheet's own text with its line, so that nobody has to search the sheet for it."""
+    shown = f" (read as {reading.shown})" if reading.shown else ""
+    return (
+        f"needs review by a TA: {reading.reason}{shown}. Line {reading.line} of your sheet:\n"
+        + "\n".join(f"  | {line}" for line in reading.excerpt.splitlines())
+    )

@@ -98,6 +98,10 @@ class QuestionResult:
             return self.output
         lines = []
         for part in self.parts:
+            if part.review is not None:
+                lines.append(f"• {part.name}: {part.points:g} pt, needs review by a TA (pending)")
+                lines.extend(f"    {line}" for text in part.feedback for line in text.splitlines())
+                continue
             if part.manual:
                 lines.append(f"• {part.name}: {part.points:g} pt, graded by hand (pending)")
                 continue

@@ -31,6 +31,7 @@ from grader.checks.property import PropertyCheck
 from grader.errors import RubricError
 from grader.rubric.budget import RESERVE
 from grader.sandbox.plan import SandboxLimits
+from grader.written.declare import WRITTEN_KINDS, ManualSheet, Written
 
 Visibility = Literal["visible", "after_due_date", "after_published", "hidden"]
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -162,6 +163,13 @@ class AutoPart(_Model):
     mistakes: list[Mistake] = Field(default_factory=list)
     alternatives: list[Alternative] = Field(default_factory=list)
     timeout: float | None = Field(None, gt=0, le=3600)
+    written: Written | None = Field(
+        None,
+        description=(
+            "what a written answer sheet gives for this part and where (grader.written); "
+            "without it a sheet cannot answer the part"
+        ),
+    )
 
     @model_validator(mode="after")
     def _answer_source(self) -> AutoPart:
@@ -178,6 +186,16 @@ class AutoPart(_Model):
             raise ValueError(
                 "a property check explains failures through its predicate's "
                 "feedback; it takes no mistakes or alternatives"
+            )
+        written = self.written
+        formula_mismatch = written is not None and (
+            (written.kind == "formula") != (self.function is not None)
+        )
+        if formula_mismatch and not isinstance(written, ManualSheet):
+            raise ValueError(
+                "written.kind formula is for a function target (the formula becomes the "
+                "function), and a function target can only be written as a formula (or "
+                "`kind: manual`)"
             )
         return self
 
@@ -410,9 +428,10 @@ def format_location(location: tuple[int | str, ...]) -> str:
     for item in location:
         if isinstance(item, int):
             path += f"[{item}]"
-        elif (previous in ("check", "parts") or isinstance(previous, int)) and (
-            item in CHECK_KINDS or item in ("auto", "manual")
-        ):
+        elif (
+            (previous in ("check", "parts") or isinstance(previous, int))
+            and (item in CHECK_KINDS or item in ("auto", "manual"))
+        ) or (previous == "written" and item in WRITTEN_KINDS):
             continue  # discriminated-union tag, not a field
         else:
             path += f".{item}" if path else item

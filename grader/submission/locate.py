@@ -20,7 +20,8 @@ import hashlib
 import os
 import shutil
 import stat
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import SubmissionError
@@ -35,7 +36,7 @@ from grader.submission.formats import (
     notebook,
     python_source,
 )
-from grader.submission.formats.base import MAX_FILE_BYTES
+from grader.submission.formats.base import MAX_FILE_BYTES, Asked, Reading, SheetPart
 
 JUNK_PARTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
 
@@ -51,6 +52,9 @@ class LocatedSubmission:
 
     `root` is the folder the student handed in, or the file itself when the submission is one
     file: every file here lies within it, so nothing beside a submission is ever looked at.
+
+    For a written sheet, `readings` say how each answer found was read, and `sheet` is True:
+    a target the module does not define was then not answered.
     """
 
     root: Path
@@ -61,6 +65,8 @@ class LocatedSubmission:
     module_source: str | None = None
     staged_name: str | None = None
     problem: str | None = None
+    readings: Mapping[str, Reading] = field(default_factory=dict)
+    sheet: bool = False
 
 
 def _regular_files(
@@ -93,9 +99,14 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _entry_names(spec: SubmissionFiles) -> dict[str, tuple[str, ...]]:
+def _forms(asked: Asked) -> list[SubmissionFormat]:
+    """The forms the entry may take: write-ups only when the rubric says what they answer."""
+    return [form for form in formats.FORMATS if asked.sheet or not form.any_name]
+
+
+def _entry_names(asked: Asked) -> dict[str, tuple[str, ...]]:
     """The file names standing for the entry, by form, in order of precedence."""
-    return {form.name: form.file_names(spec.entry) for form in formats.FORMATS}
+    return {form.name: form.file_names(asked.entry) for form in _forms(asked)}
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -103,12 +114,12 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _choose_entry(
-    root: Path, candidates: list[Path], spec: SubmissionFiles
+    root: Path, candidates: list[Path], asked: Asked
 ) -> tuple[Path | None, list[str]]:
     """The entry by precedence of form, then the shallowest; notes naming what was passed over."""
     notes: list[str] = []
     found: dict[str, list[Path]] = {}
-    for kind, names in _entry_names(spec).items():
+    for kind, names in _entry_names(asked).items():
         matches = sorted(
             (p for p in candidates if p.name in names),
             key=lambda p: (len(p.relative_to(root).parts), str(p)),
@@ -124,7 +135,14 @@ def _choose_entry(
             if p.suffix in python_source.FORMAT.suffixes + notebook.FORMAT.suffixes
         ]
         if len(stand_ins) == 1:
-            return stand_ins[0], [_stand_in_note(stand_ins[0].name, spec)]
+            return stand_ins[0], [_stand_in_note(stand_ins[0].name, asked.entry)]
+        write_ups = [
+            p
+            for p in candidates
+            if any(p.suffix in form.suffixes for form in _forms(asked) if form.any_name)
+        ]
+        if not stand_ins and len(write_ups) == 1:
+            return write_ups[0], []
         return None, notes
     kinds = list(found)
     entries = found[kinds[0]]
@@ -137,7 +155,7 @@ def _choose_entry(
         )
     if len(kinds) > 1:
         passed_over = [_relative(p, root) for kind in kinds[1:] for p in found[kind]]
-        first, *then = [names[0] for names in _entry_names(spec).values()]
+        first, *then = [names[0] for names in _entry_names(asked).values()]
         notes.append(
             f"graded {_relative(entry, root)}; also found {', '.join(passed_over)}, "
             f"which {'was' if len(passed_over) == 1 else 'were'} not graded: "
@@ -146,10 +164,10 @@ def _choose_entry(
     return entry, notes
 
 
-def _stand_in_note(name: str, spec: SubmissionFiles) -> str:
+def _stand_in_note(name: str, entry: str) -> str:
     return (
-        f"graded {printable(name)} as {spec.entry}: no file is named {spec.entry}, and it is the "
-        f"only Python file or notebook handed in (name it {spec.entry} to be sure)"
+        f"graded {printable(name)} as {entry}: no file is named {entry}, and it is the "
+        f"only Python file or notebook handed in (name it {entry} to be sure)"
     )
 
 
@@ -177,9 +195,13 @@ def _read(entry: Path, form: SubmissionFormat) -> bytes:
     return data
 
 
-def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
+def locate(
+    path: Path, spec: SubmissionFiles, sheet: tuple[SheetPart, ...] = ()
+) -> LocatedSubmission:
     """Find the entry file (by form, then the shallowest match) and the helper files beside
-    it, converting a notebook or answers file into module source."""
+    it, converting a notebook, answers file or written sheet into module source; `sheet` holds
+    the parts a written sheet may answer (see grader.submission.asked)."""
+    asked = Asked(spec.entry, sheet)
     if not path.exists():
         raise SubmissionError(f"{path}: no such file or directory")
     # The path the user typed is trusted (it may be a link); links inside it are not followed.
@@ -194,18 +216,18 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
         notes = (
             []
             if path.name == spec.entry or format_of(path) is not python_source.FORMAT
-            else [_stand_in_note(path.name, spec)]
+            else [_stand_in_note(path.name, spec.entry)]
         )
     else:
         root, candidates = path, _regular_files(path, max_bytes=None)
-        entry, notes = _choose_entry(root, candidates, spec)
+        entry, notes = _choose_entry(root, candidates, asked)
     if entry is None:
         return _unreadable(root, notes, None)
     form = format_of(entry)
     try:
         data = _read(entry, form)
         with bounded_conversion(entry.name, (FormatError,)):
-            converted = form.convert(data, entry.name, spec.entry)
+            converted = form.convert(data, entry.name, asked)
     except (FormatError, ConversionError) as error:
         return _unreadable(root, notes, str(error))
     notes[:0] = converted.notes[:1]
@@ -234,6 +256,8 @@ def locate(path: Path, spec: SubmissionFiles) -> LocatedSubmission:
         tuple(notes),
         module_source=converted.module_source,
         staged_name=staged_name,
+        readings=converted.readings,
+        sheet=form.any_name or bool(converted.readings),
     )
 
 
@@ -268,6 +292,12 @@ def missing_entry_message(submission: LocatedSubmission, spec: SubmissionFiles) 
             "grade is not known"
         )
     notebook_name = notebook.FORMAT.file_names(spec.entry)[0]
+    if any(name.lower().endswith(".pdf") for name in uploaded):
+        listing += (
+            "; a PDF cannot be graded: the grader reads sources (a .py file, a notebook, or a "
+            "write-up's .md, .tex or .txt source where the assignment takes written answers), "
+            "it does not read PDFs or images"
+        )
     return (
         f"{spec.entry} was not found in the submission"
         + (f" (it contains: {listing})" if uploaded else " (it is empty)")

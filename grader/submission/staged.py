@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.rubric.model import SubmissionFiles
+from grader.submission.formats.base import SheetPart
 from grader.submission.locate import LocatedSubmission, locate, missing_entry_message, stage
 
 
@@ -64,10 +65,12 @@ def open_submission(
     *,
     submission_id: str | None = None,
     prefix: str = "grader-work-",
+    sheet: tuple[SheetPart, ...] = (),
 ) -> Iterator[StagedSubmission]:
     """Locate and convert the submission at `path` (SubmissionError when there is no such
-    path); its work folders last until the block ends."""
-    located = locate(Path(path), spec)
+    path); its work folders last until the block ends. `sheet` holds the parts a written sheet
+    may answer (grader.submission.asked.sheet_parts of the rubric)."""
+    located = locate(Path(path), spec, sheet)
     with contextlib.ExitStack() as folders:
         yield StagedSubmission(
             located, spec, submission_id or located.content_sha256, folders, prefix

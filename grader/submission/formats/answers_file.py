@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from grader.submission.formats.base import Converted, FormatError, SubmissionFormat
+from grader.submission.formats.base import Asked, Converted, FormatError, SubmissionFormat
 
 MAX_ANSWERS_BYTES = 1 << 20
 """Largest answers file accepted: a file of numbers and short texts is a few KB."""
@@ -230,10 +230,10 @@ def _safe(name: str) -> str:
     return "".join(char if char.isprintable() and char not in '"\\' else "?" for char in name)
 
 
-def convert(data: bytes, name: str, entry: str) -> Converted:
+def convert(data: bytes, name: str, asked: Asked) -> Converted:
     source, notes = convert_answers(data, name)
     graded = (
-        f"{name} was graded as {entry}: an answers file holds values only, so "
+        f"{name} was graded as {asked.entry}: an answers file holds values only, so "
         "every function the assignment asks for is reported as not defined."
     )
     return Converted(source, (graded, *notes))

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from grader.written.declare import Written
 
 MAX_FILE_BYTES = 50 << 20
 """Largest file of a submission, entry or helper: source with embedded data is a few MB."""
@@ -58,20 +60,52 @@ class Converted:
 
 
 @dataclass(frozen=True)
+class SheetPart:
+    """One part a written sheet may answer, as the rubric declares it: the target the answer
+    is staged as, the question's number (the default section), the `written:` declaration, and
+    for a formula the function's argument names and one public case (the shapes a formula is
+    tried on), for a choice the check's options."""
+
+    target: str
+    question: str
+    written: Written
+    args: tuple[str, ...] = ()
+    sample: Mapping[str, Any] | None = None
+    options: tuple[str, ...] = ()
+
+    @property
+    def section(self) -> str:
+        return self.written.section or self.question
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the rubric asks a submission for, as a converter needs it: the entry's name (the
+    module is staged under it) and the parts a written sheet may answer (none: the assignment
+    is not graded from sheets, and write-ups are not looked for)."""
+
+    entry: str
+    sheet: tuple[SheetPart, ...] = ()
+
+
+@dataclass(frozen=True)
 class SubmissionFormat:
     """One form an entry may take.
 
     `suffixes` name the files that stand for the entry (its stem plus each suffix, in order).
     `max_bytes` bounds what is read of such a file, and `too_large(name, size)` tells the
-    student so. `convert(data, name, entry)` turns the file's bytes into a `Converted` (raising
-    FormatError when it cannot), `entry` being the name the module is staged under.
+    student so. `convert(data, name, asked)` turns the file's bytes into a `Converted` (raising
+    FormatError when it cannot), `asked.entry` being the name the module is staged under.
+    `any_name` formats are also looked for under any name (a write-up, `report.tex`) when the
+    submission holds exactly one such file and the rubric declares what they answer.
     """
 
     name: str
     suffixes: tuple[str, ...]
     max_bytes: int
     too_large: Callable[[str, int], str]
-    convert: Callable[[bytes, str, str], Converted]
+    convert: Callable[[bytes, str, Asked], Converted]
+    any_name: bool = False
 
     def file_names(self, entry: str) -> tuple[str, ...]:
         """The names standing for `entry` in this form (hw2.py -> hw2.ipynb)."""

@@ -27,7 +27,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from grader.submission.formats.base import Converted, FormatError, SubmissionFormat
+from grader.submission.formats.base import Asked, Converted, FormatError, SubmissionFormat
 
 MAX_NOTEBOOK_BYTES = 20 << 20
 """Largest notebook accepted: real homework notebooks with plots are a few MB."""
@@ -387,10 +387,10 @@ def module_source(name: str, cells: tuple[CodeCell, ...]) -> str:
     return _TEMPLATE.format(title=title, name=name, cells=listed)
 
 
-def convert(data: bytes, name: str, entry: str) -> Converted:
+def convert(data: bytes, name: str, asked: Asked) -> Converted:
     converted = convert_notebook(data, name)
     graded = (
-        f"{name} was graded as {entry}: its code cells ({len(converted.cells)} with code) "
+        f"{name} was graded as {asked.entry}: its code cells ({len(converted.cells)} with code) "
         "ran top to bottom like Run All (a cell that raises is reported and the next one still "
         "runs); markdown and raw cells are ignored."
     )

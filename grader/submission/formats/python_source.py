@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import tokenize
 
-from grader.submission.formats.base import MAX_FILE_BYTES, Converted, SubmissionFormat
+from grader.submission.formats.base import MAX_FILE_BYTES, Asked, Converted, SubmissionFormat
 
 
 def encoding_note(data: bytes, name: str) -> str | None:
@@ -38,7 +38,7 @@ def too_large_message(name: str, size: int) -> str:
     )
 
 
-def convert_source(data: bytes, name: str, entry: str) -> Converted:
+def convert_source(data: bytes, name: str, asked: Asked) -> Converted:
     note = encoding_note(data, name)
     return Converted(None, (note,) if note else ())
 

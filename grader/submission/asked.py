@@ -1,0 +1,36 @@
+"""The parts of a rubric that a written answer sheet may answer, as converters need them.
+
+A converter sees bytes and what the rubric asks for, never the rubric itself: this is where
+the rubric's `written:` declarations become the `SheetPart`s a written sheet is read against.
+"""
+
+from __future__ import annotations
+
+from grader.rubric.model import AutoPart, Rubric
+from grader.submission.formats.base import SheetPart
+
+
+def sheet_parts(rubric: Rubric) -> tuple[SheetPart, ...]:
+    """Every part declaring `written:`, in the rubric's order (a target declared twice, as a
+    function checked two ways, is read once)."""
+    parts: list[SheetPart] = []
+    seen: set[str] = set()
+    for question, part in rubric.auto_parts():
+        if part.written is None or part.target in seen:
+            continue
+        seen.add(part.target)
+        parts.append(_sheet_part(question.number, part))
+    return tuple(parts)
+
+
+def _sheet_part(number: str, part: AutoPart) -> SheetPart:
+    function = part.function
+    options = getattr(part.check, "options", None) or ()
+    return SheetPart(
+        target=part.target,
+        question=number,
+        written=part.written,  # type: ignore[arg-type]  # checked by the caller
+        args=tuple(function.args) if function is not None else (),
+        sample=dict(function.public[0]) if function is not None and function.public else None,
+        options=tuple(str(option) for option in options),
+    )
