@@ -76,7 +76,7 @@ class Sheet:
 
     def find(self, number: str) -> Found | None:
         """The section answering `number` with its sub-parts' lines, None when neither it nor a
-        parent is on the sheet.
+        parent with text of its own (not only sub-sections) is on the sheet.
 
         A sub-part written without its middle level (`(i)` straight under Question 1, for
         1.a.i) is its own section all the same. An answer found only under a parent heading,
@@ -101,11 +101,9 @@ class Sheet:
         parts = number.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             parent = ".".join(parts[:cut])
-            under = [s for s in self.sections if s.number == parent]
+            under = [s for s in self.sections if s.number == parent and not s.empty]
             if under:
-                return Found(
-                    self._whole(under[-1]), f"no section {number}; the answer may be under {parent}"
-                )
+                return Found(under[-1], f"no section {number}; the answer may be under {parent}")
         return None
 
     def _whole(self, section: Section) -> Section:
@@ -129,7 +127,10 @@ def _skips_a_level(found: str, wanted: str) -> bool:
     return (
         len(want) == len(have) + 1
         and len(want) >= 3
-        and any(want[:i] + want[i + 1 :] == have for i in range(1, len(want) - 1))
+        and any(
+            want[:i] + want[i + 1 :] == have and not want[i].isdigit()
+            for i in range(1, len(want) - 1)
+        )
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.submission.formats import answers_file, notebook, python_source
+from grader.submission.formats import answers_file, notebook, python_source, written_sheet
 from grader.submission.formats.base import Converted, FormatError, SubmissionFormat
 
 __all__ = ["FORMATS", "Converted", "FormatError", "SubmissionFormat", "format_of"]
@@ -18,6 +18,7 @@ FORMATS: tuple[SubmissionFormat, ...] = (
     python_source.FORMAT,
     notebook.FORMAT,
     answers_file.FORMAT,
+    written_sheet.FORMAT,
 )
 
 

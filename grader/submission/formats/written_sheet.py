@@ -1,0 +1,193 @@
+"""A written answer sheet (Markdown, LaTeX source or OCR text) as a submission.
+
+Courses that collect written answers get sheets, not code. The rubric says what each part
+looks for on a sheet and where (`written:`, grader.written.declare); this format splits the
+sheet into its numbered sections, reads each declared part with the reader of its kind, and
+writes a module holding only literals (and, for formulas, data for the grader's fixed
+evaluator), which the sandbox imports like any submission. How each answer was read goes to
+the engine as a `Reading`: a sure one is graded and echoed to the student ("read as ..."), an
+unsure one (two candidates, an OCR garble, found only under a parent heading) is pending for a
+TA with its excerpt and line, and a part whose section is absent was not answered.
+
+Nothing from the sheet is run: values are written with repr() of numbers, strings and lists
+built here. It runs under grader.submission.bounded like every converter, and a part whose
+reading fails is "could not be read", never a crash of the whole sheet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from grader.submission.formats.base import (
+    Asked,
+    Converted,
+    FormatError,
+    Reading,
+    SheetPart,
+    SubmissionFormat,
+)
+from grader.written.declare import ManualSheet
+from grader.written.readers import Answer, read
+from grader.written.sections import Sheet, split_sections
+from grader.written.text import Region, cued_region, normalise, whole
+
+MAX_SHEET_BYTES = 2 << 20
+"""Largest sheet read: a long typed write-up is 100 KB."""
+MAX_EXCERPT = 600
+"""Longest excerpt of the sheet kept with a reading (shown to the student and the TA)."""
+SUFFIXES = (".md", ".tex", ".txt", ".markdown")
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One part's outcome: the value to stage (when read surely) and its reading."""
+
+    target: str
+    value: Any
+    reading: Reading | None
+
+
+def too_large_message(name: str, size: int) -> str:
+    return (
+        f"{name} is {size / 1024:.0f} KB, more than the {MAX_SHEET_BYTES >> 10} KB a written "
+        "sheet may have"
+    )
+
+
+def decode(data: bytes, name: str) -> str:
+    """The sheet's text; FormatError naming the line when it is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise FormatError(
+            f"{name} is not UTF-8 text (line {line} has the byte 0x{data[error.start]:02x}); "
+            "save it as UTF-8"
+        ) from None
+
+
+def _excerpt(region: Region) -> str:
+    text = region.text.strip()
+    return text if len(text) <= MAX_EXCERPT else text[:MAX_EXCERPT] + " ..."
+
+
+def _review(part: SheetPart, region: Region, reason: str, shown: str = "") -> _Read:
+    return _Read(
+        part.target, None, Reading("needs_review", shown, region.line, _excerpt(region), reason)
+    )
+
+
+def _cues_of_others(part: SheetPart, sheet_parts: tuple[SheetPart, ...]) -> list[str]:
+    return [
+        cue
+        for other in sheet_parts
+        if other.target != part.target and other.section == part.section
+        for cue in other.written.cues
+    ]
+
+
+def read_part(part: SheetPart, sheet: Sheet, asked: Asked) -> _Read:
+    """How one declared part reads on the sheet."""
+    found = sheet.find(part.section)
+    if found is None:
+        if sheet.in_order:
+            return _Read(part.target, None, None)
+        return _review(
+            part,
+            Region("", 1),
+            f"no section {part.section}, and the sheet's headings are out of order: the "
+            "answer may be under another heading",
+        )
+    lines = found.section.lines
+    heading = Region(f"(the section {found.section.number}, empty)", found.section.line)
+    section = whole(lines)
+    if section is None:
+        return (
+            _review(part, heading, found.doubt) if found.doubt else _Read(part.target, None, None)
+        )
+    spec = part.written
+    if spec.cues:
+        region = cued_region(lines, spec.cues, _cues_of_others(part, asked.sheet))
+        if region is None:
+            cues = " or ".join(f"`{cue}`" for cue in spec.cues)
+            return _review(part, section, f"no sentence of section {part.section} mentions {cues}")
+    else:
+        region = section
+    if isinstance(spec, ManualSheet):
+        return _review(part, region, "answered in writing; a TA grades it by hand")
+    answer = read(spec, region, part.options)
+    if answer is None:
+        return _review(part, region, f"no {spec.kind.replace('_', '-')} answer found in it")
+    return _outcome(part, region, answer, found.doubt)
+
+
+def _outcome(part: SheetPart, region: Region, answer: Answer, doubt: str) -> _Read:
+    reason = answer.doubt or doubt
+    if reason or answer.value is None:
+        return _review(part, region, reason or "could not be read", answer.shown)
+    return _Read(
+        part.target, answer.value, Reading("read", answer.shown, region.line, _excerpt(region))
+    )
+
+
+def literal(value: Any) -> str:
+    """Python source for a value a reader built (numbers, strings, lists of them)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(literal(item) for item in value) + "]"
+    raise TypeError(f"a reader returned a {type(value).__name__}")
+
+
+def _all_read(text: str, asked: Asked) -> Iterator[_Read]:
+    sheet = split_sections(normalise(text))
+    for part in asked.sheet:
+        try:
+            yield read_part(part, sheet, asked)
+        except (ValueError, TypeError, IndexError, RecursionError) as error:
+            yield _review(
+                part, Region("", 1), f"this part could not be read ({type(error).__name__})"
+            )
+
+
+def convert(data: bytes, name: str, asked: Asked) -> Converted:
+    if not asked.sheet:
+        raise FormatError(
+            f"{name} is a written sheet, but this assignment is not graded from written "
+            f"answers: hand in {asked.entry}"
+        )
+    if len(data) > MAX_SHEET_BYTES:
+        raise FormatError(too_large_message(name, len(data)))
+    outcomes = list(_all_read(decode(data, name), asked))
+    title = "".join(c if c.isprintable() and c not in '"\\' else "?" for c in name)
+    lines = [f'"""Answers read from the written sheet {title} by the grader: data only."""', ""]
+    readings: dict[str, Reading] = {}
+    unanswered = []
+    for outcome in outcomes:
+        if outcome.reading is None:
+            unanswered.append(outcome.target)
+            continue
+        readings[outcome.target] = outcome.reading
+        if outcome.reading.status == "read":
+            lines.append(f"{outcome.target} = {literal(outcome.value)}")
+    review = sum(reading.status == "needs_review" for reading in readings.values())
+    note = (
+        f"{name} was read as a written sheet for {asked.entry}: {len(readings) - review} "
+        f"answers read, {review} left for a TA to review, {len(unanswered)} not found"
+    )
+    return Converted("\n".join(lines) + "\n", (note,), readings)
+
+
+FORMAT = SubmissionFormat(
+    name="written",
+    suffixes=SUFFIXES,
+    max_bytes=MAX_SHEET_BYTES,
+    too_large=too_large_message,
+    convert=convert,
+    any_name=True,
+)

@@ -1,0 +1,181 @@
+"""The sheet's text made comparable, its numbers, and the lines a part's cues choose.
+
+Typed sheets hide numbers behind LaTeX spacing (`73,\\!856`), thousands separators
+(`52,444,644`) and Unicode look-alikes (a minus sign U+2212, full-width digits); these are
+undone once here, so that every reader sees plain text. A section often answers several parts
+(2.1.2: forward and backward memory); cue words choose the sentences of each.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from fractions import Fraction
+
+LOOK_ALIKES = {
+    "\u2212": "-",  # minus sign
+    "\u2013": "-",  # en dash
+    "\u2014": "-",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\u00b7": "*",  # middle dot
+    "\u22c5": "*",
+    "\u2217": "*",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u0398": "Θ",
+}
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width digits, ligatures) and the look-alikes above, keeping every line where
+    it was, so line numbers still point into the handed-in file."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(LOOK_ALIKES.get(char, char) for char in text)
+
+
+_SPACING = re.compile(r"\\[!,;: ]|\{,\}|\\thinspace|\\quad")
+_NUMBER = re.compile(
+    r"(?<![\w.^_])(?P<sign>-\s?)?"
+    r"(?:\\frac\{(?P<fn>\d+)\}\{(?P<fd>\d+)\}"
+    r"|(?P<grouped>\d{1,3}(?:,\d{3})+(?:\.\d+)?)(?![\d])"
+    r"|(?P<plain>\d+(?:\.\d+)?|\.\d+)(?:[eE](?P<exp>[-+]?\d+))?"
+    r"(?:\s*(?:\\times|x|\*)\s*10\^\{?(?P<pow>-?\d+)\}?)?"
+    r"(?:\s*/\s*(?P<den>\d+)(?![\d.]))?)"
+)
+MAX_NUMBER_CHARACTERS = 40
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number found in text: its value, as written, and where."""
+
+    value: int | float
+    written: str
+    start: int
+
+
+def numbers(text: str) -> list[Number]:
+    """Every number in `text`: 52,444,644 and 73,\\!856; 1.2e-3 and 1.2 \\times 10^{-3};
+    3/4 and \\frac{3}{4}. Integers stay integers. Over-long digit runs are skipped."""
+    text = _SPACING.sub("", text)
+    found = []
+    for match in _NUMBER.finditer(text):
+        written = match.group(0)
+        if len(written) > MAX_NUMBER_CHARACTERS:
+            continue
+        value = _value(match)
+        if value is not None:
+            found.append(Number(value, written.strip(), match.start()))
+    return found
+
+
+def _value(match: re.Match[str]) -> int | float | None:
+    sign = -1 if match.group("sign") else 1
+    if match.group("fn") is not None:
+        denominator = int(match.group("fd"))
+        return (
+            None
+            if denominator == 0
+            else sign * float(Fraction(int(match.group("fn")), denominator))
+        )
+    if match.group("grouped") is not None:
+        digits = match.group("grouped").replace(",", "")
+        return sign * (float(digits) if "." in digits else int(digits))
+    plain = match.group("plain")
+    exponent, power, den = match.group("exp"), match.group("pow"), match.group("den")
+    value: int | float = float(plain) if "." in plain else int(plain)
+    if exponent is not None:
+        value = float(f"{plain}e{exponent}")
+    if power is not None:
+        value = float(value) * 10.0 ** int(power)
+    if den is not None:
+        value = None if int(den) == 0 else float(value) / int(den)  # type: ignore[assignment]
+    return None if value is None else sign * value
+
+
+def result_numbers(text: str) -> list[Number]:
+    """The numbers an equation ends on: the one after the last `=` of each `$$...$$` or line
+    (`((9 x 3) + 1) x 64 = 1792` gives 1792), or else every number of the prose."""
+    ends = []
+    for piece in re.split(r"\$\$|\n", text):
+        if "=" in piece:
+            tail = piece.rsplit("=", 1)[1]
+            found = numbers(tail)
+            if len(found) == 1 and not re.search(r"[A-Za-z]{2,}", _strip_latex(tail)):
+                ends.append(found[0])
+    return ends
+
+
+def _strip_latex(text: str) -> str:
+    return re.sub(r"\\[A-Za-z]+|[${}]", " ", text)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)")
+
+
+@dataclass(frozen=True)
+class Region:
+    """The text a part's answer is read from, its first line in the file, and the lines."""
+
+    text: str
+    line: int
+
+
+def paragraphs(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Runs of non-blank lines."""
+    groups: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
+    for number, text in lines:
+        if text.strip():
+            current.append((number, text))
+        elif current:
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _mentions(text: str, cues: list[str]) -> bool:
+    folded = text.casefold()
+    return any(cue.casefold() in folded for cue in cues)
+
+
+def cued_region(lines: list[tuple[int, str]], cues: list[str], others: list[str]) -> Region | None:
+    """The sentences a part's cues choose: from the last sentence mentioning a cue to the end
+    of its paragraph, stopping before a sentence that mentions another part's cue. None when
+    no sentence mentions a cue."""
+    chosen: Region | None = None
+    for paragraph in paragraphs(lines):
+        sentences = [
+            (number, sentence)
+            for number, text in paragraph
+            for sentence in _SENTENCE_END.split(text)
+        ]
+        for index, (number, sentence) in enumerate(sentences):
+            if not _mentions(sentence, cues):
+                continue
+            taken = [sentence]
+            for _, after in sentences[index + 1 :]:
+                if others and _mentions(after, others):
+                    break
+                taken.append(after)
+            chosen = Region(" ".join(taken), number)
+    return chosen
+
+
+def whole(lines: list[tuple[int, str]]) -> Region | None:
+    """The lines from the first non-blank one (blank lines kept: they end paragraphs), or
+    None when every line is blank."""
+    kept = [(number, text) for number, text in lines if text.strip()]
+    if not kept:
+        return None
+    first = kept[0][0]
+    return Region("\n".join(text for number, text in lines if number >= first), first)
