@@ -94,6 +94,12 @@ class ChoiceSheet(_Declared):
     about: str | None = Field(None, min_length=1)
 
 
+class PicksSheet(_Declared):
+    """The letters of a select-all question, written as a list: `C and D`, `A, C, D`."""
+
+    kind: Literal["picks"]
+
+
 class TextSheet(_Declared):
     """Short text, judged by the part's keywords check: the chosen sentences."""
 
@@ -127,6 +133,7 @@ Written = Annotated[
     | TableSheet
     | BigOSheet
     | ChoiceSheet
+    | PicksSheet
     | TextSheet
     | ShapeSheet
     | ShapesSheet
@@ -142,6 +149,7 @@ WRITTEN_KINDS = (
     "table",
     "big_o",
     "choice",
+    "picks",
     "text",
     "shape",
     "shapes",

@@ -19,6 +19,7 @@ from grader.written.declare import (
     ChoiceSheet,
     MatrixSheet,
     NumberSheet,
+    PicksSheet,
     ShapeSheet,
     ShapesSheet,
     TableSheet,
@@ -126,6 +127,21 @@ _LETTER = re.compile(
 )
 
 
+_PICKS = re.compile(
+    r"(?:^|[:=]|\\Rightarrow)\s*\**(?P<list>[A-H](?:\s*(?:,|and|&|;)\s*[A-H])*)\**\.?\s*$"
+)
+
+
+def read_picks(spec: PicksSheet, region: Region, options: tuple[str, ...]) -> Answer | None:
+    found = []
+    for line in region.text.splitlines():
+        match = _PICKS.search(line.strip())
+        if match:
+            letters = sorted(set(re.findall(r"[A-H]", match.group("list"))))
+            found.append((letters, ", ".join(letters)))
+    return _one_of(found, "list")
+
+
 def read_text(spec: TextSheet, region: Region, options: tuple[str, ...]) -> Answer | None:
     text = " ".join(region.text.split())
     if not text:
@@ -139,7 +155,11 @@ _ENVIRONMENT = re.compile(
     r"\\begin\{(?P<env>[bpvBV]?matrix|array)\}(?:\{[^}]*\})?(?P<body>.*?)\\end\{(?P=env)\}",
     re.DOTALL,
 )
-_SCALED = re.compile(r"(?:\\frac\{[^{}]*\}\{[^{}]*\}|\d)\s*(?:\\cdot|\\times)?\s*\\?\(?$")
+_FACTOR = re.compile(
+    r"(?:\\frac\{(?P<num>[\d.]+)\}\{(?P<den>[\d.]+)\}|(?P<plain>(?<![\w.^_{])[\d.]+))"
+    r"\s*(?:\\cdot|\\times)?\s*$"
+)
+_SCALED = re.compile(r"(?:[)}\d])\s*(?:\\cdot|\\times)?\s*\\?\(?$")
 
 
 def _matrix(body: str) -> list[list[float]] | str:
@@ -162,6 +182,25 @@ def _matrix(body: str) -> list[list[float]] | str:
     return matrix
 
 
+def _vector_or_matrix(matrix: list[list[float]]) -> list[float] | list[list[float]]:
+    """A one-row or one-column matrix is a vector: students write vectors as either."""
+    if len(matrix) == 1:
+        return matrix[0]
+    if all(len(row) == 1 for row in matrix):
+        return [row[0] for row in matrix]
+    return matrix
+
+
+def _factor(match: re.Match[str]) -> float | None:
+    try:
+        if match.group("plain") is not None:
+            return float(match.group("plain"))
+        denominator = float(match.group("den"))
+        return None if denominator == 0 else float(match.group("num")) / denominator
+    except ValueError:
+        return None
+
+
 def read_matrix(spec: MatrixSheet, region: Region, options: tuple[str, ...]) -> Answer | None:
     text = region.text
     found: list[tuple[Any, str]] = []
@@ -172,9 +211,18 @@ def read_matrix(spec: MatrixSheet, region: Region, options: tuple[str, ...]) -> 
         if isinstance(matrix, str):
             return Answer(None, "a matrix", matrix)
         shown = "[" + "; ".join(" ".join(f"{v:g}" for v in row) for row in matrix) + "]"
+        factor = _FACTOR.search(before.rstrip())
+        if factor is not None:
+            scale = _factor(factor)
+            if scale is None:
+                return Answer(None, shown, "a matrix with a factor that is not a number")
+            matrix = [[scale * value for value in row] for row in matrix]
+            shown = f"{factor.group(0).strip()} {shown}"
+        found.append((_vector_or_matrix(matrix), shown))
+        continue
         if _SCALED.search(before.rstrip()) or re.match(r"\s*(?:\\cdot|\\times|/)", after):
             return Answer(None, shown, "a matrix with a factor the grader does not multiply out")
-        found.append((matrix, shown))
+        found.append((_vector_or_matrix(matrix), shown))
     if not found:
         for match in re.finditer(r"\[([-\d.,\s]+)\]", text):
             values = numbers(match.group(1))
@@ -298,6 +346,7 @@ READERS: dict[str, Reader] = {
     "number": read_number,
     "big_o": read_big_o,
     "choice": read_choice,
+    "picks": read_picks,
     "text": read_text,
     "matrix": read_matrix,
     "shape": read_shape,

@@ -148,27 +148,29 @@ def _mentions(text: str, cues: list[str]) -> bool:
     return any(cue.casefold() in folded for cue in cues)
 
 
-def cued_region(lines: list[tuple[int, str]], cues: list[str], others: list[str]) -> Region | None:
-    """The sentences a part's cues choose: from the last sentence mentioning a cue to the end
-    of its paragraph, stopping before a sentence that mentions another part's cue. None when
-    no sentence mentions a cue."""
-    chosen: Region | None = None
-    for paragraph in paragraphs(lines):
-        sentences = [
-            (number, sentence)
-            for number, text in paragraph
-            for sentence in _SENTENCE_END.split(text)
-        ]
-        for index, (number, sentence) in enumerate(sentences):
-            if not _mentions(sentence, cues):
-                continue
-            taken = [sentence]
-            for _, after in sentences[index + 1 :]:
-                if others and _mentions(after, others):
-                    break
-                taken.append(after)
-            chosen = Region(" ".join(taken), number)
-    return chosen
+def cued_regions(lines: list[tuple[int, str]], cues: list[str], others: list[str]) -> list[Region]:
+    """The passages a part's cues choose, the latest first: each runs from a sentence
+    mentioning a cue to the end of the section, stopping before the next sentence that
+    mentions another part's cue (blank lines kept, so paragraphs stay apart)."""
+    sentences: list[tuple[int, str]] = []
+    for number, text in lines:
+        parts = _SENTENCE_END.split(text) if text.strip() else [""]
+        sentences += [(number, part) for part in parts]
+    regions = []
+    for index, (number, sentence) in enumerate(sentences):
+        if not _mentions(sentence, cues):
+            continue
+        taken = [(number, sentence)]
+        for after in sentences[index + 1 :]:
+            if others and _mentions(after[1], others) and not _mentions(after[1], cues):
+                break
+            taken.append(after)
+        text = ""
+        for position, (line, part) in enumerate(taken):
+            joined = position and line == taken[position - 1][0]
+            text += (" " if joined else "\n" if position else "") + part
+        regions.append(Region(text, number))
+    return regions[::-1]
 
 
 def whole(lines: list[tuple[int, str]]) -> Region | None:

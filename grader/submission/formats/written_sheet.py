@@ -32,7 +32,7 @@ from grader.submission.formats.base import (
 from grader.written.declare import ManualSheet
 from grader.written.readers import Answer, read
 from grader.written.sections import Sheet, split_sections
-from grader.written.text import Region, cued_region, normalise, whole
+from grader.written.text import Region, cued_regions, normalise, whole
 
 MAX_SHEET_BYTES = 2 << 20
 """Largest sheet read: a long typed write-up is 100 KB."""
@@ -109,19 +109,19 @@ def read_part(part: SheetPart, sheet: Sheet, asked: Asked) -> _Read:
             _review(part, heading, found.doubt) if found.doubt else _Read(part.target, None, None)
         )
     spec = part.written
+    regions = [section]
     if spec.cues:
-        region = cued_region(lines, spec.cues, _cues_of_others(part, asked.sheet))
-        if region is None:
+        regions = cued_regions(lines, spec.cues, _cues_of_others(part, asked.sheet))
+        if not regions:
             cues = " or ".join(f"`{cue}`" for cue in spec.cues)
             return _review(part, section, f"no sentence of section {part.section} mentions {cues}")
-    else:
-        region = section
     if isinstance(spec, ManualSheet):
-        return _review(part, region, "answered in writing; a TA grades it by hand")
-    answer = read(spec, region, part.options)
-    if answer is None:
-        return _review(part, region, f"no {spec.kind.replace('_', '-')} answer found in it")
-    return _outcome(part, region, answer, found.doubt)
+        return _review(part, section, "answered in writing; a TA grades it by hand")
+    for region in regions:  # the latest passage holding an answer of the kind
+        answer = read(spec, region, part.options)
+        if answer is not None:
+            return _outcome(part, region, answer, found.doubt)
+    return _review(part, regions[0], f"no {spec.kind.replace('_', '-')} answer found in it")
 
 
 def _outcome(part: SheetPart, region: Region, answer: Answer, doubt: str) -> _Read:
