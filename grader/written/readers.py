@@ -218,8 +218,8 @@ def read_matrix(spec: MatrixSheet, region: Region, options: tuple[str, ...]) -> 
                 return Answer(None, shown, "a matrix with a factor that is not a number")
             matrix = [[scale * value for value in row] for row in matrix]
             shown = f"{factor.group(0).strip()} {shown}"
-        found.append((_vector_or_matrix(matrix), shown))
-        continue
+            found.append((_vector_or_matrix(matrix), shown))
+            continue
         if _SCALED.search(before.rstrip()) or re.match(r"\s*(?:\\cdot|\\times|/)", after):
             return Answer(None, shown, "a matrix with a factor the grader does not multiply out")
         found.append((_vector_or_matrix(matrix), shown))
