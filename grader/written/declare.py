@@ -61,9 +61,12 @@ class NumberSheet(_Declared):
 
 
 class MatrixSheet(_Declared):
-    """A matrix or vector written as bmatrix, pmatrix, array or a bracketed list."""
+    """A matrix or vector written as bmatrix, pmatrix, array or a bracketed list. With
+    `names` (theta, theta^*), only the last equation naming one of them is the answer, and
+    any arithmetic on its right side (a factor, a sum) is worked out: theta = [1, 1, 1] / 1.11."""
 
     kind: Literal["matrix"]
+    names: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
 
 
 class TableSheet(_Declared):

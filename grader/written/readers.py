@@ -26,6 +26,9 @@ from grader.written.declare import (
     TextSheet,
     Written,
 )
+from grader.written.evaluate import EvaluationError, evaluate
+from grader.written.formulas import find_formula
+from grader.written.latex_math import FormulaError
 from grader.written.text import Region, numbers, paragraphs, result_numbers
 
 MAX_CELLS = 10_000
@@ -201,8 +204,29 @@ def _factor(match: re.Match[str]) -> float | None:
         return None
 
 
+def _named_matrix(spec: MatrixSheet, text: str) -> Answer | None:
+    """The value of the last equation naming one of `spec.names`, worked out (it holds
+    numbers only); None when no equation names one."""
+    try:
+        found = find_formula(text, spec.names, {}, (), {})
+    except FormulaError as error:
+        return Answer(None, "a formula", f"it could not be read: {error}")
+    if found is None:
+        return None
+    if not found.sure or found.program is None:
+        return Answer(None, found.shown, found.reason or "it could not be used")
+    try:
+        value = evaluate(found.program["tree"], {})
+    except (EvaluationError, ValueError) as error:
+        return Answer(None, found.shown, f"it cannot be worked out: {error}")
+    listed = value.tolist() if hasattr(value, "tolist") else value
+    return Answer(listed, found.shown)
+
+
 def read_matrix(spec: MatrixSheet, region: Region, options: tuple[str, ...]) -> Answer | None:
     text = region.text
+    if spec.names:
+        return _named_matrix(spec, text)
     found: list[tuple[Any, str]] = []
     for match in _ENVIRONMENT.finditer(text):
         before = text[max(0, match.start() - 40) : match.start()]

@@ -93,6 +93,8 @@ PER_LAYER_002 = [1792, 0, 73856, 0, 295168, 590080, 0, 51381248, 102500]
                 [10, 1, 32, 32],
             ],
         ),
+        (SHEET_004, "LIMIT_IDENTITY", pytest.approx([1 / 1.0101, 0.1 / 1.0101, 0.01 / 1.0101])),
+        (SHEET_004, "LIMIT_DIAG_ABS", pytest.approx([1 / 1.11] * 3)),
         (SHEET_004, "LIMIT_RESCALED", pytest.approx([1 / 3, 100 / 3, 1000 / 3])),
         (SHEET_004, "NONUNIFORM_SAMPLING_FINDS_MIN_NORM", "yes"),
         (SHEET_004, "LR_TOO_HIGH", REVIEW),
@@ -104,6 +106,18 @@ def test_each_answer_reads_as_the_ta_read_it(sheet, target, expected):
     assert _outcome(sheet, target) == expected
 
 
+@pytest.mark.parametrize(
+    ("sheet", "shown", "line"),
+    [
+        (SHEET_000, "eta^* = (n / 2) ((X X^T a)^T (X w_0 - t) / ((X X^T a)^T X X^T a))", 82),
+        (SHEET_002, "eta^* = n ||X^T a||^2 / (2 ||X X^T a||^2)", 145),
+    ],
+)
+def test_eta_star_is_read_from_the_typed_sheets_as_written(sheet, shown, line):
+    reading = sheet.readings["eta_star"]
+    assert (reading.status, reading.shown, reading.line) == ("read", shown, line)
+
+
 def test_the_ocr_big_o_garble_is_shown_to_the_ta_with_its_line():
     reading = SHEET_003.readings["FORWARD_MEMORY"]
     assert "O(+)" in reading.reason and "O(+)" in reading.excerpt and reading.line == 72
@@ -112,4 +126,7 @@ def test_the_ocr_big_o_garble_is_shown_to_the_ta_with_its_line():
 def test_typed_sheets_put_nothing_they_answer_in_review_except_work_written_by_hand():
     for sheet in (SHEET_000, SHEET_002):
         unsure = {t for t, r in sheet.readings.items() if r.status == "needs_review"}
-        assert unsure <= {"sgd", "conv2d", "MINIBATCH_FINDS_MIN_NORM"}
+        # code and the proof are a TA's; 1.1.1's closed form uses the proof's own `a`; the
+        # second derivative is written d^2/d eta^2 L_1, a left side that is not a name
+        known = {"sgd", "conv2d", "min_norm_solution", "second_derivative_L1"}
+        assert unsure <= known | {"MINIBATCH_FINDS_MIN_NORM"}

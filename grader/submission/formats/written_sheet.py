@@ -29,7 +29,9 @@ from grader.submission.formats.base import (
     SheetPart,
     SubmissionFormat,
 )
-from grader.written.declare import ManualSheet
+from grader.written.declare import FormulaSheet, ManualSheet
+from grader.written.formulas import find_formula
+from grader.written.latex_math import FormulaError
 from grader.written.readers import Answer, read
 from grader.written.sections import Sheet, split_sections
 from grader.written.text import Region, cued_regions, normalise, whole
@@ -39,15 +41,20 @@ MAX_SHEET_BYTES = 2 << 20
 MAX_EXCERPT = 600
 """Longest excerpt of the sheet kept with a reading (shown to the student and the TA)."""
 SUFFIXES = (".md", ".tex", ".txt", ".markdown")
+EVALUATOR = "grader.written.evaluate"
+"""The grader's fixed, public evaluator of formula programs, installed in the sandboxed child."""
 
 
 @dataclass(frozen=True)
 class _Read:
-    """One part's outcome: the value to stage (when read surely) and its reading."""
+    """One part's outcome: the value to stage (when read surely; for a formula, the program
+    the evaluator runs), its reading, and notes for the student."""
 
     target: str
     value: Any
     reading: Reading | None
+    program: bool = False
+    notes: tuple[str, ...] = ()
 
 
 def too_large_message(name: str, size: int) -> str:
@@ -117,11 +124,37 @@ def read_part(part: SheetPart, sheet: Sheet, asked: Asked) -> _Read:
             return _review(part, section, f"no sentence of section {part.section} mentions {cues}")
     if isinstance(spec, ManualSheet):
         return _review(part, section, "answered in writing; a TA grades it by hand")
+    if isinstance(spec, FormulaSheet):
+        return _formula(part, spec, regions, found.doubt)
     for region in regions:  # the latest passage holding an answer of the kind
         answer = read(spec, region, part.options)
         if answer is not None:
             return _outcome(part, region, answer, found.doubt)
     return _review(part, regions[0], f"no {spec.kind.replace('_', '-')} answer found in it")
+
+
+def _formula(part: SheetPart, spec: FormulaSheet, regions: list[Region], doubt: str) -> _Read:
+    """The formula the passage gives for one of the part's names; its program is staged, and
+    the engine judges it on the part's cases like code."""
+    for region in regions:
+        try:
+            found = find_formula(region.text, spec.names, spec.symbols, part.args, part.sample)
+        except FormulaError as error:
+            return _review(part, region, f"the formula could not be read: {error}")
+        if found is None:
+            continue
+        line = region.line + found.line
+        excerpt = found.excerpt or _excerpt(region)
+        if not found.sure or found.program is None or doubt:
+            reason = found.reason or doubt or "the formula could not be used"
+            return _Read(
+                part.target, None, Reading("needs_review", found.shown, line, excerpt, reason)
+            )
+        notes = tuple(f"{part.section}: {note}" for note in found.notes)
+        reading = Reading("read", found.shown, line, excerpt)
+        return _Read(part.target, dict(found.program), reading, program=True, notes=notes)
+    names = " or ".join(spec.names)
+    return _review(part, regions[0], f"no formula for {names} found in it")
 
 
 def _outcome(part: SheetPart, region: Region, answer: Answer, doubt: str) -> _Read:
@@ -134,13 +167,18 @@ def _outcome(part: SheetPart, region: Region, answer: Answer, doubt: str) -> _Re
 
 
 def literal(value: Any) -> str:
-    """Python source for a value a reader built (numbers, strings, lists of them)."""
+    """Python source for a value a reader built: numbers, strings, and lists, tuples and dicts
+    of them (a formula's program is tuples and dicts)."""
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return repr(value)
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return "[" + ", ".join(literal(item) for item in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + "".join(literal(item) + ", " for item in value) + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"a reader returned a {type(value).__name__}")
 
 
@@ -166,21 +204,27 @@ def convert(data: bytes, name: str, asked: Asked) -> Converted:
     outcomes = list(_all_read(decode(data, name), asked))
     title = "".join(c if c.isprintable() and c not in '"\\' else "?" for c in name)
     lines = [f'"""Answers read from the written sheet {title} by the grader: data only."""', ""]
+    if any(outcome.program for outcome in outcomes):
+        lines.append(f"from {EVALUATOR} import formula_function as _f")
     readings: dict[str, Reading] = {}
     unanswered = []
+    notes: list[str] = []
     for outcome in outcomes:
         if outcome.reading is None:
             unanswered.append(outcome.target)
             continue
         readings[outcome.target] = outcome.reading
-        if outcome.reading.status == "read":
+        notes += outcome.notes
+        if outcome.reading.status == "read" and outcome.program:
+            lines.append(f"{outcome.target} = _f({literal(outcome.value)})")
+        elif outcome.reading.status == "read":
             lines.append(f"{outcome.target} = {literal(outcome.value)}")
     review = sum(reading.status == "needs_review" for reading in readings.values())
     note = (
         f"{name} was read as a written sheet for {asked.entry}: {len(readings) - review} "
         f"answers read, {review} left for a TA to review, {len(unanswered)} not found"
     )
-    return Converted("\n".join(lines) + "\n", (note,), readings)
+    return Converted("\n".join(lines) + "\n", (note, *notes), readings)
 
 
 FORMAT = SubmissionFormat(
