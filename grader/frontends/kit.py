@@ -137,6 +137,8 @@ def build_kit(loaded: LoadedRubric, reference: ReferenceModule) -> dict[str, Any
                 "check": public_options(part.check),
                 "timeout": part.timeout,
             }
+            if part.written is not None:  # where a sheet answers it: names and cues, no answer
+                entry["written"] = part.written.model_dump(mode="json")
             if part.function is not None:
                 entry["kind"] = "function"
                 entry["function"] = _function_part(part, reference)

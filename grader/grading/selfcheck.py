@@ -13,15 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from grader.checks import compare, form_problem, from_public
 from grader.grading.feedback import cell_errors_note, reply_problem, short_repr
 from grader.grading.status import FAILED, NOT_IMPLEMENTED, PASSED, PENDING, Status
 from grader.rubric.model import Limits, SubmissionFiles
 from grader.sandbox.runner import Reply, SandboxSession
+from grader.submission.formats.base import Reading, SheetPart
 from grader.submission.staged import open_submission
 from grader.trusted.cases import typed_arguments
+from grader.written.declare import Written
+
+WRITTEN: TypeAdapter[Written] = TypeAdapter(Written)
 
 # What a passing part's check mark stands for: one meaning per mark (terminal.CHECK_MARKS).
 CASES = "cases"  # its public cases ran and gave the expected outputs
@@ -79,11 +83,16 @@ class SelfCheck:
         self.call_timeout = limits.call_timeout
         self.conventions: set[str] = set()
         self._source = ""
+        self.readings: dict[str, Reading] = {}
+        self.sheet = False
 
     def run(self, submission: Path) -> CheckReport:
         spec = SubmissionFiles(**self.kit["submission"])
-        with open_submission(submission, spec, prefix="grader-check-") as staged:
+        sheet = kit_sheet(self.kit)
+        with open_submission(submission, spec, prefix="grader-check-", sheet=sheet) as staged:
             notes = list(staged.located.notes)
+            self.readings = dict(staged.located.readings)
+            self.sheet = staged.located.sheet
             if not staged.readable:
                 notes.insert(0, staged.why_unreadable())
                 return CheckReport(self.kit["title"], self._all(FAILED), notes, nothing_ran=True)
@@ -156,6 +165,19 @@ class SelfCheck:
         if part["kind"] == "manual":
             checked.status = PENDING
             return checked
+        reading = self.readings.get(part["target"])
+        if reading is not None and reading.status == "needs_review":
+            return _unsure(checked, part, reading)
+        checked = self._run_check(checked, part, session)
+        if reading is not None:
+            checked.lines.insert(0, f"read as {reading.shown}, line {reading.line}")
+        elif self.sheet and checked.status == NOT_IMPLEMENTED:
+            checked.lines = ["no answer to this part was found on your sheet"]
+        return checked
+
+    def _run_check(
+        self, checked: CheckedPart, part: dict[str, Any], session: SandboxSession
+    ) -> CheckedPart:
         timeout = part.get("timeout") or self.call_timeout
         if part["kind"] == "constant":
             reply = session.value(part["target"], timeout)
@@ -252,14 +274,54 @@ class SelfCheck:
         return checked
 
 
+def _unsure(checked: CheckedPart, part: dict[str, Any], reading: Reading) -> CheckedPart:
+    """A written answer the grader could not read surely: the student can fix the notation
+    now; at grading a TA would decide. Work a sheet cannot give (code) is a TA's anyway."""
+    if part.get("written", {}).get("kind") == "manual":
+        checked.status = PENDING
+        checked.lines.append(f"written by hand (line {reading.line}): a TA grades it")
+        return checked
+    checked.status = FAILED
+    shown = f"; read as {reading.shown}" if reading.shown else ""
+    checked.lines += [
+        f"not read surely (line {reading.line}): {reading.reason}{shown}",
+        "write it so that the grader can read it, or a TA decides at grading",
+    ]
+    return checked
+
+
+def kit_sheet(kit: dict[str, Any]) -> tuple[SheetPart, ...]:
+    """The parts a written sheet may answer, from the kit's `written` declarations (the same
+    as grader.submission.asked.sheet_parts gives from the rubric)."""
+    parts: dict[str, SheetPart] = {}
+    for question in kit["questions"]:
+        for part in question["parts"]:
+            if "written" not in part or part["target"] in parts:
+                continue
+            function = part.get("function")
+            public = function["public"] if function else []
+            parts[part["target"]] = SheetPart(
+                target=part["target"],
+                question=question["number"],
+                written=WRITTEN.validate_python(part["written"]),
+                args=tuple(function["args"]) if function else (),
+                sample=dict(public[0]["args"]) if public else None,
+                options=tuple(str(o) for o in part["check"].get("options", ())),
+            )
+    return tuple(parts.values())
+
+
 def kit_check_models_valid(kit: dict[str, Any]) -> list[str]:
-    """Checks in a kit that do not validate (a hand-edited or damaged kit)."""
+    """Checks and written declarations in a kit that do not validate (a hand-edited or
+    damaged kit)."""
     problems = []
     for question in kit["questions"]:
         for part in question["parts"]:
             if part["kind"] != "manual":
                 try:
                     from_public(part["check"])
+                    if "written" in part:
+                        WRITTEN.validate_python(part["written"])
                 except ValidationError as error:
                     problems.append(f"{question['number']} / {part['name']}: {error}")
     return problems

@@ -143,3 +143,18 @@ def test_004s_shapes_and_limits_are_read_its_rescaled_answer_is_wrong_its_code_i
     assert parts["LIMIT_RESCALED"].mistakes == ["rescaled-limit-mapped-back-wrongly"]
     assert parts["LIMIT_RESCALED"].credit == 0.25
     assert parts["train_step"].status == PENDING
+
+
+def test_check_on_a_sheet_shows_each_reading_and_the_public_cases(tmp_path):
+    from grader.frontends.kit import build_kit
+    from grader.grading.selfcheck import SelfCheck
+
+    loaded = load_rubric(REPO / "rubrics" / "hw2.yaml")
+    kit = build_kit(loaded, load_reference(loaded.reference_path))
+    report = SelfCheck(kit, None).run(DATA / "002_e8ec41a8a8640cbb.txt")
+    eta = next(part for part in report.parts if part.name == "eta*")
+    assert eta.status == PASSED
+    assert eta.lines[:2] == [
+        "read as eta^* = n ||X^T a||^2 / (2 ||X X^T a||^2), line 145",
+        "public case 1: passed",
+    ]
