@@ -23,10 +23,12 @@ refusing those would cost students their grade for their editor's quirks.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from grader.submission.formats import written_sheet
 from grader.submission.formats.base import Asked, Converted, FormatError, SubmissionFormat
 
 MAX_NOTEBOOK_BYTES = 20 << 20
@@ -123,6 +125,11 @@ def code_cells(data: bytes, name: str) -> list[tuple[int, str]]:
     """(cell number, source) of every code cell, in order; NotebookError if `data` is not a
     notebook. Markdown, raw and unknown cells are skipped but still counted in the numbering,
     so that "cell 5" is the fifth cell the student sees."""
+    return cells_of_type(data, name, "code")
+
+
+def cells_of_type(data: bytes, name: str, cell_type: str) -> list[tuple[int, str]]:
+    """(cell number, source) of every cell of `cell_type` (code, markdown), in order."""
     invalid = f"{name} is not a valid notebook"
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise NotebookError(too_large_message(name, len(data)))
@@ -153,10 +160,10 @@ def code_cells(data: bytes, name: str) -> list[tuple[int, str]]:
         raise NotebookError(f"{invalid}: its JSON is nested too deeply") from None
     except ValueError as error:  # e.g. an integer longer than Python's digit limit
         raise NotebookError(f"{invalid}: {error}") from None
-    return _cells_of(notebook, invalid)
+    return _cells_of(notebook, invalid, cell_type)
 
 
-def _cells_of(notebook: object, invalid: str) -> list[tuple[int, str]]:
+def _cells_of(notebook: object, invalid: str, cell_type: str) -> list[tuple[int, str]]:
     """The structural checks: what the conversion relies on, and nothing more."""
     if not isinstance(notebook, dict):
         kinds: dict[type, str] = {list: "a list", str: "a string"}
@@ -185,7 +192,7 @@ def _cells_of(notebook: object, invalid: str) -> list[tuple[int, str]]:
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
             raise NotebookError(f'{invalid}: cell {number} is not a cell (it has no "cell_type")')
-        if cell["cell_type"] != "code":
+        if cell["cell_type"] != cell_type:
             continue
         source = cell.get("source", "")
         if isinstance(source, list) and all(isinstance(line, str) for line in source):
@@ -389,12 +396,64 @@ def module_source(name: str, cells: tuple[CodeCell, ...]) -> str:
 
 def convert(data: bytes, name: str, asked: Asked) -> Converted:
     converted = convert_notebook(data, name)
+    source = converted.module_source()
+    if asked.sheet:
+        answers = markdown_answers(data, name, asked, converted.cells)
+        if answers.readings:
+            graded = (
+                f"{name} was graded as {asked.entry}: its code cells ran top to bottom like "
+                "Run All, and the answers written in its markdown cells were read "
+                f"({answers.summary(name, asked.entry).partition(': ')[2]})."
+            )
+            source += "\n# Answers read from the markdown cells (data only)\n"
+            source += "\n".join(answers.lines) + "\n"
+            return Converted(source, (graded, *converted.notes(), *answers.notes), answers.readings)
     graded = (
         f"{name} was graded as {asked.entry}: its code cells ({len(converted.cells)} with code) "
         "ran top to bottom like Run All (a cell that raises is reported and the next one still "
         "runs); markdown and raw cells are ignored."
     )
-    return Converted(converted.module_source(), (graded, *converted.notes()))
+    return Converted(source, (graded, *converted.notes()))
+
+
+def markdown_answers(
+    data: bytes, name: str, asked: Asked, cells: tuple[CodeCell, ...]
+) -> written_sheet.SheetRead:
+    """The answers typed in the markdown cells, read as a written sheet, for the parts no
+    code cell defines (code wins: it is what the student ran). Each reading's excerpt says
+    which cell it came from, and its line is the line within that cell."""
+    sources = cells_of_type(data, name, "markdown")
+    where: list[tuple[int, int]] = []
+    text = []
+    for number, source in sources:
+        lines = [*source.splitlines(), ""]
+        where += [(number, index) for index in range(1, len(lines) + 1)]
+        text += lines
+    defined = frozenset(n for cell in cells for n in _top_level_names(cell.source))
+    read = written_sheet.read_sheet("\n".join(text), asked, skip=defined)
+    readings = {}
+    for target, reading in read.readings.items():
+        cell, line = where[min(max(reading.line, 1), len(where)) - 1] if where else (0, 0)
+        readings[target] = replace(reading, line=line, excerpt=f"(cell {cell}) {reading.excerpt}")
+    return written_sheet.SheetRead(read.lines, readings, read.unanswered, read.notes)
+
+
+def _top_level_names(source: str) -> set[str]:
+    """Names a cell binds at its top level (read, never run); none if it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
 
 
 FORMAT = SubmissionFormat(

@@ -193,21 +193,32 @@ def _all_read(text: str, asked: Asked) -> Iterator[_Read]:
             )
 
 
-def convert(data: bytes, name: str, asked: Asked) -> Converted:
-    if not asked.sheet:
-        raise FormatError(
-            f"{name} is a written sheet, but this assignment is not graded from written "
-            f"answers: hand in {asked.entry}"
+@dataclass(frozen=True)
+class SheetRead:
+    """What a sheet gave: module lines defining the answers read surely (`header` first when
+    any is a formula), each answer's reading, the targets not found, and notes."""
+
+    lines: tuple[str, ...]
+    readings: dict[str, Reading]
+    unanswered: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    def summary(self, name: str, entry: str) -> str:
+        review = sum(r.status == "needs_review" for r in self.readings.values())
+        return (
+            f"{name} was read as a written sheet for {entry}: {len(self.readings) - review} "
+            f"answers read, {review} left for a TA to review, {len(self.unanswered)} not found"
         )
-    if len(data) > MAX_SHEET_BYTES:
-        raise FormatError(too_large_message(name, len(data)))
-    outcomes = list(_all_read(decode(data, name), asked))
-    title = "".join(c if c.isprintable() and c not in '"\\' else "?" for c in name)
-    lines = [f'"""Answers read from the written sheet {title} by the grader: data only."""', ""]
+
+
+def read_sheet(text: str, asked: Asked, skip: frozenset[str] = frozenset()) -> SheetRead:
+    """Read every declared part (but those in `skip`) from the sheet's text."""
+    outcomes = [o for o in _all_read(text, asked) if o.target not in skip]
+    lines: list[str] = []
     if any(outcome.program for outcome in outcomes):
         lines.append(f"from {EVALUATOR} import formula_function as _f")
     readings: dict[str, Reading] = {}
-    unanswered = []
+    unanswered: list[str] = []
     notes: list[str] = []
     for outcome in outcomes:
         if outcome.reading is None:
@@ -219,12 +230,22 @@ def convert(data: bytes, name: str, asked: Asked) -> Converted:
             lines.append(f"{outcome.target} = _f({literal(outcome.value)})")
         elif outcome.reading.status == "read":
             lines.append(f"{outcome.target} = {literal(outcome.value)}")
-    review = sum(reading.status == "needs_review" for reading in readings.values())
-    note = (
-        f"{name} was read as a written sheet for {asked.entry}: {len(readings) - review} "
-        f"answers read, {review} left for a TA to review, {len(unanswered)} not found"
-    )
-    return Converted("\n".join(lines) + "\n", (note, *notes), readings)
+    return SheetRead(tuple(lines), readings, tuple(unanswered), tuple(notes))
+
+
+def convert(data: bytes, name: str, asked: Asked) -> Converted:
+    if not asked.sheet:
+        raise FormatError(
+            f"{name} is a written sheet, but this assignment is not graded from written "
+            f"answers: hand in {asked.entry}"
+        )
+    if len(data) > MAX_SHEET_BYTES:
+        raise FormatError(too_large_message(name, len(data)))
+    read = read_sheet(decode(data, name), asked)
+    title = "".join(c if c.isprintable() and c not in '"\\' else "?" for c in name)
+    header = f'"""Answers read from the written sheet {title} by the grader: data only."""'
+    source = "\n".join((header, "", *read.lines)) + "\n"
+    return Converted(source, (read.summary(name, asked.entry), *read.notes), read.readings)
 
 
 FORMAT = SubmissionFormat(
