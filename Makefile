@@ -5,7 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLES := hw2/correct hw2/starter hw2/mistakes hw2/convention hw2/crashes hw2/slow \
-            hw2/notebook hw2/answers_yaml midterm/correct midterm/starter midterm/mistakes
+            hw2/notebook hw2/answers_yaml hw2/sheet_typed hw2/sheet_mistakes hw2/sheet_convention \
+            hw2/sheet_tex hw2/sheet_notebook hw2/sheet_ocr midterm/correct midterm/starter \
+            midterm/mistakes midterm/sheet_ocr
 
 .PHONY: demo check test static clean browser
 
