@@ -94,3 +94,21 @@ def test_a_hundred_thousand_nested_braces_are_read_in_bounded_time():
     text = "## 3.2\ntotal " + "{" * 100_000 + "1" + "}" * 100_000 + "\n"
     converted = convert(text.encode(), "r.md", ASKED)
     assert "TOTAL_PARAMS" in converted.readings
+
+
+def _eta_reading(formula: str):
+    text = f"#### 2.2.3\n$$\\eta^* = {formula}$$\n"
+    return convert(text.encode(), "r.md", ASKED).readings["eta_star"]
+
+
+def test_a_formula_with_unbalanced_braces_goes_to_review():
+    assert _eta_reading("\\frac{n{2} \\|X^T a\\|^2").status == "needs_review"
+
+
+def test_a_formula_with_a_huge_exponent_goes_to_review():
+    assert _eta_reading("X^{1000000}").status == "needs_review"
+
+
+def test_full_width_digits_in_a_heading_read_as_the_section_number():
+    converted = convert("#### ２.１.２\nforward: O(1)\n".encode(), "r.md", ASKED)
+    assert converted.readings["FORWARD_MEMORY"].shown == "O(1)"
