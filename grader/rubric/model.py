@@ -31,7 +31,9 @@ from grader.checks.property import PropertyCheck
 from grader.errors import RubricError
 from grader.rubric.budget import RESERVE
 from grader.sandbox.plan import SandboxLimits
-from grader.written.declare import WRITTEN_KINDS, ManualSheet, Written
+from grader.written.declare import WRITTEN_KINDS, FormulaSheet, ManualSheet, Written
+from grader.written.formulas import read_symbols
+from grader.written.latex_math import FormulaError
 
 Visibility = Literal["visible", "after_due_date", "after_published", "hidden"]
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -197,6 +199,11 @@ class AutoPart(_Model):
                 "function), and a function target can only be written as a formula (or "
                 "`kind: manual`)"
             )
+        if isinstance(written, FormulaSheet) and self.function is not None:
+            try:
+                read_symbols(written.symbols, self.function.args)
+            except FormulaError as error:
+                raise ValueError(f"written.symbols: {error}") from None
         return self
 
 

@@ -80,3 +80,10 @@ def test_a_declared_section_overrides_the_question_number(tmp_path):
 @pytest.mark.parametrize("rubric", ["hw2.yaml", "midterm.yaml"])
 def test_both_assignments_declare_their_written_parts(rubric):
     assert len(sheet_parts(load_rubric(REPO / "rubrics" / rubric).rubric)) >= 15
+
+
+def test_a_formula_symbol_that_is_not_an_argument_or_symbol_is_refused(tmp_path):
+    written = {"kind": "formula", "names": ["eta^*"], "symbols": {"a": "X w_0 - q"}}
+    function = {"args": ["X", "w0"], "reference": "f", "public": [{"X": [1], "w0": [1]}]}
+    path = _rubric(tmp_path, written, function=function, answer=None)
+    assert "written.symbols: symbol a" in _error(path)
