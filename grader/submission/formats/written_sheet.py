@@ -186,17 +186,18 @@ def _all_read(text: str, asked: Asked) -> Iterator[_Read]:
     sheet = split_sections(normalise(text))
     for part in asked.sheet:
         try:
-            yield read_part(part, sheet, asked)
-        except (ValueError, TypeError, IndexError, RecursionError) as error:
-            yield _review(
+            outcome = read_part(part, sheet, asked)
+        except Exception as error:  # whatever a reader trips on costs this part, not the sheet
+            outcome = _review(
                 part, Region("", 1), f"this part could not be read ({type(error).__name__})"
             )
+        yield outcome
 
 
 @dataclass(frozen=True)
 class SheetRead:
-    """What a sheet gave: module lines defining the answers read surely (`header` first when
-    any is a formula), each answer's reading, the targets not found, and notes."""
+    """What a sheet gave: module lines defining the answers read surely (the evaluator's import
+    first when any is a formula), each answer's reading, the targets not found, and notes."""
 
     lines: tuple[str, ...]
     readings: dict[str, Reading]
