@@ -33,11 +33,13 @@ LOOK_ALIKES = {
 }
 
 
+_TRANSLATION = str.maketrans(LOOK_ALIKES)
+
+
 def normalise(text: str) -> str:
     """NFKC (full-width digits, ligatures) and the look-alikes above, keeping every line where
     it was, so line numbers still point into the handed-in file."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(LOOK_ALIKES.get(char, char) for char in text)
+    return unicodedata.normalize("NFKC", text).translate(_TRANSLATION)
 
 
 _SPACING = re.compile(r"\\[!,;: ]|\{,\}|\\thinspace|\\quad")
