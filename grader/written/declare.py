@@ -71,16 +71,14 @@ class MatrixSheet(_Declared):
 
 class TableSheet(_Declared):
     """One number per row label, from a Markdown or LaTeX table or from `label: ... = N`
-    lines. Labels match loosely (case, spaces, dashes); rows in `absent` (pools, which have no
-    parameters) may be left out and then count as 0. A label repeated in `rows` is matched to
-    the sheet's rows of that label in order."""
+    lines: the row's last number (the result its equation ends on). Labels match loosely
+    (case, spaces, dashes); rows in `absent` (pools, which have no parameters) may be left out
+    and then count as 0. A label repeated in `rows` is matched to the sheet's rows of that
+    label in order."""
 
     kind: Literal["table"]
     rows: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
     absent: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
-    value: Literal["last"] = Field(
-        "last", description="which number of a row is its value: the last one"
-    )
 
 
 class BigOSheet(_Declared):

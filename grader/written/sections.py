@@ -37,8 +37,8 @@ _ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"}
 @dataclass
 class Section:
     """One numbered section: its number as the rubric writes it (`2.1.2`, `1.e`), the line of
-    its heading (1-based), and its lines after the heading (with their line numbers); `inline`
-    is text that followed the number on the heading line itself ("Q3 Solution: C and D")."""
+    its heading (1-based), and its lines with their line numbers, starting with any text that
+    followed the number on the heading line itself ("Q2 (a) Learning rate A is too high")."""
 
     number: str
     line: int
