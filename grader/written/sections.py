@@ -2,7 +2,8 @@
 
 Students number their answers as the handout does, but write the numbers in many ways:
 Markdown headings (`#### 2.2.3`, `### **Q1 Optimization**`), a number alone on a line
-(`2.1.2`), `Q7`, `Question 2`, `Question-1`, LaTeX `\\section{2.1 ...}`, and sub-parts `(a)`,
+(`2.1.2`, `**2.1.2**`, `\\textbf{2.1.2}`), `Q7`, `Question 2`, `Question-1`, `Problem 3.2`,
+LaTeX `\\section{2.1 ...}` and `\\paragraph{3.2}`, and sub-parts `(a)`,
 `f)` or `(ii)` under a question. A sub-part takes its question's number (`1.e` under Question
 1; a roman `(ii)` under `(a)` is `1.a.ii`). Each section's lines run to the next heading, so a
 part's answer is looked up by its number; `find` also says when the answer can only be under
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 NUMBER = r"[0-9]+(?:\.[0-9]+)*"
 _MARKUP = re.compile(r"[*_`]+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s*(?P<title>.*)$")
-_LATEX = re.compile(r"^\s*\\(?:sub)*section\*?\{(?P<title>[^}]*)\}")
+_LATEX = re.compile(r"^\s*\\(?:(?:sub)*section|paragraph)\*?\{(?P<title>[^}]*)\}")
+_EMPHASIS = re.compile(r"^\s*(?:\\noindent\s*)?\\(?:textbf|textit|emph|underline)\{([^{}]*)\}")
 _NUMBERED = re.compile(
     rf"^(?:(?:Q|Question|Problem|Part)\s*[-.:]?\s*)?(?P<number>{NUMBER})\.?(?=\s|$|[:)])",
     re.IGNORECASE,
@@ -156,6 +158,7 @@ def _title_number(title: str) -> str | None:
 
 def _heading(raw: str) -> tuple[str, str] | None:
     """(number, the text after it on the same line) when `raw` is a numbered heading."""
+    raw = _EMPHASIS.sub(r"\1", raw)  # \textbf{2.1.3} is a bold number line
     heading = _HEADING.match(raw) or _LATEX.match(raw)
     if heading:
         number = _title_number(heading.group("title"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from grader.written.sections import split_sections
 
 
@@ -71,6 +73,28 @@ def test_an_empty_section_is_empty():
 def test_a_section_out_of_order_is_in_doubt():
     found = split_sections("## 2.2\nx\n## 2.1.2\nO(1)\n## 3.1\n").find("2.1.2")
     assert found is not None and "out of order" in found.doubt
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "**2.1.2**",
+        "**2.1.2 Memory**",
+        "Problem 2.1.2",
+        "2.1.2)",
+        "Q 2.1.2:",
+        "## Part 2.1.2",
+        "\\textbf{2.1.2}",
+        "\\paragraph{2.1.2}",
+        "\\subsection{Question 2.1.2}",
+    ],
+)
+def test_other_ways_of_writing_a_number_heading(heading):
+    assert _numbers(f"{heading}\nO(1)\n") == ["2.1.2"]
+
+
+def test_bold_words_in_a_sentence_are_not_a_heading():
+    assert _numbers("the \\textbf{answer} is 3\n") == []
 
 
 def test_text_before_the_first_heading_belongs_to_no_section():
