@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from grader.written.sections import split_sections
 
@@ -99,3 +101,15 @@ def test_bold_words_in_a_sentence_are_not_a_heading():
 
 def test_text_before_the_first_heading_belongs_to_no_section():
     assert split_sections("name and number\n# 1.1\nanswer\n").sections[0].text == "answer"
+
+
+@given(
+    st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=4),
+    st.sampled_from(["#### {}", "{}", "**{}**", "Question {}", "\\subsection*{{{} Title}}"]),
+)
+def test_any_number_in_any_heading_form_is_found_with_its_answer(parts, form):
+    number = ".".join(map(str, parts))
+    # a lone integer line, bold or not, is a number in the text, not a heading
+    assume(len(parts) > 1 or form not in ("{}", "**{}**"))
+    found = split_sections(form.format(number) + "\nthe answer\n").find(number)
+    assert found is not None and found.doubt == "" and "the answer" in found.section.text

@@ -158,3 +158,15 @@ def test_check_on_a_sheet_shows_each_reading_and_the_public_cases(tmp_path):
         "read as eta^* = n ||X^T a||^2 / (2 ||X X^T a||^2), line 145",
         "public case 1: passed",
     ]
+
+
+def test_check_on_an_ocr_sheet_says_what_could_not_be_read_and_where():
+    from grader.frontends.kit import build_kit
+    from grader.grading.selfcheck import SelfCheck
+
+    loaded = load_rubric(REPO / "rubrics" / "hw2.yaml")
+    kit = build_kit(loaded, load_reference(loaded.reference_path))
+    report = SelfCheck(kit, None).run(DATA / "003_fcb76a54e97b3a6a.txt")
+    forward = next(part for part in report.parts if part.name == "forward pass computing L_t")
+    assert forward.status == FAILED
+    assert forward.lines[0].startswith("not read surely (line 72): O(+) is not a bound")

@@ -4,6 +4,7 @@ never a crash whatever it holds."""
 from __future__ import annotations
 
 import ast
+import time
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,9 @@ def test_a_formula_with_a_huge_exponent_goes_to_review():
 def test_full_width_digits_in_a_heading_read_as_the_section_number():
     converted = convert("#### ２.１.２\nforward: O(1)\n".encode(), "r.md", ASKED)
     assert converted.readings["FORWARD_MEMORY"].shown == "O(1)"
+
+
+def test_a_formula_nested_a_hundred_thousand_deep_goes_to_review_in_bounded_time():
+    started = time.monotonic()
+    assert _eta_reading("(" * 100_000 + "X" + ")" * 100_000).status == "needs_review"
+    assert time.monotonic() - started < 5
