@@ -218,6 +218,13 @@ def student_instructions(kit: dict[str, Any], folder: Path, wheel: str | None, t
         f"    grader check {folder.name} path/to/your/{entry}\n"
         "(a folder, a .py file or a notebook). It runs the public cases only and never gives a\n"
         "grade: hidden cases decide at grading.\n"
+        + (
+            "Written answers (a .md, .tex or .txt write-up, or a notebook's markdown cells) are\n"
+            "read too: check one the same way to see how each answer was read, and fix the\n"
+            "notation of any answer it could not read surely. A PDF cannot be read.\n"
+            if any("written" in part for q in kit["questions"] for part in q["parts"])
+            else ""
+        )
     )
 
 
