@@ -153,7 +153,9 @@ def _mentions(text: str, cues: list[str]) -> bool:
 def cued_regions(lines: list[tuple[int, str]], cues: list[str], others: list[str]) -> list[Region]:
     """The passages a part's cues choose, the latest first: each runs from a sentence
     mentioning a cue to the end of the section, stopping before the next sentence that
-    mentions another part's cue (blank lines kept, so paragraphs stay apart)."""
+    mentions another part's cue, or before another part's cue later in the same sentence
+    ("forward: O(1), backward: O(t)"), outside math (blank lines kept, so paragraphs stay
+    apart)."""
     sentences: list[tuple[int, str]] = []
     for number, text in lines:
         parts = _SENTENCE_END.split(text) if text.strip() else [""]
@@ -161,6 +163,10 @@ def cued_regions(lines: list[tuple[int, str]], cues: list[str], others: list[str
     regions = []
     for index, (number, sentence) in enumerate(sentences):
         if not _mentions(sentence, cues):
+            continue
+        clause = _up_to_other_cue(sentence, cues, others)
+        if clause != sentence:
+            regions.append(Region(clause, number))
             continue
         taken = [(number, sentence)]
         for after in sentences[index + 1 :]:
@@ -173,6 +179,23 @@ def cued_regions(lines: list[tuple[int, str]], cues: list[str], others: list[str
             text += (" " if joined else "\n" if position else "") + part
         regions.append(Region(text, number))
     return regions[::-1]
+
+
+def _up_to_other_cue(sentence: str, cues: list[str], others: list[str]) -> str:
+    """This part's clause of a sentence that also names other parts' cues, cut outside math:
+    from its cue when another part's comes first, up to another part's cue that follows."""
+    folded = sentence.casefold()
+    start = min(found for cue in cues if (found := folded.find(cue.casefold())) >= 0)
+    outside = sentence.count("$", 0, start) % 2 == 0
+    begin = start if outside and others and _mentions(sentence[:start], others) else 0
+    cuts = [
+        found
+        for other in others
+        if (found := folded.find(other.casefold(), start + 1)) > start
+        and sentence.count("$", 0, found) % 2 == 0
+        and not _mentions(sentence[start:found], [other])
+    ]
+    return sentence[begin : min(cuts)] if cuts else sentence[begin:]
 
 
 def whole(lines: list[tuple[int, str]]) -> Region | None:

@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 
 from grader.written.declare import Written
 from grader.written.readers import read
-from grader.written.text import Region, normalise, numbers
+from grader.written.text import Region, cued_regions, normalise, numbers
 
 WRITTEN: TypeAdapter[Written] = TypeAdapter(Written)
 
@@ -125,3 +125,17 @@ def test_select_all_letters_are_read_as_a_list():
 
 def test_short_text_is_passed_on_whole():
     assert _read({"kind": "text"}, "It detects  edges.").value == "It detects edges."
+
+
+def test_one_sentence_answering_two_parts_is_split_at_their_cues():
+    lines = [(4, "Forward: $O(1)$, backward: $O(t)$.")]
+    forward = cued_regions(lines, ["forward"], ["back"])[0]
+    back = cued_regions(lines, ["back"], ["forward"])[0]
+    assert _read({"kind": "big_o"}, forward.text).value == "O(1)"
+    assert _read({"kind": "big_o"}, back.text).value == "O(t)"
+
+
+def test_answers_written_before_their_cues_are_not_split_but_reviewed():
+    lines = [(4, "O(1) forward and O(t) back")]
+    forward = cued_regions(lines, ["forward"], ["back"])[0]
+    assert _read({"kind": "big_o"}, forward.text).doubt
