@@ -160,8 +160,14 @@ def cell_errors_note(reply: Reply, handed_in: str) -> list[str]:
 def review_feedback(reading: Reading) -> str:
     """What a student (and the TA) sees for an answer that was not read surely: why, and the
     sheet's own text with its line, so that nobody has to search the sheet for it."""
-    shown = f" (read as {reading.shown})" if reading.shown else ""
+    shown = f" (read as {reading.shown})" if read_apart(reading) else ""
     return (
         f"needs review by a TA: {reading.reason}{shown}. Line {reading.line} of your sheet:\n"
         + "\n".join(f"  | {line}" for line in reading.excerpt.splitlines())
     )
+
+
+def read_apart(reading: Reading) -> bool:
+    """Whether the reading shows something read, rather than the excerpt itself (which is what
+    an answer that could not be read at all shows)."""
+    return bool(reading.shown) and not " ".join(reading.excerpt.split()).startswith(reading.shown)

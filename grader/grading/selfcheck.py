@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from grader.checks import compare, form_problem, from_public
-from grader.grading.feedback import cell_errors_note, reply_problem, short_repr
+from grader.grading.feedback import cell_errors_note, read_apart, reply_problem, short_repr
 from grader.grading.status import FAILED, NOT_IMPLEMENTED, PASSED, PENDING, Status
 from grader.rubric.model import Limits, SubmissionFiles
 from grader.sandbox.runner import Reply, SandboxSession
@@ -282,7 +282,7 @@ def _unsure(checked: CheckedPart, part: dict[str, Any], reading: Reading) -> Che
         checked.lines.append(f"written by hand (line {reading.line}): a TA grades it")
         return checked
     checked.status = FAILED
-    shown = f"; read as {reading.shown}" if reading.shown else ""
+    shown = f"; read as {reading.shown}" if read_apart(reading) else ""
     checked.lines += [
         f"not read surely (line {reading.line}): {reading.reason}{shown}",
         "write it so that the grader can read it, or a TA decides at grading",

@@ -119,3 +119,10 @@ def test_a_formula_nested_a_hundred_thousand_deep_goes_to_review_in_bounded_time
     started = time.monotonic()
     assert _eta_reading("(" * 100_000 + "X" + ")" * 100_000).status == "needs_review"
     assert time.monotonic() - started < 5
+
+
+def test_two_different_answers_a_ta_must_read_never_share_a_reading():
+    first = convert(b"## 3.1\ncode: return conv(I, J)\n", "a.md", ASKED).readings["conv2d"]
+    second = convert(b"## 3.1\ncode: return corr(I, J)\n", "b.md", ASKED).readings["conv2d"]
+    assert first.status == second.status == "needs_review"
+    assert first.shown != second.shown

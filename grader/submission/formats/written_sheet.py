@@ -40,6 +40,8 @@ MAX_SHEET_BYTES = 2 << 20
 """Largest sheet read: a long typed write-up is 100 KB."""
 MAX_EXCERPT = 600
 """Longest excerpt of the sheet kept with a reading (shown to the student and the TA)."""
+MAX_SHOWN = 300
+"""Longest passage shown as the reading of an answer that could not be read."""
 SUFFIXES = (".md", ".tex", ".txt", ".markdown")
 EVALUATOR = "grader.written.evaluate"
 """The grader's fixed, public evaluator of formula programs, installed in the sandboxed child."""
@@ -82,6 +84,10 @@ def _excerpt(region: Region) -> str:
 
 
 def _review(part: SheetPart, region: Region, reason: str, shown: str = "") -> _Read:
+    """A reading for a TA. With nothing read to show, the passage itself (whitespace folded)
+    is shown: TAs decide once per distinct reading of a part, so two students' different
+    answers must never share an empty one."""
+    shown = shown or " ".join(region.text.split())[:MAX_SHOWN]
     return _Read(
         part.target, None, Reading("needs_review", shown, region.line, _excerpt(region), reason)
     )
