@@ -257,7 +257,7 @@ def locate(
         module_source=converted.module_source,
         staged_name=staged_name,
         readings=converted.readings,
-        sheet=form.any_name or bool(converted.readings),
+        sheet=form.any_name,
     )
 
 
