@@ -126,7 +126,7 @@ def test_the_ocr_big_o_garble_is_shown_to_the_ta_with_its_line():
 def test_typed_sheets_put_nothing_they_answer_in_review_except_work_written_by_hand():
     for sheet in (SHEET_000, SHEET_002):
         unsure = {t for t, r in sheet.readings.items() if r.status == "needs_review"}
-        # code and the proof are a TA's; 1.1.1's closed form uses the proof's own `a`; the
-        # second derivative is written d^2/d eta^2 L_1, a left side that is not a name
+        # code and the proof are a TA's; 1.1.1's closed form uses the proof's own `a`; 002
+        # argues convexity in words, without a second derivative
         known = {"sgd", "conv2d", "min_norm_solution", "second_derivative_L1"}
         assert unsure <= known | {"MINIBATCH_FINDS_MIN_NORM"}
