@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from grader.grading.engine import Attempt, PartRun
+from grader.grading.results import PartResult
 from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, LoadedRubric, load_rubric
 from grader.sandbox import wire
@@ -77,15 +78,20 @@ def grade_in_process(
             if part.target not in answers:
                 credits[key] = 0.0
                 continue
-            given = answers[part.target]
-            if part.function is None:
-                result = attempt.judge_constant(part, reply_of(copy.deepcopy, given))
-            else:
-                result = attempt.judge_function(
-                    _run(attempt, q_index, p_index, part, given, harness)
-                )
+            result = judge_part(attempt, q_index, p_index, answers[part.target], harness)
             credits[key] = result.credit if result.status != "error" else 0.0
     return credits
+
+
+def judge_part(
+    attempt: Attempt, q_index: int, p_index: int, given: Any, harness: ModuleType | None
+) -> PartResult:
+    """One part's result for one answer (a value, or the function a student would write)."""
+    part = attempt.rubric.questions[q_index].parts[p_index]
+    assert isinstance(part, AutoPart)
+    if part.function is None:
+        return attempt.judge_constant(part, reply_of(copy.deepcopy, given))
+    return attempt.judge_function(_run(attempt, q_index, p_index, part, given, harness))
 
 
 def _run(

@@ -47,7 +47,14 @@ from grader.grading.status import (
 )
 from grader.grading.variants import Judgement, VariantJudge
 from grader.rubric.budget import TimeBudget
-from grader.rubric.model import AutoPart, FunctionTarget, LoadedRubric, ManualPart, Question
+from grader.rubric.model import (
+    AutoPart,
+    FunctionTarget,
+    LoadedRubric,
+    ManualPart,
+    Mistake,
+    Question,
+)
 from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxIdentities
 from grader.sandbox.runner import Launcher, Reply, SandboxSession
 from grader.submission.formats.base import Reading
@@ -490,8 +497,9 @@ class Attempt:
 
     def _telling(self, part: AutoPart) -> Callable[[dict[str, Any]], bool] | None:
         """Whether a case separates the canonical answer from each of the part's known wrong
-        answers and other conventions (see build_cases); None when the part has none to
-        separate, or is judged by a predicate."""
+        answers and other conventions, and the named mistakes from one another, so that the
+        mistake a student is told of is the one they made (see build_cases); None when the
+        part has none to separate, or is judged by a predicate."""
         spec = part.function
         variants = [v for v in [*part.mistakes, *part.alternatives] if not v.uses]
         if spec is None or spec.reference is None or not variants:
@@ -507,7 +515,14 @@ class Attempt:
                 expected = reference(**arguments)
             except Exception:  # the generator's fault; build_cases reports a missing argument
                 return True
-            return all(judge.differs(variant, expected, arguments) for variant in variants)
+            if not all(judge.differs(variant, expected, arguments) for variant in variants):
+                return False
+            mistakes = [v for v in variants if isinstance(v, Mistake)]
+            for position, mistake in enumerate(mistakes):
+                value = judge.value_of(mistake, arguments)
+                if any(not judge.differs(other, value, arguments) for other in mistakes[:position]):
+                    return False
+            return True
 
         return telling
 
