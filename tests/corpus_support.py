@@ -106,7 +106,7 @@ def _run(
     assert spec is not None
     run = PartRun(q_index, p_index, part)
     rng = part_rng(attempt.seed, q_index, p_index)
-    run.cases = build_cases(spec, attempt.reference, rng, telling=attempt._telling(part))
+    run.cases = build_cases(spec, attempt.reference, rng, blind=attempt.blind_to(part))
     for case in run.cases:
         args = [copy.deepcopy(case.kwargs[name]) for name in spec.args]
         if spec.harness:

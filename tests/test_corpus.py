@@ -26,8 +26,8 @@ from corpus_support import REPO, course, grade_in_process
 
 from grader.checks import compare
 from grader.checks.property import PropertyCheck
-from grader.grading.mutants import _nodes, _Replace, _replacements
 from grader.rubric.model import AutoPart
+from grader.trusted.mutation import _nodes, _Replace, _replacements
 
 THRESHOLD = 0.5
 PROBES = 30

@@ -61,6 +61,7 @@ from grader.submission.formats.base import Reading
 from grader.submission.staged import StagedSubmission
 from grader.trusted.answers import expected_constant
 from grader.trusted.cases import Case, build_cases, derive_seed, part_rng, positional
+from grader.trusted.mutation import lurking_mutants
 from grader.trusted.reference import ReferenceModule
 
 OUT_OF_TIME = (
@@ -324,7 +325,7 @@ class Attempt:
                 self._answers[part.target] = reply.value
         else:
             rng = part_rng(self.seed, run.q_index, run.p_index)
-            run.cases = build_cases(part.function, self.reference, rng, telling=self._telling(part))
+            run.cases = build_cases(part.function, self.reference, rng, blind=self.blind_to(part))
             self._ask_cases(run, reveal_only=True)
         for variant in [*part.alternatives, *part.mistakes]:
             for name in variant.uses:
@@ -495,36 +496,43 @@ class Attempt:
         judgement = Judgement(Verdict(min(credit, 1.0)), sorted(set(tally.mistakes)))
         return self._finish(outcome, credit, judgement, [])
 
-    def _telling(self, part: AutoPart) -> Callable[[dict[str, Any]], bool] | None:
-        """Whether a case separates the canonical answer from each of the part's known wrong
-        answers and other conventions, and the named mistakes from one another, so that the
-        mistake a student is told of is the one they made (see build_cases); None when the
-        part has none to separate, or is judged by a predicate."""
+    def blind_to(self, part: AutoPart) -> Callable[[dict[str, Any]], int] | None:
+        """How many known wrong answers a case cannot tell from the canonical one (see
+        build_cases): the part's named mistakes and other conventions, each counted as more
+        than all automatic mutants together, the named mistakes among themselves (so that the
+        mistake a student is told of is the one they made), and the part's lurking mutants
+        (trusted.mutation: generic wrong answers that are right on some cases), so a wrong
+        answer cannot earn credit on a case where it happens to be right. None when the part
+        has nothing to separate, or is judged by a predicate."""
         spec = part.function
         variants = [v for v in [*part.mistakes, *part.alternatives] if not v.uses]
-        if spec is None or spec.reference is None or not variants:
+        lurking = lurking_mutants(part, self.reference)
+        if spec is None or spec.reference is None or not (variants or lurking):
             return None
         if isinstance(part.check, PropertyCheck):
             return None
         reference = self.reference.function(spec.reference, field="function.reference")
         judge = VariantJudge(part, self.reference, self.student_answer, set())
+        mistakes = [v for v in variants if isinstance(v, Mistake)]
+        named_weight = len(lurking) + 1
 
-        def telling(kwargs: dict[str, Any]) -> bool:
+        def blind(kwargs: dict[str, Any]) -> int:
             try:
                 arguments = {name: kwargs[name] for name in spec.args}
                 expected = reference(**arguments)
             except Exception:  # the generator's fault; build_cases reports a missing argument
-                return True
-            if not all(judge.differs(variant, expected, arguments) for variant in variants):
-                return False
-            mistakes = [v for v in variants if isinstance(v, Mistake)]
+                return 0
+            misses = sum(not judge.differs(variant, expected, arguments) for variant in variants)
             for position, mistake in enumerate(mistakes):
                 value = judge.value_of(mistake, arguments)
-                if any(not judge.differs(other, value, arguments) for other in mistakes[:position]):
-                    return False
-            return True
+                misses += any(
+                    not judge.differs(other, value, arguments) for other in mistakes[:position]
+                )
+            if misses:
+                return misses * named_weight
+            return sum(mutant.agrees(part, arguments, expected) for mutant in lurking)
 
-        return telling
+        return blind
 
     @staticmethod
     def _expected_values(run: PartRun, reference: Callable[..., Any] | None) -> list[Any]:
@@ -715,6 +723,8 @@ class Engine:
         self.protected = Protected(secret=folders) + protected
         self.harness_source = read_harness(loaded)
         self.limits = loaded.rubric.limits.sandbox_limits()
+        for _, part in loaded.rubric.auto_parts():
+            lurking_mutants(part, reference)  # once per process: every submission draws with them
 
     def grade(
         self,
