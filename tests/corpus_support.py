@@ -18,12 +18,15 @@ from typing import Any
 
 import numpy as np
 
+from grader.checks import compare, kind_of
 from grader.grading.engine import Attempt, PartRun
 from grader.grading.results import PartResult
+from grader.grading.structure import transformations
 from grader.rubric.budget import TimeBudget
-from grader.rubric.model import AutoPart, LoadedRubric, load_rubric
+from grader.rubric.model import AutoPart, LoadedRubric, Mistake, load_rubric
 from grader.sandbox import wire
 from grader.sandbox.runner import Reply
+from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases, part_rng
 from grader.trusted.reference import ReferenceModule, load_reference
 
@@ -121,3 +124,27 @@ def load_answers(path: Path) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "corpus_submission"}
     exec(compile(path.read_text(), str(path), "exec"), namespace)
     return {k: v for k, v in namespace.items() if not k.startswith("_") and k != "np"}
+
+
+def promised_credit(name: str, part: AutoPart, mistake: Mistake, value: Any) -> float:
+    """The rubric's credit for the mistake; item by item for a table or a list of layers (a
+    layer the mistake leaves right keeps its share, unless it is right only where the truth is
+    zero, or the whole answer is the truth transposed or flipped: then it is one mistake)."""
+    scorer = kind_of(part.check).items(part.check)
+    if part.function is not None or scorer is None:
+        return mistake.credit
+    truth = expected_constant(part, course(name)[1])
+    if any(
+        compare(part.check, value, other, reveal=False).passed
+        for _, other in transformations(truth)
+    ):
+        return mistake.credit
+    mine, theirs = scorer.split(value), scorer.split(truth)
+    if mine is None or theirs is None or len(mine) != len(theirs):
+        return mistake.credit
+    right = [scorer.score(s, t) >= 1.0 for s, t in zip(mine, theirs, strict=True)]
+    if all(
+        not np.any(np.asarray(t, dtype=float)) for t, ok in zip(theirs, right, strict=True) if ok
+    ):
+        return mistake.credit
+    return sum(1.0 if ok else mistake.credit for ok in right) / len(right)

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pytest
-from corpus_support import course, judge_part
+from corpus_support import course, judge_part, promised_credit
 
-from grader.checks import compare, kind_of
+from grader.checks import compare
 from grader.grading.engine import Attempt
-from grader.grading.structure import transformations
 from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, Mistake
 from grader.trusted.answers import constant_value, expected_constant
@@ -58,30 +56,6 @@ def made(name: str, part: AutoPart, mistake: Mistake) -> Any:
     return reference.function(wrong, field="mistake")
 
 
-def promised(name: str, part: AutoPart, mistake: Mistake, value: Any) -> float:
-    """The rubric's credit for the mistake; item by item for a table or a list of layers (a
-    layer the mistake leaves right keeps its share, unless it is right only where the truth is
-    zero, or the whole answer is the truth transposed or flipped: then it is one mistake)."""
-    scorer = kind_of(part.check).items(part.check)
-    if part.function is not None or scorer is None:
-        return mistake.credit
-    truth = expected_constant(part, course(name)[1])
-    if any(
-        compare(part.check, value, other, reveal=False).passed
-        for _, other in transformations(truth)
-    ):
-        return mistake.credit
-    mine, theirs = scorer.split(value), scorer.split(truth)
-    if mine is None or theirs is None or len(mine) != len(theirs):
-        return mistake.credit
-    right = [scorer.score(s, t) >= 1.0 for s, t in zip(mine, theirs, strict=True)]
-    if all(
-        not np.any(np.asarray(t, dtype=float)) for t, ok in zip(theirs, right, strict=True) if ok
-    ):
-        return mistake.credit
-    return sum(1.0 if ok else mistake.credit for ok in right) / len(right)
-
-
 def coinciding(name: str, part: AutoPart, mistake: Mistake) -> set[str]:
     """The other mistakes whose answer equals this one's on a listed case (public or hidden):
     there the two cannot be told apart, and a student may be told of both."""
@@ -114,7 +88,7 @@ def test_a_mistake_made_alone_gets_its_id_its_credit_and_its_feedback(
     result = judge_part(attempt, q_index, p_index, value, harness)
     assert mistake_id in result.mistakes, result
     assert set(result.mistakes) <= {mistake_id} | coinciding(name, part, mistake), result
-    assert result.credit == pytest.approx(promised(name, part, mistake, value)), result
+    assert result.credit == pytest.approx(promised_credit(name, part, mistake, value)), result
     assert any(mistake.feedback in text for text in result.feedback), result.feedback
 
 

@@ -92,15 +92,25 @@ class CaseTally:
     passed: Counter[str] = field(default_factory=Counter)
     messages: Counter[str] = field(default_factory=Counter)
     mistakes: list[str] = field(default_factory=list)
+    unseen_mistakes: list[str] = field(default_factory=list)
     stopped: bool = False
 
     def judged(self, case: Case, judgement: Judgement, message: str | None) -> None:
         self.records.append((case, judgement.verdict.credit))
         self.mistakes += judgement.mistakes
+        if not case.reveal:
+            self.unseen_mistakes += judgement.mistakes
         if judgement.verdict.passed:
             self.passed[case.kind] += 1
         if message is not None:
             self.messages[message] += 1
+
+    def made(self) -> list[str]:
+        """The mistakes the answers were recognised as. Public cases are few and chosen to be
+        simple, so two mistakes often meet there (padding ignored and padding added once give
+        the same size when p = 1, s = 2); random cases are drawn to tell them apart. So when
+        the unseen cases recognised mistakes, those are the ones made."""
+        return sorted(set(self.unseen_mistakes or self.mistakes))
 
     def failed(self, case: Case, message: str) -> None:
         self.records.append((case, 0.0))
@@ -493,7 +503,7 @@ class Attempt:
             cases_passed=sum(tally.passed.values()),
             cases_total=len(cases),
         )
-        judgement = Judgement(Verdict(min(credit, 1.0)), sorted(set(tally.mistakes)))
+        judgement = Judgement(Verdict(min(credit, 1.0)), tally.made())
         return self._finish(outcome, credit, judgement, [])
 
     def blind_to(self, part: AutoPart) -> Callable[[dict[str, Any]], int] | None:
@@ -576,7 +586,7 @@ class Attempt:
         was recognised as is judged only on the cases where it differs from the truth: on the
         others, making the mistake and being right look the same, so they would pay full credit
         for it."""
-        made = [mistake for mistake in part.mistakes if mistake.id in tally.mistakes]
+        made = [mistake for mistake in part.mistakes if mistake.id in tally.made()]
         if not made:
             return tally.records
         kept = []
