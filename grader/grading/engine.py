@@ -532,11 +532,12 @@ class Attempt:
                 expected = reference(**arguments)
             except Exception:  # the generator's fault; build_cases reports a missing argument
                 return 0
-            misses = sum(not judge.differs(variant, expected, arguments) for variant in variants)
-            for position, mistake in enumerate(mistakes):
-                value = judge.value_of(mistake, arguments)
-                misses += any(
-                    not judge.differs(other, value, arguments) for other in mistakes[:position]
+            values = [judge.value_of(variant, arguments) for variant in variants]
+            misses = sum(value is None or judge.same(value, expected) for value in values)
+            named = [v for v, variant in zip(values, variants, strict=True) if isinstance(variant, Mistake)]
+            for position, value in enumerate(named):
+                misses += value is not None and any(
+                    other is not None and judge.same(value, other) for other in named[:position]
                 )
             if misses:
                 return misses * named_weight

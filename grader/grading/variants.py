@@ -77,6 +77,10 @@ class VariantJudge:
         value = self.value_of(variant, case)
         return value is not None and not self._matches(value, expected)
 
+    def same(self, value: Any, other: Any) -> bool:
+        """Whether two answers to the part are the same answer under its check."""
+        return self._matches(value, other)
+
     def matches_variant(self, variant: Variant, value: Any, case: dict[str, Any]) -> bool:
         other = self.value_of(variant, case)
         return other is not None and self._matches(value, other)

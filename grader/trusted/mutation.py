@@ -164,6 +164,9 @@ def mutants_of(
 PROBES = 12
 """Random cases, drawn with a fixed seed, that sort each mutant at rubric load."""
 PROBE_SEED = 2516
+SCREEN = 4
+"""A mutant wrong on each of the first SCREEN probes is not looked at further: it is wrong on
+nearly every case (so any random case tells it apart), and most mutants are."""
 MAX_LURKING = 12
 """Lurking mutants kept per part (distinct answers first come, first kept): what a case is
 checked against, so a redraw costs at most this many calls of reference-sized functions."""
@@ -243,13 +246,19 @@ def _find_lurking(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
     seen: set[tuple[Any, ...]] = set()
     for where, change, mutant in mutants_of(spec.reference, reference):
         started = time.perf_counter()
-        agreeing = tuple(_agrees(part, mutant, kwargs, expected) for kwargs, expected in probes)
-        if (time.perf_counter() - started) / PROBES > MAX_CALL_SECONDS:
+        agreeing: list[bool] = []
+        for kwargs, expected in probes:
+            agreeing.append(_agrees(part, mutant, kwargs, expected))
+            if len(agreeing) == SCREEN and not any(agreeing):
+                break  # wrong on every screening case: most mutants are, and random cases show it
+        if (time.perf_counter() - started) / len(agreeing) > MAX_CALL_SECONDS:
+            continue
+        if len(agreeing) < PROBES or all(agreeing):
             continue
         outputs = tuple(_answer_key(mutant, kwargs) for kwargs, _ in probes)
-        if all(agreeing) or not any(agreeing) or (agreeing, *outputs) in seen:
+        if (*agreeing, *outputs) in seen:
             continue
-        seen.add((agreeing, *outputs))
+        seen.add((*agreeing, *outputs))
         found.append(Lurking(where, change, mutant))
         if len(found) == MAX_LURKING:
             break
