@@ -523,7 +523,6 @@ class Attempt:
             return None
         reference = self.reference.function(spec.reference, field="function.reference")
         judge = VariantJudge(part, self.reference, self.student_answer, set())
-        mistakes = [v for v in variants if isinstance(v, Mistake)]
         named_weight = len(lurking) + 1
 
         def blind(kwargs: dict[str, Any]) -> int:
@@ -534,7 +533,8 @@ class Attempt:
                 return 0
             values = [judge.value_of(variant, arguments) for variant in variants]
             misses = sum(value is None or judge.same(value, expected) for value in values)
-            named = [v for v, variant in zip(values, variants, strict=True) if isinstance(variant, Mistake)]
+            pairs = zip(values, variants, strict=True)
+            named = [value for value, variant in pairs if isinstance(variant, Mistake)]
             for position, value in enumerate(named):
                 misses += value is not None and any(
                     other is not None and judge.same(value, other) for other in named[:position]
