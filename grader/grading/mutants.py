@@ -2,9 +2,10 @@
 
 `grader mutants RUBRIC` takes each reference function a part is judged against (a function
 part's reference, a constant's answer function) and the module functions it calls, makes
-automatic mutants of them with grader.trusted.mutation (factors 2 and 1/2, +-1 on integers (n <-> d indices, off-by-one
-loop counts), + <-> -, * <-> /, true -> integer division, dropped terms, dropped signs,
-dropped transposes and flips, swapped arguments, < <-> <=, a negated result), and grades each
+automatic mutants of them with grader.trusted.mutation (factors 2 and 1/2, +-1 on integers
+(n <-> d indices, off-by-one loop counts), + <-> -, * <-> /, true -> integer division, dropped
+terms, dropped signs, dropped transposes and flips, swapped arguments, < <-> <=, a negated
+result), and grades each
 mutant's answers exactly as a submission's would be graded, in this process (the reference is
 trusted code, and so are its mutants). A mutant that earns more than the threshold survives;
 one that gives the canonical answer on every case drawn, and on a further sample of random
