@@ -356,6 +356,18 @@ def loss_after_one_step_half_sse(X: np.ndarray, t: np.ndarray, w0: np.ndarray, e
     return 0.5 * float(residual @ residual)
 
 
+def loss_after_one_step_at_w0(X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float) -> float:
+    """The 'L1 evaluated at w0' mistake: (1/n)||X w0 - t||^2, the loss before the step."""
+    return _loss(
+        np.asarray(X, dtype=float), np.asarray(t, dtype=float), np.asarray(w0, dtype=float)
+    )
+
+
+def loss_after_one_step_rms(X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float) -> float:
+    """The 'RMS instead of MSE' mistake: sqrt((1/n)||X w1 - t||^2), right step, wrong loss."""
+    return math.sqrt(loss_after_one_step(X, t, w0, eta))
+
+
 def _xxta(X: np.ndarray, t: np.ndarray, w0: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """X^T a, X X^T a with a = X w0 - t, and n: the pieces of the closed forms in 2.2."""
     X = np.asarray(X, dtype=float)
@@ -419,6 +431,11 @@ def eta_star_half_sse(X: np.ndarray, t: np.ndarray, w0: np.ndarray) -> float:
     """The official convention's ||X^T a||^2 / ||X X^T a||^2 (also the 'forgot n/2' mistake)."""
     xta, xxta, _ = _xxta(X, t, w0)
     return float(xta @ xta) / float(xxta @ xxta)
+
+
+def eta_star_inverted(X: np.ndarray, t: np.ndarray, w0: np.ndarray) -> float:
+    """The 'fraction upside down' mistake: (2/n) ||X X^T a||^2 / ||X^T a||^2, that is 1/eta*."""
+    return 1.0 / eta_star(X, t, w0)
 
 
 def _line_search_cases(rng: np.random.Generator) -> dict[str, Any]:
@@ -513,6 +530,30 @@ def loss_after_t_steps_power_mistake(
     return float(residual @ residual) / len(a)
 
 
+def loss_after_t_steps_one_step_more(
+    X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float, steps: int
+) -> float:
+    """The off-by-one mistake 'a loop over range(t + 1)': the loss after t + 1 steps."""
+    return loss_after_t_steps(X, t, w0, eta, steps + 1)
+
+
+def loss_after_t_steps_one_step_fewer(
+    X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float, steps: int
+) -> float:
+    """The off-by-one mistake 'a loop over range(1, t)': the loss after t - 1 steps."""
+    return loss_after_t_steps(X, t, w0, eta, steps - 1)
+
+
+def loss_after_t_steps_elementwise_power(
+    X: np.ndarray, t: np.ndarray, w0: np.ndarray, eta: float, steps: int
+) -> float:
+    """The '** is not the matrix power' mistake: (I - (2 eta / n) X X^T) ** t entry by entry."""
+    a = np.asarray(X, dtype=float) @ w0 - np.asarray(t, dtype=float)
+    shrink = np.eye(len(a)) - _step_matrix(X, eta)
+    residual = (shrink**steps) @ a
+    return float(residual @ residual) / len(a)
+
+
 def loss_t_cases(rng: np.random.Generator) -> dict[str, Any]:
     """A problem with steps in [2, 6] and a stable eta on which the power mistake is visible.
 
@@ -589,6 +630,16 @@ def conv2d_valid(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 def conv2d_transposed_output(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """The 'transposed output' mistake."""
     return conv2d(image, kernel).T
+
+
+def conv2d_flipped_rows_only(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """The 'half a flip' mistake: the kernel's rows reversed (kernel[::-1]) but not its columns."""
+    return conv2d_cross_correlation(image, np.asarray(kernel, dtype=float)[::-1, :])
+
+
+def conv2d_flipped_columns_only(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """The other half flip: the kernel's columns reversed (np.fliplr) but not its rows."""
+    return conv2d_cross_correlation(image, np.asarray(kernel, dtype=float)[:, ::-1])
 
 
 def conv_I_J() -> np.ndarray:
@@ -744,6 +795,29 @@ def params_per_layer_without_biases() -> list[int]:
 def params_per_layer_fc_without_spatial() -> list[int]:
     """The 'FC-1024 sees only 256 inputs' mistake ((256 + 1) * 1024 = 263168)."""
     return [_weights(item, spatial=False) + _biases(item) for item in _shaped_layers()]
+
+
+def params_per_layer_without_input_channels() -> list[int]:
+    """The 'a filter is only k x k' mistake: conv weights 3 * 3 * C_out (1792 -> 640)."""
+    return [
+        (item.layer.kernel**2 * item.outputs[2] if item.layer.kind == "conv" else _weights(item))
+        + _biases(item)
+        for item in _shaped_layers()
+    ]
+
+
+def params_per_layer_without_kernel_size() -> list[int]:
+    """The 'forgot the 3 x 3' mistake: conv weights C_in * C_out (1792 -> 256)."""
+    return [
+        (item.inputs[2] * item.outputs[2] if item.layer.kind == "conv" else _weights(item))
+        + _biases(item)
+        for item in _shaped_layers()
+    ]
+
+
+def params_per_layer_one_bias_per_layer() -> list[int]:
+    """The 'one bias per layer' mistake: weights + 1 instead of weights + C_out (1792 -> 1729)."""
+    return [_weights(item) + (1 if _biases(item) else 0) for item in _shaped_layers()]
 
 
 def total_params_from_layers(PARAMS_PER_LAYER: Any) -> int | float | None:

@@ -107,10 +107,41 @@ def conv_output_shape_ceil(
     )
 
 
+def conv_output_shape_padding_ignored(
+    input_shape: Sequence[int], out_channels: int, kernel: int, padding: int, stride: int
+) -> list[int]:
+    """The 'padding ignored' mistake: floor((H - k) / s) + 1, as if the border were not padded."""
+    return _conv_shape(input_shape, out_channels, lambda size: (size - kernel) // stride + 1)
+
+
+def conv_output_shape_true_division(
+    input_shape: Sequence[int], out_channels: int, kernel: int, padding: int, stride: int
+) -> list[float]:
+    """The 'true division' mistake: (H + 2p - k) / s + 1 with `/`, fractional where s does not
+    divide H + 2p - k (a size that no tensor can have)."""
+    batch, _, height, width = (int(v) for v in input_shape)
+    sizes = [(size + 2 * padding - kernel) / stride + 1 for size in (height, width)]
+    return [batch, int(out_channels), *sizes]
+
+
+def conv_output_shape_nhwc(
+    input_shape: Sequence[int], out_channels: int, kernel: int, padding: int, stride: int
+) -> list[int]:
+    """The 'NHWC order' mistake: the right sizes as [N, H_out, W_out, C_out] (TensorFlow's
+    layout) where PyTorch's conv2d, which the question uses, gives [N, C_out, H_out, W_out]."""
+    batch, channels, height, width = conv_output_shape(
+        input_shape, out_channels, kernel, padding, stride
+    )
+    return [batch, height, width, channels]
+
+
 CONV_SHAPE_MISTAKES = (
     conv_output_shape_without_plus_one,
     conv_output_shape_single_padding,
     conv_output_shape_ceil,
+    conv_output_shape_padding_ignored,
+    conv_output_shape_true_division,
+    conv_output_shape_nhwc,
 )
 
 
@@ -118,8 +149,8 @@ def conv_shape_cases(rng: np.random.Generator) -> dict[str, Any]:
     """A random conv layer on which every known mistake gives its own, different answer.
 
     Non-square inputs (H != W allowed) catch swapped dimensions. Padding is 1 to 3 and the
-    stride 2 or 3, and a case is drawn again until the right shape and the three mistakes'
-    shapes are pairwise different with every size positive: a mistake that happens to give the
+    stride 2 or 3, and a case is drawn again until the right shape and every mistake's shape
+    are pairwise different with every size positive: a mistake that happens to give the
     right number (stride 1 hides the rounding mistake, padding 0 the single-padding one) would
     go unnoticed, and two mistakes with the same answer could not be told apart. Stride 1 and
     padding 0 are covered by the rubric's public cases.
@@ -161,6 +192,16 @@ def conv_shape_i_without_plus_one() -> list[int]:
 def conv_shape_ii_without_plus_one() -> list[int]:
     """1(a)(ii) without the +1: [32, 128, 13, 13]; padding once gives the same 13 here."""
     return conv_output_shape_without_plus_one(EXAM_INPUT_SHAPE, **EXAM_LAYER_II)
+
+
+def conv_shape_i_nhwc() -> list[int]:
+    """1(a)(i) in NHWC order: [32, 26, 26, 128]."""
+    return conv_output_shape_nhwc(EXAM_INPUT_SHAPE, **EXAM_LAYER_I)
+
+
+def conv_shape_ii_nhwc() -> list[int]:
+    """1(a)(ii) in NHWC order: [32, 14, 14, 128]."""
+    return conv_output_shape_nhwc(EXAM_INPUT_SHAPE, **EXAM_LAYER_II)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -530,9 +571,15 @@ def receptive_field_current_stride(
     return fields
 
 
+def receptive_field_from_zero(kernel_sizes: Sequence[int], strides: Sequence[int]) -> list[int]:
+    """The 'r_0 = 0' mistake: the recursion started from no pixel instead of one, so every field
+    is one too small (a 1x1 kernel would see nothing)."""
+    return [field - 1 for field in receptive_field(kernel_sizes, strides)]
+
+
 def receptive_field_cases(rng: np.random.Generator) -> dict[str, Any]:
-    """2 to 6 layers, kernels 1-7, strides 1-3 (Python ints); drawn again until both mistakes
-    give answers different from the right one and from each other (all strides 1, or kernels
+    """2 to 6 layers, kernels 1-7, strides 1-3 (Python ints); drawn again until every mistake
+    gives an answer different from the right one and from each other (all strides 1, or kernels
     of 1 after every stride, would hide them)."""
     while True:
         layers = int(rng.integers(2, 7))
@@ -546,9 +593,10 @@ def receptive_field_cases(rng: np.random.Generator) -> dict[str, Any]:
                 receptive_field,
                 receptive_field_ignoring_strides,
                 receptive_field_current_stride,
+                receptive_field_from_zero,
             )
         }
-        if len(answers) == 3:
+        if len(answers) == 4:
             return case
 
 
@@ -565,6 +613,11 @@ def exam_receptive_fields_ignoring_strides() -> list[int]:
 def exam_receptive_fields_current_stride() -> list[int]:
     """[5, 13, 29]."""
     return receptive_field_current_stride(**EXAM_RECEPTIVE_STACK)
+
+
+def exam_receptive_fields_from_zero() -> list[int]:
+    """[2, 6, 14]."""
+    return receptive_field_from_zero(**EXAM_RECEPTIVE_STACK)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -771,6 +824,16 @@ def preconditioned_step_ascent(
     return 2 * theta - preconditioned_step(theta, x, y, alpha, M)
 
 
+def preconditioned_step_elementwise_M(
+    theta: np.ndarray, x: np.ndarray, y: float, alpha: float, M: np.ndarray
+) -> np.ndarray:
+    """The 'M * grad' mistake: an element-wise product, which numpy broadcasts across M's rows
+    into a d x d matrix, where the preconditioner acts by the matrix product M @ grad."""
+    theta, x, M = (np.asarray(a, dtype=float) for a in (theta, x, M))
+    gradient = -2.0 * (y - x @ theta) * x
+    return theta - alpha * (M * gradient)
+
+
 def _limit(x: np.ndarray, y: float, M: np.ndarray) -> np.ndarray:
     """M x (x^T M x)^-1 y: iterates from 0 stay on the line through M x, and the limit solves
     x^T theta = y."""
@@ -859,6 +922,13 @@ def limit_diag_abs() -> np.ndarray:
     return _limit(Q7_X, Q7_Y, np.diag(1.0 / np.abs(Q7_X)))
 
 
+def limit_diag_abs_rescaled_problem() -> np.ndarray:
+    """The 'solved [1, 1, 1] theta = 1 instead' mistake: [1, 1, 1] / 3, on the right line M x =
+    [1, 1, 1] but not on the equation (x^T theta = 0.37)."""
+    direction = np.diag(1.0 / np.abs(Q7_X)) @ np.asarray(Q7_X)
+    return _limit(direction, Q7_Y, np.eye(len(direction)))
+
+
 def limit_rescaled() -> np.ndarray:
     """Rescaling theta_bar_i = x_i theta_i: [1, 1, 1] theta_bar = 1 has min-norm solution
     theta_bar = [1, 1, 1] / 3; mapped back theta_i = theta_bar_i / x_i = [1, 10, 100] / 3.
@@ -878,6 +948,13 @@ def limit_rescaled_not_mapped_back() -> np.ndarray:
     """theta_bar = [1, 1, 1] / 3, the rescaled problem's solution left in rescaled coordinates."""
     x = np.asarray(Q7_X)
     return limit_rescaled() * x
+
+
+def limit_rescaled_without_min_norm_scaling() -> np.ndarray:
+    """[1, 10, 100]: theta_bar = [1, 1, 1] mapped back, although [1, 1, 1] theta_bar = 3, not 1
+    (the min-norm solution's 1 / ||[1, 1, 1]||^2 = 1/3 left out)."""
+    x = np.asarray(Q7_X)
+    return np.ones_like(x) / x
 
 
 NONUNIFORM_X = ((1.0, 2.0, 0.0, -1.0), (0.0, 1.0, 1.0, 2.0))

@@ -18,11 +18,15 @@ from typing import Any
 
 import numpy as np
 
+from grader.checks import compare, kind_of
 from grader.grading.engine import Attempt, PartRun
+from grader.grading.results import PartResult
+from grader.grading.structure import transformations
 from grader.rubric.budget import TimeBudget
-from grader.rubric.model import AutoPart, LoadedRubric, load_rubric
+from grader.rubric.model import AutoPart, LoadedRubric, Mistake, load_rubric
 from grader.sandbox import wire
 from grader.sandbox.runner import Reply
+from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases, part_rng
 from grader.trusted.reference import ReferenceModule, load_reference
 
@@ -77,15 +81,20 @@ def grade_in_process(
             if part.target not in answers:
                 credits[key] = 0.0
                 continue
-            given = answers[part.target]
-            if part.function is None:
-                result = attempt.judge_constant(part, reply_of(copy.deepcopy, given))
-            else:
-                result = attempt.judge_function(
-                    _run(attempt, q_index, p_index, part, given, harness)
-                )
+            result = judge_part(attempt, q_index, p_index, answers[part.target], harness)
             credits[key] = result.credit if result.status != "error" else 0.0
     return credits
+
+
+def judge_part(
+    attempt: Attempt, q_index: int, p_index: int, given: Any, harness: ModuleType | None
+) -> PartResult:
+    """One part's result for one answer (a value, or the function a student would write)."""
+    part = attempt.rubric.questions[q_index].parts[p_index]
+    assert isinstance(part, AutoPart)
+    if part.function is None:
+        return attempt.judge_constant(part, reply_of(copy.deepcopy, given))
+    return attempt.judge_function(_run(attempt, q_index, p_index, part, given, harness))
 
 
 def _run(
@@ -100,7 +109,7 @@ def _run(
     assert spec is not None
     run = PartRun(q_index, p_index, part)
     rng = part_rng(attempt.seed, q_index, p_index)
-    run.cases = build_cases(spec, attempt.reference, rng, telling=attempt._telling(part))
+    run.cases = build_cases(spec, attempt.reference, rng, blind=attempt.blind_to(part))
     for case in run.cases:
         args = [copy.deepcopy(case.kwargs[name]) for name in spec.args]
         if spec.harness:
@@ -115,3 +124,27 @@ def load_answers(path: Path) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "corpus_submission"}
     exec(compile(path.read_text(), str(path), "exec"), namespace)
     return {k: v for k, v in namespace.items() if not k.startswith("_") and k != "np"}
+
+
+def promised_credit(name: str, part: AutoPart, mistake: Mistake, value: Any) -> float:
+    """The rubric's credit for the mistake; item by item for a table or a list of layers (a
+    layer the mistake leaves right keeps its share, unless it is right only where the truth is
+    zero, or the whole answer is the truth transposed or flipped: then it is one mistake)."""
+    scorer = kind_of(part.check).items(part.check)
+    if part.function is not None or scorer is None:
+        return mistake.credit
+    truth = expected_constant(part, course(name)[1])
+    if any(
+        compare(part.check, value, other, reveal=False).passed
+        for _, other in transformations(truth)
+    ):
+        return mistake.credit
+    mine, theirs = scorer.split(value), scorer.split(truth)
+    if mine is None or theirs is None or len(mine) != len(theirs):
+        return mistake.credit
+    right = [scorer.score(s, t) >= 1.0 for s, t in zip(mine, theirs, strict=True)]
+    if all(
+        not np.any(np.asarray(t, dtype=float)) for t, ok in zip(theirs, right, strict=True) if ok
+    ):
+        return mistake.credit
+    return sum(1.0 if ok else mistake.credit for ok in right) / len(right)

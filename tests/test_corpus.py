@@ -22,12 +22,14 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from corpus_support import REPO, course, grade_in_process
+from corpus_support import REPO, course, grade_in_process, judge_part, promised_credit
 
 from grader.checks import compare
 from grader.checks.property import PropertyCheck
-from grader.grading.mutants import _nodes, _Replace, _replacements
+from grader.grading.engine import Attempt
+from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart
+from grader.trusted.mutation import _nodes, _Replace, _replacements
 
 THRESHOLD = 0.5
 PROBES = 30
@@ -320,3 +322,128 @@ def test_no_correct_variant_is_under_credited(name: str) -> None:
 
 def test_the_corpus_holds_at_least_100_correct_variants() -> None:
     assert sum(len(graded_variants(name)) for name in ("hw2", "midterm")) >= 100
+
+
+# --- the mistake catalogue, as students write it ---------------------------------------------
+
+CATALOGUE_EDITS = [
+    ("hw2", "loss_after_one_step", "r = a - (2 * eta / n) * X @ X.T @ a", "r = a", "l1-at-w0"),
+    (
+        "hw2",
+        "loss_after_one_step",
+        "    return float(r @ r / n)\n\n\ndef second",
+        "    return float(np.sqrt(r @ r / n))\n\n\ndef second",
+        "l1-rms-instead-of-mse",
+    ),
+    (
+        "hw2",
+        "eta_star",
+        "float(n / 2 * (xta @ xta) / (xxta @ xxta))",
+        "float(2 / n * (xxta @ xxta) / (xta @ xta))",
+        "eta-star-inverted",
+    ),
+    ("hw2", "loss_after_t_steps", "int(steps))", "int(steps) + 1)", "lt-one-step-too-many"),
+    ("hw2", "loss_after_t_steps", "int(steps))", "int(steps) - 1)", "lt-one-step-too-few"),
+    (
+        "hw2",
+        "loss_after_t_steps",
+        "np.linalg.matrix_power(step, int(steps))",
+        "step ** int(steps)",
+        "lt-elementwise-power",
+    ),
+    ("hw2", "conv2d", "float)[::-1, ::-1]", "float)[::-1, :]", "kernel-flipped-rows-only"),
+    ("hw2", "conv2d", "float)[::-1, ::-1]", "float)[:, ::-1]", "kernel-flipped-columns-only"),
+    (
+        "hw2",
+        "PARAMS_PER_LAYER",
+        "[1792, 0, 73856, 0, 295168, 590080, 0,",
+        "[1729, 0, 73729, 0, 294913, 589825, 0,",
+        "one-bias-per-layer",
+    ),
+    (
+        "hw2",
+        "PARAMS_PER_LAYER",
+        "[1792, 0, 73856, 0, 295168, 590080, 0,",
+        "[640, 0, 1280, 0, 2560, 2560, 0,",
+        "conv-without-input-channels",
+    ),
+    (
+        "hw2",
+        "PARAMS_PER_LAYER",
+        "[1792, 0, 73856, 0, 295168, 590080, 0,",
+        "[256, 0, 8320, 0, 33024, 65792, 0,",
+        "conv-without-kernel-size",
+    ),
+    (
+        "midterm",
+        "conv_output_shape",
+        "(size + 2 * padding - kernel) // stride",
+        "(size - kernel) // stride",
+        "conv-padding-ignored",
+    ),
+    ("midterm", "conv_output_shape", "kernel) // stride", "kernel) / stride", "conv-true-division"),
+    (
+        "midterm",
+        "conv_output_shape",
+        "return [n, out_channels, _out_size(h, kernel, padding, stride),\n"
+        "            _out_size(w, kernel, padding, stride)]",
+        "return [n, _out_size(h, kernel, padding, stride),\n"
+        "            _out_size(w, kernel, padding, stride), out_channels]",
+        "conv-nhwc-order",
+    ),
+    ("midterm", "receptive_field", "r, jump = 1, 1", "r, jump = 0, 1", "receptive-field-from-zero"),
+    (
+        "midterm",
+        "RECEPTIVE_FIELDS_EXAMPLE",
+        "r, jump = 1, 1",
+        "r, jump = 0, 1",
+        "receptive-field-from-zero",
+    ),
+    (
+        "midterm",
+        "preconditioned_step",
+        "theta - alpha * M @ grad",
+        "theta - alpha * M * grad",
+        "preconditioner-elementwise",
+    ),
+    (
+        "midterm",
+        "LIMIT_DIAG_ABS",
+        "np.ones(3) / (_x @ np.ones(3))",
+        "np.ones(3) / 3",
+        "diag-abs-limit-of-rescaled-problem",
+    ),
+    (
+        "midterm",
+        "LIMIT_RESCALED",
+        "(np.ones(3) / 3) / _x",
+        "np.ones(3) / _x",
+        "rescaled-limit-without-one-third",
+    ),
+]
+"""(assignment, target, text of the correct example, what a student wrote instead, the named
+mistake it is): each a mistake of the catalogue in a student's own code."""
+
+
+@pytest.mark.parametrize(("name", "target", "right", "wrong", "mistake_id"), CATALOGUE_EDITS)
+def test_a_catalogue_mistake_in_a_students_code_gets_its_id_and_credit(
+    name: str, target: str, right: str, wrong: str, mistake_id: str
+) -> None:
+    source = source_of(name)
+    assert right in source
+    answers = run_source(source.replace(right, wrong))
+    loaded, reference, harness = course(name)
+    q_index, p_index, part = next(
+        (q, p, part)
+        for q, question in enumerate(loaded.rubric.questions)
+        for p, part in enumerate(question.parts)
+        if isinstance(part, AutoPart) and part.target == target
+    )
+    mistake = next(m for m in part.mistakes if m.id == mistake_id)
+    attempt = Attempt(loaded, reference, None, None, seed=413, budget=TimeBudget(600, 1))
+    attempt._hidden_phase = True
+    result = judge_part(attempt, q_index, p_index, answers[target], harness)
+    assert result.mistakes == [mistake_id], result
+    assert result.credit == pytest.approx(promised_credit(name, part, mistake, answers[target])), (
+        result
+    )

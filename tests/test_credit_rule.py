@@ -71,7 +71,7 @@ def test_a_function_hard_coding_the_public_outputs_earns_nothing(
     assert spec is not None
     run = PartRun(q_index, p_index, part)
     rng = part_rng(attempt.seed, q_index, p_index)
-    run.cases = build_cases(spec, attempt.reference, rng, telling=attempt._telling(part))
+    run.cases = build_cases(spec, attempt.reference, rng, blind=attempt.blind_to(part))
     public = [truth(attempt, part, case.kwargs) for case in run.cases if case.reveal]
     run.replies = [
         Reply("ok", public[case.index] if case.reveal else public[0]) for case in run.cases

@@ -453,11 +453,12 @@ def test_hidden_and_random_feedback_never_shows_expected_values(graded_example, 
     seed = graded.results["extra_data"]["seed"]
 
     # The rubric's hidden eta* case, computed by the reference: a = X w0 - t = [-0.5, 1, -1.5],
-    # X^T a = [-2, 0, -0.5], X X^T a = [-2, -0.5, -2.5]: eta* = (3/2) * 4.25 / 10.5 = 0.607...
+    # X^T a = [-2, 0, -0.5, -3.5], X X^T a = [-5.5, -0.5, -9.5]: eta* = (3/2) * 16.5 / 120.75
+    # = 0.205 (X is 3 x 4: with n = d a mutant swapping them would pass the case)
     hidden = yaml_part(hw2_yaml, "eta_star")[1]["function"]["hidden"][0]
     reference, _ = graded_cases(seed, "eta_star")
     eta = reference.module.eta_star(**{k: np.asarray(v, float) for k, v in hidden.items()})
-    assert eta == pytest.approx(1.5 * 4.25 / 10.5)
+    assert eta == pytest.approx(1.5 * 16.5 / 120.75)
 
     canaries: set[str] = renderings(eta)
     for target in (

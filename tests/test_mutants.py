@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading.mutants import MutationReport, analyse, function_mutants, render
+from grader.grading.mutants import MutationReport, analyse, render
 from grader.rubric.model import load_rubric
+from grader.trusted.mutation import function_mutants
 from grader.trusted.reference import load_reference
 
 REPO = Path(__file__).resolve().parents[1]

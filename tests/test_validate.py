@@ -20,7 +20,10 @@ def rubric_with(tmp_path: Path, hidden_case: str) -> Path:
     text = (
         (REPO / "rubrics/hw2.yaml").read_text().replace("../reference/", f"{REPO / 'reference'}/")
     )
-    current = "            - {X: [[1, 2, 0], [0, 1, 1], [1, 0, 1]], t: [1, -1, 2], w0: [0.5, 0, 0]}"
+    current = (
+        "            - {X: [[1, 2, 0, 1], [0, 1, 1, 0], [1, 0, 1, 2]], t: [1, -1, 2], "
+        "w0: [0.5, 0, 0, 0]}"
+    )
     assert current in text
     path = tmp_path / "hw2.yaml"
     path.write_text(text.replace(current, f"            - {hidden_case}"))
@@ -37,6 +40,20 @@ def test_a_hidden_case_with_n_2_is_flagged_for_the_missing_n_over_2(tmp_path):
     warnings = mistake_warnings(load_rubric(rubric))
     flagged = [w for w in warnings if "eta-star-without-n-over-2" in w]
     assert flagged and "1 hidden case" in flagged[0]
+
+
+@pytest.mark.parametrize("name", ["hw2", "midterm"])
+def test_no_shipped_hidden_case_lets_a_lurking_mutant_through(name):
+    warnings = mistake_warnings(load_rubric(REPO / f"rubrics/{name}.yaml"))
+    assert not any("automatic mutant" in warning for warning in warnings), warnings
+
+
+def test_a_hidden_case_with_n_equal_to_d_is_flagged_for_the_mutant_that_swaps_them(tmp_path):
+    square = "{X: [[1, 2, 0], [0, 1, 1], [1, 0, 1]], t: [1, -1, 2], w0: [0.5, 0, 0]}"
+    warnings = mistake_warnings(load_rubric(rubric_with(tmp_path, square)))
+    flagged = [w for w in warnings if "automatic mutant" in w]
+    assert len(flagged) == 1 and "function.hidden[0]" in flagged[0], warnings
+    assert "_xxta: line 5: 0 -> 1" in flagged[0]
 
 
 def test_a_constant_mistake_equal_to_the_answer_can_never_be_recognised(tmp_path):

@@ -25,7 +25,10 @@ class ShapeCheck(CheckSpec):
 
 def compare_shape(check: ShapeCheck, student: object, expected: object, *, reveal: bool) -> Verdict:
     """Judge a shape tuple; a hidden case is told only that the student's shape is wrong."""
-    want = as_shape(expected)
+    try:
+        want = as_shape(expected)
+    except CoercionError:
+        return _same_numbers(student, expected)
     try:
         got = as_shape(student)
     except CoercionError as exc:
@@ -42,6 +45,19 @@ def compare_shape(check: ShapeCheck, student: object, expected: object, *, revea
     return Verdict(
         credit, f"Your shape {fmt_shape(got)} has {wrong} of {len(want)} sizes wrong.{reveal_text}"
     )
+
+
+def _same_numbers(student: object, variant: object) -> Verdict:
+    """Whether an answer equals, size by size, a variant that is no shape: a named mistake's
+    fractional sizes (true division instead of floor). `validate_expected` keeps the canonical
+    answer a shape, so only a variant's value gets here, and it is never shown."""
+    try:
+        got = np.asarray(student, dtype=np.float64)
+        want = np.asarray(variant, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return Verdict.wrong("Expected a shape such as (3, 4) (a tuple of ints).")
+    same = got.shape == want.shape and bool(np.allclose(got, want, rtol=1e-9, atol=0.0))
+    return Verdict.right() if same else Verdict.wrong("Your shape is wrong.")
 
 
 def validate_shape_expected(check: ShapeCheck, expected: object) -> str | None:

@@ -47,13 +47,21 @@ from grader.grading.status import (
 )
 from grader.grading.variants import Judgement, VariantJudge
 from grader.rubric.budget import TimeBudget
-from grader.rubric.model import AutoPart, FunctionTarget, LoadedRubric, ManualPart, Question
+from grader.rubric.model import (
+    AutoPart,
+    FunctionTarget,
+    LoadedRubric,
+    ManualPart,
+    Mistake,
+    Question,
+)
 from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxIdentities
 from grader.sandbox.runner import Launcher, Reply, SandboxSession
 from grader.submission.formats.base import Reading
 from grader.submission.staged import StagedSubmission
 from grader.trusted.answers import expected_constant
 from grader.trusted.cases import Case, build_cases, derive_seed, part_rng, positional
+from grader.trusted.mutation import lurking_mutants
 from grader.trusted.reference import ReferenceModule
 
 OUT_OF_TIME = (
@@ -84,15 +92,25 @@ class CaseTally:
     passed: Counter[str] = field(default_factory=Counter)
     messages: Counter[str] = field(default_factory=Counter)
     mistakes: list[str] = field(default_factory=list)
+    unseen_mistakes: list[str] = field(default_factory=list)
     stopped: bool = False
 
     def judged(self, case: Case, judgement: Judgement, message: str | None) -> None:
         self.records.append((case, judgement.verdict.credit))
         self.mistakes += judgement.mistakes
+        if not case.reveal:
+            self.unseen_mistakes += judgement.mistakes
         if judgement.verdict.passed:
             self.passed[case.kind] += 1
         if message is not None:
             self.messages[message] += 1
+
+    def made(self) -> list[str]:
+        """The mistakes the answers were recognised as. Public cases are few and chosen to be
+        simple, so two mistakes often meet there (padding ignored and padding added once give
+        the same size when p = 1, s = 2); random cases are drawn to tell them apart. So when
+        the unseen cases recognised mistakes, those are the ones made."""
+        return sorted(set(self.unseen_mistakes or self.mistakes))
 
     def failed(self, case: Case, message: str) -> None:
         self.records.append((case, 0.0))
@@ -317,7 +335,7 @@ class Attempt:
                 self._answers[part.target] = reply.value
         else:
             rng = part_rng(self.seed, run.q_index, run.p_index)
-            run.cases = build_cases(part.function, self.reference, rng, telling=self._telling(part))
+            run.cases = build_cases(part.function, self.reference, rng, blind=self.blind_to(part))
             self._ask_cases(run, reveal_only=True)
         for variant in [*part.alternatives, *part.mistakes]:
             for name in variant.uses:
@@ -485,31 +503,47 @@ class Attempt:
             cases_passed=sum(tally.passed.values()),
             cases_total=len(cases),
         )
-        judgement = Judgement(Verdict(min(credit, 1.0)), sorted(set(tally.mistakes)))
+        judgement = Judgement(Verdict(min(credit, 1.0)), tally.made())
         return self._finish(outcome, credit, judgement, [])
 
-    def _telling(self, part: AutoPart) -> Callable[[dict[str, Any]], bool] | None:
-        """Whether a case separates the canonical answer from each of the part's known wrong
-        answers and other conventions (see build_cases); None when the part has none to
-        separate, or is judged by a predicate."""
+    def blind_to(self, part: AutoPart) -> Callable[[dict[str, Any]], int] | None:
+        """How many known wrong answers a case cannot tell from the canonical one (see
+        build_cases): the part's named mistakes and other conventions, each counted as more
+        than all automatic mutants together, the named mistakes among themselves (so that the
+        mistake a student is told of is the one they made), and the part's lurking mutants
+        (trusted.mutation: generic wrong answers that are right on some cases), so a wrong
+        answer cannot earn credit on a case where it happens to be right. None when the part
+        has nothing to separate, or is judged by a predicate."""
         spec = part.function
         variants = [v for v in [*part.mistakes, *part.alternatives] if not v.uses]
-        if spec is None or spec.reference is None or not variants:
+        lurking = lurking_mutants(part, self.reference)
+        if spec is None or spec.reference is None or not (variants or lurking):
             return None
         if isinstance(part.check, PropertyCheck):
             return None
         reference = self.reference.function(spec.reference, field="function.reference")
         judge = VariantJudge(part, self.reference, self.student_answer, set())
+        named_weight = len(lurking) + 1
 
-        def telling(kwargs: dict[str, Any]) -> bool:
+        def blind(kwargs: dict[str, Any]) -> int:
             try:
                 arguments = {name: kwargs[name] for name in spec.args}
                 expected = reference(**arguments)
             except Exception:  # the generator's fault; build_cases reports a missing argument
-                return True
-            return all(judge.differs(variant, expected, arguments) for variant in variants)
+                return 0
+            values = [judge.value_of(variant, arguments) for variant in variants]
+            misses = sum(value is None or judge.same(value, expected) for value in values)
+            pairs = zip(values, variants, strict=True)
+            named = [value for value, variant in pairs if isinstance(variant, Mistake)]
+            for position, value in enumerate(named):
+                misses += value is not None and any(
+                    other is not None and judge.same(value, other) for other in named[:position]
+                )
+            if misses:
+                return misses * named_weight
+            return sum(mutant.agrees(part, arguments, expected) for mutant in lurking)
 
-        return telling
+        return blind
 
     @staticmethod
     def _expected_values(run: PartRun, reference: Callable[..., Any] | None) -> list[Any]:
@@ -553,7 +587,7 @@ class Attempt:
         was recognised as is judged only on the cases where it differs from the truth: on the
         others, making the mistake and being right look the same, so they would pay full credit
         for it."""
-        made = [mistake for mistake in part.mistakes if mistake.id in tally.mistakes]
+        made = [mistake for mistake in part.mistakes if mistake.id in tally.made()]
         if not made:
             return tally.records
         kept = []
@@ -700,6 +734,8 @@ class Engine:
         self.protected = Protected(secret=folders) + protected
         self.harness_source = read_harness(loaded)
         self.limits = loaded.rubric.limits.sandbox_limits()
+        for _, part in loaded.rubric.auto_parts():
+            lurking_mutants(part, reference)  # once per process: every submission draws with them
 
     def grade(
         self,

@@ -2,9 +2,10 @@
 
 `grader mutants RUBRIC` takes each reference function a part is judged against (a function
 part's reference, a constant's answer function) and the module functions it calls, makes
-automatic mutants of them (factors 2 and 1/2, +-1 on integers (n <-> d indices, off-by-one
-loop counts), + <-> -, * <-> /, true -> integer division, dropped terms, dropped signs,
-dropped transposes and flips, swapped arguments, < <-> <=, a negated result), and grades each
+automatic mutants of them with grader.trusted.mutation (factors 2 and 1/2, +-1 on integers
+(n <-> d indices, off-by-one loop counts), + <-> -, * <-> /, true -> integer division, dropped
+terms, dropped signs, dropped transposes and flips, swapped arguments, < <-> <=, a negated
+result), and grades each
 mutant's answers exactly as a submission's would be graded, in this process (the reference is
 trusted code, and so are its mutants). A mutant that earns more than the threshold survives;
 one that gives the canonical answer on every case drawn, and on a further sample of random
@@ -14,11 +15,8 @@ the cases that let it through: what the rubric's author should add or redraw.
 
 from __future__ import annotations
 
-import ast
 import copy
-import inspect
-import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +29,7 @@ from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, LoadedRubric
 from grader.sandbox.runner import Reply
 from grader.trusted.cases import build_cases, part_rng
+from grader.trusted.mutation import mutants_of
 from grader.trusted.reference import ReferenceModule
 
 DEFAULT_THRESHOLD = 0.5
@@ -73,134 +72,6 @@ class MutationReport:
         return 1.0 if not judged else 1.0 - len(self.survivors) / len(judged)
 
 
-# --- making mutants --------------------------------------------------------------------------
-
-
-def _replacements(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
-    """Each mutation of one node: (what changed, the node that replaces it)."""
-    value = node.value if isinstance(node, ast.Constant) else None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0:
-        yield f"{value!r} -> {value * 2!r}", ast.Constant(value * 2)
-        yield f"{value!r} -> {value / 2!r}", ast.Constant(value / 2)
-    if isinstance(value, int) and not isinstance(value, bool):
-        yield f"{value} -> {value + 1}", ast.Constant(value + 1)
-        if value > 0:
-            yield f"{value} -> {value - 1}", ast.Constant(value - 1)
-    if isinstance(node, ast.BinOp):
-        swaps: dict[type[ast.operator], tuple[type[ast.operator], ...]] = {
-            ast.Add: (ast.Sub,),
-            ast.Sub: (ast.Add,),
-            ast.Mult: (ast.Div,),
-            ast.Div: (ast.Mult, ast.FloorDiv),
-            ast.FloorDiv: (ast.Div,),
-            ast.Pow: (ast.Mult,),
-        }
-        for other in swaps.get(type(node.op), ()):
-            yield (
-                f"{type(node.op).__name__} -> {other.__name__}",
-                ast.BinOp(node.left, other(), node.right),
-            )
-        if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
-            yield f"dropped the right operand of {type(node.op).__name__}", node.left
-            yield f"dropped the left operand of {type(node.op).__name__}", node.right
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        yield "dropped a minus sign", node.operand
-    if isinstance(node, ast.Attribute) and node.attr == "T":
-        yield "dropped a transpose", node.value
-    if isinstance(node, ast.Subscript) and "::-1" in ast.unparse(node.slice):
-        yield "dropped a flip", node.value
-    if isinstance(node, ast.Call) and len(node.args) >= 2 and not node.keywords:
-        args = [node.args[1], node.args[0], *node.args[2:]]
-        yield "swapped two arguments", ast.Call(node.func, args, [])
-    if isinstance(node, ast.Compare) and len(node.ops) == 1:
-        flips = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
-        other_op = flips.get(type(node.ops[0]))
-        if other_op is not None:
-            yield "< <-> <=", ast.Compare(node.left, [other_op()], node.comparators)
-    if isinstance(node, ast.Return) and node.value is not None:
-        yield "negated the result", ast.Return(ast.UnaryOp(ast.USub(), node.value))
-
-
-class _Replace(ast.NodeTransformer):
-    def __init__(self, index: int, replacement: ast.AST) -> None:
-        self.index, self.replacement, self.seen = index, replacement, -1
-
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        self.seen += 1
-        if self.seen == self.index:
-            return self.replacement
-        return super().generic_visit(node)
-
-
-def _nodes(tree: ast.AST) -> list[ast.AST]:
-    """Nodes in the order _Replace visits them (pre-order), the docstring left out."""
-    order: list[ast.AST] = []
-
-    class Walk(ast.NodeVisitor):
-        def generic_visit(self, node: ast.AST) -> None:
-            order.append(node)
-            super().generic_visit(node)
-
-    Walk().visit(tree)
-    return order
-
-
-def function_mutants(function: Callable[..., Any]) -> Iterator[tuple[str, str]]:
-    """(what changed, the mutated source) for each mutant of one function's body."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    definition = tree.body[0]
-    assert isinstance(definition, ast.FunctionDef)
-    body = definition.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # the docstring
-    skip = {id(n) for n in _nodes(definition)} - {id(n) for s in body for n in _nodes(s)}
-    for index, node in enumerate(_nodes(tree)):
-        if id(node) in skip:
-            continue
-        for change, replacement in _replacements(node):
-            mutated = _Replace(index, copy.deepcopy(replacement)).visit(copy.deepcopy(tree))
-            try:
-                source = ast.unparse(ast.fix_missing_locations(mutated))
-            except Exception:  # an impossible tree (a dropped operand under a keyword)
-                continue
-            yield f"line {getattr(node, 'lineno', 0)}: {change}", source
-
-
-def _helpers(function: Callable[..., Any], module: Any) -> list[Callable[..., Any]]:
-    """The function and the module functions it calls by name, one level deep."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    found = [function]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id != function.__name__:
-            helper = getattr(module, node.id, None)
-            if (
-                inspect.isfunction(helper)
-                and helper.__module__ == function.__module__
-                and helper not in found
-            ):
-                found.append(helper)
-    return found
-
-
-def mutants_of(
-    name: str, reference: ReferenceModule
-) -> Iterator[tuple[str, str, Callable[..., Any]]]:
-    """(where, what changed, the mutant of `name`) for mutants of it and of its helpers."""
-    module = reference.module
-    target = reference.function(name, field="mutants")
-    for mutated in _helpers(target, module):
-        for change, source in function_mutants(mutated):
-            namespace = dict(vars(module))
-            try:
-                exec(compile(source, f"<mutant of {mutated.__name__}>", "exec"), namespace)
-                if mutated is not target:
-                    own = textwrap.dedent(inspect.getsource(target))
-                    exec(compile(own, f"<{name}>", "exec"), namespace)
-            except Exception:  # a mutant that does not compile is no mutant
-                continue
-            yield mutated.__name__, change, namespace[name]
-
-
 # --- grading mutants ---------------------------------------------------------------------------
 
 
@@ -224,7 +95,7 @@ def judge_part(
     spec = part.function
     run = PartRun(q_index, p_index, part)
     rng = part_rng(attempt.seed, q_index, p_index)
-    run.cases = build_cases(spec, attempt.reference, rng, telling=attempt._telling(part))
+    run.cases = build_cases(spec, attempt.reference, rng, blind=attempt.blind_to(part))
     run.replies = [_reply(answer, case.kwargs) for case in run.cases]
     result = attempt.judge_function(run)
     credit = result.credit if result.status != "error" else 0.0

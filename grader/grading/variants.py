@@ -77,6 +77,10 @@ class VariantJudge:
         value = self.value_of(variant, case)
         return value is not None and not self._matches(value, expected)
 
+    def same(self, value: Any, other: Any) -> bool:
+        """Whether two answers to the part are the same answer under its check."""
+        return self._matches(value, other)
+
     def matches_variant(self, variant: Variant, value: Any, case: dict[str, Any]) -> bool:
         other = self.value_of(variant, case)
         return other is not None and self._matches(value, other)
@@ -119,11 +123,14 @@ class VariantJudge:
     ) -> Judgement | None:
         """An answer that is, as a whole, a wrong transformation of the right one or a
         placeholder earns nothing from the cells that match by coincidence: a named mistake it
-        equals gives that mistake's credit, anything else nothing (see grading.structure).
+        equals gives that mistake's credit, anything else nothing (see grading.structure). A
+        named mistake whose numbers are all the same ([1, 1, 1] / 3) is that mistake, not a
+        placeholder.
         None when the answer is neither, and per-element credit applies."""
         if primary.credit <= 0.0 and not (self.part.mistakes or self.part.alternatives):
             return None  # nothing to take back, nothing to name
-        if is_placeholder(value, expected):
+        named = [v for v in self._variants(case) if self._matches(value, v[2])]
+        if is_placeholder(value, expected) and not named:
             return Judgement(
                 Verdict(
                     0.0, "This looks like a placeholder (every number is the same), not an answer."
@@ -132,12 +139,11 @@ class VariantJudge:
         for words, transformed in transformations(expected):
             if not self._matches(value, transformed):
                 continue
-            for variant, credit, variant_value in self._variants(case):
-                if self._matches(value, variant_value):
-                    if isinstance(variant, Alternative):
-                        return Judgement(Verdict.right(variant.note))
-                    assert isinstance(variant, Mistake)
-                    return Judgement(Verdict(credit, variant.feedback), [variant.id])
+            for variant, credit, _ in named:
+                if isinstance(variant, Alternative):
+                    return Judgement(Verdict.right(variant.note))
+                assert isinstance(variant, Mistake)
+                return Judgement(Verdict(credit, variant.feedback), [variant.id])
             return Judgement(Verdict(0.0, f"Your answer is the right one {words}."))
         return None
 
@@ -178,6 +184,7 @@ class VariantJudge:
             return None
         with np.errstate(all="ignore"):
             credits = [score(s, t) for s, t in zip(student, truth, strict=True)]
+            wrong = [credit < 1.0 for credit in credits]
             notes, mistakes, established = [], [], set()
             whole_mistake = False
             # In a matrix, a transposed or flipped truth is one mistake of the whole, never a
@@ -193,7 +200,7 @@ class VariantJudge:
                 matched = [
                     i
                     for i, (s, o) in enumerate(zip(student, other, strict=True))
-                    if credits[i] < 1.0 and score(s, o) >= 1.0
+                    if wrong[i] and score(s, o) >= 1.0
                 ]
                 if not matched:
                     continue

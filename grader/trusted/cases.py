@@ -19,7 +19,7 @@ from grader.trusted.reference import ReferenceModule
 
 PUBLIC, HIDDEN, RANDOM = "public", "hidden", "random"
 MAX_REDRAWS = 25
-"""Draws a random case gets to tell the right answer from every known wrong one."""
+"""Further draws a random case gets to tell the right answer from every known wrong one."""
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,15 @@ def build_cases(
     rng: np.random.Generator,
     *,
     public_only: bool = False,
-    telling: Callable[[dict[str, Any]], bool] | None = None,
+    blind: Callable[[dict[str, Any]], int] | None = None,
 ) -> list[Case]:
     """Public cases first (cheap feedback), then hidden, then random ones.
 
-    `telling(kwargs)` says whether a case separates the canonical answer from every known wrong
-    one; a random case that does not is drawn again (up to MAX_REDRAWS times, then kept), so a
-    generator need not know every mistake to produce cases that discriminate. The draws come
-    from the same seeded generator, so a grade still replays exactly.
+    `blind(kwargs)` counts the known wrong answers a case cannot tell from the canonical one
+    (0: it tells them all apart). A random case that is blind to some is drawn again, up to
+    MAX_REDRAWS times, and the draw blind to the fewest is kept, so a generator need not know
+    every mistake to produce cases that discriminate. The draws come from the same seeded
+    generator, so a grade still replays exactly.
     """
 
     def typed(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +93,7 @@ def build_cases(
     cases += [Case(HIDDEN, i, typed(kw)) for i, kw in enumerate(spec.hidden)]
 
     def _as_given(kwargs: dict[str, Any]) -> dict[str, Any]:
-        """A drawn case as the student's function would receive it, for `telling`."""
+        """A drawn case as the student's function would receive it, for `blind`."""
         if not set(spec.args) <= set(kwargs):
             return kwargs
         return typed({name: kwargs[name] for name in spec.args})
@@ -101,10 +102,15 @@ def build_cases(
         generator = reference.function(spec.random.generator, field="function.random.generator")
         for i in range(spec.random.count):
             kwargs = generator(rng)
-            redraws = MAX_REDRAWS if telling is not None else 0
-            while redraws and telling is not None and not telling(_as_given(kwargs)):
-                kwargs = generator(rng)
-                redraws -= 1
+            if blind is not None:
+                misses = blind(_as_given(kwargs))
+                for _ in range(MAX_REDRAWS if misses else 0):
+                    drawn = generator(rng)
+                    drawn_misses = blind(_as_given(drawn))
+                    if drawn_misses < misses:
+                        kwargs, misses = drawn, drawn_misses
+                    if not misses:
+                        break
             missing = set(spec.args) - set(kwargs)
             if missing:
                 raise ValueError(

@@ -21,6 +21,7 @@ from grader.rubric.model import AutoPart, LoadedRubric, Mistake
 from grader.trusted.answers import constant_value, expected_constant
 from grader.trusted.cases import build_cases, positional
 from grader.trusted.custom_test_suite import declared_points
+from grader.trusted.mutation import lurking_mutants
 from grader.trusted.reference import ReferenceModule, load_reference
 
 
@@ -160,6 +161,35 @@ def _indistinguishable(part: AutoPart, reference: ReferenceModule, mistake: Mist
     )
 
 
+def _blind_hidden_cases(part: AutoPart, reference: ReferenceModule, where: str) -> list[str]:
+    """Hidden cases on which an automatic mutant that is wrong elsewhere gives the right
+    answer: the engine redraws random cases until they tell such mutants apart, but a hidden
+    case is the author's, so it is reported here rather than silently changed."""
+    spec = part.function
+    try:
+        lurking = lurking_mutants(part, reference)
+        if spec is None or spec.reference is None or not lurking:
+            return []
+        truth = reference.function(spec.reference, field="function.reference")
+        cases = [
+            c for c in build_cases(spec, reference, np.random.default_rng(0)) if c.kind == "hidden"
+        ]
+    except Exception:  # validate() reports reference failures
+        return []
+    found = []
+    for case in cases:
+        expected = truth(**case.kwargs)
+        blind = [mutant.label for mutant in lurking if mutant.agrees(part, case.kwargs, expected)]
+        if blind:
+            found.append(
+                f"{where}.function.hidden[{case.index}]: gives the right answer for "
+                f"{len(blind)} automatic mutant(s) of the reference that are wrong on other "
+                f"cases ({'; '.join(blind[:3])}): such a wrong answer earns this case; choose "
+                "a case that tells them apart"
+            )
+    return found
+
+
 def _list_arguments(part: AutoPart, reference: ReferenceModule) -> list[str]:
     """Arguments a generator draws as lists that students receive as lists (only names in
     array_args or tensor_args become arrays) although the reference itself fails on a list
@@ -215,6 +245,7 @@ def mistake_warnings(loaded: LoadedRubric) -> list[str]:
                 continue
             if part.function is not None and part.function.reference is None:
                 continue
+            found += _blind_hidden_cases(part, reference, f"questions[{q_index}].parts[{p_index}]")
             for m_index, mistake in enumerate(part.mistakes):
                 if (
                     mistake.uses

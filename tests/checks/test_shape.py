@@ -39,6 +39,13 @@ def test_fractional_sizes_are_refused():
     assert "26.5" in verdict.feedback
 
 
+def test_fractional_sizes_match_a_mistake_with_the_same_fractions():
+    true_division = (8, 6, 10.5, 8.5)  # (H + 2p - k) / s + 1 with `/`: no shape, a variant's value
+    assert judge([8, 6, 10.5, 8.5], true_division).passed
+    assert not judge([8, 6, 10, 8], true_division).passed
+    assert not judge([8, 6, 10.5], true_division).passed
+
+
 def test_bools_are_not_sizes():
     assert "bool" in judge((True, 128, 26, 26)).feedback
 

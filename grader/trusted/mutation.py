@@ -1,0 +1,276 @@
+"""Automatic mutants of reference functions, and the ones a random case may fail to reveal.
+
+A mutant is a reference function with one small change to its body (factors 2 and 1/2, +-1 on
+integers (n <-> d indices, off-by-one loop counts), + <-> -, * <-> /, true -> integer division,
+dropped terms, dropped signs, dropped transposes and flips, swapped arguments, < <-> <=, a
+negated result): the generic wrong answers a student may hand in. `grader mutants` grades them
+as submissions (grading.mutants); the engine draws random cases that tell the truth from the
+`lurking` ones (those that agree with it on some cases and not on others), so such an answer
+cannot earn credit on a case where it happens to be right. Mutants are trusted code: the
+reference's own source, changed here, never anything a student sent.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import textwrap
+import time
+import warnings
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.checks import compare
+from grader.checks.property import PropertyCheck
+from grader.rubric.model import AutoPart
+from grader.trusted.cases import typed_arguments
+from grader.trusted.reference import ReferenceModule
+
+# --- making mutants --------------------------------------------------------------------------
+
+
+def _replacements(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
+    """Each mutation of one node: (what changed, the node that replaces it)."""
+    value = node.value if isinstance(node, ast.Constant) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0:
+        yield f"{value!r} -> {value * 2!r}", ast.Constant(value * 2)
+        yield f"{value!r} -> {value / 2!r}", ast.Constant(value / 2)
+    if isinstance(value, int) and not isinstance(value, bool):
+        yield f"{value} -> {value + 1}", ast.Constant(value + 1)
+        if value > 0:
+            yield f"{value} -> {value - 1}", ast.Constant(value - 1)
+    if isinstance(node, ast.BinOp):
+        swaps: dict[type[ast.operator], tuple[type[ast.operator], ...]] = {
+            ast.Add: (ast.Sub,),
+            ast.Sub: (ast.Add,),
+            ast.Mult: (ast.Div,),
+            ast.Div: (ast.Mult, ast.FloorDiv),
+            ast.FloorDiv: (ast.Div,),
+            ast.Pow: (ast.Mult,),
+        }
+        for other in swaps.get(type(node.op), ()):
+            yield (
+                f"{type(node.op).__name__} -> {other.__name__}",
+                ast.BinOp(node.left, other(), node.right),
+            )
+        if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            yield f"dropped the right operand of {type(node.op).__name__}", node.left
+            yield f"dropped the left operand of {type(node.op).__name__}", node.right
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        yield "dropped a minus sign", node.operand
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        yield "dropped a transpose", node.value
+    if isinstance(node, ast.Subscript) and "::-1" in ast.unparse(node.slice):
+        yield "dropped a flip", node.value
+    if isinstance(node, ast.Call) and len(node.args) >= 2 and not node.keywords:
+        args = [node.args[1], node.args[0], *node.args[2:]]
+        yield "swapped two arguments", ast.Call(node.func, args, [])
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        flips = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
+        other_op = flips.get(type(node.ops[0]))
+        if other_op is not None:
+            yield "< <-> <=", ast.Compare(node.left, [other_op()], node.comparators)
+    if isinstance(node, ast.Return) and node.value is not None:
+        yield "negated the result", ast.Return(ast.UnaryOp(ast.USub(), node.value))
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, index: int, replacement: ast.AST) -> None:
+        self.index, self.replacement, self.seen = index, replacement, -1
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        self.seen += 1
+        if self.seen == self.index:
+            return self.replacement
+        return super().generic_visit(node)
+
+
+def _nodes(tree: ast.AST) -> list[ast.AST]:
+    """Nodes in the order _Replace visits them (pre-order), the docstring left out."""
+    order: list[ast.AST] = []
+
+    class Walk(ast.NodeVisitor):
+        def generic_visit(self, node: ast.AST) -> None:
+            order.append(node)
+            super().generic_visit(node)
+
+    Walk().visit(tree)
+    return order
+
+
+def function_mutants(function: Callable[..., Any]) -> Iterator[tuple[str, str]]:
+    """(what changed, the mutated source) for each mutant of one function's body."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    definition = tree.body[0]
+    assert isinstance(definition, ast.FunctionDef)
+    body = definition.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    skip = {id(n) for n in _nodes(definition)} - {id(n) for s in body for n in _nodes(s)}
+    for index, node in enumerate(_nodes(tree)):
+        if id(node) in skip:
+            continue
+        for change, replacement in _replacements(node):
+            mutated = _Replace(index, copy.deepcopy(replacement)).visit(copy.deepcopy(tree))
+            try:
+                source = ast.unparse(ast.fix_missing_locations(mutated))
+            except Exception:  # an impossible tree (a dropped operand under a keyword)
+                continue
+            yield f"line {getattr(node, 'lineno', 0)}: {change}", source
+
+
+def _helpers(function: Callable[..., Any], module: Any) -> list[Callable[..., Any]]:
+    """The function and the module functions it calls by name, one level deep."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    found = [function]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id != function.__name__:
+            helper = getattr(module, node.id, None)
+            if (
+                inspect.isfunction(helper)
+                and helper.__module__ == function.__module__
+                and helper not in found
+            ):
+                found.append(helper)
+    return found
+
+
+def mutants_of(
+    name: str, reference: ReferenceModule
+) -> Iterator[tuple[str, str, Callable[..., Any]]]:
+    """(where, what changed, the mutant of `name`) for mutants of it and of its helpers."""
+    module = reference.module
+    target = reference.function(name, field="mutants")
+    for mutated in _helpers(target, module):
+        for change, source in function_mutants(mutated):
+            namespace = dict(vars(module))
+            try:
+                exec(compile(source, f"<mutant of {mutated.__name__}>", "exec"), namespace)
+                if mutated is not target:
+                    own = textwrap.dedent(inspect.getsource(target))
+                    exec(compile(own, f"<{name}>", "exec"), namespace)
+            except Exception:  # a mutant that does not compile is no mutant
+                continue
+            yield mutated.__name__, change, namespace[name]
+
+
+# --- lurking mutants ---------------------------------------------------------------------------
+
+PROBES = 12
+"""Random cases, drawn with a fixed seed, that sort each mutant at rubric load."""
+PROBE_SEED = 2516
+SCREEN = 4
+"""A mutant wrong on each of the first SCREEN probes is not looked at further: it is wrong on
+nearly every case (so any random case tells it apart), and most mutants are."""
+MAX_LURKING = 12
+"""Lurking mutants kept per part (distinct answers first come, first kept): what a case is
+checked against, so a redraw costs at most this many calls of reference-sized functions."""
+MAX_CALL_SECONDS = 0.05
+"""A mutant slower than this per call (a loop run twice as long, on a large case) is left out,
+so checking a case stays bounded in time."""
+
+
+@dataclass(frozen=True)
+class Lurking:
+    """A mutant that gives the right answer on some probe cases and a wrong one on others."""
+
+    where: str
+    change: str
+    function: Callable[..., Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.where}: {self.change}"
+
+    def agrees(self, part: AutoPart, kwargs: dict[str, Any], expected: Any) -> bool:
+        """Whether the mutant gives the canonical answer on this case (a crash does not)."""
+        return _agrees(part, self.function, kwargs, expected)
+
+
+def _agrees(
+    part: AutoPart, function: Callable[..., Any], kwargs: dict[str, Any], expected: Any
+) -> bool:
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = function(**copy.deepcopy(kwargs))
+            return bool(compare(part.check, value, expected, reveal=False).passed)
+    except Exception:  # a mutant that fails on a case is told apart by it
+        return False
+
+
+_CACHE: weakref.WeakKeyDictionary[ReferenceModule, dict[str, list[Lurking]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def lurking_mutants(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
+    """The part's lurking mutants, found once per process and reference module (at rubric load
+    in the engine): none for a constant, a predicate, a harness or a part without random
+    cases, which have nothing to redraw."""
+    spec = part.function
+    if (
+        spec is None
+        or spec.reference is None
+        or spec.random is None
+        or spec.harness is not None
+        or isinstance(part.check, PropertyCheck)
+    ):
+        return []
+    key = part.model_dump_json(include={"check", "function"})
+    known = _CACHE.setdefault(reference, {})
+    if key not in known:
+        known[key] = _find_lurking(part, reference)
+    return known[key]
+
+
+def _find_lurking(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
+    spec = part.function
+    assert spec is not None and spec.reference is not None and spec.random is not None
+    truth = reference.function(spec.reference, field="function.reference")
+    generator = reference.function(spec.random.generator, field="function.random.generator")
+    rng = np.random.default_rng(PROBE_SEED)
+    probes = []
+    for _ in range(PROBES):
+        drawn = generator(rng)
+        kwargs = typed_arguments(
+            {name: drawn[name] for name in spec.args}, spec.array_args, spec.tensor_args
+        )
+        probes.append((kwargs, truth(**copy.deepcopy(kwargs))))
+    found: list[Lurking] = []
+    seen: set[tuple[Any, ...]] = set()
+    for where, change, mutant in mutants_of(spec.reference, reference):
+        started = time.perf_counter()
+        agreeing: list[bool] = []
+        for kwargs, expected in probes:
+            agreeing.append(_agrees(part, mutant, kwargs, expected))
+            if len(agreeing) == SCREEN and not any(agreeing):
+                break  # wrong on every screening case: most mutants are, and random cases show it
+        if (time.perf_counter() - started) / len(agreeing) > MAX_CALL_SECONDS:
+            continue
+        if len(agreeing) < PROBES or all(agreeing):
+            continue
+        outputs = tuple(_answer_key(mutant, kwargs) for kwargs, _ in probes)
+        if (*agreeing, *outputs) in seen:
+            continue
+        seen.add((*agreeing, *outputs))
+        found.append(Lurking(where, change, mutant))
+        if len(found) == MAX_LURKING:
+            break
+    return found
+
+
+def _answer_key(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """A hashable summary of a mutant's answer on a case, to keep one mutant per behaviour."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = np.asarray(function(**copy.deepcopy(kwargs)), dtype=np.float64)
+        return (value.shape, np.round(value, 9).tobytes())
+    except Exception:
+        return None
