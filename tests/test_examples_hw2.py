@@ -323,8 +323,9 @@ def test_infinite_loop_loses_only_its_own_part(graded_example, hw2_yaml) -> None
 def test_infinite_loop_stops_at_the_first_timeout(graded_example, hw2_yaml) -> None:
     graded = graded_example("slow")
     call_timeout = hw2_yaml["limits"]["call_timeout"]
-    # one timed-out call, not 12 of them (12 * 5 s): the remaining cases are skipped
-    assert graded.seconds < call_timeout + 10, graded.seconds
+    # one timed-out call, not 12 of them (12 * 5 s): the remaining cases are skipped. The
+    # bound leaves room for a loaded machine and still fails at two timed-out calls and more.
+    assert graded.seconds < 2 * call_timeout + 5, graded.seconds
     output = by_number(graded.results)["2.2.3"]["output"]
     assert "time limit" in output, output
 
