@@ -6,7 +6,7 @@ import json
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
@@ -36,6 +36,10 @@ from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases, positional
 from grader.trusted.reference import ReferenceModule, load_reference
 from grader.trusted.validate import mistake_warnings, validate
+
+if TYPE_CHECKING:  # imported when used: they load the report's plotting library
+    from grader.batch.decide import Applied
+    from grader.batch.review import AnswerGroup
 
 EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
@@ -561,7 +565,7 @@ def regrade_diff_command(old_outdir: Path, new_outdir: Path, csv_path: Path | No
         return
     plural = "students with changed scores" if len(changes) != 1 else "student with a changed score"
     table = Table(title=f"{len(changes)} {plural}", title_justify="left")
-    for column in ("Student", "SID", "Old", "New", "Change", "Questions changed"):
+    for column in ("Student", "SID", "Old", "New", "Change", "Questions changed", "Cause"):
         table.add_column(column)
     for change in changes:
         table.add_row(
@@ -571,6 +575,136 @@ def regrade_diff_command(old_outdir: Path, new_outdir: Path, csv_path: Path | No
             _score_text(change.new_total),
             f"{change.delta:+.4g}",
             ", ".join(f"{n}: {_score_text(a)} → {_score_text(b)}" for n, a, b in change.questions),
+            "; ".join(change.causes),
+        )
+    SafeConsole().print(table)
+
+
+@main.command("review")
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option(
+    "--decide",
+    "decide_ids",
+    multiple=True,
+    metavar="GROUP",
+    help="Decide these answer groups (repeatable) with --credit and --feedback.",
+)
+@click.option(
+    "--credit",
+    type=float,
+    help="With --decide: the fraction of the part's points earned, 0 to 1.",
+)
+@click.option(
+    "--feedback", default="", help="With --decide: what every student of the group reads."
+)
+@click.option(
+    "--undo", "undo_ids", multiple=True, metavar="GROUP", help="Make groups pending again."
+)
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(path_type=Path),
+    help="Write every group to a YAML file to fill in (credit, feedback) and --import.",
+)
+@click.option(
+    "--import",
+    "import_path",
+    type=click.Path(path_type=Path),
+    help="Record the decisions of a file written by --export.",
+)
+@click.option("--by", default=None, help="Who decides [default: the login name].")
+@click.option("--pending", is_flag=True, help="List only the groups still to decide.")
+@click.option(
+    "--rubric",
+    type=click.Path(path_type=Path),
+    help="The rubric, if it moved since the batch [default: the one the last run used].",
+)
+def review_command(
+    outdir: Path,
+    decide_ids: tuple[str, ...],
+    credit: float | None,
+    feedback: str,
+    undo_ids: tuple[str, ...],
+    export_path: Path | None,
+    import_path: Path | None,
+    by: str | None,
+    pending: bool,
+    rubric: Path | None,
+) -> None:
+    """List the groups of written answers awaiting review in a `grader batch` OUTDIR, or decide
+    them: one credit per group of answers read alike, applied at once to grades.csv,
+    report.html and results/ without grading again, and kept across reruns."""
+    import getpass
+
+    from grader.batch.decide import Review
+    from grader.batch.decisions_file import Verdict
+
+    actions = [bool(decide_ids), bool(undo_ids), export_path is not None, import_path is not None]
+    if sum(actions) > 1:
+        _fail("give one of --decide, --undo, --export and --import at a time")
+    if decide_ids and credit is None:
+        _fail("--decide needs --credit (the fraction of the part's points, 0 to 1)")
+    if credit is not None and not decide_ids:
+        _fail("--credit goes with --decide GROUP")
+    if credit is not None and not 0 <= credit <= 1:
+        _fail(f"--credit must be between 0 and 1 (a fraction of the part's points), got {credit:g}")
+    who = by or getpass.getuser()
+    try:
+        with Review(outdir, rubric) as review:
+            if decide_ids:
+                assert credit is not None
+                verdicts = [
+                    Verdict(group, credit, feedback.strip()) for group in review.find(decide_ids)
+                ]
+                _applied(review.decide(verdicts, who), "decided")
+            elif undo_ids:
+                _applied(review.withdraw(review.find(undo_ids)), "made pending again")
+            elif import_path is not None:
+                _applied(review.import_file(import_path, who), f"decided from {import_path}")
+            elif export_path is not None:
+                count = review.export_file(export_path)
+                echo(f"wrote {count} groups to {export_path}")
+            else:
+                _list_groups(review.groups(), only_pending=pending)
+    except GraderInputError as error:
+        _fail(str(error))
+
+
+def _applied(applied: Applied, verb: str) -> None:
+    echo(
+        f"{applied.groups} groups {verb}: {applied.submissions} submissions regraded from the "
+        f"gradebook; {applied.pending_groups} groups still pending; grades.csv, report.html "
+        "and results/ rewritten"
+    )
+
+
+def _list_groups(groups: list[AnswerGroup], *, only_pending: bool) -> None:
+    if not groups:
+        echo("no written answer awaits review")
+        return
+    waiting = [g for g in groups if g.decision is None]
+    shown = waiting if only_pending else groups
+    table = Table(
+        title=f"{len(groups)} answer groups ({sum(len(g.members) for g in groups)} parts), "
+        f"{len(waiting)} pending",
+        title_justify="left",
+    )
+    for column in ("Group", "Part", "Students", "Read as", "Example", "Why unsure", "Decision"):
+        table.add_column(column)
+    for group in shown:
+        example = group.members[0]
+        decision = group.decision
+        table.add_row(
+            group.id,
+            f"{group.question} {group.part}",
+            str(len(group.members)),
+            example.shown,
+            f"line {example.line}: {example.excerpt}",
+            example.reason,
+            "pending"
+            if decision is None
+            else f"{decision.credit:g} by {decision.decided_by}"
+            + (f": {decision.feedback}" if decision.feedback else ""),
         )
     SafeConsole().print(table)
 

@@ -14,6 +14,13 @@ Tables (query them with `sqlite3 OUTDIR/gradebook.sqlite`):
                     matched (JSON), seconds, and the seed and hashes it was graded with
   gradings          a log: one row per grading completed (and by which worker), for auditing
                     reruns
+  review_parts      one row per part of a written answer awaiting a TA: its answer group's key
+                    (question, part, normalised reading), the reading, its line and excerpt
+  review_decisions  one row per answer group a TA decided: credit, feedback, who and when
+
+The scores in `submissions` and `question_results` are the ones students get now, decisions
+included; `submissions.graded_result` keeps the result as graded (for submissions with parts to
+review) so a decision made later is applied without grading again (grader.batch.review).
 
 A gradebook written before a column existed is migrated when it is opened (MIGRATIONS).
 """
@@ -58,7 +65,9 @@ CREATE TABLE IF NOT EXISTS submissions (
     graded_at TEXT NOT NULL,
     run_id INTEGER NOT NULL REFERENCES runs(run_id),
     results_path TEXT,
-    worker TEXT NOT NULL DEFAULT ''
+    worker TEXT NOT NULL DEFAULT '',
+    graded_result TEXT,
+    review_pending REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS submitters (
     submission_id TEXT NOT NULL REFERENCES submissions(submission_id),
@@ -84,6 +93,28 @@ CREATE TABLE IF NOT EXISTS question_results (
     content_sha256 TEXT,
     PRIMARY KEY (submission_id, position)
 );
+CREATE TABLE IF NOT EXISTS review_parts (
+    submission_id TEXT NOT NULL REFERENCES submissions(submission_id),
+    question TEXT NOT NULL,
+    part TEXT NOT NULL,
+    points REAL NOT NULL,
+    reading TEXT NOT NULL,
+    shown TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    excerpt TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (submission_id, question, part)
+);
+CREATE TABLE IF NOT EXISTS review_decisions (
+    question TEXT NOT NULL,
+    part TEXT NOT NULL,
+    reading TEXT NOT NULL,
+    credit REAL NOT NULL CHECK (credit >= 0 AND credit <= 1),
+    feedback TEXT NOT NULL,
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    PRIMARY KEY (question, part, reading)
+);
 CREATE TABLE IF NOT EXISTS gradings (
     run_id INTEGER NOT NULL REFERENCES runs(run_id),
     submission_id TEXT NOT NULL,
@@ -96,11 +127,14 @@ CREATE TABLE IF NOT EXISTS gradings (
 MIGRATIONS = (
     ("submissions", "worker", "TEXT NOT NULL DEFAULT ''"),
     ("gradings", "worker", "TEXT NOT NULL DEFAULT ''"),
+    ("submissions", "graded_result", "TEXT"),
+    ("submissions", "review_pending", "REAL NOT NULL DEFAULT 0"),
 )
 """Columns added since the first gradebooks: (table, column, declaration), added to an older
-gradebook when it is opened (rows graded before have an empty worker)."""
+gradebook when it is opened (rows graded before have an empty worker and nothing to review);
+new tables come from SCHEMA's CREATE TABLE IF NOT EXISTS."""
 
-_JOINED_FIELDS = ("submitters", "questions")
+_JOINED_FIELDS = ("submitters", "questions", "reviews")
 """SubmissionRecord fields read from their own tables, not from `submissions`."""
 
 RETRIED_STATUSES = frozenset({"internal_error", "grader_timeout"})
@@ -123,6 +157,47 @@ class QuestionRow:
     feedback: str
     mistakes: tuple[str, ...]
     seconds: float
+
+
+GroupKey = tuple[str, str, str]
+"""(question number, part name, normalised reading): an answer group, what a TA decides."""
+
+
+@dataclass(frozen=True)
+class ReviewPart:
+    """One part of one submission awaiting a TA, as stored."""
+
+    submission_id: str
+    question: str
+    part: str
+    points: float
+    reading: str
+    """The reading normalised (grader.batch.review.normalise_reading): its group's key."""
+    shown: str
+    line: int
+    excerpt: str
+    reason: str
+
+    @property
+    def key(self) -> GroupKey:
+        return (self.question, self.part, self.reading)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A TA's verdict on one answer group: the fraction of the part's points, and feedback."""
+
+    question: str
+    part: str
+    reading: str
+    credit: float
+    feedback: str
+    decided_by: str
+    decided_at: str
+
+    @property
+    def key(self) -> GroupKey:
+        return (self.question, self.part, self.reading)
 
 
 @dataclass(frozen=True)
@@ -149,6 +224,12 @@ class SubmissionRecord:
     questions: tuple[QuestionRow, ...]
     worker: str = ""
     """Which worker graded it: "local-N" for the local pool, a Dask worker's name otherwise."""
+    graded_result: str | None = None
+    """The GradeResult as graded (JSON, grader.grading.result_data), kept only when some part
+    awaits review: decisions are applied to it."""
+    review_pending: float = 0.0
+    """Points of parts awaiting a TA's decision (pending, like hand-graded points)."""
+    reviews: tuple[ReviewPart, ...] = ()
 
 
 class Gradebook:
@@ -213,13 +294,14 @@ class Gradebook:
         sid = record.submission_id
         with self._transaction():
             self.db.execute("DELETE FROM question_results WHERE submission_id = ?", (sid,))
+            self.db.execute("DELETE FROM review_parts WHERE submission_id = ?", (sid,))
             self.db.execute("DELETE FROM submitters WHERE submission_id = ?", (sid,))
             self.db.execute("DELETE FROM submissions WHERE submission_id = ?", (sid,))
             self.db.execute(
                 "INSERT INTO submissions (submission_id, status, detail, score, max_score, "
                 "content_sha256, rubric_sha256, fingerprint, seed, seconds, created_at, "
-                "graded_at, run_id, results_path, worker) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "graded_at, run_id, results_path, worker, graded_result, review_pending) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sid,
                     record.status,
@@ -236,37 +318,102 @@ class Gradebook:
                     record.run_id,
                     record.results_path,
                     record.worker,
+                    record.graded_result,
+                    record.review_pending,
                 ),
             )
             self.db.executemany(
                 "INSERT INTO submitters VALUES (?, ?, ?, ?, ?)",
                 [(sid, index, s.name, s.sid, s.email) for index, s in enumerate(record.submitters)],
             )
+            self._insert_questions(record)
             self.db.executemany(
-                "INSERT INTO question_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO review_parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         sid,
-                        index,
-                        q.number,
-                        q.title,
-                        q.score,
-                        q.max_score,
-                        q.status,
-                        q.feedback,
-                        json.dumps(list(q.mistakes)),
-                        q.seconds,
-                        record.seed,
-                        record.rubric_sha256,
-                        record.content_sha256,
+                        r.question,
+                        r.part,
+                        r.points,
+                        r.reading,
+                        r.shown,
+                        r.line,
+                        r.excerpt,
+                        r.reason,
                     )
-                    for index, q in enumerate(record.questions)
+                    for r in record.reviews
                 ],
             )
             self.db.execute(
                 "INSERT INTO gradings (run_id, submission_id, status, finished_at, worker) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (record.run_id, sid, record.status, record.graded_at, record.worker),
+            )
+
+    def update_grades(self, record: SubmissionRecord) -> None:
+        """Store a submission's scores after a TA's decision, in one transaction: its
+        questions, total and pending points, nothing else (it was not graded again)."""
+        with self._transaction():
+            self.db.execute(
+                "UPDATE submissions SET score = ?, max_score = ?, review_pending = ? "
+                "WHERE submission_id = ?",
+                (record.score, record.max_score, record.review_pending, record.submission_id),
+            )
+            self.db.execute(
+                "DELETE FROM question_results WHERE submission_id = ?", (record.submission_id,)
+            )
+            self._insert_questions(record)
+
+    def _insert_questions(self, record: SubmissionRecord) -> None:
+        sid = record.submission_id
+
+        self.db.executemany(
+            "INSERT INTO question_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    index,
+                    q.number,
+                    q.title,
+                    q.score,
+                    q.max_score,
+                    q.status,
+                    q.feedback,
+                    json.dumps(list(q.mistakes)),
+                    q.seconds,
+                    record.seed,
+                    record.rubric_sha256,
+                    record.content_sha256,
+                )
+                for index, q in enumerate(record.questions)
+            ],
+        )
+
+    def decide(self, decisions: Iterable[Decision]) -> None:
+        """Record decisions (replacing earlier ones for the same groups) in one transaction."""
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO review_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        d.question,
+                        d.part,
+                        d.reading,
+                        d.credit,
+                        d.feedback,
+                        d.decided_by,
+                        d.decided_at,
+                    )
+                    for d in decisions
+                ],
+            )
+
+    def withdraw(self, keys: Iterable[GroupKey]) -> None:
+        """Forget the decisions on these groups: their parts are pending again."""
+        with self._transaction():
+            self.db.executemany(
+                "DELETE FROM review_decisions WHERE question = ? AND part = ? AND reading = ?",
+                list(keys),
             )
 
     @contextlib.contextmanager
@@ -335,14 +482,41 @@ class Gradebook:
                     row[8],
                 )
             )
+        reviews: dict[str, list[ReviewPart]] = {}
+        if self._has_table("review_parts"):
+            for row in self.db.execute("SELECT * FROM review_parts ORDER BY submission_id, rowid"):
+                reviews.setdefault(row[0], []).append(ReviewPart(*row))
         return [
             SubmissionRecord(
                 **rows[sid],
                 submitters=tuple(submitters.get(sid, ())),
                 questions=tuple(questions.get(sid, ())),
+                reviews=tuple(reviews.get(sid, ())),
             )
             for sid in wanted
         ]
+
+    def decisions(self) -> dict[GroupKey, Decision]:
+        """Every decision a TA made, by answer group (none in a gradebook from before
+        reviews)."""
+        if not self._has_table("review_decisions"):
+            return {}
+        found = (
+            Decision(*row)
+            for row in self.db.execute(
+                "SELECT question, part, reading, credit, feedback, decided_by, decided_at "
+                "FROM review_decisions"
+            )
+        )
+        return {decision.key: decision for decision in found}
+
+    def _has_table(self, name: str) -> bool:
+        return (
+            self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+            ).fetchone()
+            is not None
+        )
 
     def gradings(self) -> list[tuple[int, str, str]]:
         """(run_id, submission_id, status) of every grading ever completed, oldest first."""

@@ -11,16 +11,19 @@ import csv
 import io
 import statistics
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 from grader.atomic import write_bytes
-from grader.batch.gradebook import SubmissionRecord, iter_students, now
+from grader.batch.gradebook import Decision, GroupKey, SubmissionRecord, iter_students, now
+from grader.batch.review import AnswerGroup, answer_groups
 from grader.grading.status import PARTIAL, PASSED, PENDING
 from grader.outputs.html_report import (
     MistakeCount,
     ProblemSubmission,
     QuestionSummary,
     ReportData,
+    ReviewGroup,
     SlowSubmission,
     StudentRow,
     render_report,
@@ -47,9 +50,11 @@ def grades_csv(records: list[SubmissionRecord], pending: float = 0.0) -> str:
     """One row per student (each group member gets the group's row), ready for a spreadsheet
     or an LMS import. Scores are blank for a question not graded, and say `pending` for a
     question graded by hand only; a submission that could not be graded at all has total 0
-    and says why in `status`. `total` is out of `graded_max` (the auto-graded points);
-    `pending` points are still to be graded by hand, and `max_score` is the whole assignment.
-    Names, ids and e-mails come from students and can never read as formulas."""
+    and says why in `status`. `total` is out of `graded_max` (the auto-graded points and the
+    written answers a TA decided); `pending` points are still to be graded by hand (the
+    rubric's `pending`, plus the submission's written answers awaiting review), and
+    `max_score` is the whole assignment. Names, ids and e-mails come from students and can
+    never read as formulas."""
     columns = question_columns(records)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -81,8 +86,12 @@ def grades_csv(records: list[SubmissionRecord], pending: float = 0.0) -> str:
                 *[_number(scores.get(number)) for number, _, _ in columns],
                 _number(record.score if record.score is not None else 0.0),
                 _number(record.max_score),
-                _number(pending),
-                _number(None if record.max_score is None else record.max_score + pending),
+                _number(pending + record.review_pending),
+                _number(
+                    None
+                    if record.max_score is None
+                    else record.max_score + pending + record.review_pending
+                ),
             ]
         )
     return buffer.getvalue()
@@ -106,9 +115,19 @@ def mistake_feedback(loaded: LoadedRubric) -> dict[tuple[str, str], str]:
     return found
 
 
-def report_data(loaded: LoadedRubric, records: list[SubmissionRecord]) -> ReportData:
-    """The report's figures: distributions over the graded submissions, problems over all."""
+def report_data(
+    loaded: LoadedRubric,
+    records: list[SubmissionRecord],
+    decisions: Mapping[GroupKey, Decision] | None = None,
+) -> ReportData:
+    """The report's figures: distributions over the graded submissions, problems over all,
+    and the written answers awaiting a TA with their groups."""
     rubric = loaded.rubric
+    decisions = decisions or {}
+    groups = answer_groups((r for record in records for r in record.reviews), decisions)
+    awaiting = Counter(
+        group.question for group in groups if group.decision is None for _ in group.members
+    )
     graded = [r for r in records if r.questions and r.score is not None]
     feedback = mistake_feedback(loaded)
     questions = []
@@ -138,6 +157,7 @@ def report_data(loaded: LoadedRubric, records: list[SubmissionRecord]) -> Report
                     MistakeCount(mistake, count, feedback.get((number, mistake), ""))
                     for mistake, count in mistakes.most_common(MISTAKES_PER_QUESTION)
                 ),
+                review_pending=awaiting[number],
             )
         )
     problems = tuple(
@@ -178,6 +198,25 @@ def report_data(loaded: LoadedRubric, records: list[SubmissionRecord]) -> Report
         slowest=slowest,
         pending_points=sum(question.manual_points for question in rubric.questions),
         students=tuple(students),
+        review_groups=tuple(_review_group(group) for group in groups),
+    )
+
+
+def _review_group(group: AnswerGroup) -> ReviewGroup:
+    example = group.members[0]
+    decision = group.decision
+    return ReviewGroup(
+        group_id=group.id,
+        question=group.question,
+        part=group.part,
+        reading=example.shown,
+        line=example.line,
+        excerpt=example.excerpt,
+        reason=example.reason,
+        students=len(group.members),
+        decision=None
+        if decision is None
+        else f"{decision.credit:.3g} credit, by {decision.decided_by} at {decision.decided_at}",
     )
 
 
@@ -185,7 +224,13 @@ def _students(record: SubmissionRecord) -> str:
     return ", ".join(s.name for s in record.submitters) or record.submission_id
 
 
-def write_outputs(outdir: Path, loaded: LoadedRubric, records: list[SubmissionRecord]) -> None:
+def write_outputs(
+    outdir: Path,
+    loaded: LoadedRubric,
+    records: list[SubmissionRecord],
+    decisions: Mapping[GroupKey, Decision],
+) -> None:
     pending = sum(question.manual_points for question in loaded.rubric.questions)
     write_bytes(outdir / "grades.csv", grades_csv(records, pending).encode())
-    write_bytes(outdir / "report.html", render_report(report_data(loaded, records)).encode())
+    report = render_report(report_data(loaded, records, decisions))
+    write_bytes(outdir / "report.html", report.encode())

@@ -1,7 +1,8 @@
 """`grader regrade-diff`: which students' scores changed between two batch runs.
 
 After a rubric fix or a regrade request a TA reruns the batch into a new folder and needs the
-list of students to notify, not two spreadsheets to compare by eye. Students are matched by
+list of students to notify, not two spreadsheets to compare by eye. A score changed by a TA's
+review of a written answer (grader.batch.review) says so as its cause. Students are matched by
 sid, else email, else name, so a group reshuffled between runs still lines up per person.
 """
 
@@ -12,7 +13,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.batch.gradebook import Gradebook, SubmissionRecord, iter_students
+from grader.batch.gradebook import Decision, Gradebook, SubmissionRecord, iter_students
+from grader.batch.review import group_id
 from grader.errors import GraderInputError
 from grader.outputs.safe_text import spreadsheet_cell
 
@@ -30,6 +32,7 @@ class ScoreChange:
     old_total: float | None
     new_total: float | None
     questions: tuple[tuple[str, float | None, float | None], ...]  # (number, old, new)
+    causes: tuple[str, ...] = ()  # "2.2 eta*: TA review, group 1a2b3c4d, credit 0.5 by alice"
 
     @property
     def delta(self) -> float:
@@ -40,7 +43,11 @@ def _student_key(name: str, sid: str, email: str) -> str:
     return f"sid:{sid}" if sid else f"email:{email.lower()}" if email else f"name:{name}"
 
 
-def _by_student(outdir: Path) -> dict[str, tuple[str, str, SubmissionRecord]]:
+Reviewed = dict[tuple[str, str], Decision]
+"""(question, part) -> the TA decision that scored it, for one submission."""
+
+
+def _by_student(outdir: Path) -> dict[str, tuple[str, str, SubmissionRecord, Reviewed]]:
     path = Path(outdir) / "gradebook.sqlite"
     if not path.is_file():
         raise GraderInputError(
@@ -48,10 +55,44 @@ def _by_student(outdir: Path) -> dict[str, tuple[str, str, SubmissionRecord]]:
         )
     with Gradebook(path, read_only=True) as book:
         records = book.records()
+        decisions = book.decisions()
+    reviewed = {
+        record.submission_id: {
+            (r.question, r.part): decisions[r.key] for r in record.reviews if r.key in decisions
+        }
+        for record in records
+    }
     return {
-        _student_key(s.name, s.sid, s.email): (s.name, s.sid, record)
+        _student_key(s.name, s.sid, s.email): (
+            s.name,
+            s.sid,
+            record,
+            reviewed[record.submission_id],
+        )
         for s, record in iter_students(records)
     }
+
+
+def _causes(
+    old: Reviewed, new: Reviewed, questions: tuple[tuple[str, float | None, float | None], ...]
+) -> tuple[str, ...]:
+    """The TA decisions that differ between the runs on the questions whose score changed."""
+    changed = {number for number, _, _ in questions}
+    causes = []
+    for question, part in sorted(old.keys() | new.keys()):
+        before, after = old.get((question, part)), new.get((question, part))
+        if question not in changed or (
+            before is not None and after is not None and before.credit == after.credit
+        ):
+            continue
+        if after is None:
+            causes.append(f"{question} {part}: TA decision withdrawn")
+        else:
+            causes.append(
+                f"{question} {part}: TA review, group {group_id(after.key)}, credit "
+                f"{after.credit:g} by {after.decided_by}"
+            )
+    return tuple(causes)
 
 
 def _total(record: SubmissionRecord | None) -> float | None:
@@ -65,7 +106,7 @@ def score_changes(old_outdir: Path, new_outdir: Path) -> list[ScoreChange]:
     old, new = _by_student(old_outdir), _by_student(new_outdir)
     changes = []
     for key in sorted(old.keys() | new.keys()):
-        name, sid, _ = new.get(key) or old[key]
+        name, sid, _, _ = new.get(key) or old[key]
         before = old[key][2] if key in old else None
         after = new[key][2] if key in new else None
         old_scores = {q.number: q.score for q in before.questions} if before else {}
@@ -90,6 +131,11 @@ def score_changes(old_outdir: Path, new_outdir: Path) -> list[ScoreChange]:
                     _total(before),
                     _total(after),
                     questions,
+                    _causes(
+                        old[key][3] if key in old else {},
+                        new[key][3] if key in new else {},
+                        questions,
+                    ),
                 )
             )
     return sorted(changes, key=lambda c: (-abs(c.delta), c.student))
@@ -123,6 +169,7 @@ def changes_csv(changes: list[ScoreChange]) -> str:
             "new_total",
             "delta",
             "questions_changed",
+            "causes",
         ]
     )
     for change in changes:
@@ -136,6 +183,7 @@ def changes_csv(changes: list[ScoreChange]) -> str:
                 _cell(change.new_total),
                 f"{change.delta:.6g}",
                 "; ".join(f"{n}: {_cell(a)} -> {_cell(b)}" for n, a, b in change.questions),
+                spreadsheet_cell("; ".join(change.causes)),
             ]
         )
     return buffer.getvalue()

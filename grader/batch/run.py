@@ -9,6 +9,7 @@ where it stopped. It never runs student code and never forks a sandboxed child i
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -21,10 +22,12 @@ from typing import Any, Protocol
 from grader import __version__
 from grader.atomic import write_json
 from grader.batch.export import ExportContents, ExportedSubmission, read_export
-from grader.batch.gradebook import Gradebook, QuestionRow, SubmissionRecord, now
+from grader.batch.gradebook import Gradebook, QuestionRow, ReviewPart, SubmissionRecord, now
 from grader.batch.outputs import write_outputs
+from grader.batch.review import review_parts, reviewed_record
 from grader.batch.workers import Task, WorkerConfig, WorkerPool
 from grader.errors import GraderInputError, RubricError
+from grader.grading.result_data import result_from_data
 from grader.rubric.model import LoadedRubric, load_rubric
 from grader.sandbox.plan import (
     DEFAULT_SANDBOX_UID,
@@ -258,11 +261,11 @@ class Batch:
             nonlocal done
             exported = by_id[task.submission_id]
             try:
-                stored = self._record(
+                stored = self.record_reply(
                     book, run_id, exported, hashes[task.submission_id], reply, seconds
                 )
             except Exception as error:  # one submission's result must not stop the batch
-                stored = self._record(
+                stored = self.record_reply(
                     book,
                     run_id,
                     exported,
@@ -295,7 +298,9 @@ class Batch:
                 if stored.status != "graded":
                     summary.problems[stored.submission_id] = stored.status
         finally:  # interrupted or not, the outputs show what the gradebook holds
-            write_outputs(self.outdir, self.loaded, book.records(summary.submissions))
+            write_outputs(
+                self.outdir, self.loaded, book.records(summary.submissions), book.decisions()
+            )
         return summary
 
     def _plan(
@@ -322,7 +327,7 @@ class Batch:
         limits = self.loaded.rubric.limits
         return 2 * limits.total_seconds + limits.import_timeout + 30
 
-    def _record(
+    def record_reply(
         self,
         book: Gradebook,
         run_id: int,
@@ -331,11 +336,17 @@ class Batch:
         reply: dict[str, Any],
         seconds: float,
     ) -> SubmissionRecord:
+        """Store one worker's reply (grade_reply's form, or an error) as the submission's
+        record and results.json, with the TA decisions already made applied."""
         results = reply.get("results")
+        graded = reply.get("result")
+        reviews: tuple[ReviewPart, ...] = ()
+        if results is not None and graded is not None:
+            result = result_from_data(graded)
+            reviews = review_parts(exported.submission_id, result, self.loaded.rubric)
         path = None
         if results is not None:
             path = self.results_dir / results_name(exported.submission_id)
-            write_json(path, results)
         status, detail = self._status(reply)
         extra = (results or {}).get("extra_data", {})
         questions = tuple(
@@ -369,7 +380,13 @@ class Batch:
             submitters=exported.submitters,
             questions=questions,
             worker=str(reply.get("worker", "")),
+            graded_result=json.dumps(graded) if reviews else None,
+            reviews=reviews,
         )
+        if reviews:  # groups a TA already decided apply at once, to a new or changed answer
+            stored, results = reviewed_record(stored, book.decisions())
+        if path is not None:
+            write_json(path, results)
         book.record(stored)
         return stored
 

@@ -28,9 +28,12 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxIdentities
+
+if TYPE_CHECKING:
+    from grader.grading.results import GradeResult
 
 READ_CHUNK = 1 << 20
 MAX_REPLY_BYTES = 256 << 20
@@ -70,11 +73,40 @@ def valid_text(value: Any) -> Any:
     return value
 
 
+def grade_reply(result: GradeResult) -> dict[str, Any]:
+    """What a worker sends back for one graded submission: results.json, one summary per
+    question for the gradebook, and the result itself when a TA will decide some part."""
+    from grader.grading.engine import OUT_OF_TIME
+    from grader.grading.result_data import result_to_data
+    from grader.outputs.gradescope_json import to_gradescope
+
+    reply: dict[str, Any] = {
+        "results": to_gradescope(result),
+        "outcome": result.outcome,
+        "questions": [
+            {
+                "number": q.number,
+                "title": q.title,
+                "score": q.score,
+                "max_score": q.max_score,
+                "status": q.status,
+                "feedback": q.feedback_text(),
+                "seconds": q.seconds,
+                "mistakes": sorted({m for p in q.parts for m in p.mistakes}),
+                "out_of_time": any(OUT_OF_TIME in p.feedback for p in q.parts),
+            }
+            for q in result.questions
+        ],
+    }
+    if any(p.review is not None for q in result.questions for p in q.parts):
+        # The batch keeps the result as graded for parts a TA will decide (batch.review).
+        reply["result"] = result_to_data(result)
+    return reply
+
+
 def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission in the worker; every failure becomes a reply, never an exit."""
     from grader.errors import GraderInputError
-    from grader.grading.engine import OUT_OF_TIME
-    from grader.outputs.gradescope_json import to_gradescope
     from grader.sandbox.runner import SandboxPolicyError
     from grader.submission.asked import sheet_parts
     from grader.submission.staged import open_submission
@@ -93,24 +125,7 @@ def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
         return {"error": "unreadable", "detail": str(error)}
     except Exception:
         return {"error": "internal_error", "detail": traceback.format_exc(limit=8)}
-    return {
-        "results": to_gradescope(result),
-        "outcome": result.outcome,
-        "questions": [
-            {
-                "number": q.number,
-                "title": q.title,
-                "score": q.score,
-                "max_score": q.max_score,
-                "status": q.status,
-                "feedback": q.feedback_text(),
-                "seconds": q.seconds,
-                "mistakes": sorted({m for p in q.parts for m in p.mistakes}),
-                "out_of_time": any(OUT_OF_TIME in p.feedback for p in q.parts),
-            }
-            for q in result.questions
-        ],
-    }
+    return grade_reply(result)
 
 
 def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:

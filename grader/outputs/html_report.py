@@ -38,6 +38,22 @@ class QuestionSummary:
     partial: int  # 0 < score < max
     zero: int
     mistakes: tuple[MistakeCount, ...]  # most common first
+    review_pending: int = 0  # parts of the class's written answers awaiting a TA
+
+
+@dataclass(frozen=True)
+class ReviewGroup:
+    """Written answers read alike across the class, decided once by a TA."""
+
+    group_id: str  # what `grader review --decide` takes
+    question: str
+    part: str
+    reading: str  # the answer as read (one member's)
+    line: int  # where one member wrote it
+    excerpt: str  # what that member wrote
+    reason: str  # why the reading is not sure
+    students: int  # submissions in the group
+    decision: str | None  # "0.5 credit, by alice at ..."; None: pending
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,7 @@ class ReportData:
     slowest: tuple[SlowSubmission, ...]
     pending_points: float = 0.0  # graded by hand, not in max_score
     students: tuple[StudentRow, ...] = ()  # one row per student, for the sortable table
+    review_groups: tuple[ReviewGroup, ...] = ()  # written answers for a TA, grouped
 
 
 FULL_COLOUR, PARTIAL_COLOUR, ZERO_COLOUR = "#2a9d8f", "#e9b949", "#e0644a"
@@ -121,6 +138,11 @@ def render_report(data: ReportData) -> str:
             _header(data),
             _section("Score distribution", _histogram(data)),
             _section("Questions", _question_chart(data) + _question_table(data)),
+            *(
+                [_section("Written answers to review", _review_groups(data))]
+                if data.review_groups
+                else []
+            ),
             _section("Students", _students(data)),
             _section("Common mistakes", _mistakes(data)),
             _section("Problem submissions", _problems(data)),
@@ -170,8 +192,12 @@ def _header(data: ReportData) -> str:
         ("Graded", str(graded)),
         ("Problems", str(len(data.problems))),
     ]
+    awaiting = sum(q.review_pending for q in data.questions)
+    if data.review_groups:
+        counts.append(("Parts pending review", str(awaiting)))
+    alerts = {"Problems": bool(data.problems), "Parts pending review": awaiting > 0}
     tiles = "".join(
-        f'<div class="stat{" alert" if label == "Problems" and data.problems else ""}">'
+        f'<div class="stat{" alert" if alerts.get(label) else ""}" data-stat="{_e(label)}">'
         f'<span class="value">{value}</span><span class="label">{label}</span></div>'
         for label, value in counts
     )
@@ -315,18 +341,55 @@ def _question_table(data: ReportData) -> str:
             )
         else:
             share = "—"
+        review = f"<td class='num review'>{q.review_pending}</td>" if data.review_groups else ""
         rows.append(
             f'<tr data-question="{_e(q.number)}"><td>{_e(q.number)}</td>'
             f"<td>{_e(q.title)}</td><td class='num'>{mean}</td>"
             f"<td class='num'>{_num(q.max_score)}</td><td class='share'>{share}</td>"
             f"<td class='num full'>{q.full}</td><td class='num partial'>{q.partial}</td>"
-            f"<td class='num zero'>{q.zero}</td></tr>"
+            f"<td class='num zero'>{q.zero}</td>{review}</tr>"
         )
+    # Written answers awaiting a TA get a column only when the class has any.
+    review_heading = ["Pending review"] if data.review_groups else []
     return _table(
-        ["Question", "Title", "Mean", "Max", "Mean / max", "Full", "Partial", "Zero"],
+        [
+            "Question",
+            "Title",
+            "Mean",
+            "Max",
+            "Mean / max",
+            "Full",
+            "Partial",
+            "Zero",
+            *review_heading,
+        ],
         rows,
         "questions",
-        numeric={"Mean", "Max", "Full", "Partial", "Zero"},
+        numeric={"Mean", "Max", "Full", "Partial", "Zero", "Pending review"},
+    )
+
+
+def _review_groups(data: ReportData) -> str:
+    """One row per answer group: a TA sees what to decide and how many students it settles."""
+    pending = [g for g in data.review_groups if g.decision is None]
+    intro = (
+        f'<p class="hint">{len(data.review_groups)} groups of written answers read alike; '
+        f"{len(pending)} still to decide with <code>grader review OUTDIR --decide GROUP "
+        "--credit X</code>. The parts are pending (not counted, never 0) until then.</p>\n"
+    )
+    rows = [
+        f'<tr data-group="{_e(g.group_id)}"><td><code>{_e(g.group_id)}</code></td>'
+        f"<td>{_e(g.question)} {_e(g.part)}</td><td class='num'>{g.students}</td>"
+        f"<td><div class='feedback'>{_e(g.reading)}</div></td>"
+        f"<td><div class='detail'>line {g.line}: {_e(g.excerpt)}</div></td>"
+        f"<td>{_e(g.reason)}</td><td>{_e(g.decision or 'pending')}</td></tr>"
+        for g in data.review_groups
+    ]
+    return intro + _table(
+        ["Group", "Part", "Students", "Read as", "Example", "Why unsure", "Decision"],
+        rows,
+        "review-groups",
+        numeric={"Students"},
     )
 
 
