@@ -679,34 +679,31 @@ def _applied(applied: Applied, verb: str) -> None:
 
 
 def _list_groups(groups: list[AnswerGroup], *, only_pending: bool) -> None:
+    """A block per group rather than a table: readings and excerpts are long, and a TA reads
+    them whole (and greps them)."""
     if not groups:
         echo("no written answer awaits review")
         return
     waiting = [g for g in groups if g.decision is None]
-    shown = waiting if only_pending else groups
-    table = Table(
-        title=f"{len(groups)} answer groups ({sum(len(g.members) for g in groups)} parts), "
-        f"{len(waiting)} pending",
-        title_justify="left",
+    echo(
+        f"{len(groups)} answer groups ({sum(len(g.members) for g in groups)} parts), "
+        f"{len(waiting)} pending"
     )
-    for column in ("Group", "Part", "Students", "Read as", "Example", "Why unsure", "Decision"):
-        table.add_column(column)
-    for group in shown:
+    for group in waiting if only_pending else groups:
         example = group.members[0]
         decision = group.decision
-        table.add_row(
-            group.id,
-            f"{group.question} {group.part}",
-            str(len(group.members)),
-            example.shown,
-            f"line {example.line}: {example.excerpt}",
-            example.reason,
+        verdict = (
             "pending"
             if decision is None
-            else f"{decision.credit:g} by {decision.decided_by}"
-            + (f": {decision.feedback}" if decision.feedback else ""),
+            else f"credit {decision.credit:g} by {decision.decided_by} at {decision.decided_at}"
         )
-    SafeConsole().print(table)
+        size = f"{len(group.members)} student" + ("s" if len(group.members) != 1 else "")
+        echo(f"\n{group.id}  {group.question} {group.part}  {size}  {verdict}")
+        echo(f"    read as:  {example.shown}")
+        echo(f"    line {example.line}:  " + "\n        ".join(example.excerpt.splitlines()))
+        echo(f"    unsure:   {example.reason}")
+        if decision is not None and decision.feedback:
+            echo(f"    feedback: {decision.feedback}")
 
 
 def _score_text(value: float | None) -> str:

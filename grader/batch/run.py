@@ -177,9 +177,15 @@ class Batch:
     """One run of `grader batch` over one input."""
 
     def __init__(
-        self, options: BatchOptions, on_progress: Callable[[Progress, int, int], None] | None = None
+        self,
+        options: BatchOptions,
+        on_progress: Callable[[Progress, int, int], None] | None = None,
+        executor: Executor | None = None,
     ) -> None:
+        """`executor` grades the tasks in place of the local workers or a Dask cluster: the
+        tests of what follows grading (gradebook, reviews, outputs) give built results."""
         self.options = options
+        self.executor = executor
         self.on_progress = on_progress
         self.loaded = load_rubric(options.rubric)
         self.outdir = options.outdir
@@ -212,7 +218,9 @@ class Batch:
             ),
         )
         pool: Executor
-        if options.cluster:
+        if self.executor is not None:
+            pool = self.executor
+        elif options.cluster:
             try:
                 from grader.batch.dask_cluster import DaskExecutor
             except ImportError as error:
