@@ -672,9 +672,9 @@ def review_command(
 
 def _applied(applied: Applied, verb: str) -> None:
     echo(
-        f"{applied.groups} groups {verb}: {applied.submissions} submissions regraded from the "
-        f"gradebook; {applied.pending_groups} groups still pending; grades.csv, report.html "
-        "and results/ rewritten"
+        f"{applied.groups} groups {verb}: the grades of {applied.submissions} submissions "
+        f"updated (not graded again); {applied.pending_groups} groups still pending; "
+        "grades.csv, report.html and results/ rewritten"
     )
 
 
