@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader.atomic import write_bytes, write_json
 from grader.batch.decisions_file import Verdict, export_decisions, read_decisions
-from grader.batch.gradebook import Decision, Gradebook, now
+from grader.batch.gradebook import Decision, Gradebook, GroupKey, now
 from grader.batch.outputs import write_outputs
 from grader.batch.review import AnswerGroup, answer_groups, reviewed_record
 from grader.errors import GraderInputError
@@ -80,24 +80,22 @@ class Review:
         """Record the verdicts that change something (same credit and feedback: kept, with
         their first author and time) and apply them."""
         at = now()
+        for verdict in verdicts:
+            if not 0 <= verdict.credit <= 1:
+                raise GraderInputError(
+                    f"credit must be between 0 and 1 (a fraction of the part's points), "
+                    f"got {verdict.credit:g}"
+                )
         changed = [
             Decision(v.group.question, v.group.part, v.group.key[2], v.credit, v.feedback, by, at)
             for v in verdicts
             if v.group.decision is None
             or (v.group.decision.credit, v.group.decision.feedback) != (v.credit, v.feedback)
         ]
-        for decision in changed:
-            if not 0 <= decision.credit <= 1:
-                raise GraderInputError(
-                    f"credit must be between 0 and 1 (a fraction of the part's points), "
-                    f"got {decision.credit:g}"
-                )
-        self.book.decide(changed)
-        return self._apply({d.key for d in changed})
+        return self._record(changed, [])
 
     def withdraw(self, groups: Sequence[AnswerGroup]) -> Applied:
-        self.book.withdraw(group.key for group in groups)
-        return self._apply({group.key for group in groups})
+        return self._record([], [group.key for group in groups if group.decision is not None])
 
     def import_file(self, path: Path, by: str) -> Applied:
         verdicts = read_decisions(path, self.groups(), self.loaded.rubric, self.loaded.path)
@@ -108,20 +106,24 @@ class Review:
         write_bytes(path, export_decisions(groups, self.outdir).encode())
         return len(groups)
 
-    def _apply(self, keys: set[tuple[str, str, str]]) -> Applied:
-        """Derive every submission with a part in the changed groups again, then the class's
+    def _record(self, decided: list[Decision], withdrawn: list[GroupKey]) -> Applied:
+        """Store the decisions with the grades they give to every submission in their groups
+        (one transaction), then rewrite those submissions' results.json and the class's
         outputs."""
         decisions = self.book.decisions()
-        records = self.book.records()
-        touched = 0
-        for record in records:
-            if record.graded_result is None or not any(r.key in keys for r in record.reviews):
-                continue
-            updated, results = reviewed_record(record, decisions)
-            self.book.update_grades(updated)
+        decisions.update((d.key, d) for d in decided)
+        for key in withdrawn:
+            decisions.pop(key, None)
+        keys = {d.key for d in decided} | set(withdrawn)
+        updated = [
+            reviewed_record(record, decisions)
+            for record in self.book.records()
+            if record.graded_result is not None and any(r.key in keys for r in record.reviews)
+        ]
+        self.book.review(decided, withdrawn, [record for record, _ in updated])
+        for record, results in updated:
             if record.results_path:  # stored as the batch named it, maybe relative to its cwd
                 write_json(self.outdir / "results" / Path(record.results_path).name, results)
-            touched += 1
         write_outputs(self.outdir, self.loaded, self.book.records(), decisions)
         pending = sum(1 for group in self.groups() if group.decision is None)
-        return Applied(len(keys), touched, pending)
+        return Applied(len(keys), len(updated), pending)

@@ -350,19 +350,47 @@ class Gradebook:
                 (record.run_id, sid, record.status, record.graded_at, record.worker),
             )
 
-    def update_grades(self, record: SubmissionRecord) -> None:
-        """Store a submission's scores after a TA's decision, in one transaction: its
-        questions, total and pending points, nothing else (it was not graded again)."""
+    def review(
+        self,
+        decided: Iterable[Decision],
+        withdrawn: Iterable[GroupKey],
+        grades: Iterable[SubmissionRecord],
+    ) -> None:
+        """Record decisions (replacing earlier ones on the same groups), forget withdrawn
+        ones, and store the grades they give, all in one transaction: a decision is never
+        recorded without its grades. Only the scores of `grades` are stored (their submissions
+        were not graded again)."""
         with self._transaction():
-            self.db.execute(
-                "UPDATE submissions SET score = ?, max_score = ?, review_pending = ? "
-                "WHERE submission_id = ?",
-                (record.score, record.max_score, record.review_pending, record.submission_id),
+            self.db.executemany(
+                "INSERT OR REPLACE INTO review_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        d.question,
+                        d.part,
+                        d.reading,
+                        d.credit,
+                        d.feedback,
+                        d.decided_by,
+                        d.decided_at,
+                    )
+                    for d in decided
+                ],
             )
-            self.db.execute(
-                "DELETE FROM question_results WHERE submission_id = ?", (record.submission_id,)
+            self.db.executemany(
+                "DELETE FROM review_decisions WHERE question = ? AND part = ? AND reading = ?",
+                list(withdrawn),
             )
-            self._insert_questions(record)
+            for record in grades:
+                self.db.execute(
+                    "UPDATE submissions SET score = ?, max_score = ?, review_pending = ? "
+                    "WHERE submission_id = ?",
+                    (record.score, record.max_score, record.review_pending, record.submission_id),
+                )
+                self.db.execute(
+                    "DELETE FROM question_results WHERE submission_id = ?",
+                    (record.submission_id,),
+                )
+                self._insert_questions(record)
 
     def _insert_questions(self, record: SubmissionRecord) -> None:
         sid = record.submission_id
@@ -388,33 +416,6 @@ class Gradebook:
                 for index, q in enumerate(record.questions)
             ],
         )
-
-    def decide(self, decisions: Iterable[Decision]) -> None:
-        """Record decisions (replacing earlier ones for the same groups) in one transaction."""
-        with self._transaction():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO review_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        d.question,
-                        d.part,
-                        d.reading,
-                        d.credit,
-                        d.feedback,
-                        d.decided_by,
-                        d.decided_at,
-                    )
-                    for d in decisions
-                ],
-            )
-
-    def withdraw(self, keys: Iterable[GroupKey]) -> None:
-        """Forget the decisions on these groups: their parts are pending again."""
-        with self._transaction():
-            self.db.executemany(
-                "DELETE FROM review_decisions WHERE question = ? AND part = ? AND reading = ?",
-                list(keys),
-            )
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
