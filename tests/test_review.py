@@ -100,7 +100,7 @@ def test_the_results_json_of_a_decided_part_counts_it_and_says_a_ta_reviewed_it(
     results = klass.results(BOB)
     question = results["tests"][0]
     assert (results["score"], question["score"], question["max_score"]) == (3.0, 2.0, 2.0)
-    assert "Reviewed by a TA: read as n / 2 (line 7)." in question["output"]
+    assert "reviewed by a TA: read as n / 2, line 7" in question["output"]
     assert "Right: n/2." in question["output"]
 
 

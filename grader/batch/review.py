@@ -140,10 +140,12 @@ def reviewed_part(part: PartResult, decision: Decision) -> PartResult:
     status: Status = PASSED if credit >= 1 else PARTIAL if credit > 0 else FAILED
     reading = part.review
     assert reading is not None
-    feedback = [f"Reviewed by a TA: read as {reading.shown} (line {reading.line})."]
+    feedback = [f"reviewed by a TA: read as {reading.shown}, line {reading.line}"]
     if decision.feedback:
         feedback.append(decision.feedback)
-    return replace(part, status=status, credit=credit, feedback=feedback)
+    # No longer awaiting review: scored and shown like any graded part (the reading stays in
+    # the result as graded and in the gradebook).
+    return replace(part, status=status, credit=credit, feedback=feedback, review=None)
 
 
 def decided(
