@@ -699,7 +699,7 @@ def _list_groups(groups: list[AnswerGroup], *, only_pending: bool) -> None:
         )
         size = f"{len(group.members)} student" + ("s" if len(group.members) != 1 else "")
         echo(f"\n{group.id}  {group.question} {group.part}  {size}  {verdict}")
-        echo(f"    read as:  {example.shown}")
+        echo(f"    read as:  {example.shown or '(nothing read)'}")
         echo(f"    line {example.line}:  " + "\n        ".join(example.excerpt.splitlines()))
         echo(f"    unsure:   {example.reason}")
         if decision is not None and decision.feedback:

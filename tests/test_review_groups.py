@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -15,6 +16,7 @@ from grader.batch.gradebook import Gradebook
 from grader.batch.review import normalise_reading, review_parts
 from grader.grading.result_data import result_from_data, result_to_data
 from grader.rubric.model import Rubric
+from grader.submission.formats.base import Reading
 
 TOKENS = st.lists(
     st.sampled_from(
@@ -65,6 +67,44 @@ def test_a_choice_parts_readings_are_grouped_without_case() -> None:
     rubric = Rubric.model_validate(yaml.safe_load(RUBRIC.replace(numeric, choice)))
     (part,) = review_parts("s", sheet_result(unsure_answer("YES")), rubric)
     assert part.reading == "yes"
+
+
+def _keys(*readings: Reading) -> list[str]:
+    rubric = Rubric.model_validate(yaml.safe_load(RUBRIC))
+    return [
+        part.reading
+        for index, reading in enumerate(readings)
+        for part in review_parts(
+            f"s{index}", sheet_result(replace(unsure_answer(""), review=reading)), rubric
+        )
+    ]
+
+
+def test_parts_with_nothing_read_are_grouped_by_what_was_written() -> None:
+    proof, other = "Since X w0 = 0, every step stays in the row space.", "By induction."
+    first, second, third = _keys(
+        Reading("needs_review", "", 3, proof, "answered in writing"),
+        Reading("needs_review", "", 9, proof, "answered in writing"),
+        Reading("needs_review", "", 3, other, "answered in writing"),
+    )
+    assert first == second != third
+
+
+def test_a_written_answer_never_shares_a_group_with_a_reading_of_the_same_text() -> None:
+    text = "n/2"
+    read, written = _keys(
+        Reading("needs_review", text, 3, text, "OCR"),
+        Reading("needs_review", "", 3, text, "no formula found"),
+    )
+    assert read != written
+
+
+def test_parts_with_nothing_read_or_written_are_each_a_group_of_their_own() -> None:
+    first, second = _keys(
+        Reading("needs_review", "", 1, "", "no section 2.1.1"),
+        Reading("needs_review", "", 1, "", "no section 2.1.1"),
+    )
+    assert first != second
 
 
 def test_a_result_kept_in_the_gradebook_reads_back_equal() -> None:

@@ -31,6 +31,7 @@ from grader.grading.results import GradeResult, PartResult, QuestionResult
 from grader.grading.status import FAILED, PARTIAL, PASSED, PENDING, Status
 from grader.outputs.gradescope_json import to_gradescope
 from grader.rubric.model import AutoPart, Rubric
+from grader.submission.formats.base import Reading
 
 _SPACES = re.compile(r"\s+")
 _LOOSE_SPACE = re.compile(r"(?<!\w) | (?!\w)")
@@ -95,6 +96,18 @@ def _awaiting(result: GradeResult) -> Iterable[tuple[QuestionResult, PartResult]
                 yield question, part
 
 
+def _group_reading(reading: Reading, submission_id: str, *, fold_case: bool) -> str:
+    """What a part is grouped by: its reading; failing one (a proof, handwritten code, an
+    answer the reader could not find), the sheet's text itself, so only identical write-ups
+    share a decision; failing that too, the submission alone. A normalised reading never
+    starts with a space, so the last two can never equal one a student's answer produced."""
+    if reading.shown.strip():
+        return normalise_reading(reading.shown, fold_case=fold_case)
+    if reading.excerpt.strip():
+        return " as written: " + normalise_reading(reading.excerpt, fold_case=False)
+    return " nothing found: " + submission_id
+
+
 def review_parts(submission_id: str, result: GradeResult, rubric: Rubric) -> tuple[ReviewPart, ...]:
     """The parts of one graded submission that wait for a TA, with their group keys."""
     found = []
@@ -108,7 +121,7 @@ def review_parts(submission_id: str, result: GradeResult, rubric: Rubric) -> tup
                 question=question.number,
                 part=part.name,
                 points=part.points,
-                reading=normalise_reading(reading.shown, fold_case=fold),
+                reading=_group_reading(reading, submission_id, fold_case=fold),
                 shown=reading.shown,
                 line=reading.line,
                 excerpt=reading.excerpt,

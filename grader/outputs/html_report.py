@@ -380,7 +380,7 @@ def _review_groups(data: ReportData) -> str:
     rows = [
         f'<tr data-group="{_e(g.group_id)}"><td><code>{_e(g.group_id)}</code></td>'
         f"<td>{_e(g.question)} {_e(g.part)}</td><td class='num'>{g.students}</td>"
-        f"<td><div class='feedback'>{_e(g.reading)}</div></td>"
+        f"<td><div class='feedback'>{_e(g.reading or '(nothing read)')}</div></td>"
         f"<td><div class='detail'>line {g.line}: {_e(g.excerpt)}</div></td>"
         f"<td>{_e(g.reason)}</td><td>{_e(g.decision or 'pending')}</td></tr>"
         for g in data.review_groups
