@@ -637,7 +637,7 @@ def review_command(
     import getpass
 
     from grader.batch.decide import Review
-    from grader.batch.decisions_file import Verdict
+    from grader.batch.decisions_file import Ruling
 
     actions = [bool(decide_ids), bool(undo_ids), export_path is not None, import_path is not None]
     if sum(actions) > 1:
@@ -653,10 +653,10 @@ def review_command(
         with Review(outdir, rubric) as review:
             if decide_ids:
                 assert credit is not None
-                verdicts = [
-                    Verdict(group, credit, feedback.strip()) for group in review.find(decide_ids)
+                rulings = [
+                    Ruling(group, credit, feedback.strip()) for group in review.find(decide_ids)
                 ]
-                _applied(review.decide(verdicts, who), "decided")
+                _applied(review.decide(rulings, who), "decided")
             elif undo_ids:
                 _applied(review.withdraw(review.find(undo_ids)), "made pending again")
             elif import_path is not None:

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from review_class import sheet_result, unsure_answer
 
-from grader.batch.gradebook import Gradebook
-from grader.batch.review import normalise_reading, review_parts
+from grader.batch.gradebook import Gradebook, ReviewPart
+from grader.batch.review import answer_groups, normalise_reading, review_parts
 from grader.grading.result_data import result_from_data, result_to_data
 from grader.rubric.model import Rubric
 from grader.submission.formats.base import Reading
@@ -135,3 +135,13 @@ def test_a_gradebook_from_before_reviews_is_migrated_and_keeps_its_grades(tmp_pa
         (record,) = book.records()
         assert (record.score, record.review_pending, record.reviews) == (2.5, 0.0, ())
         assert book.decisions() == {}
+
+
+def test_groups_come_in_question_order_and_the_largest_of_a_part_first() -> None:
+    def part(sid: str, question: str, reading: str) -> ReviewPart:
+        return ReviewPart(sid, question, "p", 1.0, reading, reading, 1, reading, "")
+
+    parts = [part("a", "2.10", "x"), part("b", "2.9", "y"), part("c", "2.10", "z")]
+    parts += [part("d", "2.10", "z")]
+    order = [(g.question, g.key[2]) for g in answer_groups(parts, {})]
+    assert order == [("2.9", "y"), ("2.10", "z"), ("2.10", "x")]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.atomic import write_bytes, write_json
-from grader.batch.decisions_file import Verdict, export_decisions, read_decisions
+from grader.batch.decisions_file import Ruling, export_decisions, read_decisions
 from grader.batch.gradebook import Decision, Gradebook, GroupKey, now
 from grader.batch.outputs import write_outputs
 from grader.batch.review import AnswerGroup, answer_groups, reviewed_record
@@ -76,19 +76,19 @@ class Review:
             )
         return [by_id[group_id] for group_id in group_ids]
 
-    def decide(self, verdicts: Sequence[Verdict], by: str) -> Applied:
-        """Record the verdicts that change something (same credit and feedback: kept, with
+    def decide(self, rulings: Sequence[Ruling], by: str) -> Applied:
+        """Record the rulings that change something (same credit and feedback: kept, with
         their first author and time) and apply them."""
         at = now()
-        for verdict in verdicts:
-            if not 0 <= verdict.credit <= 1:
+        for ruling in rulings:
+            if not 0 <= ruling.credit <= 1:
                 raise GraderInputError(
                     f"credit must be between 0 and 1 (a fraction of the part's points), "
-                    f"got {verdict.credit:g}"
+                    f"got {ruling.credit:g}"
                 )
         changed = [
             Decision(v.group.question, v.group.part, v.group.key[2], v.credit, v.feedback, by, at)
-            for v in verdicts
+            for v in rulings
             if v.group.decision is None
             or (v.group.decision.credit, v.group.decision.feedback) != (v.credit, v.feedback)
         ]
@@ -98,8 +98,8 @@ class Review:
         return self._record([], [group.key for group in groups if group.decision is not None])
 
     def import_file(self, path: Path, by: str) -> Applied:
-        verdicts = read_decisions(path, self.groups(), self.loaded.rubric, self.loaded.path)
-        return self.decide(verdicts, by)
+        rulings = read_decisions(path, self.groups(), self.loaded.rubric, self.loaded.path)
+        return self.decide(rulings, by)
 
     def export_file(self, path: Path) -> int:
         groups = self.groups()

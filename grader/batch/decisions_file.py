@@ -55,8 +55,8 @@ class _File(BaseModel):
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """One group's verdict as the file gives it."""
+class Ruling:
+    """One group's ruling as the file gives it."""
 
     group: AnswerGroup
     credit: float
@@ -89,14 +89,14 @@ def export_decisions(groups: Sequence[AnswerGroup], outdir: Path) -> str:
 
 def read_decisions(
     path: Path, groups: Sequence[AnswerGroup], rubric: Rubric, rubric_path: Path
-) -> list[Verdict]:
-    """The verdicts the file gives (groups left at `credit: null` are not among them); raise
+) -> list[Ruling]:
+    """The rulings the file gives (groups left at `credit: null` are not among them); raise
     GraderInputError naming the file and the field of the first problem found."""
     entries = _parse(path)
     by_id = {group.id: group for group in groups}
     parts = {(q.number, p.name) for q in rubric.questions for p in q.parts}
     numbers = {q.number for q in rubric.questions}
-    verdicts, seen = [], set()
+    rulings, seen = [], set()
     for index, entry in enumerate(entries):
         where = f"{path}: groups[{index}]"
         if entry.question not in numbers:
@@ -124,8 +124,8 @@ def read_decisions(
             raise GraderInputError(f"{where}.group: group {group.id} is listed twice")
         seen.add(group.id)
         if entry.credit is not None:
-            verdicts.append(Verdict(group, entry.credit, entry.feedback.strip()))
-    return verdicts
+            rulings.append(Ruling(group, entry.credit, entry.feedback.strip()))
+    return rulings
 
 
 def _parse(path: Path) -> list[_Entry]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.batch.gradebook import Decision, Gradebook, SubmissionRecord, iter_students
-from grader.batch.review import group_id
+from grader.batch.review import group_id, question_order
 from grader.errors import GraderInputError
 from grader.outputs.safe_text import spreadsheet_cell
 
@@ -113,7 +113,7 @@ def score_changes(old_outdir: Path, new_outdir: Path) -> list[ScoreChange]:
         new_scores = {q.number: q.score for q in after.questions} if after else {}
         questions = tuple(
             (number, old_scores.get(number), new_scores.get(number))
-            for number in sorted(old_scores.keys() | new_scores.keys(), key=_question_order)
+            for number in sorted(old_scores.keys() | new_scores.keys(), key=question_order)
             if _differs(old_scores.get(number), new_scores.get(number))
         )
         if (
@@ -139,13 +139,6 @@ def score_changes(old_outdir: Path, new_outdir: Path) -> list[ScoreChange]:
                 )
             )
     return sorted(changes, key=lambda c: (-abs(c.delta), c.student))
-
-
-def _question_order(number: str) -> list[tuple[int, int, str]]:
-    """2.10 after 2.9, and any non-numeric piece after the numeric ones."""
-    return [
-        (0, int(piece), "") if piece.isdigit() else (1, 0, piece) for piece in number.split(".")
-    ]
 
 
 def _differs(old: float | None, new: float | None) -> bool:

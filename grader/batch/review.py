@@ -131,19 +131,29 @@ def review_parts(submission_id: str, result: GradeResult, rubric: Rubric) -> tup
     return tuple(found)
 
 
+def question_order(number: str) -> list[tuple[int, int, str]]:
+    """2.10 after 2.9, and any non-numeric piece after the numeric ones."""
+    return [
+        (0, int(piece), "") if piece.isdigit() else (1, 0, piece) for piece in number.split(".")
+    ]
+
+
 def answer_groups(
     parts: Iterable[ReviewPart], decisions: Mapping[GroupKey, Decision]
 ) -> list[AnswerGroup]:
-    """The class's groups, in rubric order of first appearance, largest first within a part."""
+    """The class's groups in question order, the parts of a question as they first appear,
+    and the largest groups of a part first (one decision settles the most students)."""
     members: dict[GroupKey, list[ReviewPart]] = {}
     for part in parts:
         members.setdefault(part.key, []).append(part)
-    order = {key: index for index, key in enumerate(members)}
-    groups = [AnswerGroup(key, tuple(found), decisions.get(key)) for key, found in members.items()]
     first_of_part: dict[tuple[str, str], int] = {}
-    for group in groups:
-        first_of_part.setdefault(group.key[:2], order[group.key])
-    return sorted(groups, key=lambda g: (first_of_part[g.key[:2]], -len(g.members), order[g.key]))
+    for key in members:
+        first_of_part.setdefault(key[:2], len(first_of_part))
+    groups = [AnswerGroup(key, tuple(found), decisions.get(key)) for key, found in members.items()]
+    return sorted(
+        groups,
+        key=lambda g: (question_order(g.question), first_of_part[g.key[:2]], -len(g.members)),
+    )
 
 
 def reviewed_part(part: PartResult, decision: Decision) -> PartResult:
