@@ -541,6 +541,12 @@ def batch_command(
         echo(f"children: {summary.launchers[0]}")
     for name in ("grades.csv", "report.html", "gradebook.sqlite"):
         echo(f"wrote {outdir / name}")
+    parts, groups = summary.awaiting_review
+    if parts:
+        echo(
+            f"{parts} written answers await review in {groups} answer groups: "
+            f"grader review {outdir}"
+        )
 
 
 @main.command("regrade-diff")

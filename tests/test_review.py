@@ -222,6 +222,7 @@ def test_the_report_counts_parts_pending_review_per_question_and_lists_the_group
     assert "<td class='num review'>2</td>" in page  # question 1: Ada's and Bob's
     assert f'data-group="{group_of("n/2")}"' in page
     assert "0 credit, by" in page
+    assert "2 written answers of the class await a TA&#x27;s review" in page
 
 
 def test_regrade_diff_shows_a_decision_as_the_cause_of_a_change(
@@ -238,3 +239,9 @@ def test_regrade_diff_shows_a_decision_as_the_cause_of_a_change(
     cause = f"1 the answer: TA review, group {group_of('n/2')}, credit 0.5 by tess"
     assert changes.count(cause) == 2  # Ada and Bob; Cy's score did not change
     assert "cy" not in changes
+
+
+def test_a_batch_counts_the_answers_and_groups_still_awaiting_review(klass: ReviewClass) -> None:
+    klass.review("--decide", group_of("n/3"), "--credit", "0")
+    summary, _ = klass.batch()
+    assert summary.awaiting_review == (2, 1)

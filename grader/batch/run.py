@@ -24,7 +24,7 @@ from grader.atomic import write_json
 from grader.batch.export import ExportContents, ExportedSubmission, read_export
 from grader.batch.gradebook import Gradebook, QuestionRow, ReviewPart, SubmissionRecord, now
 from grader.batch.outputs import write_outputs
-from grader.batch.review import review_parts, reviewed_record
+from grader.batch.review import answer_groups, review_parts, reviewed_record
 from grader.batch.workers import Task, WorkerConfig, WorkerPool
 from grader.errors import GraderInputError, RubricError
 from grader.grading.result_data import result_from_data
@@ -76,6 +76,8 @@ class BatchSummary:
     launchers: list[str] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    awaiting_review: tuple[int, int] = (0, 0)
+    """Written answers awaiting a TA's decision: (parts, answer groups)."""
 
 
 @dataclass(frozen=True)
@@ -306,9 +308,14 @@ class Batch:
                 if stored.status != "graded":
                     summary.problems[stored.submission_id] = stored.status
         finally:  # interrupted or not, the outputs show what the gradebook holds
-            write_outputs(
-                self.outdir, self.loaded, book.records(summary.submissions), book.decisions()
-            )
+            records, decisions = book.records(summary.submissions), book.decisions()
+            write_outputs(self.outdir, self.loaded, records, decisions)
+        waiting = [
+            group
+            for group in answer_groups((r for record in records for r in record.reviews), decisions)
+            if group.decision is None
+        ]
+        summary.awaiting_review = (sum(len(group.members) for group in waiting), len(waiting))
         return summary
 
     def _plan(

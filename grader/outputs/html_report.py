@@ -213,6 +213,11 @@ def _header(data: ReportData) -> str:
         if data.pending_points
         else f"Totals are out of {_num(data.max_score)} points, all auto-graded."
     )
+    if awaiting:
+        scale += (
+            f" {awaiting} written answers of the class await a TA's review: they count in no "
+            "total (and are never 0) until decided."
+        )
     sha = data.rubric_sha256
     return (
         "<header>\n"
