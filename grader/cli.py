@@ -664,7 +664,7 @@ def review_command(
                 ]
                 _applied(review.decide(rulings, who), "decided")
             elif undo_ids:
-                _applied(review.withdraw(review.find(undo_ids)), "made pending again")
+                _applied(review.withdraw(review.find(undo_ids), who), "made pending again")
             elif import_path is not None:
                 _applied(review.import_file(import_path, who), f"decided from {import_path}")
             elif export_path is not None:

@@ -245,3 +245,12 @@ def test_a_batch_counts_the_answers_and_groups_still_awaiting_review(klass: Revi
     klass.review("--decide", group_of("n/3"), "--credit", "0")
     summary, _ = klass.batch()
     assert summary.awaiting_review == (2, 1)
+
+
+def test_every_decision_and_withdrawal_stays_in_the_review_log(klass: ReviewClass) -> None:
+    klass.review("--decide", group_of("n/2"), "--credit", "1", "--by", "tess")
+    klass.review("--decide", group_of("n/2"), "--credit", "0.5", "--by", "uma")
+    klass.review("--undo", group_of("n/2"), "--by", "vic")
+    with sqlite3.connect(klass.outdir / "gradebook.sqlite") as db:
+        log = db.execute("SELECT credit, decided_by FROM review_log ORDER BY rowid").fetchall()
+    assert log == [(1.0, "tess"), (0.5, "uma"), (None, "vic")]

@@ -92,10 +92,11 @@ class Review:
             if v.group.decision is None
             or (v.group.decision.credit, v.group.decision.feedback) != (v.credit, v.feedback)
         ]
-        return self._record(changed, [])
+        return self._record(changed, [], by, at)
 
-    def withdraw(self, groups: Sequence[AnswerGroup]) -> Applied:
-        return self._record([], [group.key for group in groups if group.decision is not None])
+    def withdraw(self, groups: Sequence[AnswerGroup], by: str) -> Applied:
+        keys = [group.key for group in groups if group.decision is not None]
+        return self._record([], keys, by, now())
 
     def import_file(self, path: Path, by: str) -> Applied:
         rulings = read_decisions(path, self.groups(), self.loaded.rubric, self.loaded.path)
@@ -106,7 +107,9 @@ class Review:
         write_bytes(path, export_decisions(groups, self.outdir).encode())
         return len(groups)
 
-    def _record(self, decided: list[Decision], withdrawn: list[GroupKey]) -> Applied:
+    def _record(
+        self, decided: list[Decision], withdrawn: list[GroupKey], by: str, at: str
+    ) -> Applied:
         """Store the decisions with the grades they give to every submission in their groups
         (one transaction), then rewrite those submissions' results.json and the class's
         outputs."""
@@ -120,7 +123,7 @@ class Review:
             for record in self.book.records()
             if record.graded_result is not None and any(r.key in keys for r in record.reviews)
         ]
-        self.book.review(decided, withdrawn, [record for record, _ in updated])
+        self.book.review(decided, withdrawn, [record for record, _ in updated], by=by, at=at)
         for record, results in updated:
             if record.results_path:  # stored as the batch named it, maybe relative to its cwd
                 write_json(self.outdir / "results" / Path(record.results_path).name, results)

@@ -17,6 +17,7 @@ Tables (query them with `sqlite3 OUTDIR/gradebook.sqlite`):
   review_parts      one row per part of a written answer awaiting a TA: its answer group's key
                     (question, part, normalised reading), the reading, its line and excerpt
   review_decisions  one row per answer group a TA decided: credit, feedback, who and when
+  review_log        every decision and withdrawal ever made, oldest first (for disputes)
 
 The scores in `submissions` and `question_results` are the ones students get now, decisions
 included; `submissions.graded_result` keeps the result as graded (for submissions with parts to
@@ -30,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -114,6 +115,15 @@ CREATE TABLE IF NOT EXISTS review_decisions (
     decided_by TEXT NOT NULL,
     decided_at TEXT NOT NULL,
     PRIMARY KEY (question, part, reading)
+);
+CREATE TABLE IF NOT EXISTS review_log (
+    question TEXT NOT NULL,
+    part TEXT NOT NULL,
+    reading TEXT NOT NULL,
+    credit REAL,
+    feedback TEXT NOT NULL,
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS gradings (
     run_id INTEGER NOT NULL REFERENCES runs(run_id),
@@ -352,33 +362,33 @@ class Gradebook:
 
     def review(
         self,
-        decided: Iterable[Decision],
-        withdrawn: Iterable[GroupKey],
+        decided: Sequence[Decision],
+        withdrawn: Sequence[GroupKey],
         grades: Iterable[SubmissionRecord],
+        *,
+        by: str,
+        at: str,
     ) -> None:
         """Record decisions (replacing earlier ones on the same groups), forget withdrawn
-        ones, and store the grades they give, all in one transaction: a decision is never
-        recorded without its grades. Only the scores of `grades` are stored (their submissions
-        were not graded again)."""
+        ones (`by` whom, `at` when, in the log), and store the grades they give, all in one
+        transaction: a decision is never recorded without its grades. Only the scores of
+        `grades` are stored (their submissions were not graded again)."""
+        rows = [
+            (d.question, d.part, d.reading, d.credit, d.feedback, d.decided_by, d.decided_at)
+            for d in decided
+        ]
         with self._transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO review_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        d.question,
-                        d.part,
-                        d.reading,
-                        d.credit,
-                        d.feedback,
-                        d.decided_by,
-                        d.decided_at,
-                    )
-                    for d in decided
-                ],
+                "INSERT OR REPLACE INTO review_decisions VALUES (?, ?, ?, ?, ?, ?, ?)", rows
             )
             self.db.executemany(
                 "DELETE FROM review_decisions WHERE question = ? AND part = ? AND reading = ?",
-                list(withdrawn),
+                withdrawn,
+            )
+            self.db.executemany("INSERT INTO review_log VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany(
+                "INSERT INTO review_log VALUES (?, ?, ?, NULL, '', ?, ?)",
+                [(*key, by, at) for key in withdrawn],
             )
             for record in grades:
                 self.db.execute(
