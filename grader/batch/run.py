@@ -271,11 +271,11 @@ class Batch:
             nonlocal done
             exported = by_id[task.submission_id]
             try:
-                stored = self.record_reply(
+                stored = self._record(
                     book, run_id, exported, hashes[task.submission_id], reply, seconds
                 )
             except Exception as error:  # one submission's result must not stop the batch
-                stored = self.record_reply(
+                stored = self._record(
                     book,
                     run_id,
                     exported,
@@ -342,7 +342,7 @@ class Batch:
         limits = self.loaded.rubric.limits
         return 2 * limits.total_seconds + limits.import_timeout + 30
 
-    def record_reply(
+    def _record(
         self,
         book: Gradebook,
         run_id: int,
