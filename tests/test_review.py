@@ -254,3 +254,19 @@ def test_every_decision_and_withdrawal_stays_in_the_review_log(klass: ReviewClas
     with sqlite3.connect(klass.outdir / "gradebook.sqlite") as db:
         log = db.execute("SELECT credit, decided_by FROM review_log ORDER BY rowid").fetchall()
     assert log == [(1.0, "tess"), (0.5, "uma"), (None, "vic")]
+
+
+def test_regrade_diff_says_when_an_answer_read_differently_is_pending_again(
+    klass: ReviewClass, tmp_path: Path
+) -> None:
+    klass.review("--decide", group_of("n/2"), "--credit", "1")
+    before = tmp_path / "before"
+    shutil.copytree(klass.outdir, before)
+    klass.write(ADA, "n/5")
+    klass.batch()
+    result = CliRunner().invoke(
+        main, ["regrade-diff", str(before), str(klass.outdir), "--csv", str(tmp_path / "c.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    changes = (tmp_path / "c.csv").read_text(encoding="utf-8")
+    assert f"read differently (group {group_of('n/5')}), pending review again" in changes

@@ -43,8 +43,9 @@ def _student_key(name: str, sid: str, email: str) -> str:
     return f"sid:{sid}" if sid else f"email:{email.lower()}" if email else f"name:{name}"
 
 
-Reviewed = dict[tuple[str, str], Decision]
-"""(question, part) -> the TA decision that scored it, for one submission."""
+Reviewed = dict[tuple[str, str], tuple[str, Decision | None]]
+"""(question, part) -> (the reading's group key, the TA decision on it, if any) for each part
+of one submission that was read from a sheet without confidence."""
 
 
 def _by_student(outdir: Path) -> dict[str, tuple[str, str, SubmissionRecord, Reviewed]]:
@@ -58,7 +59,7 @@ def _by_student(outdir: Path) -> dict[str, tuple[str, str, SubmissionRecord, Rev
         decisions = book.decisions()
     reviewed = {
         record.submission_id: {
-            (r.question, r.part): decisions[r.key] for r in record.reviews if r.key in decisions
+            (r.question, r.part): (group_id(r.key), decisions.get(r.key)) for r in record.reviews
         }
         for record in records
     }
@@ -76,21 +77,25 @@ def _by_student(outdir: Path) -> dict[str, tuple[str, str, SubmissionRecord, Rev
 def _causes(
     old: Reviewed, new: Reviewed, questions: tuple[tuple[str, float | None, float | None], ...]
 ) -> tuple[str, ...]:
-    """The TA decisions that differ between the runs on the questions whose score changed."""
+    """What TA review changed on the questions whose score changed: a decision made or
+    changed, one withdrawn, or an answer now read differently and pending again."""
     changed = {number for number, _, _ in questions}
     causes = []
-    for question, part in sorted(old.keys() | new.keys()):
-        before, after = old.get((question, part)), new.get((question, part))
-        if question not in changed or (
-            before is not None and after is not None and before.credit == after.credit
-        ):
+    for question, part in sorted(new, key=lambda key: (question_order(key[0]), key[1])):
+        group, after = new[(question, part)]
+        earlier, before = old.get((question, part), ("", None))
+        if question not in changed:
             continue
-        if after is None:
-            causes.append(f"{question} {part}: TA decision withdrawn")
-        else:
+        if after is not None and (before is None or before.credit != after.credit):
             causes.append(
-                f"{question} {part}: TA review, group {group_id(after.key)}, credit "
-                f"{after.credit:g} by {after.decided_by}"
+                f"{question} {part}: TA review, group {group}, credit {after.credit:g} by "
+                f"{after.decided_by}"
+            )
+        elif after is None and before is not None:
+            causes.append(
+                f"{question} {part}: TA decision withdrawn"
+                if group == earlier
+                else f"{question} {part}: read differently (group {group}), pending review again"
             )
     return tuple(causes)
 
