@@ -11,6 +11,7 @@ and results/.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,17 @@ class ReviewClass:
         self.outdir = root / "out"
         for student, reading in readings.items():
             self.write(student, reading)
+
+    def copy(self, root: Path) -> ReviewClass:
+        """The same class and output folder under `root` (the course stays shared), so each
+        test can change its own copy of one graded class."""
+        copied = object.__new__(ReviewClass)
+        copied.rubric = self.rubric
+        copied.students = root / "class"
+        copied.outdir = root / "out"
+        shutil.copytree(self.students, copied.students)
+        shutil.copytree(self.outdir, copied.outdir)
+        return copied
 
     def write(self, student: str, reading: str) -> None:
         (self.students / student).write_text(reading + "\n", encoding="utf-8")

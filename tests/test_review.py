@@ -35,12 +35,18 @@ def group_of(reading: str) -> str:
     return group_id(("1", "the answer", normalise_reading(reading, fold_case=False)))
 
 
-@pytest.fixture
-def klass(tmp_path: Path) -> ReviewClass:
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory: pytest.TempPathFactory) -> ReviewClass:
     """Ada and Bob wrote n/2 (Bob with spaces), Cy wrote n/3; nobody decided yet."""
-    graded = ReviewClass(tmp_path, {ADA: "n/2", BOB: "n / 2", CY: "n/3"})
+    graded = ReviewClass(tmp_path_factory.mktemp("class"), {ADA: "n/2", BOB: "n / 2", CY: "n/3"})
     graded.batch()
     return graded
+
+
+@pytest.fixture
+def klass(graded_class: ReviewClass, tmp_path: Path) -> ReviewClass:
+    """A copy of the graded class of its own for each test."""
+    return graded_class.copy(tmp_path / "copy")
 
 
 def test_identical_readings_of_a_part_form_one_group_with_every_student(
