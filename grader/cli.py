@@ -705,7 +705,11 @@ def _list_groups(groups: list[AnswerGroup], *, only_pending: bool) -> None:
         )
         size = f"{len(group.members)} student" + ("s" if len(group.members) != 1 else "")
         echo(f"\n{group.id}  {group.question} {group.part}  {size}  {verdict}")
-        echo(f"    read as:  {example.shown or '(nothing read)'}")
+        # An answer a TA must read whole is "read as" its own passage (both cut, at different
+        # lengths): shown once, as written.
+        shown, written = (" ".join(text.split()) for text in (example.shown, example.excerpt))
+        if not shown or (shown != written and shown[:200] != written[:200]):
+            echo(f"    read as:  {example.shown or '(nothing read)'}")
         echo(f"    line {example.line}:  " + "\n        ".join(example.excerpt.splitlines()))
         echo(f"    unsure:   {example.reason}")
         if decision is not None and decision.feedback:
