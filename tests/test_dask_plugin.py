@@ -176,7 +176,9 @@ def test_two_workers_on_one_machine_never_claim_the_same_sandbox_uid() -> None:
 # --- the gradebook's worker column ------------------------------------------------------------
 
 OLD_SCHEMA = (
-    SCHEMA.replace(",\n    worker TEXT NOT NULL DEFAULT ''", "")
+    SCHEMA.replace(
+        ",\n    graded_result TEXT,\n    review_pending REAL NOT NULL DEFAULT 0", ""
+    ).replace(",\n    worker TEXT NOT NULL DEFAULT ''", "")
     + """
 INSERT INTO runs VALUES (1, 't', 't', 'r.yaml', 'h', 's', 2, 'warm zygote', '0.1.0');
 INSERT INTO submissions VALUES ('old', 'graded', '', 3.0, 3.0, 'c', 'h', 'f', 7, 0.2, '',
