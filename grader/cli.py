@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import numpy as np
+from pydantic import ValidationError
 from rich.table import Table
 
 from grader import __version__
@@ -23,15 +26,18 @@ from grader.frontends.gradescope import DEFAULT_ROOT, AutograderRoot, run_autogr
 from grader.frontends.kit import STUDENTS_FILE, build_kit, is_kit, load_kit, write_kit
 from grader.grading.engine import Engine, read_harness
 from grader.grading.feedback import short_repr
-from grader.grading.selfcheck import SelfCheck, kit_check_models_valid
+from grader.grading.results import GradeResult
+from grader.grading.selfcheck import SelfCheck, kit_check_models_valid, kit_sheet
 from grader.outputs.gradescope_json import fallback_results, to_gradescope
 from grader.outputs.safe_text import SafeConsole, echo
 from grader.outputs.terminal import print_check_report, print_report
-from grader.rubric.model import AutoPart, LoadedRubric, ManualPart, load_rubric
+from grader.rubric.model import AutoPart, LoadedRubric, ManualPart, SubmissionFiles, load_rubric
 from grader.sandbox.plan import POLICIES, Protected
-from grader.sandbox.runner import SandboxPolicyError
+from grader.sandbox.runner import Launcher, SandboxPolicyError
+from grader.sandbox.zygote import spawn_zygote, warm_launcher
 from grader.submission.asked import sheet_parts
-from grader.submission.staged import open_submission
+from grader.submission.locate import LocatedSubmission, locate
+from grader.submission.staged import imports, open_submission, python_sources
 from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases, positional
 from grader.trusted.reference import ReferenceModule, load_reference
@@ -57,7 +63,7 @@ policy_option = click.option(
 )
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     echo(f"error: {message}", err=True)
     sys.exit(EXIT_INPUT_ERROR)
 
@@ -72,13 +78,55 @@ def _load(path: Path) -> LoadedRubric:
 
 def _load_valid(path: Path) -> LoadedRubric:
     """Load a rubric and run its trusted side; exit naming every problem found."""
-    loaded = _load(path)
+    return _validated(_load(path))
+
+
+def _validated(loaded: LoadedRubric) -> LoadedRubric:
     problems = validate(loaded)
     if problems:
         for problem in problems:
             echo(f"error: {problem}", err=True)
         sys.exit(EXIT_INPUT_ERROR)
     return loaded
+
+
+class WarmChildren:
+    """A zygote for the sandboxed children of one command, started as soon as the preload list
+    is known: its imports and warm-ups (2 to 3 s with torch) run on another core while this
+    process validates the rubric and computes answers. `launcher()` waits for it, or falls back
+    to a fresh interpreter per child, and says which."""
+
+    def __init__(self, preload: list[str]) -> None:
+        self.preload = tuple(preload)
+        self.zygote = spawn_zygote(self.preload)
+
+    def launcher(self) -> Launcher:
+        launcher, _ = warm_launcher(self.preload, self.zygote)
+        return launcher
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+
+
+def _preloaded(loaded: LoadedRubric, located: LocatedSubmission) -> list[str]:
+    """What one submission's zygote preloads: the rubric's libraries that the submission or
+    the harness imports. A batch worker preloads them all, for a whole class; one grading
+    need not pay 2 s of torch for a student who never imports it."""
+    sources = python_sources(located)
+    if loaded.harness_path is not None:
+        with contextlib.suppress(OSError):
+            sources.append(loaded.harness_path.read_text(encoding="utf-8", errors="replace"))
+    return imports(sources, loaded.rubric.submission.preload)
+
+
+@contextlib.contextmanager
+def warm_children(preload: list[str]) -> Iterator[WarmChildren]:
+    children = WarmChildren(preload)
+    try:
+        yield children
+    finally:
+        children.close()
 
 
 @click.group()
@@ -156,23 +204,48 @@ def grade_command(
                 "Grading did not finish; this is a placeholder written before any student code ran."
             ),
         )
-    # Validated as `grader batch` does: a reference function that raises stops grading here,
-    # named, rather than silently costing the student that part.
-    loaded = _load_valid(rubric)
+    loaded = _load(rubric)
+    result = _grade_one(loaded, submission, output, submission_id, policy)
+    if output is not None:
+        write_json(output, to_gradescope(result))
+    for problem in result.internal_errors:
+        echo(f"grader error (instructors only): {problem}", err=True)
+    console = SafeConsole()
+    if quiet:
+        console.print(f"{result.score:.4g} / {result.max_score:g}")
+    else:
+        print_report(result, console)
+
+
+def _grade_one(
+    loaded: LoadedRubric,
+    submission: Path,
+    output: Path | None,
+    submission_id: str | None,
+    policy: str,
+) -> GradeResult:
+    """`grader grade`'s grading; every failure exits with its code and a results.json."""
     try:
-        engine = Engine(
-            loaded,
-            load_reference(loaded.reference_path),
-            policy=policy,
-            protected=Protected(outputs=(str(output),) if output is not None else ()),
-        )
-        with open_submission(
-            submission,
-            loaded.rubric.submission,
-            submission_id=submission_id,
-            sheet=sheet_parts(loaded.rubric),
-        ) as staged:
-            result = engine.grade(staged)
+        with (
+            open_submission(
+                submission,
+                loaded.rubric.submission,
+                submission_id=submission_id,
+                sheet=sheet_parts(loaded.rubric),
+            ) as staged,
+            warm_children(_preloaded(loaded, staged.located)) as children,
+        ):
+            # Validated as `grader batch` does: a reference function that raises stops
+            # grading here, named, rather than silently costing the student that part.
+            _validated(loaded)
+            engine = Engine(
+                loaded,
+                load_reference(loaded.reference_path),
+                policy=policy,
+                launcher=children.launcher(),
+                protected=Protected(outputs=(str(output),) if output is not None else ()),
+            )
+            return engine.grade(staged)
     except SandboxPolicyError as error:
         if output is not None:
             write_json(output, fallback_results(f"Not graded: {error}"))
@@ -192,15 +265,6 @@ def grade_command(
             )
         echo(traceback.format_exc(), err=True)
         sys.exit(EXIT_INTERNAL_ERROR)
-    if output is not None:
-        write_json(output, to_gradescope(result))
-    for problem in result.internal_errors:
-        echo(f"grader error (instructors only): {problem}", err=True)
-    console = SafeConsole()
-    if quiet:
-        console.print(f"{result.score:.4g} / {result.max_score:g}")
-    else:
-        print_report(result, console)
 
 
 def _display(value: Any) -> str:
@@ -445,19 +509,27 @@ def check_command(kit_or_rubric: Path, submission: Path) -> None:
             f"{kit_or_rubric} looks like your submission and {submission} like the kit: "
             f"the kit comes first, as in `grader check {submission} {kit_or_rubric}`"
         )
-    try:
-        if kit_or_rubric.is_dir() or is_kit(kit_or_rubric):
-            kit, harness = load_kit(kit_or_rubric)
-        else:
-            loaded = _load(kit_or_rubric)
-            kit = build_kit(loaded, load_reference(loaded.reference_path))
-            harness = read_harness(loaded)
-        problems = kit_check_models_valid(kit)
-        if problems:
-            _fail(f"{kit_or_rubric}: damaged kit: " + "; ".join(problems))
-        report = SelfCheck(kit, harness).run(submission)
-    except GraderInputError as error:
-        _fail(str(error))
+    with contextlib.ExitStack() as stack:
+        try:
+            if kit_or_rubric.is_dir() or is_kit(kit_or_rubric):
+                kit, harness = load_kit(kit_or_rubric)
+                spec = SubmissionFiles.model_validate(kit["submission"])
+                located = locate(submission, spec, kit_sheet(kit))
+                sources = [*python_sources(located), harness or ""]
+                children = stack.enter_context(warm_children(imports(sources, spec.preload)))
+            else:
+                loaded = _load(kit_or_rubric)
+                located = locate(submission, loaded.rubric.submission, sheet_parts(loaded.rubric))
+                preload = _preloaded(loaded, located)
+                children = stack.enter_context(warm_children(preload))
+                kit = build_kit(loaded, load_reference(loaded.reference_path))
+                harness = read_harness(loaded)
+            problems = kit_check_models_valid(kit)
+            if problems:
+                _fail(f"{kit_or_rubric}: damaged kit: " + "; ".join(problems))
+            report = SelfCheck(kit, harness, children.launcher()).run(submission)
+        except (GraderInputError, ValidationError) as error:
+            _fail(str(error))
     print_check_report(report, SafeConsole())
     sys.exit(0 if report.all_public_checks_pass else 1)
 

@@ -1,7 +1,8 @@
 """Custom tests for HW2: checks that need code, written with gradescope-utils decorators.
 
 The grader sets two globals when it loads this module: `submission`, a proxy to the student's
-sandboxed code (attribute reads and calls return data), and `reference`, reference/hw2.py.
+sandboxed code (attribute reads and calls return data; `submission.f.map(argument_lists)` makes
+many calls in one sandbox request), and `reference`, reference/hw2.py.
 """
 
 import unittest
@@ -30,7 +31,9 @@ class TestTwoDimensionalCase(unittest.TestCase):
         grid = np.linspace(0.02, 0.2, 19) * optimum / 0.1
         wrong = []
         for steps in STEP_COUNTS:
-            losses = [submission.loss_after_t_steps(X_2D, T_2D, W0_2D, eta, steps) for eta in grid]
+            losses = submission.loss_after_t_steps.map(
+                [(X_2D, T_2D, W0_2D, eta, steps) for eta in grid]
+            )
             best = float(grid[int(np.argmin(losses))])
             if not np.isclose(best, optimum):
                 wrong.append(f"t = {steps}: your L_t is smallest at eta = {best:.2f}")
@@ -45,7 +48,9 @@ class TestTwoDimensionalCase(unittest.TestCase):
         grid = np.linspace(0.0, 0.2, 21)
         for steps in STEP_COUNTS:
             losses = np.array(
-                [submission.loss_after_t_steps(X_2D, T_2D, W0_2D, eta, steps) for eta in grid],
+                submission.loss_after_t_steps.map(
+                    [(X_2D, T_2D, W0_2D, eta, steps) for eta in grid]
+                ),
                 dtype=float,
             )
             second = losses[:-2] - 2 * losses[1:-1] + losses[2:]

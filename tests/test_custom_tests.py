@@ -56,6 +56,20 @@ class TestStudent(unittest.TestCase):
         submission.explode()
 
 
+    @weight(1)
+    @number("8")
+    def test_map_answers_as_a_loop_of_calls_would(self):
+        """map"""
+        calls = [(1,), (2,), (3,)]
+        self.assertEqual(submission.grow.map(calls), [[1], [1, 2], [1, 2, 3]])
+
+    @weight(1)
+    @number("9")
+    def test_map_fails_at_the_first_call_that_raises(self):
+        """map raising"""
+        submission.explode.map([(), ()])
+
+
 class TestBrokenSetUp(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -76,11 +90,11 @@ def graded(tmp_path: Path):
         textwrap.dedent("""
         assignment: custom
         title: Custom
-        total_points: 13
+        total_points: 15
         seed: 3
         reference: ref.py
         submission: {entry: answers.py}
-        custom_tests: [{module: suite.py, points: 13}]
+        custom_tests: [{module: suite.py, points: 15}]
         questions:
           - number: "0"
             title: placeholder
@@ -92,6 +106,7 @@ def graded(tmp_path: Path):
     submission.mkdir()
     (submission / "answers.py").write_text(
         "def square(x):\n    return x * x\n\ndef explode():\n    raise ValueError('boom')\n"
+        "HISTORY = []\ndef grow(n):\n    HISTORY.append(n)\n    return HISTORY\n"
     )
     loaded = load_rubric(tmp_path / "rubric.yaml")
     engine = Engine(loaded, load_reference(loaded.reference_path))
@@ -136,3 +151,15 @@ def test_an_exception_in_student_code_fails_the_test_with_its_message(graded):
 def test_tests_whose_class_set_up_failed_are_reported_not_lost(graded):
     assert graded["7"].status == "failed" and graded["7"].max_score == 3
     assert "fixture missing" in graded["7"].output
+
+
+@pytest.mark.sandbox
+def test_map_gives_each_call_s_result_as_it_returned(graded):
+    assert graded["8"].status == "passed", graded["8"].output
+
+
+@pytest.mark.sandbox
+def test_map_fails_the_test_at_the_first_call_that_raises(graded):
+    assert (
+        graded["9"].status == "failed" and "explode raised ValueError: boom" in graded["9"].output
+    )

@@ -301,3 +301,28 @@ def test_names_after_an_import_time_error_count_as_not_defined(grade_file):
 def test_an_error_before_any_answer_is_still_an_import_failure(grade_file):
     result = grade_file("import numpy as np\nraise RuntimeError('first line')\nVALUE = 0.5\n")
     assert result.outcome == "import_error" and result.score == 0
+
+
+def test_a_listed_case_s_answer_is_computed_once_per_engine(tmp_path: Path):
+    counting = REFERENCE + textwrap.dedent("""
+        SEEN = []
+        _twice = twice
+
+        def twice(x):
+            SEEN.append(np.asarray(x).tolist())
+            return _twice(x)
+    """)
+    (tmp_path / "rubric.yaml").write_text(RUBRIC)
+    (tmp_path / "ref.py").write_text(counting)
+    loaded = load_rubric(tmp_path / "rubric.yaml")
+    reference = load_reference(loaded.reference_path)
+    engine = Engine(loaded, reference)
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "answers.py").write_text(textwrap.dedent(CORRECT))
+    for student in ("first", "second"):
+        with open_submission(folder, loaded.rubric.submission, submission_id=student) as staged:
+            assert engine.grade(staged).score == 4
+    seen = reference.module.SEEN
+    assert (seen.count([1, 2]), seen.count([[3.25]])) == (1, 1)
+    assert len(seen) > 2  # the random cases, drawn per submission, are computed each time

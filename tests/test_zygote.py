@@ -110,8 +110,39 @@ def test_the_zygote_preloads_numpy_and_torch(zygote):
     assert zygote.status["failed"] == {}
 
 
-def test_the_zygote_is_single_threaded_after_its_imports(zygote):
+def test_the_zygote_warms_up_the_libraries_it_preloads(zygote):
+    assert zygote.status["warmed"] == ["numpy", "torch"]
+    assert zygote.status["warm_up_failed"] == {}
+
+
+def test_the_zygote_is_single_threaded_after_its_imports_and_warm_ups(zygote):
     assert zygote.status["threads"] == 1
+
+
+def test_a_child_inherits_the_modules_a_first_optimizer_step_imports(zygote, workdir):
+    # torch imports its compiler stack (about a second) on the first optimizer created; the
+    # zygote's warm-up has, so no child pays it.
+    with session_for(
+        workdir(),
+        """
+        import sys
+        ALREADY = "torch._dynamo" in sys.modules
+    """,
+        zygote,
+    ) as session:
+        assert session.value("ALREADY", TIMEOUT).value is True
+
+
+def test_a_forked_child_runs_torch_with_one_thread(zygote, workdir):
+    with session_for(
+        workdir(),
+        """
+        import torch
+        THREADS = torch.get_num_threads()
+    """,
+        zygote,
+    ) as session:
+        assert session.value("THREADS", TIMEOUT).value == 1
 
 
 def test_a_child_is_forked_by_the_zygote_in_a_session_of_its_own(zygote, workdir):

@@ -129,19 +129,24 @@ def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
 
 
 def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
-    """The worker process: load once, announce readiness, then grade tasks until stdin ends."""
-    from grader.grading.engine import Engine
-    from grader.rubric.model import load_rubric
+    """The worker process: load once, announce readiness, then grade tasks until stdin ends.
+    The zygote is started first, so that its imports and warm-ups run while this process
+    imports the grader and loads the rubric and reference."""
     from grader.sandbox.layers import Report, die_with_parent
     from grader.sandbox.runner import FRESH_INTERPRETER
-    from grader.sandbox.zygote import warm_launcher
-    from grader.trusted.reference import load_reference
+    from grader.sandbox.zygote import spawn_zygote, warm_launcher
 
     die_with_parent(os.getppid(), Report())
+    spawned = spawn_zygote(config.preload) if config.warm else None
+
+    from grader.grading.engine import Engine
+    from grader.rubric.model import load_rubric
+    from grader.trusted.reference import load_reference
+
     loaded = load_rubric(Path(config.rubric))
     reference = load_reference(loaded.reference_path)
     if config.warm:
-        launcher, description = warm_launcher(config.preload)
+        launcher, description = warm_launcher(config.preload, spawned)
     else:
         launcher, description = FRESH_INTERPRETER, "fresh interpreter per child (--cold)"
     # Warm children start in milliseconds and a TA's machine has the memory for two at once.

@@ -60,7 +60,7 @@ from grader.sandbox.runner import Launcher, Reply, SandboxSession
 from grader.submission.formats.base import Reading
 from grader.submission.staged import StagedSubmission
 from grader.trusted.answers import expected_constant
-from grader.trusted.cases import Case, build_cases, derive_seed, part_rng, positional
+from grader.trusted.cases import RANDOM, Case, build_cases, derive_seed, part_rng, positional
 from grader.trusted.mutation import lurking_mutants
 from grader.trusted.reference import ReferenceModule
 
@@ -69,6 +69,20 @@ OUT_OF_TIME = (
 )
 NOT_REACHED = "not graded yet: grading stopped before this question"
 MAX_CRASHES_PER_PART = 3
+
+
+def read_only(value: Any) -> Any:
+    """`value`, with the arrays in it made read-only: an answer shared by every submission's
+    grading must fail loudly, not change silently, if anything tries to modify it."""
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            read_only(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            read_only(item)
+    return value
 
 
 @functools.cache
@@ -208,12 +222,15 @@ class Attempt:
         budget: TimeBudget,
         readings: Mapping[str, Reading] | None = None,
         sheet: bool = False,
+        listed_answers: dict[tuple[int, int, str, int], Any] | None = None,
     ) -> None:
         """`readings` say how a written sheet's answers were read, target by target; `sheet`
-        is True when the submission is one (a target it does not define was not answered)."""
+        is True when the submission is one (a target it does not define was not answered);
+        `listed_answers` keeps the canonical answers of listed cases across attempts."""
         self.loaded = loaded
         self.readings: Mapping[str, Reading] = readings or {}
         self.sheet = sheet
+        self.listed_answers = {} if listed_answers is None else listed_answers
         self.rubric = loaded.rubric
         self.reference = reference
         self._visible = session
@@ -280,7 +297,7 @@ class Attempt:
                 self.loaded.custom_test_path(tests),
                 self.reference,
                 self.sandbox(reveal=True),
-                lambda: self.budget.timeout(self.rubric.limits.call_timeout),
+                lambda calls: self.budget.timeout(calls * self.rubric.limits.call_timeout),
             )
         for run in runs:
             if run.pending:
@@ -545,13 +562,22 @@ class Attempt:
 
         return blind
 
-    @staticmethod
-    def _expected_values(run: PartRun, reference: Callable[..., Any] | None) -> list[Any]:
-        """The canonical answer of every case that got a reply (None for a property check)."""
-        return [
-            reference(**case.kwargs) if reference is not None and reply.ok else None
-            for case, reply in zip(run.cases, run.replies, strict=False)
-        ]
+    def _expected_values(self, run: PartRun, reference: Callable[..., Any] | None) -> list[Any]:
+        """The canonical answer of every case that got a reply (None for a property check).
+        A listed (public or hidden) case's answer is the same for every submission: it is
+        computed once per engine (a trained model's parameters cost milliseconds each)."""
+        values: list[Any] = []
+        for case, reply in zip(run.cases, run.replies, strict=False):
+            if reference is None or not reply.ok:
+                values.append(None)
+            elif case.kind == RANDOM:
+                values.append(reference(**case.kwargs))
+            else:
+                key = (run.q_index, run.p_index, case.kind, case.index)
+                if key not in self.listed_answers:
+                    self.listed_answers[key] = read_only(reference(**case.kwargs))
+                values.append(self.listed_answers[key])
+        return values
 
     def _conventions_shown(
         self, run: PartRun, judge: VariantJudge, expected_of: list[Any]
@@ -736,6 +762,7 @@ class Engine:
         self.limits = loaded.rubric.limits.sandbox_limits()
         for _, part in loaded.rubric.auto_parts():
             lurking_mutants(part, reference)  # once per process: every submission draws with them
+        self.listed_answers: dict[tuple[int, int, str, int], Any] = {}
 
     def grade(
         self,
@@ -844,6 +871,7 @@ class Engine:
                 budget,
                 readings=located.readings,
                 sheet=located.sheet,
+                listed_answers=self.listed_answers,
             )
             cells_failed = cell_errors_note(imported, submission.handed_in_name)
 

@@ -19,7 +19,7 @@ from grader.checks import compare, form_problem, from_public
 from grader.grading.feedback import cell_errors_note, read_apart, reply_problem, short_repr
 from grader.grading.status import FAILED, NOT_IMPLEMENTED, PASSED, PENDING, Status
 from grader.rubric.model import Limits, SubmissionFiles
-from grader.sandbox.runner import Reply, SandboxSession
+from grader.sandbox.runner import Launcher, Reply, SandboxSession
 from grader.submission.formats.base import Reading, SheetPart
 from grader.submission.staged import open_submission
 from grader.trusted.cases import typed_arguments
@@ -75,9 +75,13 @@ def _problem_status(reply: Reply, target: str, reveal: bool) -> tuple[Status, st
 class SelfCheck:
     """Runs a kit's public checks against one submission in the sandbox."""
 
-    def __init__(self, kit: dict[str, Any], harness_source: str | None) -> None:
+    def __init__(
+        self, kit: dict[str, Any], harness_source: str | None, launcher: Launcher | None = None
+    ) -> None:
+        """`launcher` starts the sandboxed child (a fresh interpreter by default)."""
         self.kit = kit
         self.harness_source = harness_source
+        self.launcher = launcher
         limits = Limits.model_validate(kit["limits"])
         self.limits = limits.sandbox_limits()
         self.call_timeout = limits.call_timeout
@@ -102,7 +106,12 @@ class SelfCheck:
             except (OSError, UnicodeDecodeError):
                 self._source = ""
             with SandboxSession(
-                staged.workdir(), entry, self.limits, self.harness_source, "lenient"
+                staged.workdir(),
+                entry,
+                self.limits,
+                self.harness_source,
+                "lenient",
+                self.launcher,
             ) as session:
                 imported = session.start()
                 if not imported.ok:

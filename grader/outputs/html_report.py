@@ -2,8 +2,9 @@
 
 One self-contained file: a TA opens it from a grading machine, an e-mail attachment or a course
 drive, often offline, so nothing may be fetched. Styles are embedded and plots are SVG drawn by
-matplotlib and inlined as data URIs. Every string from the data (student names, feedback,
-error details) comes from submissions and is escaped before it reaches the page.
+matplotlib and inlined as data URIs. Every string from the data (student names, feedback, error
+details) comes from submissions and is escaped before it reaches the page. matplotlib is imported
+when the first plot is drawn: importing it (0.5 s) must not delay a batch's workers.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import statistics
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-from matplotlib.typing import RcKeyType
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,24 @@ PLOT_WIDTH = 10.5
 """Inches: about the page's content width at 96 dpi, so plot text shows near its nominal size."""
 INK, GRID = "#2b2f36", "#d9dde3"
 
+
 # A fixed salt keeps matplotlib's generated SVG ids identical between runs, so regenerating the
 # report for unchanged data gives an identical file (diffable, cacheable). Mathtext is off
 # because question numbers and titles are labels, not formulas: a "$" must print as "$".
+def import_plotting() -> None:
+    """Import what drawing the report needs, ahead of drawing it (a batch does this in the
+    background while its workers grade)."""
+    _plotting()
+
+
+def _plotting() -> Any:
+    """matplotlib with the parts the report draws with, imported on first use."""
+    import matplotlib.figure
+    import matplotlib.ticker
+
+    return matplotlib
+
+
 PLOT_RC: dict[RcKeyType, object] = {
     "svg.hashsalt": "grader-html-report",
     "text.parse_math": False,
@@ -236,7 +252,7 @@ def _svg_figure(fig: Figure, plot: str, alt: str, caption: str) -> str:
     figure_1, axes_1, patch_1..., so two inline plots would share ids in one document.
     Saving needs PLOT_RC too: the SVG backend reads the hash salt when it writes."""
     buffer = io.StringIO()
-    with matplotlib.rc_context(PLOT_RC):
+    with _plotting().rc_context(PLOT_RC):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     encoded = base64.b64encode(buffer.getvalue().encode()).decode("ascii")
     return (
@@ -261,8 +277,8 @@ def _histogram(data: ReportData) -> str:
     # a non-empty range to draw.
     upper = max(data.max_score, max(data.totals)) or 1.0
     edges = _histogram_edges(upper)
-    with matplotlib.rc_context(PLOT_RC):
-        fig = Figure(figsize=(PLOT_WIDTH, 3.4), layout="constrained")
+    with _plotting().rc_context(PLOT_RC):
+        fig = _plotting().figure.Figure(figsize=(PLOT_WIDTH, 3.4), layout="constrained")
         ax = fig.add_subplot()
         ax.hist(data.totals, bins=edges, color=BAR_COLOUR, edgecolor="white", linewidth=1)
         ax.set_xlim(edges[0], edges[-1])
@@ -272,7 +288,7 @@ def _histogram(data: ReportData) -> str:
         )
         ax.set_ylabel("Submissions")
         ax.margins(y=0.15)  # headroom for the mean label above the tallest bar
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(_plotting().ticker.MaxNLocator(integer=True))
         ax.grid(axis="y", color=GRID, linewidth=0.8)
         ax.set_axisbelow(True)
         mean = statistics.fmean(data.totals)
@@ -306,8 +322,10 @@ def _question_chart(data: ReportData) -> str:
     if not any(q.full + q.partial + q.zero for q in questions):
         return _empty("No submission was graded, so there are no per-question scores.")
     labels = [q.number for q in questions]
-    with matplotlib.rc_context(PLOT_RC):
-        fig = Figure(figsize=(PLOT_WIDTH, 1.0 + 0.32 * len(questions)), layout="constrained")
+    with _plotting().rc_context(PLOT_RC):
+        fig = _plotting().figure.Figure(
+            figsize=(PLOT_WIDTH, 1.0 + 0.32 * len(questions)), layout="constrained"
+        )
         ax = fig.add_subplot()
         positions = range(len(questions))
         left = [0] * len(questions)
@@ -321,7 +339,7 @@ def _question_chart(data: ReportData) -> str:
         ax.set_yticks(list(positions), labels)
         ax.invert_yaxis()
         ax.set_xlabel("Submissions")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(_plotting().ticker.MaxNLocator(integer=True))
         ax.legend(ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return _svg_figure(
         fig,

@@ -260,8 +260,9 @@ class SubmissionFiles(_Model):
     preload: list[str] = Field(
         default_factory=lambda: ["numpy", "torch"],
         description=(
-            "libraries `grader batch` imports once per worker, before it forks each "
-            "sandboxed child: students' imports of them then cost nothing. List only "
+            "libraries the zygote imports and warms up once (per batch worker, per "
+            "`grader grade` or `grader check`) before it forks each sandboxed child: "
+            "students' imports and first uses of them then cost nothing. List only "
             "what submissions use (each preloaded library makes every child's start "
             "and exit a little slower); one that is not installed is skipped"
         ),

@@ -228,9 +228,11 @@ class Child:
         op = request.get("op")
         if op == "kind":
             return {"status": "ok", "value": "function" if callable(target) else "value"}
+        if op in ("call", "map") and not callable(target):
+            return {"status": "not_callable", "type": wire.type_name(target)}
+        if op == "map":
+            return self.map(target, request.get("calls", []))
         if op == "call":
-            if not callable(target):
-                return {"status": "not_callable", "type": wire.type_name(target)}
             harness = request.get("harness")
             raised: list[BaseException] = []
             try:
@@ -244,12 +246,32 @@ class Child:
                 return _failure(blame, error, self.workdir)
         else:
             result = target
+        return self.encoded(result, wire.Budget(self.max_bytes))
+
+    def encoded(self, result: Any, budget: wire.Budget) -> dict[str, Any]:
         try:
-            return {"status": "ok", "value": wire.encode(result, wire.Budget(self.max_bytes))}
+            return {"status": "ok", "value": wire.encode(result, budget)}
         except wire.WireError as error:
             return {"status": "unsendable", "message": str(error)}
         except BaseException as error:  # a lying __float__ or __len__ raising mid-encoding
             return _failure("unsendable", error, self.workdir)
+
+    def map(self, target: Any, calls: Any) -> dict[str, Any]:
+        """One call per argument list; each result is encoded as soon as it returns (a later
+        call may modify an object an earlier one returned), all within one reply's size cap.
+        The first call that fails ends the request with its failure, as it would end a loop."""
+        budget = wire.Budget(self.max_bytes)
+        values = []
+        for arguments in calls if isinstance(calls, list) else []:
+            try:
+                result = target(*[wire.decode(arg, tensors="torch") for arg in arguments])
+            except BaseException as error:
+                return _failure("exception", error, self.workdir)
+            reply = self.encoded(result, budget)
+            if reply["status"] != "ok":
+                return reply
+            values.append(reply["value"])
+        return {"status": "ok", "value": values}
 
     def serve(self) -> None:
         self.send(self.import_submission())

@@ -38,6 +38,9 @@ CHILD_LIBRARIES = {"grader.written.evaluate": SANDBOX_DIR.parent / "written" / "
 """Grader modules a staged submission may import in the child (a written sheet's module calls
 the formula evaluator): each imports only numpy and the standard library, and is installed from
 its source text like the sandbox's own modules, since no grader file is readable in there."""
+MAIN_HELPERS = {"zygote_main": ("warmup",)}
+"""Modules a main module needs beyond the child's: the zygote's warm-ups, which a child started
+as a fresh interpreter never runs."""
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -50,6 +53,7 @@ ANSWERS: dict[str, frozenset[str]] = {
     "value": frozenset({"ok", "missing", "exception", "unsendable"}),
     "kind": frozenset({"ok", "missing", "exception"}),
     "call": frozenset({"ok", "missing", "not_callable", "exception", "unsendable"}),
+    "map": frozenset({"ok", "missing", "not_callable", "exception", "unsendable"}),
     "load_harness": frozenset({"ok", "harness_error"}),
 }
 """The statuses the child may answer each request with. Any other status is forged (the
@@ -122,7 +126,7 @@ def _bootstrap_source(main_module: str) -> str:
         "    _p, _, _s = _n.rpartition('.')",
         "    if _p: setattr(sys.modules[_p], _s, _m)",
     ]
-    for name in CHILD_MODULES:
+    for name in CHILD_MODULES + MAIN_HELPERS.get(main_module, ()):
         lines += _install_source(SANDBOX_DIR / f"{name}.py", f"grader.sandbox.{name}")
         lines.append(f"setattr(sys.modules['grader.sandbox'], {name!r}, _m)")
     for module, path in CHILD_LIBRARIES.items():
@@ -535,6 +539,17 @@ class SandboxSession:
             if loaded is not None:
                 return loaded
             message["harness"] = harness
+        return self.request(message, timeout)
+
+    def map(self, name: str, calls: list[list[Any]], timeout: float) -> Reply:
+        """Call the submission's function `name` once per argument list, in order, in one
+        request (one round trip instead of one per call): the list of results, or the first
+        call's failure. `timeout` bounds them all together."""
+        message = {
+            "op": "map",
+            "name": name,
+            "calls": [[wire.encode(arg) for arg in args] for args in calls],
+        }
         return self.request(message, timeout)
 
     def kind(self, name: str, timeout: float) -> Reply:

@@ -96,8 +96,14 @@ class Zygote:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> dict[str, Any]:
-        """Start the zygote and wait until its imports are done; what it loaded, and the
-        data-segment allowance its children get for them."""
+        """Start the zygote and wait until its imports and warm-ups are done; what it loaded,
+        and the data-segment allowance its children get for them."""
+        self.spawn()
+        return self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the zygote without waiting for it: its imports and warm-ups (seconds, with
+        torch) then overlap with whatever the caller does before its first launch."""
         self.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent"}
@@ -129,6 +135,14 @@ class Zygote:
         finally:
             theirs.close()
         self.control = ours
+
+    def wait_ready(self) -> dict[str, Any]:
+        """Wait for the spawned zygote's readiness report (see start)."""
+        if self.status:
+            return self.status
+        ours = self.control
+        if self.process is None or ours is None:
+            raise ZygoteError("the zygote was not started")
         ours.settimeout(START_TIMEOUT)
         try:
             data, _, _, _ = socket.recv_fds(ours, MESSAGE_BYTES, 1)
@@ -140,10 +154,11 @@ class Zygote:
             stderr = (pipe.read() if pipe else b"").decode(errors="replace")[-2000:]
             self.close()
             raise ZygoteError(f"the zygote exited while starting: {stderr}")
-        self.status = json.loads(data)["ready"]
-        if "refused" in self.status:
+        status = json.loads(data)["ready"]
+        if "refused" in status:
             self.close()
-            raise ZygoteError(self.status["refused"])
+            raise ZygoteError(status["refused"])
+        self.status = status
         ours.settimeout(None)
         self._reader = threading.Thread(target=self._read, args=(ours,), daemon=True)
         self._reader.start()
@@ -153,6 +168,7 @@ class Zygote:
         """Stop the zygote; the children it forked die with it (they have a death signal)."""
         process, self.process = self.process, None
         control, self.control = self.control, None
+        self.status = {}
         if process is not None:
             with contextlib.suppress(OSError):
                 process.kill()
@@ -187,6 +203,8 @@ class Zygote:
     def launch(self, config: dict[str, Any], workdir: Path, env: dict[str, str]) -> ForkedChild:
         if not self.alive:
             self.start()
+        elif not self.status:
+            self.wait_ready()
         assert self.control is not None
         ends = [os.pipe() for _ in range(3)]
         theirs = [ends[0][0], ends[1][1], ends[2][1]]
@@ -254,15 +272,38 @@ class Zygote:
                         ended.exited(message["code"])
 
 
-def warm_launcher(preload: tuple[str, ...] = DEFAULT_PRELOAD) -> tuple[Launcher, str]:
-    """A started zygote where this platform allows one, else fresh interpreters; and a line
-    saying which, for the user."""
+def spawn_zygote(preload: tuple[str, ...] = DEFAULT_PRELOAD) -> Zygote | None:
+    """A zygote starting in the background where this platform allows one (see warm_launcher),
+    for a caller with other work to do before its first child."""
     if sys.platform != "linux" or not hasattr(os, "pidfd_open"):
-        return FRESH_INTERPRETER, "fresh interpreter per child (a zygote needs Linux pidfds)"
+        return None
     zygote = Zygote(preload)
     try:
-        status = zygote.start()
-    except ZygoteError as error:
+        zygote.spawn()
+    except OSError:
+        return None  # warm_launcher starts one afresh and reports why it could not
+    return zygote
+
+
+def warm_launcher(
+    preload: tuple[str, ...] = DEFAULT_PRELOAD, spawned: Zygote | None = None
+) -> tuple[Launcher, str]:
+    """A started zygote where this platform allows one (`spawned`, if given, once it is
+    ready), else fresh interpreters; and a line saying which, for the user."""
+    if sys.platform != "linux" or not hasattr(os, "pidfd_open"):
+        return FRESH_INTERPRETER, "fresh interpreter per child (a zygote needs Linux pidfds)"
+    zygote = spawned or Zygote(preload)
+    try:
+        status = zygote.wait_ready() if zygote.process is not None else zygote.start()
+    except (ZygoteError, OSError) as error:
+        zygote.close()
         return FRESH_INTERPRETER, f"fresh interpreter per child (zygote refused: {error})"
     missing = "".join(f"; {name} not preloaded ({why})" for name, why in status["failed"].items())
-    return zygote, f"zygote with {', '.join(status['loaded']) or 'no modules'} preloaded{missing}"
+    cold = "".join(
+        f"; {name} not warmed ({why})" for name, why in status.get("warm_up_failed", {}).items()
+    )
+    warmed = ", ".join(status.get("warmed", []))
+    loaded = ", ".join(status["loaded"]) or "no modules"
+    return zygote, (
+        f"zygote with {loaded} preloaded{f' ({warmed} warmed up)' if warmed else ''}{missing}{cold}"
+    )

@@ -30,7 +30,7 @@ import socket
 import sys
 from typing import Any
 
-from grader.sandbox import layers, seccomp_filter
+from grader.sandbox import layers, seccomp_filter, warmup
 
 MESSAGE_BYTES = 1 << 20
 
@@ -49,7 +49,8 @@ def _thread_count() -> int:
 
 
 def preload(modules: list[str]) -> dict[str, Any]:
-    """Import the modules every child may use, and say what that cost in data segment."""
+    """Import the modules every child may use and run their warm-ups (warmup.py), and say
+    what that cost in data segment."""
     before = _data_bytes()
     loaded, failed = [], {}
     for name in modules:
@@ -58,11 +59,13 @@ def preload(modules: list[str]) -> dict[str, Any]:
             loaded.append(name)
         except Exception as error:  # a missing optional library is reported, not fatal
             failed[name] = f"{type(error).__name__}: {error}"
+    warmed, cold = warmup.warm(loaded)
     return {
         "loaded": loaded,
         "failed": failed,
+        "warmed": warmed,
+        "warm_up_failed": cold,
         "data_bytes": max(_data_bytes() - before, 0),
-        "threads": _thread_count(),
     }
 
 
@@ -164,9 +167,10 @@ def main(config: dict[str, Any]) -> None:
     if config["seccomp_libraries"]:
         with contextlib.suppress(ImportError, OSError, TypeError):
             seccomp_filter.load_bindings(config["seccomp_libraries"])
+    loaded["threads"] = _thread_count()  # counted last, after everything that could start one
     if loaded["threads"] != 1:
         loaded["refused"] = (
-            f"the zygote has {loaded['threads']} threads after importing "
+            f"the zygote has {loaded['threads']} threads after importing and warming "
             f"{', '.join(loaded['loaded'])}; forking it could hang children"
         )
     socket.send_fds(control, [json.dumps({"ready": loaded}).encode()], [])
