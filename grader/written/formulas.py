@@ -31,7 +31,12 @@ The rules, which decide `sure`:
   mistakes it for (`\\chi` as X, `\\omega_0` as w_0); no side usable (then `program` is
   None); two candidates that differ (on `sample` when given, else in their reading); a
   candidate that cannot be read next to one that can. The same formula repeated, or written
-  two equivalent ways, is fine.
+  two equivalent ways, is fine. Two things are not candidates that compete: a candidate
+  BEFORE the chosen one whose sides all read but use letters the part does not define (a
+  derivation step in the student's own variables, `\\hat w = X^T a` for some a, before
+  `\\hat w = X^T (X X^T)^{-1} t`), and a side that is itself one of the part's names
+  (`... = w^*` closing a chain). An earlier candidate that cannot be parsed, or that reads with
+  the part's letters and differs, still sends the part to a TA.
 - No candidate at all: None (the caller decides between "not answered" and review).
 
 Bounds: a section longer than MAX_SECTION_CHARS, or a rubric symbol that cannot be read, is a
@@ -129,6 +134,9 @@ class _Choice:
     value: Any = None
     notes: list[str] = field(default_factory=list)
     problem: str = ""
+    step: bool = False
+    """Every side read, but each uses a letter the part does not define: a step of the
+    derivation in the student's own variables (`w = X^T a` for some a), not an answer."""
 
 
 def _math_blocks(text: str) -> Iterator[tuple[int, str]]:
@@ -359,12 +367,16 @@ class _Reader:
         except ValueError as error:
             return None, str(error)
 
-    def choose(self, statement: _Statement, equation: Equation) -> _Choice:
+    def choose(self, statement: _Statement, equation: Equation, names: set[str]) -> _Choice:
         choice = _Choice(statement, equation)
         later_problem = ""
+        own_letters = True
         for position in range(len(equation.sides) - 1, -1, -1):
             side = equation.sides[position]
+            if statement_name(side.source) in names:
+                continue  # `w = X^T (X X^T)^{-1} t = w^*`: the chain names what it defined
             if side.tree is None:
+                own_letters = False
                 later_problem = (
                     later_problem or f"'{_as_written(side)}' could not be read: {side.error}"
                 )
@@ -379,6 +391,7 @@ class _Reader:
                 continue
             value, undefined = self.evaluate(reading)
             if undefined:
+                own_letters = False
                 choice.notes.append(undefined)
                 continue
             choice.value = value
@@ -398,6 +411,7 @@ class _Reader:
             choice.problem = "; ".join(problems)
             return choice
         choice.problem = later_problem or "no side of it is defined on the sample"
+        choice.step = own_letters and bool(later_problem)
         return choice
 
 
@@ -502,9 +516,11 @@ def find_formula(
     if not candidates:
         return None
     kept = _within_budget(candidates)
-    choices = [reader.choose(s, _equation(s)) for s in kept]
+    choices = [reader.choose(s, _equation(s), accepted) for s in kept]
     read = [c for c in choices if c.program is not None]
     final = read[-1] if read else choices[-1]
+    before = next(index for index, choice in enumerate(choices) if choice is final)
+    choices = [c for index, c in enumerate(choices) if not (c.step and index < before)]
     reasons = [final.problem] if final.problem else []
     if len(kept) < len(candidates):
         reasons.append(

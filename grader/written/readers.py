@@ -74,7 +74,7 @@ def _shown_number(value: float) -> str:
 
 
 def read_number(spec: NumberSheet, region: Region, options: tuple[str, ...]) -> Answer | None:
-    ends = result_numbers(region.text) or numbers(region.text)
+    ends = result_numbers(region.text, spaced=True) or numbers(region.text, spaced=True)
     return _one_of([(n.value, _shown_number(n.value)) for n in ends], "number")
 
 
@@ -102,10 +102,17 @@ _NEGATION = re.compile(
 )
 
 
+_QUESTION = re.compile(r"[^.!?;:\n]*\?")
+"""A sentence that asks ("Is L1 convex?"): the student restating the question, not answering it."""
+_SYNONYMS = {"yes": "true", "no": "false"}
+"""A yes/no question answered True or False."""
+
+
 def read_choice(spec: ChoiceSheet, region: Region, options: tuple[str, ...]) -> Answer | None:
-    """An option named in the text (yes, no, a value); with `about`, the property stated (yes)
-    or negated (no): "L1 is convex", "not convex"."""
-    text = region.text
+    """An option named in the text (yes, no, a value; True or False for yes or no); with
+    `about`, the property stated (yes) or negated (no): "L1 is convex", "not convex". Questions
+    the sheet restates ("Is L1 convex? Yes") are not read: only their answers are."""
+    text = _QUESTION.sub(" ", region.text)
     found: list[tuple[Any, str]] = []
     if spec.about is not None:
         for match in re.finditer(re.escape(spec.about), text, re.IGNORECASE):
@@ -114,9 +121,14 @@ def read_choice(spec: ChoiceSheet, region: Region, options: tuple[str, ...]) -> 
             if said in options:
                 found.append((said, said))
     for option in options:
-        pattern = rf"(?<![\w.]){re.escape(option)}(?!\w|\.\d)"
-        if re.search(pattern, text, re.IGNORECASE):
-            found.append((option, option))
+        words = [option]
+        synonym = _SYNONYMS.get(option.casefold())
+        if synonym is not None and synonym not in (o.casefold() for o in options):
+            words.append(synonym)
+        for word in words:
+            pattern = rf"(?<![\w.]){re.escape(word)}(?!\w|\.\d)"
+            if re.search(pattern, text, re.IGNORECASE):
+                found.append((option, option))
     answer = _one_of(found, "answer")
     letters = sorted(set(_LETTER.findall(text)))
     if answer is None and letters:
@@ -303,7 +315,7 @@ def _labelled_lines(region: Region) -> list[tuple[str, str]]:
 
 
 def _row_value(rest: str) -> tuple[int | float, str] | str:
-    ends = result_numbers(rest) or numbers(rest)
+    ends = result_numbers(rest, spaced=True) or numbers(rest, spaced=True)
     if not ends:
         return "no number"
     last = ends[-1]

@@ -12,9 +12,11 @@ a parent heading, or when a number heads two sections, so that the caller can as
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 NUMBER = r"[0-9]+(?:\.[0-9]+)*"
 _MARKUP = re.compile(r"[*_`]+")
@@ -70,11 +72,45 @@ class Sheet:
     an answer may well sit under another heading than its own)."""
 
     sections: list[Section]
+    text: str = ""
+    """The whole sheet, searched once for an answer that names itself (a formula) when its
+    own section is absent."""
 
-    @property
+    def section_at(self, line: int) -> Section | None:
+        """The section holding `line` (1-based), None before the first heading."""
+        index = bisect.bisect_right([s.line for s in self.sections], line) - 1
+        return self.sections[index] if index >= 0 else None
+
+    @cached_property
     def in_order(self) -> bool:
         keys = [_key(s.number) for s in self.sections if _dotted_digits(s.number)]
         return all(a <= b for a, b in itertools.pairwise(keys))
+
+    @cached_property
+    def _numbered(self) -> dict[str, list[int]]:
+        """Where each number heads a section (indexes into `sections`): every part looks its
+        section up, and a sheet may have 10^5 headings."""
+        where: dict[str, list[int]] = {}
+        for index, section in enumerate(self.sections):
+            where.setdefault(section.number, []).append(index)
+        return where
+
+    @cached_property
+    def _highest_before(self) -> list[tuple[tuple[int, str], ...] | None]:
+        """For each section, the highest dotted number heading a section before it."""
+        highest: list[tuple[tuple[int, str], ...] | None] = []
+        top: tuple[tuple[int, str], ...] | None = None
+        for section in self.sections:
+            highest.append(top)
+            if _dotted_digits(section.number):
+                key = _key(section.number)
+                top = key if top is None or key > top else top
+        return highest
+
+    def labels_under(self, number: str) -> list[Section]:
+        """The sections numbered below `number` (7.i, 7.a.ii under 7)."""
+        prefix = number + "."
+        return [s for s in self.sections if s.number.startswith(prefix)]
 
     def find(self, number: str) -> Found | None:
         """The section answering `number` with its sub-parts' lines, None when neither it nor a
@@ -84,7 +120,7 @@ class Sheet:
         1.a.i) is its own section all the same. An answer found only under a parent heading,
         under a number that heads two sections, or under a heading out of order, comes with
         a doubt."""
-        exact = [s for s in self.sections if s.number == number]
+        exact = [self.sections[i] for i in self._numbered.get(number, [])]
         if not exact:
             exact = [s for s in self.sections if _skips_a_level(s.number, number)]
         if len(exact) > 1:
@@ -97,26 +133,39 @@ class Sheet:
             )
         if exact:
             section = exact[0]
-            if not self.in_order and _out_of_place(self.sections, section):
+            if not self.in_order and self._out_of_place(section):
                 return Found(self._whole(section), f"section {number} is out of order on the sheet")
             return Found(self._whole(section))
         parts = number.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             parent = ".".join(parts[:cut])
-            under = [s for s in self.sections if s.number == parent and not s.empty]
+            under = [self.sections[i] for i in self._numbered.get(parent, [])]
+            under = [s for s in under if not s.empty]
             if under:
                 return Found(under[-1], f"no section {number}; the answer may be under {parent}")
         return None
 
     def _whole(self, section: Section) -> Section:
         """The section with the lines of the sub-parts that follow it (Q7 and its (a), (b))."""
-        index = self.sections.index(section)
+        index = self._index(section)
         whole = Section(section.number, section.line, list(section.lines))
         for after in self.sections[index + 1 :]:
             if not after.number.startswith(section.number + "."):
                 break
             whole.lines += after.lines
         return whole
+
+    def _index(self, section: Section) -> int:
+        return next(i for i in self._numbered[section.number] if self.sections[i] is section)
+
+    def _out_of_place(self, section: Section) -> bool:
+        """Whether a section comes after one with a higher number of the same depth or less."""
+        highest = self._highest_before[self._index(section)]
+        return (
+            _dotted_digits(section.number)
+            and highest is not None
+            and highest > _key(section.number)
+        )
 
 
 def _key(number: str) -> tuple[tuple[int, str], ...]:
@@ -133,15 +182,6 @@ def _skips_a_level(found: str, wanted: str) -> bool:
             want[:i] + want[i + 1 :] == have and not want[i].isdigit()
             for i in range(1, len(want) - 1)
         )
-    )
-
-
-def _out_of_place(sections: list[Section], section: Section) -> bool:
-    """Whether a section comes after one with a higher number of the same depth or less."""
-    index = sections.index(section)
-    key = _key(section.number)
-    return _dotted_digits(section.number) and any(
-        _key(other.number) > key for other in sections[:index] if _dotted_digits(other.number)
     )
 
 
@@ -214,7 +254,7 @@ def split_sections(text: str) -> Sheet:
             sections.append(current)
         if current is not None and (raw.strip() or heading is None):
             current.lines.append((index, raw))
-    return Sheet(sections)
+    return Sheet(sections, text)
 
 
 def _looks_like_title(rest: str) -> bool:

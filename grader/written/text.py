@@ -36,9 +36,38 @@ LOOK_ALIKES = {
 _TRANSLATION = str.maketrans(LOOK_ALIKES)
 
 
+def _scripts() -> dict[str, tuple[str, str]]:
+    """Each Unicode superscript or subscript character (ᵀ, ⁻, ¹, ₀) with its mark (^ or _) and
+    the character it raises or lowers, from the Unicode data itself."""
+    found = {}
+    for code in (0xB2, 0xB3, 0xB9, *range(0x1D2C, 0x1D6B), *range(0x2070, 0x209D), 0x2C7C):
+        char = chr(code)
+        kind, _, base = unicodedata.decomposition(char).partition(" ")
+        if kind in ("<super>", "<sub>") and base:
+            found[char] = ("^" if kind == "<super>" else "_", chr(int(base.split()[0], 16)))
+    return found
+
+
+_SCRIPTS = _scripts()
+_SCRIPT_RUN = re.compile(f"[{''.join(_SCRIPTS)}]+")
+
+
+def _script(match: re.Match[str]) -> str:
+    """A run of super- or subscript characters as LaTeX: `Xᵀ` is `X^{T}`, `A⁻¹` is `A^{-1}`,
+    `w₀` is `w_{0}` (a run that mixes both keeps each character's own mark)."""
+    run = match.group()
+    marks = {_SCRIPTS[char][0] for char in run}
+    if len(marks) == 1:
+        return f"{marks.pop()}{{{''.join(_SCRIPTS[char][1] for char in run)}}}"
+    return "".join(f"{_SCRIPTS[char][0]}{{{_SCRIPTS[char][1]}}}" for char in run)
+
+
 def normalise(text: str) -> str:
     """NFKC (full-width digits, ligatures) and the look-alikes above, keeping every line where
-    it was, so line numbers still point into the handed-in file."""
+    it was, so line numbers still point into the handed-in file. Super- and subscript
+    characters become `^{...}` and `_{...}` first: NFKC alone would make `Xᵀ` the product `XT`
+    and `‖a‖²` the product `‖a‖ 2`."""
+    text = _SCRIPT_RUN.sub(_script, text)
     return unicodedata.normalize("NFKC", text).translate(_TRANSLATION)
 
 
@@ -47,6 +76,7 @@ _NUMBER = re.compile(
     r"(?<![\w.^_])(?P<sign>-\s?)?"
     r"(?:\\frac\{(?P<fn>\d+)\}\{(?P<fd>\d+)\}"
     r"|(?P<grouped>\d{1,3}(?:,\d{3})+(?:\.\d+)?)(?![\d])"
+    r"|(?P<spaced>\d{1,3}(?: \d{3}){2,})(?![\d,.])"
     r"|(?P<plain>\d+(?:\.\d+)?|\.\d+)(?:[eE](?P<exp>[-+]?\d+))?"
     r"(?:\s*(?:\\times|x|\*)\s*10\^\{?(?P<pow>-?\d+)\}?)?"
     r"(?:\s*/\s*(?P<den>\d+)(?![\d.]))?)"
@@ -63,12 +93,22 @@ class Number:
     start: int
 
 
-def numbers(text: str) -> list[Number]:
+def numbers(text: str, spaced: bool = False) -> list[Number]:
     """Every number in `text`: 52,444,644 and 73,\\!856; 1.2e-3 and 1.2 \\times 10^{-3};
-    3/4 and \\frac{3}{4}. Integers stay integers. Over-long digit runs are skipped."""
+    3/4 and \\frac{3}{4}. Integers stay integers. Over-long digit runs are skipped.
+
+    With `spaced`, digits grouped by single spaces in at least three groups (52 444 644; a thin
+    space is a space once normalised) are one number: only where the answer is one number (a
+    total, a table cell), since `[100 200 300]` is a vector of three."""
     text = _SPACING.sub("", text)
     found = []
     for match in _NUMBER.finditer(text):
+        if match.group("spaced") is not None and not spaced:
+            sign = -1 if match.group("sign") else 1
+            for index, digits in enumerate(re.finditer(r"\d+", match.group(0))):
+                part = (sign if index == 0 else 1) * int(digits.group())
+                found.append(Number(part, digits.group(), match.start() + digits.start()))
+            continue
         written = match.group(0)
         if len(written) > MAX_NUMBER_CHARACTERS:
             continue
@@ -87,6 +127,8 @@ def _value(match: re.Match[str]) -> int | float | None:
             if denominator == 0
             else sign * float(Fraction(int(match.group("fn")), denominator))
         )
+    if match.group("spaced") is not None:
+        return sign * int(match.group("spaced").replace(" ", ""))
     if match.group("grouped") is not None:
         digits = match.group("grouped").replace(",", "")
         return sign * (float(digits) if "." in digits else int(digits))
@@ -102,14 +144,14 @@ def _value(match: re.Match[str]) -> int | float | None:
     return None if value is None else sign * value
 
 
-def result_numbers(text: str) -> list[Number]:
+def result_numbers(text: str, spaced: bool = False) -> list[Number]:
     """The numbers an equation ends on: the one after the last `=` of each `$$...$$` or line
     (`((9 x 3) + 1) x 64 = 1792` gives 1792), or else every number of the prose."""
     ends = []
     for piece in re.split(r"\$\$|\n", text):
         if "=" in piece:
             tail = piece.rsplit("=", 1)[1]
-            found = numbers(tail)
+            found = numbers(tail, spaced)
             if len(found) == 1 and not re.search(r"[A-Za-z]{2,}", _strip_latex(tail)):
                 ends.append(found[0])
     return ends

@@ -106,21 +106,21 @@ def read_part(part: SheetPart, sheet: Sheet, asked: Asked) -> _Read:
     """How one declared part reads on the sheet."""
     found = sheet.find(part.section)
     if found is None:
-        if sheet.in_order:
-            return _Read(part.target, None, None)
-        return _review(
-            part,
-            Region("", 1),
-            f"no section {part.section}, and the sheet's headings are out of order: the "
-            "answer may be under another heading",
-        )
+        if not sheet.in_order:
+            return _review(
+                part,
+                Region("", 1),
+                f"no section {part.section}, and the sheet's headings are out of order: the "
+                "answer may be under another heading",
+            )
+        return _elsewhere(part, sheet, asked) or _Read(part.target, None, None)
     lines = found.section.lines
     heading = Region(f"(the section {found.section.number}, empty)", found.section.line)
     section = whole(lines)
     if section is None:
-        return (
-            _review(part, heading, found.doubt) if found.doubt else _Read(part.target, None, None)
-        )
+        if found.doubt:
+            return _review(part, heading, found.doubt)
+        return _elsewhere(part, sheet, asked) or _Read(part.target, None, None)
     spec = part.written
     regions = [section]
     if spec.cues:
@@ -137,6 +137,49 @@ def read_part(part: SheetPart, sheet: Sheet, asked: Asked) -> _Read:
         if answer is not None:
             return _outcome(part, region, answer, found.doubt)
     return _review(part, regions[0], f"no {spec.kind.replace('_', '-')} answer found in it")
+
+
+def _elsewhere(part: SheetPart, sheet: Sheet, asked: Asked) -> _Read | None:
+    """A review, rather than "not answered", for a part whose section is absent or empty when
+    its answer may be on the sheet all the same: its question's parts are labelled in a way the
+    rubric does not know (`(i)` under Q7 for 7.a: OCR and students relabel), or a formula
+    for one of its names stands under another heading (names say what a formula answers)."""
+    known = {p.section for p in asked.sheet}
+    known |= {".".join(s.split(".")[:cut]) for s in known for cut in range(1, s.count(".") + 1)}
+    parent = part.section.rpartition(".")[0]
+    unknown = [s for s in sheet.labels_under(parent) if s.number not in known] if parent else []
+    if unknown:
+        labels = ", ".join(sorted({s.number for s in unknown}))
+        return _review(
+            part,
+            Region(unknown[0].text, unknown[0].line),
+            f"no section {part.section}, but the sheet labels parts of {parent} as {labels}, "
+            "which the handout does not: the answer may be there",
+        )
+    spec = part.written
+    if not isinstance(spec, FormulaSheet):
+        return None
+    try:
+        formula = find_formula(sheet.text, spec.names, spec.symbols, part.args, None)
+    except FormulaError as error:
+        return _review(part, Region("", 1), f"no section {part.section}; {error}")
+    if formula is None:
+        return None
+    line = formula.line + 1
+    where = sheet.section_at(line)
+    heading = f"section {where.number}" if where is not None else "the sheet's first heading"
+    return _Read(
+        part.target,
+        None,
+        Reading(
+            "needs_review",
+            formula.shown,
+            line,
+            formula.excerpt,
+            f"no answer under {part.section}, but a formula for {formula.shown.split(' = ')[0]} "
+            f"stands under {'the text before ' if where is None else ''}{heading}",
+        ),
+    )
 
 
 def _formula(part: SheetPart, spec: FormulaSheet, regions: list[Region], doubt: str) -> _Read:
