@@ -143,6 +143,16 @@ def _choose_entry(
         ]
         if not stand_ins and len(write_ups) == 1:
             return write_ups[0], []
+        if not stand_ins and write_ups:
+            # A README or notes beside the answers is common, and grading the wrong one would
+            # score a whole sheet 0: the student names the one to grade instead.
+            listed = ", ".join(_relative(p, root) for p in write_ups[:10])
+            sheet = asked.entry.rsplit(".", 1)[0]
+            notes.append(
+                f"several write-ups ({listed}) and none named {sheet}.md, {sheet}.tex or "
+                f"{sheet}.txt, so which one holds the answers is not known: name it {sheet}.md "
+                "(or .tex, .txt)"
+            )
         return None, notes
     kinds = list(found)
     entries = found[kinds[0]]
@@ -222,7 +232,8 @@ def locate(
         root, candidates = path, _regular_files(path, max_bytes=None)
         entry, notes = _choose_entry(root, candidates, asked)
     if entry is None:
-        return _unreadable(root, notes, None)
+        # With no entry, a note is why none was chosen (several write-ups): the problem shown.
+        return _unreadable(root, [], notes[-1]) if notes else _unreadable(root, notes, None)
     form = format_of(entry)
     try:
         data = _read(entry, form)

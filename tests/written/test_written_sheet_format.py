@@ -126,3 +126,10 @@ def test_two_different_answers_a_ta_must_read_never_share_a_reading():
     second = convert(b"## 3.1\ncode: return corr(I, J)\n", "b.md", ASKED).readings["conv2d"]
     assert first.status == second.status == "needs_review"
     assert first.shown != second.shown
+
+
+def test_several_write_ups_without_the_entrys_name_ask_the_student_to_name_one(tmp_path):
+    (tmp_path / "HW2 final.md").write_text(SHEET)
+    (tmp_path / "notes.txt").write_text("notes")
+    message = missing_entry_message(_locate(tmp_path), HW2.submission)
+    assert "HW2 final.md, notes.txt" in message and "name it hw2.md" in message
