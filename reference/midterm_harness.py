@@ -35,9 +35,12 @@ def _torch() -> Any:
     return torch
 
 
-def make_training_problem(seed: int, lr: float) -> tuple[Any, Any, Any, Any]:
+def make_training_problem(
+    seed: int, lr: float, optimizer_class: Any = None
+) -> tuple[Any, Any, Any, Any]:
     """(model, optimizer, x, y): nn.Linear(3, 2) initialised from `seed`, plain SGD with
-    learning rate `lr`, and 8 seeded examples x (8 x 3) with targets y (8 x 2).
+    learning rate `lr` (`optimizer_class`, torch.optim.SGD unless given), and 8 seeded
+    examples x (8 x 3) with targets y (8 x 2).
 
     The global torch RNG is forked, so building a problem never changes the caller's random
     state (the trusted reference calls this too).
@@ -48,18 +51,20 @@ def make_training_problem(seed: int, lr: float) -> tuple[Any, Any, Any, Any]:
         model = torch.nn.Linear(IN_FEATURES, OUT_FEATURES)
         x = torch.randn(BATCH, IN_FEATURES)
         y = torch.randn(BATCH, OUT_FEATURES)
-    optimizer = torch.optim.SGD(model.parameters(), lr=float(lr))
+    optimizer = (optimizer_class or torch.optim.SGD)(model.parameters(), lr=float(lr))
     return model, optimizer, x, y
 
 
-def run_train_steps(train_step: Callable[..., Any], seed: int, lr: float) -> list[np.ndarray]:
+def run_train_steps(
+    train_step: Callable[..., Any], seed: int, lr: float, optimizer_class: Any = None
+) -> list[np.ndarray]:
     """Call train_step(model, optimizer, x, y) TRAIN_STEPS times on a fresh seeded problem and
     return the final parameters [weight (2 x 3), bias (2,)] as float32 numpy arrays.
 
     x and y are passed as fresh copies each step, so a step that modifies its inputs in place
     cannot change what the next step sees.
     """
-    model, optimizer, x, y = make_training_problem(seed, lr)
+    model, optimizer, x, y = make_training_problem(seed, lr, optimizer_class)
     for _ in range(TRAIN_STEPS):
         train_step(model, optimizer, x.clone(), y.clone())
     return [parameter.detach().numpy().copy() for parameter in model.parameters()]

@@ -537,6 +537,39 @@ def test_the_sandbox_runs_the_same_harness_as_the_reference() -> None:
         assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize(
+    "train_step",
+    [
+        midterm.correct_train_step,
+        midterm.train_step_without_zero_grad,
+        midterm.train_step_zero_grad_before_step,
+    ],
+)
+@pytest.mark.parametrize(("seed", "lr"), [(0, 0.1), (7, 0.01), (2**31 - 2, 0.5)])
+def test_the_trusted_plain_sgd_updates_exactly_as_torch_optim_sgd(
+    train_step: Callable[..., None], seed: int, lr: float
+) -> None:
+    harness = midterm.harness()
+    ours = harness.run_train_steps(train_step, seed, lr, midterm.PlainSGD)
+    theirs = harness.run_train_steps(train_step, seed, lr)
+    for a, b in zip(ours, theirs, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_the_training_step_reference_does_not_load_torchs_compiler_stack() -> None:
+    # torch.optim's first use imports torch._dynamo and sympy (1 to 2 s per process); the
+    # trusted side computes 2.b's answers and mistakes without it.
+    program = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import reference.midterm as m; "
+        "m.train_steps(0, 0.1); m.train_steps_without_zero_grad(1, 0.2); "
+        "m.train_steps_zero_grad_before_step(2, 0.3); print('torch._dynamo' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(REPO)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
+
+
 def test_building_a_problem_does_not_change_the_global_torch_seed() -> None:
     import torch
 
