@@ -41,7 +41,7 @@ from grader.submission.staged import imports, open_submission, python_sources
 from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases, positional
 from grader.trusted.reference import ReferenceModule, load_reference
-from grader.trusted.validate import mistake_warnings, validate
+from grader.trusted.validate import compiler_stack_warning, mistake_warnings, validate
 
 if TYPE_CHECKING:  # imported when used: they load the report's plotting library
     from grader.batch.decide import Applied
@@ -142,6 +142,9 @@ def validate_command(rubric: Path) -> None:
     loaded = _load_valid(rubric)
     for warning in mistake_warnings(loaded):
         echo(f"warning: {loaded.path}: {warning}", err=True)
+    slow = compiler_stack_warning(loaded)
+    if slow is not None:
+        echo(f"warning: {loaded.path}: {slow}", err=True)
     parts = len(loaded.rubric.auto_parts())
     echo(
         f"{rubric}: valid ({len(loaded.rubric.questions)} questions, {parts} auto-graded "

@@ -76,3 +76,58 @@ def test_validate_prints_warnings_but_still_accepts_the_rubric(tmp_path):
     )
     assert done.returncode == 0 and "valid (15 questions" in done.stdout
     assert "warning:" in done.stderr and "eta-star-without-n-over-2" in done.stderr
+
+
+OPTIMIZER_REFERENCE = """
+def one_sgd_step():
+    import torch
+
+    weight = torch.nn.Parameter(torch.ones(2))
+    optimizer = torch.optim.SGD([weight], lr=0.5)
+    weight.sum().backward()
+    optimizer.step()
+    return float(weight.detach().sum())
+"""
+
+
+def _torch_rubric(tmp_path: Path, reference: str) -> Path:
+    (tmp_path / "ref.py").write_text(reference)
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text(
+        "assignment: demo\ntitle: Demo\ntotal_points: 1\nseed: 1\nreference: ref.py\n"
+        "submission: {entry: answers.py}\nquestions:\n"
+        "  - {number: '1', title: One step, points: 1, parts: [{name: w, points: 1, "
+        "target: W, answer: {reference: one_sgd_step}, check: {kind: numeric}}]}\n"
+    )
+    return rubric
+
+
+@pytest.mark.sandbox
+def test_validate_warns_when_the_reference_loads_torchs_compiler_stack(tmp_path):
+    done = subprocess.run(
+        [GRADER, "validate", str(_torch_rubric(tmp_path, OPTIMIZER_REFERENCE))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "torch._dynamo" in done.stderr and "torch.optim" in done.stderr
+
+
+@pytest.mark.sandbox
+def test_validate_does_not_warn_when_the_reference_updates_weights_by_hand(tmp_path):
+    by_hand = OPTIMIZER_REFERENCE.replace(
+        "    optimizer = torch.optim.SGD([weight], lr=0.5)\n", ""
+    ).replace(
+        "    optimizer.step()\n",
+        "    with torch.no_grad():\n        weight -= weight.grad / 2\n",
+    )
+    assert "optim" not in by_hand
+    done = subprocess.run(
+        [GRADER, "validate", str(_torch_rubric(tmp_path, by_hand))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "torch._dynamo" not in done.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +264,17 @@ def mistake_warnings(loaded: LoadedRubric) -> list[str]:
                         f"({mistake.id}): {why}"
                     )
     return found
+
+
+def compiler_stack_warning(loaded: LoadedRubric) -> str | None:
+    """Whether computing the answers in this process loaded torch's compiler stack, which every
+    grading process would then pay for. A fact about the whole process: ask it in a command
+    that has done nothing but validate the rubric."""
+    if "torch._dynamo" not in sys.modules:
+        return None
+    return (
+        f"reference {loaded.reference_path.name}: computing the answers imported torch._dynamo "
+        "(and sympy), usually through torch.optim or torch.compile, which costs every grading "
+        "process 1 to 2 s; the trusted side needs only the arithmetic (reference/midterm.py's "
+        "PlainSGD is torch.optim.SGD written out)"
+    )
