@@ -17,7 +17,6 @@ from rich.table import Table
 
 from grader import __version__
 from grader.atomic import write_bytes, write_json
-from grader.batch.regrade_diff import changes_csv, score_changes
 from grader.checks.property import PropertyCheck
 from grader.errors import GraderInputError
 from grader.frontends.autograder import bundle, needs_torch, write_tree, write_zip
@@ -635,6 +634,8 @@ def batch_command(
 )
 def regrade_diff_command(old_outdir: Path, new_outdir: Path, csv_path: Path | None) -> None:
     """List the students whose scores differ between two `grader batch` output folders."""
+    from grader.batch.regrade_diff import changes_csv, score_changes  # batch outputs only
+
     try:
         changes = score_changes(old_outdir, new_outdir)
     except GraderInputError as error:
