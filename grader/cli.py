@@ -6,7 +6,6 @@ import contextlib
 import json
 import sys
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -32,11 +31,11 @@ from grader.outputs.safe_text import SafeConsole, echo
 from grader.outputs.terminal import print_check_report, print_report
 from grader.rubric.model import AutoPart, LoadedRubric, ManualPart, SubmissionFiles, load_rubric
 from grader.sandbox.plan import POLICIES, Protected
-from grader.sandbox.runner import Launcher, SandboxPolicyError
-from grader.sandbox.zygote import spawn_zygote, warm_launcher
+from grader.sandbox.runner import SandboxPolicyError
+from grader.sandbox.zygote import warm_children
 from grader.submission.asked import sheet_parts
-from grader.submission.locate import LocatedSubmission, locate
-from grader.submission.staged import imports, open_submission, python_sources
+from grader.submission.locate import locate
+from grader.submission.staged import imports, open_submission, preload_for, python_sources
 from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases, positional
 from grader.trusted.reference import ReferenceModule, load_reference
@@ -87,45 +86,6 @@ def _validated(loaded: LoadedRubric) -> LoadedRubric:
             echo(f"error: {problem}", err=True)
         sys.exit(EXIT_INPUT_ERROR)
     return loaded
-
-
-class WarmChildren:
-    """A zygote for the sandboxed children of one command, started as soon as the preload list
-    is known: its imports and warm-ups (2 to 3 s with torch) run on another core while this
-    process validates the rubric and computes answers. `launcher()` waits for it, or falls back
-    to a fresh interpreter per child, and says which."""
-
-    def __init__(self, preload: list[str]) -> None:
-        self.preload = tuple(preload)
-        self.zygote = spawn_zygote(self.preload)
-
-    def launcher(self) -> Launcher:
-        launcher, _ = warm_launcher(self.preload, self.zygote)
-        return launcher
-
-    def close(self) -> None:
-        if self.zygote is not None:
-            self.zygote.close()
-
-
-def _preloaded(loaded: LoadedRubric, located: LocatedSubmission) -> list[str]:
-    """What one submission's zygote preloads: the rubric's libraries that the submission or
-    the harness imports. A batch worker preloads them all, for a whole class; one grading
-    need not pay 2 s of torch for a student who never imports it."""
-    sources = python_sources(located)
-    if loaded.harness_path is not None:
-        with contextlib.suppress(OSError):
-            sources.append(loaded.harness_path.read_text(encoding="utf-8", errors="replace"))
-    return imports(sources, loaded.rubric.submission.preload)
-
-
-@contextlib.contextmanager
-def warm_children(preload: list[str]) -> Iterator[WarmChildren]:
-    children = WarmChildren(preload)
-    try:
-        yield children
-    finally:
-        children.close()
 
 
 @click.group()
@@ -235,7 +195,7 @@ def _grade_one(
                 submission_id=submission_id,
                 sheet=sheet_parts(loaded.rubric),
             ) as staged,
-            warm_children(_preloaded(loaded, staged.located)) as children,
+            warm_children(preload_for(loaded, staged.located)) as children,
         ):
             # Validated as `grader batch` does: a reference function that raises stops
             # grading here, named, rather than silently costing the student that part.
@@ -522,7 +482,7 @@ def check_command(kit_or_rubric: Path, submission: Path) -> None:
             else:
                 loaded = _load(kit_or_rubric)
                 located = locate(submission, loaded.rubric.submission, sheet_parts(loaded.rubric))
-                preload = _preloaded(loaded, located)
+                preload = preload_for(loaded, located)
                 children = stack.enter_context(warm_children(preload))
                 kit = build_kit(loaded, load_reference(loaded.reference_path))
                 harness = read_harness(loaded)

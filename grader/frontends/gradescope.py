@@ -24,8 +24,9 @@ from grader.outputs.gradescope_json import fallback_results, to_gradescope
 from grader.rubric.model import load_rubric
 from grader.sandbox.plan import Protected
 from grader.sandbox.runner import SandboxPolicyError
+from grader.sandbox.zygote import warm_children
 from grader.submission.asked import sheet_parts
-from grader.submission.staged import open_submission
+from grader.submission.staged import open_submission, preload_for
 from grader.trusted.reference import load_reference
 
 DEFAULT_ROOT = Path("/autograder")
@@ -90,10 +91,6 @@ def run_autograder(
     )
     try:
         loaded = load_rubric(rubric_path)
-        protected = Protected(secret=(str(root.root / "source"),), outputs=(str(root.results),))
-        engine = Engine(
-            loaded, load_reference(loaded.reference_path), policy=policy, protected=protected
-        )
     except GraderInputError as error:
         log(f"error: {error}")
         write_json(root.results, fallback_results(MISCONFIGURED))
@@ -107,13 +104,22 @@ def run_autograder(
         f"grading submission {submission_id or '(no id)'} by {users or '(unknown)'} against "
         f"{rubric_path} ({policy} sandbox policy)"
     )
+    protected = Protected(secret=(str(root.root / "source"),), outputs=(str(root.results),))
     try:
-        with open_submission(
-            root.submission,
-            loaded.rubric.submission,
-            submission_id=submission_id,
-            sheet=sheet_parts(loaded.rubric),
-        ) as submission:
+        with (
+            open_submission(
+                root.submission,
+                loaded.rubric.submission,
+                submission_id=submission_id,
+                sheet=sheet_parts(loaded.rubric),
+            ) as submission,
+            warm_children(preload_for(loaded, submission.located)) as children,
+        ):
+            reference = load_reference(loaded.reference_path)
+            engine = Engine(
+                loaded, reference, policy=policy, launcher=children.launcher(), protected=protected
+            )
+            log(f"sandboxed children: {children.description}")
             result = engine.grade(
                 submission,
                 on_progress=lambda partial: write_json(root.results, gradescope_json(partial)),

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -307,3 +308,33 @@ def warm_launcher(
     return zygote, (
         f"zygote with {loaded} preloaded{f' ({warmed} warmed up)' if warmed else ''}{missing}{cold}"
     )
+
+
+class WarmChildren:
+    """A zygote for the sandboxed children of one grading, started as soon as the preload list
+    is known: its imports and warm-ups (2 to 3 s with torch) run on another core while the
+    trusted process validates the rubric and computes answers. `launcher()` waits for it, or
+    falls back to a fresh interpreter per child; `description` then says which."""
+
+    def __init__(self, preload: list[str]) -> None:
+        self.preload = tuple(preload)
+        self.zygote = spawn_zygote(self.preload)
+        self.description = "not started"
+
+    def launcher(self) -> Launcher:
+        launcher, self.description = warm_launcher(self.preload, self.zygote)
+        return launcher
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+
+
+@contextlib.contextmanager
+def warm_children(preload: list[str]) -> Iterator[WarmChildren]:
+    """WarmChildren for the duration of one grading; the zygote ends with it."""
+    children = WarmChildren(preload)
+    try:
+        yield children
+    finally:
+        children.close()

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.rubric.model import SubmissionFiles
+from grader.rubric.model import LoadedRubric, SubmissionFiles
 from grader.submission.formats.base import SheetPart
 from grader.submission.locate import LocatedSubmission, locate, missing_entry_message, stage
 
@@ -35,6 +35,17 @@ def imports(sources: list[str], modules: list[str]) -> list[str]:
         if any(statement.search(source) for source in sources):
             found.append(module)
     return found
+
+
+def preload_for(loaded: LoadedRubric, located: LocatedSubmission) -> list[str]:
+    """What one submission's zygote preloads: the rubric's libraries that the submission or
+    the harness imports. A batch worker preloads them all, for a whole class; one grading
+    need not pay 2 s of torch for a student who never imports it."""
+    sources = python_sources(located)
+    if loaded.harness_path is not None:
+        with contextlib.suppress(OSError):
+            sources.append(loaded.harness_path.read_text(encoding="utf-8", errors="replace"))
+    return imports(sources, loaded.rubric.submission.preload)
 
 
 def python_sources(located: LocatedSubmission) -> list[str]:
