@@ -275,6 +275,6 @@ def compiler_stack_warning(loaded: LoadedRubric) -> str | None:
     return (
         f"reference {loaded.reference_path.name}: computing the answers imported torch._dynamo "
         "(and sympy), usually through torch.optim or torch.compile, which costs every grading "
-        "process 1 to 2 s; the trusted side needs only the arithmetic (reference/midterm.py's "
-        "PlainSGD is torch.optim.SGD written out)"
+        "process 1 to 2 s; the trusted side needs only the arithmetic (plain SGD is "
+        "`parameter.add_(parameter.grad, alpha=-lr)` under torch.no_grad())"
     )
