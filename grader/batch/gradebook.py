@@ -1,8 +1,9 @@
-"""The batch gradebook: one SQLite file under the output folder, written one submission at a time.
+"""The batch gradebook: one SQLite file under the output folder, written a group at a time.
 
-SQLite is the record a TA can trust after anything: each submission's rows are replaced in one
-transaction, so killing the batch (even with kill -9) leaves every submission either fully
-graded or not graded at all, and a rerun continues from there. It is also the source of every
+SQLite is the record a TA can trust after anything: each submission's rows are replaced within
+one transaction (a group of submissions per transaction, batch/commits.py), so killing the
+batch (even with kill -9) leaves every submission either fully graded or not graded at all,
+and a rerun continues from there. It is also the source of every
 batch output (grades.csv, report.html, regrade-diff), so they always agree with each other.
 
 Tables (query them with `sqlite3 OUTDIR/gradebook.sqlite`):
@@ -301,64 +302,73 @@ class Gradebook:
 
     def record(self, record: SubmissionRecord) -> None:
         """Replace everything known about one submission, in one transaction."""
-        sid = record.submission_id
+        self.record_all([record])
+
+    def record_all(self, records: Sequence[SubmissionRecord]) -> None:
+        """Replace everything known about each submission, all in one transaction: one
+        commit (and its fsync) for a group, rather than one per submission."""
         with self._transaction():
-            self.db.execute("DELETE FROM question_results WHERE submission_id = ?", (sid,))
-            self.db.execute("DELETE FROM review_parts WHERE submission_id = ?", (sid,))
-            self.db.execute("DELETE FROM submitters WHERE submission_id = ?", (sid,))
-            self.db.execute("DELETE FROM submissions WHERE submission_id = ?", (sid,))
-            self.db.execute(
-                "INSERT INTO submissions (submission_id, status, detail, score, max_score, "
-                "content_sha256, rubric_sha256, fingerprint, seed, seconds, created_at, "
-                "graded_at, run_id, results_path, worker, graded_result, review_pending) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            for record in records:
+                self._replace(record)
+
+    def _replace(self, record: SubmissionRecord) -> None:
+        sid = record.submission_id
+        self.db.execute("DELETE FROM question_results WHERE submission_id = ?", (sid,))
+        self.db.execute("DELETE FROM review_parts WHERE submission_id = ?", (sid,))
+        self.db.execute("DELETE FROM submitters WHERE submission_id = ?", (sid,))
+        self.db.execute("DELETE FROM submissions WHERE submission_id = ?", (sid,))
+        self.db.execute(
+            "INSERT INTO submissions (submission_id, status, detail, score, max_score, "
+            "content_sha256, rubric_sha256, fingerprint, seed, seconds, created_at, "
+            "graded_at, run_id, results_path, worker, graded_result, review_pending) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                sid,
+                record.status,
+                record.detail,
+                record.score,
+                record.max_score,
+                record.content_sha256,
+                record.rubric_sha256,
+                record.fingerprint,
+                record.seed,
+                record.seconds,
+                record.created_at,
+                record.graded_at,
+                record.run_id,
+                record.results_path,
+                record.worker,
+                record.graded_result,
+                record.review_pending,
+            ),
+        )
+        self.db.executemany(
+            "INSERT INTO submitters VALUES (?, ?, ?, ?, ?)",
+            [(sid, index, s.name, s.sid, s.email) for index, s in enumerate(record.submitters)],
+        )
+        self._insert_questions(record)
+        self.db.executemany(
+            "INSERT INTO review_parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
                 (
                     sid,
-                    record.status,
-                    record.detail,
-                    record.score,
-                    record.max_score,
-                    record.content_sha256,
-                    record.rubric_sha256,
-                    record.fingerprint,
-                    record.seed,
-                    record.seconds,
-                    record.created_at,
-                    record.graded_at,
-                    record.run_id,
-                    record.results_path,
-                    record.worker,
-                    record.graded_result,
-                    record.review_pending,
-                ),
-            )
-            self.db.executemany(
-                "INSERT INTO submitters VALUES (?, ?, ?, ?, ?)",
-                [(sid, index, s.name, s.sid, s.email) for index, s in enumerate(record.submitters)],
-            )
-            self._insert_questions(record)
-            self.db.executemany(
-                "INSERT INTO review_parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        sid,
-                        r.question,
-                        r.part,
-                        r.points,
-                        r.reading,
-                        r.shown,
-                        r.line,
-                        r.excerpt,
-                        r.reason,
-                    )
-                    for r in record.reviews
-                ],
-            )
-            self.db.execute(
-                "INSERT INTO gradings (run_id, submission_id, status, finished_at, worker) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (record.run_id, sid, record.status, record.graded_at, record.worker),
-            )
+                    r.question,
+                    r.part,
+                    r.points,
+                    r.reading,
+                    r.shown,
+                    r.line,
+                    r.excerpt,
+                    r.reason,
+                )
+                for r in record.reviews
+            ],
+        )
+        self.db.execute(
+            "INSERT INTO gradings (run_id, submission_id, status, finished_at, worker) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (record.run_id, sid, record.status, record.graded_at, record.worker),
+        )
 
     def review(
         self,

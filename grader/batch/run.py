@@ -2,8 +2,9 @@
 
 The batch process reads the export, decides what needs grading (content or rubric changed, or
 never graded), hands submissions to warm workers (workers.py), and is the gradebook's only
-writer: one transaction per submission as each result arrives, so an interrupted batch resumes
-where it stopped. It never runs student code and never forks a sandboxed child itself.
+writer: results are committed in groups as they arrive (commits.py), so an interrupted batch
+resumes where it stopped, grading again only the few not committed yet. It never runs student
+code and never forks a sandboxed child itself.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from grader import __version__
-from grader.atomic import write_json
+from grader.batch.commits import GroupCommit
 from grader.batch.export import ExportContents, ExportedSubmission, read_export
 from grader.batch.gradebook import Gradebook, QuestionRow, ReviewPart, SubmissionRecord, now
 from grader.batch.outputs import write_outputs
@@ -266,6 +267,7 @@ class Batch:
         )
         by_id = {s.submission_id: s for s in contents.submissions}
         tasks, hashes = self._plan(book, contents.submissions, summary)
+        commits = GroupCommit(book)
         done = len(summary.skipped)
         total = len(contents.submissions)
 
@@ -274,11 +276,11 @@ class Batch:
             exported = by_id[task.submission_id]
             try:
                 stored = self._record(
-                    book, run_id, exported, hashes[task.submission_id], reply, seconds
+                    commits, run_id, exported, hashes[task.submission_id], reply, seconds
                 )
             except Exception as error:  # one submission's result must not stop the batch
                 stored = self._record(
-                    book,
+                    commits,
                     run_id,
                     exported,
                     hashes[task.submission_id],
@@ -297,7 +299,7 @@ class Batch:
         try:
             for exported in contents.submissions:
                 if exported.status != "ok":
-                    stored = self._record_unreadable(book, run_id, exported)
+                    stored = self._record_unreadable(commits, run_id, exported)
                     summary.problems[exported.submission_id] = stored.status
                     done += 1
                     self._report(stored, exported, done, total)
@@ -307,12 +309,14 @@ class Batch:
                 # in this otherwise idle process, not after the last result.
                 threading.Thread(target=import_plotting, daemon=True).start()
                 pool.run(tasks, self._task_timeout(), record)
+            commits.commit()
             book.finish_run(run_id)
             # Unchanged submissions keep their problems: a rerun counts what the first run did.
             for stored in book.records(summary.skipped):
                 if stored.status != "graded":
                     summary.problems[stored.submission_id] = stored.status
         finally:  # interrupted or not, the outputs show what the gradebook holds
+            commits.commit()  # the grades received so far are whole: keep them
             records, decisions = book.records(summary.submissions), book.decisions()
             write_outputs(self.outdir, self.loaded, records, decisions)
         waiting = [
@@ -349,7 +353,7 @@ class Batch:
 
     def _record(
         self,
-        book: Gradebook,
+        commits: GroupCommit,
         run_id: int,
         exported: ExportedSubmission,
         digest: str,
@@ -357,7 +361,8 @@ class Batch:
         seconds: float,
     ) -> SubmissionRecord:
         """Store one worker's reply (grade_reply's form, or an error) as the submission's
-        record and results.json, with the TA decisions already made applied."""
+        record and results.json, with the TA decisions already made applied; both reach the
+        disk with the next group commit (commits.py)."""
         results = reply.get("results")
         graded = reply.get("result")
         reviews: tuple[ReviewPart, ...] = ()
@@ -404,10 +409,8 @@ class Batch:
             reviews=reviews,
         )
         if reviews:  # groups a TA already decided apply at once, to a new or changed answer
-            stored, results = reviewed_record(stored, book.decisions())
-        if path is not None:
-            write_json(path, results)
-        book.record(stored)
+            stored, results = reviewed_record(stored, commits.book.decisions())
+        commits.add(stored, (path, results) if path is not None else None)
         return stored
 
     @staticmethod
@@ -427,7 +430,7 @@ class Batch:
         return "graded", ""
 
     def _record_unreadable(
-        self, book: Gradebook, run_id: int, exported: ExportedSubmission
+        self, commits: GroupCommit, run_id: int, exported: ExportedSubmission
     ) -> SubmissionRecord:
         stored = SubmissionRecord(
             submission_id=exported.submission_id,
@@ -447,7 +450,7 @@ class Batch:
             submitters=exported.submitters,
             questions=(),
         )
-        book.record(stored)
+        commits.add(stored)
         return stored
 
     def _report(

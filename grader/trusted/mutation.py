@@ -28,6 +28,7 @@ import numpy as np
 from grader.checks import compare
 from grader.checks.property import PropertyCheck
 from grader.rubric.model import AutoPart
+from grader.trusted import mutant_cache
 from grader.trusted.cases import typed_arguments
 from grader.trusted.reference import ReferenceModule
 
@@ -103,27 +104,71 @@ def _nodes(tree: ast.AST) -> list[ast.AST]:
     return order
 
 
-def function_mutants(function: Callable[..., Any]) -> Iterator[tuple[str, str]]:
-    """(what changed, the mutated source) for each mutant of one function's body."""
-    original = textwrap.dedent(inspect.getsource(function))
+MutantNumber = tuple[int, int]
+"""(node, replacement): which node of a function's tree is replaced (in _nodes' order) by which
+of its _replacements. Stable for a given source, so a mutant is named and rebuilt by it."""
+
+
+def _body_nodes(original: str) -> tuple[list[ast.AST], set[int]]:
+    """The nodes of a function's source in _Replace's order, and the indexes of those outside
+    its body (the definition itself, its arguments, its docstring), which are never mutated."""
     tree = ast.parse(original)
     definition = tree.body[0]
     assert isinstance(definition, ast.FunctionDef)
     body = definition.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # the docstring
-    skip = {id(n) for n in _nodes(definition)} - {id(n) for s in body for n in _nodes(s)}
-    for index, node in enumerate(_nodes(tree)):
-        if id(node) in skip:
+    inside = {id(n) for s in body for n in _nodes(s)}
+    order = _nodes(tree)
+    return order, {index for index, node in enumerate(order) if id(node) not in inside}
+
+
+def _mutated(original: str, index: int, replacement: ast.AST) -> str | None:
+    """The source with node `index` replaced; None for an impossible tree (a dropped operand
+    under a keyword)."""
+    # A fresh parse is a fresh tree, in a tenth of the time a deep copy takes.
+    mutated = _Replace(index, copy.deepcopy(replacement)).visit(ast.parse(original))
+    try:
+        return ast.unparse(ast.fix_missing_locations(mutated))
+    except Exception:
+        return None
+
+
+def numbered_mutants(function: Callable[..., Any]) -> Iterator[tuple[MutantNumber, str, str]]:
+    """(its number, what changed, the mutated source) for each mutant of one function's body."""
+    original = textwrap.dedent(inspect.getsource(function))
+    order, outside = _body_nodes(original)
+    for index, node in enumerate(order):
+        if index in outside:
             continue
-        for change, replacement in _replacements(node):
-            # A fresh parse is a fresh tree, in a tenth of the time a deep copy takes.
-            mutated = _Replace(index, copy.deepcopy(replacement)).visit(ast.parse(original))
-            try:
-                source = ast.unparse(ast.fix_missing_locations(mutated))
-            except Exception:  # an impossible tree (a dropped operand under a keyword)
-                continue
-            yield f"line {getattr(node, 'lineno', 0)}: {change}", source
+        for choice, (change, replacement) in enumerate(_replacements(node)):
+            source = _mutated(original, index, replacement)
+            if source is not None:
+                yield (index, choice), f"line {getattr(node, 'lineno', 0)}: {change}", source
+
+
+def function_mutants(function: Callable[..., Any]) -> Iterator[tuple[str, str]]:
+    """(what changed, the mutated source) for each mutant of one function's body."""
+    for _, change, source in numbered_mutants(function):
+        yield change, source
+
+
+def numbered_mutant(function: Callable[..., Any], number: MutantNumber) -> tuple[str, str] | None:
+    """(what changed, the mutated source) of one mutant, rebuilt from its number alone (what
+    numbered_mutants gave it), without making the others; None if the number names none."""
+    original = textwrap.dedent(inspect.getsource(function))
+    order, outside = _body_nodes(original)
+    index, choice = number
+    if not 0 <= index < len(order) or index in outside or choice < 0:
+        return None
+    node = order[index]
+    for candidate, (change, replacement) in enumerate(_replacements(node)):
+        if candidate == choice:
+            source = _mutated(original, index, replacement)
+            return (
+                None if source is None else (f"line {getattr(node, 'lineno', 0)}: {change}", source)
+            )
+    return None
 
 
 def _helpers(function: Callable[..., Any], module: Any) -> list[Callable[..., Any]]:
@@ -142,23 +187,59 @@ def _helpers(function: Callable[..., Any], module: Any) -> list[Callable[..., An
     return found
 
 
+def _compiled(
+    name: str, reference: ReferenceModule, mutated: Callable[..., Any], source: str
+) -> Callable[..., Any] | None:
+    """`name` as it is when `mutated` (itself or a helper it calls) has the mutant's source;
+    None if the mutant does not compile."""
+    module = reference.module
+    target = reference.function(name, field="mutants")
+    namespace = dict(vars(module))
+    try:
+        exec(compile(source, f"<mutant of {mutated.__name__}>", "exec"), namespace)
+        if mutated is not target:
+            own = textwrap.dedent(inspect.getsource(target))
+            exec(compile(own, f"<{name}>", "exec"), namespace)
+    except Exception:  # a mutant that does not compile is no mutant
+        return None
+    function: Callable[..., Any] = namespace[name]
+    return function
+
+
 def mutants_of(
     name: str, reference: ReferenceModule
 ) -> Iterator[tuple[str, str, Callable[..., Any]]]:
     """(where, what changed, the mutant of `name`) for mutants of it and of its helpers."""
-    module = reference.module
+    for where, _, change, mutant in numbered_mutants_of(name, reference):
+        yield where, change, mutant
+
+
+def numbered_mutants_of(
+    name: str, reference: ReferenceModule
+) -> Iterator[tuple[str, MutantNumber, str, Callable[..., Any]]]:
+    """(where, its number there, what changed, the mutant of `name`), as mutants_of."""
     target = reference.function(name, field="mutants")
-    for mutated in _helpers(target, module):
-        for change, source in function_mutants(mutated):
-            namespace = dict(vars(module))
-            try:
-                exec(compile(source, f"<mutant of {mutated.__name__}>", "exec"), namespace)
-                if mutated is not target:
-                    own = textwrap.dedent(inspect.getsource(target))
-                    exec(compile(own, f"<{name}>", "exec"), namespace)
-            except Exception:  # a mutant that does not compile is no mutant
-                continue
-            yield mutated.__name__, change, namespace[name]
+    for mutated in _helpers(target, reference.module):
+        for number, change, source in numbered_mutants(mutated):
+            mutant = _compiled(name, reference, mutated, source)
+            if mutant is not None:
+                yield mutated.__name__, number, change, mutant
+
+
+def rebuilt_mutant(
+    name: str, reference: ReferenceModule, where: str, number: MutantNumber
+) -> tuple[str, Callable[..., Any]] | None:
+    """(what changed, the mutant of `name`) numbered `number` in `where` (`name` or one of its
+    helpers), made alone; None if there is no such mutant."""
+    target = reference.function(name, field="mutants")
+    for mutated in _helpers(target, reference.module):
+        if mutated.__name__ == where:
+            made = numbered_mutant(mutated, number)
+            if made is None:
+                return None
+            mutant = _compiled(name, reference, mutated, made[1])
+            return None if mutant is None else (made[0], mutant)
+    return None
 
 
 # --- lurking mutants ---------------------------------------------------------------------------
@@ -184,6 +265,8 @@ class Lurking:
     where: str
     change: str
     function: Callable[..., Any]
+    number: MutantNumber
+    """Its number in `where` (numbered_mutants), which names it in the cross-process cache."""
 
     @property
     def label(self) -> str:
@@ -227,8 +310,44 @@ def lurking_mutants(part: AutoPart, reference: ReferenceModule) -> list[Lurking]
     key = part.model_dump_json(include={"check", "function"})
     known = _CACHE.setdefault(reference, {})
     if key not in known:
-        known[key] = _find_lurking(part, reference)
+        known[key] = _remembered(part, reference, key)
     return known[key]
+
+
+def _remembered(part: AutoPart, reference: ReferenceModule, spec_json: str) -> list[Lurking]:
+    """The part's lurking mutants from the cross-process cache (mutant_cache), rebuilt by
+    number, or found and stored there when the entry is missing or does not rebuild."""
+    assert part.function is not None and part.function.reference is not None
+    name = part.function.reference
+    try:
+        key = mutant_cache.entry_key(reference.path, spec_json)
+    except OSError:  # the reference file is gone since it was loaded: nothing to key it by
+        return _find_lurking(part, reference)
+    stored = mutant_cache.read_entry(key)
+    if stored is not None:
+        rebuilt = _rebuilt(name, reference, stored)
+        if rebuilt is not None:
+            return rebuilt
+    found = _find_lurking(part, reference)
+    mutant_cache.write_entry(
+        key, [mutant_cache.StoredMutant(m.where, *m.number, m.change) for m in found]
+    )
+    return found
+
+
+def _rebuilt(
+    name: str, reference: ReferenceModule, stored: list[mutant_cache.StoredMutant]
+) -> list[Lurking] | None:
+    """The stored mutants made again, or None if any of them does not rebuild to the change
+    it was stored with (an entry from other code, or not this cache's)."""
+    rebuilt = []
+    for mutant in stored:
+        number = (mutant.node, mutant.choice)
+        made = rebuilt_mutant(name, reference, mutant.where, number)
+        if made is None or made[0] != mutant.change:
+            return None
+        rebuilt.append(Lurking(mutant.where, mutant.change, made[1], number))
+    return rebuilt
 
 
 def _find_lurking(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
@@ -246,7 +365,7 @@ def _find_lurking(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
         probes.append((kwargs, truth(**copy.deepcopy(kwargs))))
     found: list[Lurking] = []
     seen: set[tuple[Any, ...]] = set()
-    for where, change, mutant in mutants_of(spec.reference, reference):
+    for where, number, change, mutant in numbered_mutants_of(spec.reference, reference):
         started = time.perf_counter()
         agreeing: list[bool] = []
         for kwargs, expected in probes:
@@ -261,7 +380,7 @@ def _find_lurking(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
         if (*agreeing, *outputs) in seen:
             continue
         seen.add((*agreeing, *outputs))
-        found.append(Lurking(where, change, mutant))
+        found.append(Lurking(where, change, mutant, number))
         if len(found) == MAX_LURKING:
             break
     return found
