@@ -79,8 +79,14 @@ def _load_valid(path: Path) -> LoadedRubric:
     return _validated(_load(path))
 
 
-def _validated(loaded: LoadedRubric) -> LoadedRubric:
-    problems = validate(loaded)
+def _validated(
+    loaded: LoadedRubric,
+    reference: ReferenceModule | None = None,
+    listed: dict[tuple[int, int, str, int], Any] | None = None,
+) -> LoadedRubric:
+    """`loaded`, validated (see trusted.validate for `reference` and `listed`); exits naming
+    every problem found."""
+    problems = validate(loaded, reference, listed)
     if problems:
         for problem in problems:
             echo(f"error: {problem}", err=True)
@@ -179,6 +185,15 @@ def grade_command(
         print_report(result, console)
 
 
+def _loaded_reference(loaded: LoadedRubric) -> ReferenceModule:
+    """The rubric's reference module; exits as validation reports it when it cannot load."""
+    try:
+        return load_reference(loaded.reference_path)
+    except GraderInputError:
+        _validated(loaded)  # names the rubric and what is wrong with its reference, and exits
+        raise  # reached only if validation's own load succeeded: report the first failure
+
+
 def _grade_one(
     loaded: LoadedRubric,
     submission: Path,
@@ -198,14 +213,18 @@ def _grade_one(
             warm_children(preload_for(loaded, staged.located)) as children,
         ):
             # Validated as `grader batch` does: a reference function that raises stops
-            # grading here, named, rather than silently costing the student that part.
-            _validated(loaded)
+            # grading here, named, rather than silently costing the student that part. The
+            # engine grades with the validated reference and its answers, computed once.
+            reference = _loaded_reference(loaded)
+            listed: dict[tuple[int, int, str, int], Any] = {}
+            _validated(loaded, reference, listed)
             engine = Engine(
                 loaded,
-                load_reference(loaded.reference_path),
+                reference,
                 policy=policy,
                 launcher=children.launcher(),
                 protected=Protected(outputs=(str(output),) if output is not None else ()),
+                listed_answers=listed,
             )
             return engine.grade(staged)
     except SandboxPolicyError as error:

@@ -39,6 +39,9 @@ from grader.sandbox.plan import (
     sandbox_identity,
 )
 from grader.submission.digest import data_entry, file_entry, manifest_digest
+from grader.trusted.answers import ListedAnswers
+from grader.trusted.reference import load_reference
+from grader.trusted.shared_answers import shared_answers
 from grader.trusted.validate import validate
 
 GRADEBOOK = "gradebook.sqlite"
@@ -170,12 +173,19 @@ class Executor(Protocol):
     ) -> None: ...
 
 
-def check_rubric(loaded: LoadedRubric) -> None:
+def check_rubric(loaded: LoadedRubric) -> dict[str, Any]:
     """Validate the rubric with its reference before any submission is graded: a broken
-    rubric must stop the batch once, with its message, not fail once per submission."""
-    problems = validate(loaded)
+    rubric must stop the batch once, with its message, not fail once per submission. Returns
+    the answers validation computed, for the workers (trusted.shared_answers)."""
+    try:
+        reference = load_reference(loaded.reference_path)
+    except GraderInputError as error:
+        raise RubricError(f"{loaded.path}: reference: {error}") from None
+    listed: ListedAnswers = {}
+    problems = validate(loaded, reference, listed)
     if problems:
         raise RubricError("\n".join(problems))
+    return shared_answers(reference, listed)
 
 
 class Batch:
@@ -218,6 +228,7 @@ class Batch:
             policy=options.policy,
             preload=tuple(self.loaded.rubric.submission.preload),
             warm=options.warm,
+            answers_sent=self.executor is None and not options.cluster,
             protected=Protected(
                 secret=(str(options.source), str(self.outdir)), outputs=(str(self.outdir),)
             ),
@@ -238,7 +249,9 @@ class Batch:
         try:
             self.outdir.mkdir(parents=True, exist_ok=True)
             pool.spawn()
-            check_rubric(self.loaded)
+            answers = check_rubric(self.loaded)
+            if isinstance(pool, WorkerPool):  # a Dask worker computes its own
+                pool.share(answers)
             contents = read_export(options.source, self.outdir / "staging")
             with Gradebook(self.outdir / GRADEBOOK) as book:
                 summary = self._grade(book, pool, contents, pool.count)

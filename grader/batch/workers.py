@@ -53,6 +53,9 @@ class WorkerConfig:
     warm: bool = True
     identities: SandboxIdentities | None = None
     protected: Protected = NOTHING_PROTECTED
+    answers_sent: bool = False
+    """The pool sends the answers the batch process computed (trusted.shared_answers) as the
+    first line on the worker's stdin, before any task: the worker waits for it."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,11 @@ def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
 
     loaded = load_rubric(Path(config.rubric))
     reference = load_reference(loaded.reference_path)
+    listed = None
+    if config.answers_sent:
+        from grader.trusted.shared_answers import adopt_answers
+
+        listed = adopt_answers(json.loads(sys.stdin.buffer.readline()), reference)
     if config.warm:
         launcher, description = warm_launcher(config.preload, spawned)
     else:
@@ -158,6 +166,7 @@ def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
         one_child_at_a_time=not config.warm,
         identities=config.identities,
         protected=config.protected,
+        listed_answers=listed,
     )
     replies.write(json.dumps({"ready": description}).encode() + b"\n")
     replies.flush()
@@ -200,6 +209,14 @@ class _Worker:
         self.deadline = 0.0
         self.started = 0.0
         self.ready: str | None = None
+
+    def give(self, answers: bytes) -> None:
+        """Write the shared answers on the worker's stdin; a worker that died meanwhile is
+        found out when it is waited for."""
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):
+            self.process.stdin.write(answers)
+            self.process.stdin.flush()
 
     def send(self, task: Task, timeout: float) -> bool:
         """Give the worker a task; False if it has died (its pipe's end tells the pool)."""
@@ -273,10 +290,22 @@ class WorkerPool:
         self.identities = identities or [None] * count
         self.workers: list[_Worker] = []
         self.launchers: list[str] = []
+        self.answers: bytes | None = None
 
     def _spawn(self, index: int) -> _Worker:
         config = replace(self.config, identities=self.identities[index])
-        return _Worker(index, config, self.log_dir / f"worker-{index}.log")
+        worker = _Worker(index, config, self.log_dir / f"worker-{index}.log")
+        if self.answers is not None:
+            worker.give(self.answers)
+        return worker
+
+    def share(self, answers: dict[str, Any]) -> None:
+        """Send every worker, and every worker started later, the answers the batch process
+        computed (trusted.shared_answers); with `answers_sent` in the config, workers wait for
+        them before they are ready."""
+        self.answers = json.dumps(answers).encode() + b"\n"
+        for worker in self.workers:
+            worker.give(self.answers)
 
     def spawn(self) -> None:
         """Start every worker without waiting: they load the rubric and start their zygotes

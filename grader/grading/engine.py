@@ -59,7 +59,7 @@ from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxIdentities
 from grader.sandbox.runner import Launcher, Reply, SandboxSession
 from grader.submission.formats.base import Reading
 from grader.submission.staged import StagedSubmission
-from grader.trusted.answers import expected_constant
+from grader.trusted.answers import ListedAnswers, expected_constant
 from grader.trusted.cases import RANDOM, Case, build_cases, derive_seed, part_rng, positional
 from grader.trusted.mutation import lurking_mutants
 from grader.trusted.reference import ReferenceModule
@@ -740,6 +740,7 @@ class Engine:
         one_child_at_a_time: bool = True,
         identities: SandboxIdentities | None = None,
         protected: Protected = NOTHING_PROTECTED,
+        listed_answers: ListedAnswers | None = None,
     ) -> None:
         """`launcher` starts the sandboxed children (a fresh interpreter each by default).
         Either way only one child is alive at a time (see Attempt); with
@@ -747,7 +748,9 @@ class Engine:
         root, a uid (`identities.hidden`) of its own, which a batch worker has to spare.
         `identities` are the uids the children switch to as root (default: the sandbox user).
         `protected` names what, besides the course files, no child may read or write: the
-        caller's input and outputs."""
+        caller's input and outputs. `listed_answers` are listed cases' canonical answers
+        already computed with this reference (by validation: trusted.validate), not computed
+        again."""
         self.loaded = loaded
         self.reference = reference
         self.policy = policy
@@ -762,7 +765,9 @@ class Engine:
         self.limits = loaded.rubric.limits.sandbox_limits()
         for _, part in loaded.rubric.auto_parts():
             lurking_mutants(part, reference)  # once per process: every submission draws with them
-        self.listed_answers: dict[tuple[int, int, str, int], Any] = {}
+        self.listed_answers: ListedAnswers = {
+            key: read_only(value) for key, value in (listed_answers or {}).items()
+        }
 
     def grade(
         self,

@@ -12,6 +12,11 @@ from typing import Any
 from grader.rubric.model import Answer, AutoPart, Variant
 from grader.trusted.reference import ReferenceModule
 
+ListedAnswers = dict[tuple[int, int, str, int], Any]
+"""The canonical answers of listed (public and hidden) cases, the same for every submission, by
+(question index, part index, case kind, case index): what validation computes and the engine
+reuses rather than computing again."""
+
 
 def constant_value(source: Answer | Variant, reference: ReferenceModule, *, field: str) -> Any:
     """A literal `value`, or the result of the zero-argument reference function it names

@@ -34,6 +34,16 @@ class ReferenceModule:
             self._constants[name] = self.function(name, field=field)()
         return copy.deepcopy(self._constants[name])
 
+    def computed_constants(self) -> dict[str, Any]:
+        """The constants computed so far, by name (the module's own values: not to be
+        changed)."""
+        return dict(self._constants)
+
+    def adopt_constant(self, name: str, value: Any) -> None:
+        """Take a constant computed by another process with the same reference module (a
+        batch's workers receive what the batch process computed: trusted.shared_answers)."""
+        self._constants[name] = value
+
     def function(self, name: str, *, field: str) -> Callable[..., Any]:
         """The callable `name`; `field` says which rubric field named it, for the error."""
         found: object = getattr(self.module, name, None)

@@ -19,14 +19,20 @@ from grader.checks import compare, validate_expected
 from grader.checks.property import PropertyCheck
 from grader.errors import GraderInputError
 from grader.rubric.model import AutoPart, LoadedRubric, Mistake
-from grader.trusted.answers import constant_value, expected_constant
-from grader.trusted.cases import build_cases, positional
+from grader.trusted.answers import ListedAnswers, constant_value, expected_constant
+from grader.trusted.cases import RANDOM, build_cases, positional
 from grader.trusted.custom_test_suite import declared_points
 from grader.trusted.mutation import lurking_mutants
 from grader.trusted.reference import ReferenceModule, load_reference
 
 
-def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[str]:
+def _check_part(
+    reference: ReferenceModule,
+    part: AutoPart,
+    at: tuple[int, int],
+    listed: ListedAnswers | None,
+) -> list[str]:
+    where = f"questions[{at[0]}].parts[{at[1]}]"
     problems: list[str] = []
     running = ""  # the reference function being run, named if it raises
     try:
@@ -52,6 +58,8 @@ def _check_part(reference: ReferenceModule, part: AutoPart, where: str) -> list[
                     continue
                 running = spec.reference
                 expected = function(*positional(spec, case))
+                if listed is not None and case.kind != RANDOM:
+                    listed[(*at, case.kind, case.index)] = expected
                 problem = validate_expected(part.check, expected)
                 if problem:
                     problems.append(f"{where}.function ({case.label}): {problem}")
@@ -96,18 +104,25 @@ def _check_harness(loaded: LoadedRubric) -> list[str]:
     ]
 
 
-def validate(loaded: LoadedRubric) -> list[str]:
-    """Every problem found, each naming the rubric field at fault; empty when all is well."""
-    try:
-        reference = load_reference(loaded.reference_path)
-    except GraderInputError as error:
-        return [f"{loaded.path}: reference: {error}"]
+def validate(
+    loaded: LoadedRubric,
+    reference: ReferenceModule | None = None,
+    listed: ListedAnswers | None = None,
+) -> list[str]:
+    """Every problem found, each naming the rubric field at fault; empty when all is well.
+    Given the `reference` a caller then grades with, the constants computed here are not
+    computed again (the module keeps them); `listed` receives the canonical answers of the
+    listed cases, computed here anyway, for the engine (Engine's `listed_answers`)."""
+    if reference is None:
+        try:
+            reference = load_reference(loaded.reference_path)
+        except GraderInputError as error:
+            return [f"{loaded.path}: reference: {error}"]
     problems = _check_harness(loaded)
     for q_index, question in enumerate(loaded.rubric.questions):
         for p_index, part in enumerate(question.parts):
             if isinstance(part, AutoPart):
-                where = f"questions[{q_index}].parts[{p_index}]"
-                problems += _check_part(reference, part, where)
+                problems += _check_part(reference, part, (q_index, p_index), listed)
     for index, tests in enumerate(loaded.rubric.custom_tests):
         path = loaded.custom_test_path(tests)
         try:
