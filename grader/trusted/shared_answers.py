@@ -50,11 +50,11 @@ def identical(first: Any, second: Any) -> bool:
     return False
 
 
-def _encoded(value: Any) -> Any | None:
-    """The value's wire encoding if it decodes to an identical value, else None."""
+def _encoded(value: Any) -> tuple[Any] | None:
+    """(the value's wire encoding,) if it decodes to an identical value, else None."""
     try:
         data = wire.encode(value)
-        return data if identical(wire.decode(data), value) else None
+        return (data,) if identical(wire.decode(data), value) else None
     except wire.WireError:
         return None
 
@@ -64,14 +64,14 @@ def shared_answers(reference: ReferenceModule, listed: ListedAnswers) -> dict[st
     and the listed cases' answers, those that cross exactly."""
     constants = {}
     for name, value in reference.computed_constants().items():
-        data = _encoded(value)
-        if data is not None:
-            constants[name] = data
+        encoded = _encoded(value)
+        if encoded is not None:
+            constants[name] = encoded[0]
     cases = []
     for (q_index, p_index, kind, index), value in listed.items():
-        data = _encoded(value)
-        if data is not None:
-            cases.append([q_index, p_index, kind, index, data])
+        encoded = _encoded(value)
+        if encoded is not None:
+            cases.append([q_index, p_index, kind, index, encoded[0]])
     return {"constants": constants, "listed": cases}
 
 
