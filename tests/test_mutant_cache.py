@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.grading.engine import Attempt
+from grader.grading.engine import Attempt, Engine
 from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, load_rubric
 from grader.trusted import mutation
@@ -190,3 +190,9 @@ def test_a_number_naming_no_mutant_rebuilds_none(number: tuple[int, int]) -> Non
     numbered = {n for n, _, _ in numbered_mutants(sample)}
     assert number not in numbered
     assert numbered_mutant(sample, number) is None
+
+
+def test_no_child_may_read_or_write_the_cache(cache: Path) -> None:
+    protected = Engine(LOADED, fresh_reference()).protected
+    folder = str(cache / "lurking")
+    assert folder in protected.secret and folder in protected.outputs

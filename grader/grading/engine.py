@@ -59,6 +59,7 @@ from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxIdentities
 from grader.sandbox.runner import Launcher, Reply, SandboxSession
 from grader.submission.formats.base import Reading
 from grader.submission.staged import StagedSubmission
+from grader.trusted import mutant_cache
 from grader.trusted.answers import ListedAnswers, expected_constant
 from grader.trusted.cases import RANDOM, Case, build_cases, derive_seed, part_rng, positional
 from grader.trusted.mutation import lurking_mutants
@@ -760,7 +761,11 @@ class Engine:
         course = [loaded.path, loaded.reference_path, loaded.harness_path]
         course += [loaded.custom_test_path(tests) for tests in loaded.rubric.custom_tests]
         folders = tuple(sorted({str(path.parent) for path in course if path is not None}))
-        self.protected = Protected(secret=folders) + protected
+        # The lurking-mutant cache names the reference's helpers and what changing them does,
+        # and decides which random cases are drawn: no child may read or write it.
+        cache = mutant_cache.cache_folder()
+        mutants = (str(cache),) if cache is not None else ()
+        self.protected = Protected(secret=folders + mutants, outputs=mutants) + protected
         self.harness_source = read_harness(loaded)
         self.limits = loaded.rubric.limits.sandbox_limits()
         for _, part in loaded.rubric.auto_parts():
