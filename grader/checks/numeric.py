@@ -1,8 +1,11 @@
 """NumericCheck: one number, equal within a tolerance or to a number of significant figures.
 
-Comparisons use exact rational arithmetic (fractions.Fraction) for finite values, so huge
-answers such as 1e308 or 10**400 can neither overflow nor raise, and ints beyond float range
-are compared exactly.
+Comparisons are exact for finite values: huge answers such as 1e308 or 10**400 can neither
+overflow nor raise, and ints beyond float range are compared exactly. Exact rational arithmetic
+(fractions.Fraction) costs about 50 us a comparison, and judging one HW2 submission makes
+hundreds, so a float computation decides first whenever its rounding provably cannot change the
+outcome (see `_float_decision`); only the cases too close to the bound to tell, or outside the
+range where that proof holds, take the exact path.
 """
 
 from __future__ import annotations
@@ -95,9 +98,57 @@ def within(got: Real, want: Real, *, rtol: float, atol: float) -> bool:
         if _is_nan(got) or _is_nan(want):
             return _is_nan(got) and _is_nan(want)
         return got == want
+    decided = _float_decision(got, want, rtol=rtol, atol=atol)
+    if decided is not None:
+        return decided
+    return _exactly_within(got, want, rtol=rtol, atol=atol)
+
+
+def _exactly_within(got: Real, want: Real, *, rtol: float, atol: float) -> bool:
+    """|got - want| <= atol + rtol * |want| in exact rational arithmetic (finite values)."""
     return abs(Fraction(got) - Fraction(want)) <= Fraction(atol) + Fraction(rtol) * abs(
         Fraction(want)
     )
+
+
+FLOAT_RANGE = 1e300
+"""Operands up to this size cannot overflow a subtraction, a product with a tolerance of at
+most this size, or the sum of such terms."""
+EXACT_INT = 2**53
+"""Ints up to this size are floats exactly."""
+MARGIN = 1e-9
+"""Relative margin the float result must clear: each of the four float operations is off by at
+most 2**-53 (1.1e-16) relatively, so this is over a million times what rounding can move."""
+TINY = 1e-300
+"""Absolute margin: an underflowing product is off by at most 2**-1075 (2.5e-324)."""
+
+
+def _as_float(x: Real) -> float | None:
+    """`x` as the float equal to it, or None when no float is, or it is too large to bound."""
+    if isinstance(x, int):
+        return float(x) if -EXACT_INT <= x <= EXACT_INT else None
+    return x if -FLOAT_RANGE <= x <= FLOAT_RANGE else None
+
+
+def _float_decision(got: Real, want: Real, *, rtol: float, atol: float) -> bool | None:
+    """`within` of finite values computed in floats, or None when floats cannot decide it.
+
+    With every operand exactly a float of magnitude at most 1e300, the float difference and
+    bound are the exact ones times (1 + d), |d| < 3e-16, plus under 1e-323 from an underflow;
+    so a computed difference below the computed bound by a relative MARGIN and TINY more is
+    below the exact bound, and one above it by as much is above it. Between, `_exactly_within`
+    decides. The hypothesis test in tests/checks/test_numeric_fast_path.py checks the two
+    agree on floats and ints of every magnitude, subnormals and values at the bound."""
+    g, w = _as_float(got), _as_float(want)
+    if g is None or w is None or not (rtol <= FLOAT_RANGE and atol <= FLOAT_RANGE):
+        return None
+    difference = abs(g - w)
+    bound = atol + rtol * abs(w)
+    if difference < bound * (1.0 - MARGIN) - TINY:
+        return True
+    if difference > bound * (1.0 + MARGIN) + TINY:
+        return False
+    return None
 
 
 def round_sig(x: Real, figures: int) -> Decimal:

@@ -23,6 +23,7 @@ from grader import __version__
 from grader.checks.property import PropertyCheck, run_predicate
 from grader.checks.verdict import Verdict
 from grader.errors import ReferenceModuleError
+from grader.grading.case_answers import CaseAnswers
 from grader.grading.custom_tests import custom_tests_not_run, run_custom_tests
 from grader.grading.feedback import (
     case_feedback,
@@ -84,6 +85,17 @@ def read_only(value: Any) -> Any:
         for item in value.values():
             read_only(item)
     return value
+
+
+CANONICAL = "canonical answer"
+"""What the reference computed, in a submission's CaseAnswers (a case has one reference)."""
+
+
+def _read_only_answer(
+    reference: Callable[..., Any], arguments: dict[str, Any]
+) -> Callable[[], Any]:
+    """The computation of a canonical answer, read-only since its uses share it."""
+    return lambda: read_only(reference(**arguments))
 
 
 @functools.cache
@@ -242,6 +254,7 @@ class Attempt:
         self.conventions: set[str] = set()
         self.internal_errors: list[str] = []
         self._answers: dict[str, Any] = {}
+        self.case_answers = CaseAnswers()
 
     def sandbox(self, *, reveal: bool) -> SandboxSession:
         """The child for a request whose answer may be shown (reveal) or not. The first hidden
@@ -446,7 +459,13 @@ class Attempt:
             predicate = self.reference.function(part.check.predicate, field="check.predicate")
             return Judgement(run_predicate(predicate, value, kwargs))
         if judge is None:
-            judge = VariantJudge(part, self.reference, self.student_answer, self.conventions)
+            judge = VariantJudge(
+                part,
+                self.reference,
+                self.student_answer,
+                self.conventions,
+                answers=self.case_answers,
+            )
         reveal = case is not None and case.reveal
         return judge.judge(value, expected, kwargs, reveal=reveal)
 
@@ -477,7 +496,12 @@ class Attempt:
             else None
         )
         judge = VariantJudge(
-            part, self.reference, self.student_answer, self.conventions, by_evidence=True
+            part,
+            self.reference,
+            self.student_answer,
+            self.conventions,
+            by_evidence=True,
+            answers=self.case_answers,
         )
         expected_of = self._expected_values(run, reference)
         self.conventions |= self._conventions_shown(run, judge, expected_of)
@@ -540,13 +564,19 @@ class Attempt:
         if isinstance(part.check, PropertyCheck):
             return None
         reference = self.reference.function(spec.reference, field="function.reference")
-        judge = VariantJudge(part, self.reference, self.student_answer, set())
+        judge = VariantJudge(
+            part, self.reference, self.student_answer, set(), answers=self.case_answers
+        )
         named_weight = len(lurking) + 1
 
         def blind(kwargs: dict[str, Any]) -> int:
             try:
-                arguments = {name: kwargs[name] for name in spec.args}
-                expected = reference(**arguments)
+                # the case build_cases keeps is this very dict: its answers are remembered
+                exact = kwargs.keys() == set(spec.args)
+                arguments = kwargs if exact else {name: kwargs[name] for name in spec.args}
+                expected = self.case_answers.get(
+                    arguments, CANONICAL, _read_only_answer(reference, arguments)
+                )
             except Exception:  # the generator's fault; build_cases reports a missing argument
                 return 0
             values = [judge.value_of(variant, arguments) for variant in variants]
@@ -566,13 +596,18 @@ class Attempt:
     def _expected_values(self, run: PartRun, reference: Callable[..., Any] | None) -> list[Any]:
         """The canonical answer of every case that got a reply (None for a property check).
         A listed (public or hidden) case's answer is the same for every submission: it is
-        computed once per engine (a trained model's parameters cost milliseconds each)."""
+        computed once per engine (a trained model's parameters cost milliseconds each); a
+        random case's was computed when it was drawn (see blind_to), and is found again."""
         values: list[Any] = []
         for case, reply in zip(run.cases, run.replies, strict=False):
             if reference is None or not reply.ok:
                 values.append(None)
             elif case.kind == RANDOM:
-                values.append(reference(**case.kwargs))
+                values.append(
+                    self.case_answers.get(
+                        case.kwargs, CANONICAL, _read_only_answer(reference, case.kwargs)
+                    )
+                )
             else:
                 key = (run.q_index, run.p_index, case.kind, case.index)
                 if key not in self.listed_answers:

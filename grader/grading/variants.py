@@ -8,6 +8,7 @@ mistake in one layer of a table loses only that cell's share.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from grader.checks import compare, kind_of
 from grader.checks.each import as_items
 from grader.checks.verdict import Verdict
+from grader.grading.case_answers import CaseAnswers
 from grader.grading.structure import is_genuine, is_placeholder, transformations
 from grader.rubric.model import Alternative, AutoPart, Mistake, Variant
 from grader.trusted.answers import constant_value
@@ -44,15 +46,19 @@ class VariantJudge:
         conventions: set[str],
         *,
         by_evidence: bool = False,
+        answers: CaseAnswers | None = None,
     ) -> None:
         """`by_evidence`: conventions were weighed over all the part's cases beforehand (see
         `shows_convention`), so an alternative that establishes a convention is accepted on a
-        case only when the convention was established; one coincidental case is no evidence."""
+        case only when the convention was established; one coincidental case is no evidence.
+        `answers` remembers the variants' answers on the submission's cases: judging asks for
+        each several times, and drawing the case already computed it."""
         self.part = part
         self.reference = reference
         self.student_answer = student_answer
         self.conventions = conventions
         self.by_evidence = by_evidence
+        self.answers = answers
 
     def _applies(self, variant: Variant) -> bool:
         if variant.convention is not None and variant.convention not in self.conventions:
@@ -65,7 +71,15 @@ class VariantJudge:
         return variant.convention is None or variant.convention in self.conventions
 
     def value_of(self, variant: Variant, case: dict[str, Any]) -> Any:
-        """The variant's answer on a case (None when it has none, or cannot be computed)."""
+        """The variant's answer on a case (None when it has none, or cannot be computed). A
+        follow-through variant (one that `uses` the student's answers) is never remembered."""
+        if self.answers is None or not case or variant.uses:
+            return self._value_or_none(variant, case)
+        return self.answers.get(
+            case, ("variant", id(variant)), functools.partial(self._value_or_none, variant, case)
+        )
+
+    def _value_or_none(self, variant: Variant, case: dict[str, Any]) -> Any:
         try:
             return self._value_of(variant, case)
         except Exception:  # a follow-through reference fed the student's junk

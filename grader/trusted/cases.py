@@ -81,7 +81,8 @@ def build_cases(
     (0: it tells them all apart). A random case that is blind to some is drawn again, up to
     MAX_REDRAWS times, and the draw blind to the fewest is kept, so a generator need not know
     every mistake to produce cases that discriminate. The draws come from the same seeded
-    generator, so a grade still replays exactly.
+    generator, so a grade still replays exactly. The kept draw's case holds the dict `blind`
+    was given, so answers `blind` computed can be found again by its identity.
     """
 
     def typed(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -102,13 +103,16 @@ def build_cases(
         generator = reference.function(spec.random.generator, field="function.random.generator")
         for i in range(spec.random.count):
             kwargs = generator(rng)
+            given = None
             if blind is not None:
-                misses = blind(_as_given(kwargs))
+                given = _as_given(kwargs)
+                misses = blind(given)
                 for _ in range(MAX_REDRAWS if misses else 0):
                     drawn = generator(rng)
-                    drawn_misses = blind(_as_given(drawn))
+                    drawn_given = _as_given(drawn)
+                    drawn_misses = blind(drawn_given)
                     if drawn_misses < misses:
-                        kwargs, misses = drawn, drawn_misses
+                        kwargs, given, misses = drawn, drawn_given, drawn_misses
                     if not misses:
                         break
             missing = set(spec.args) - set(kwargs)
@@ -116,8 +120,12 @@ def build_cases(
                 raise ValueError(
                     f"generator {spec.random.generator} returned a case without {sorted(missing)}"
                 )
-            # Converted exactly as a YAML case is: a generator may return lists too.
-            cases.append(Case(RANDOM, i, typed({name: kwargs[name] for name in spec.args})))
+            # Converted exactly as a YAML case is: a generator may return lists too. A draw
+            # `blind` judged keeps the very arguments it was judged on (the same conversion),
+            # so the answers computed for it there serve its judging (grading.case_answers).
+            if given is None:
+                given = typed({name: kwargs[name] for name in spec.args})
+            cases.append(Case(RANDOM, i, given))
     return cases
 
 
