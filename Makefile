@@ -43,15 +43,20 @@ static: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 
+# Tests run in TEST_WORKERS processes (pytest-xdist), a file's tests in one process, so that a
+# file's session fixtures are computed once; 2 suits the 2-core CI machine.
+TEST_WORKERS ?= 2
+PARALLEL = -n $(TEST_WORKERS) --dist loadfile
+
 check: static
-	$(BIN)/python -m pytest -q -m "not (sandbox or browser or venv or slow)"
+	$(BIN)/python -m pytest -q $(PARALLEL) -m "not (sandbox or browser or venv or slow)"
 
 # As root, the security tests add a temporary system user (and say so first): see tests/machine.py.
 test: static browser
 	@[ "$$(id -u)" != 0 ] || echo "note: running as root, the security tests add a temporary system \
 	user (grader-sectest-<pid>, useradd --system --no-create-home), deleted when they end, and make \
 	the folders leading to the Python interpreter searchable (o+x) by other users until then"
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PARALLEL)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

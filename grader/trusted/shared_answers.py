@@ -2,13 +2,13 @@
 
 The batch process validates the rubric before any worker grades, which computes every constant's
 canonical answer and the answers of the listed cases; each worker used to compute them all
-again (a trained model's parameters take tens of milliseconds each; a deep-learning rubric's
-all together, seconds). The batch process now sends them to the workers in the sandbox's data-only encoding
-(grader.sandbox.wire: nothing is pickled or evaluated, though both ends are trusted). A grade
-must not depend on whether an answer was computed or received, so an answer is sent only if
-decoding its encoding gives back a value identical to it (same types all the way down, same
-dtypes and bytes: see `identical`); any other (a set, a tensor, an object) the worker computes
-itself, as before.
+again (a trained model's parameters take tens of milliseconds each; a deep-learning rubric's,
+seconds in all). The batch process now sends them to the workers in the sandbox's data-only
+encoding (grader.sandbox.wire: nothing is pickled or evaluated, though both ends are
+trusted). A grade must not depend on whether an answer was computed or received, so an answer
+is sent only if decoding its encoding gives back a value identical to it (same types all the
+way down, same dtypes and bytes: see `identical`); any other (a set, a tensor, an object) the
+worker computes itself, as before.
 """
 
 from __future__ import annotations
