@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from grader.errors import RubricError
-from grader.rubric.model import AutoPart, ManualPart, format_location, load_rubric
+from grader.rubric.model import AutoPart, ManualPart, format_location, load_rubric, read_yaml
 
 REPO = Path(__file__).parents[1]
 
@@ -168,6 +168,17 @@ def test_duplicate_question_numbers_are_rejected(tmp_path):
 def test_invalid_yaml_reports_the_line(tmp_path):
     message = error_for(tmp_path, "assignment: demo\nquestions: [\n  - oops: : :\n")
     assert "rubric.yaml: not valid YAML at line" in message
+
+
+def test_invalid_yaml_reports_the_line_and_column_of_the_problem(tmp_path):
+    message = error_for(tmp_path, "assignment: demo\nquestions: [1,\n  2\n")
+    assert "not valid YAML at line 4, column 1" in message
+
+
+@pytest.mark.parametrize("name", ["hw2", "midterm"])
+def test_the_fast_yaml_reader_reads_the_shipped_rubrics_as_pure_python_yaml_does(name):
+    text = (REPO / "rubrics" / f"{name}.yaml").read_bytes()
+    assert read_yaml(text) == yaml.safe_load(text)
 
 
 def test_a_rubric_must_be_a_mapping(tmp_path):

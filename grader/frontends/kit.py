@@ -24,7 +24,7 @@ from grader.atomic import write_bytes
 from grader.checks import compare, public_form, public_options
 from grader.errors import GraderInputError
 from grader.frontends.autograder import grader_source
-from grader.rubric.model import Alternative, AutoPart, LoadedRubric, ManualPart
+from grader.rubric.model import Alternative, AutoPart, LoadedRubric, ManualPart, read_yaml
 from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases, positional
 from grader.trusted.reference import ReferenceModule
@@ -271,7 +271,7 @@ def load_kit(folder: Path) -> tuple[dict[str, Any], str | None]:
         folder = folder.parent
     path = folder / KIT_FILE
     try:
-        kit = yaml.safe_load(path.read_text())
+        kit = read_yaml(path.read_text())
     except (OSError, yaml.YAMLError) as error:
         raise GraderInputError(f"{path}: not a readable kit ({error})") from None
     if not isinstance(kit, dict) or kit.get("kit") != KIT_VERSION:

@@ -499,6 +499,16 @@ def _not_a_rubric(path: Path) -> str | None:
     return None
 
 
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it (its wheels do): the same documents and errors, read
+about ten times faster than in pure Python, which took 0.15 s of every command on HW2's rubric."""
+
+
+def read_yaml(data: bytes | str) -> Any:
+    """A YAML document of trusted configuration (a rubric, a kit), safely: plain data only."""
+    return yaml.load(data, Loader=SAFE_LOADER)
+
+
 def load_rubric(path: str | Path) -> LoadedRubric:
     """Read and validate a rubric file; raise RubricError naming the file and every bad field."""
     path = Path(path)
@@ -510,7 +520,7 @@ def load_rubric(path: str | Path) -> LoadedRubric:
     except OSError as error:
         raise RubricError(f"{path}: cannot read the rubric ({error.strerror})") from None
     try:
-        data = yaml.safe_load(raw)
+        data = read_yaml(raw)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
