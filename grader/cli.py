@@ -37,7 +37,7 @@ from grader.submission.asked import sheet_parts
 from grader.submission.locate import locate
 from grader.submission.staged import imports, open_submission, preload_for, python_sources
 from grader.trusted.answers import expected_constant
-from grader.trusted.cases import build_cases, positional
+from grader.trusted.cases import build_cases
 from grader.trusted.reference import ReferenceModule, load_reference
 from grader.trusted.validate import compiler_stack_warning, mistake_warnings, validate
 
@@ -296,7 +296,7 @@ def _answer_text(part: AutoPart, reference: ReferenceModule) -> str:
         if not case.reveal:
             continue
         arguments = ", ".join(f"{k}={short_repr(v)}" for k, v in case.kwargs.items())
-        lines.append(f"{arguments} -> {_display(function(*positional(spec, case)))}")
+        lines.append(f"{arguments} -> {_display(function(**case.kwargs))}")
     hidden = len(spec.hidden) + (spec.random.count if spec.random else 0)
     if hidden:
         lines.append(f"(+{hidden} hidden and random cases)")

@@ -26,7 +26,7 @@ from grader.errors import GraderInputError
 from grader.frontends.autograder import grader_source
 from grader.rubric.model import Alternative, AutoPart, LoadedRubric, ManualPart, read_yaml
 from grader.trusted.answers import expected_constant
-from grader.trusted.cases import build_cases, positional
+from grader.trusted.cases import build_cases
 from grader.trusted.reference import ReferenceModule
 
 KIT_FILE = "kit.yaml"
@@ -62,7 +62,7 @@ def _function_part(part: AutoPart, reference: ReferenceModule) -> dict[str, Any]
     for case, raw in zip(cases, spec.public, strict=True):
         entry: dict[str, Any] = {"args": plain(raw)}
         if function is not None:
-            entry["expected"] = plain(function(*positional(spec, case)))
+            entry["expected"] = plain(function(**case.kwargs))
             entry["also_accepted"] = [
                 {
                     "expected": plain(
@@ -96,7 +96,7 @@ def _mistakes_passing(part: AutoPart, reference: ReferenceModule, cases: list[An
     if spec is None or spec.reference is None or not cases:
         return 0
     function = reference.function(spec.reference, field="function.reference")
-    expected = [function(*positional(spec, case)) for case in cases]
+    expected = [function(**case.kwargs) for case in cases]
     count = 0
     for mistake in part.mistakes:
         if mistake.reference is None or mistake.uses or mistake.convention:

@@ -20,7 +20,7 @@ from grader.checks.property import PropertyCheck
 from grader.errors import GraderInputError
 from grader.rubric.model import AutoPart, LoadedRubric, Mistake
 from grader.trusted.answers import ListedAnswers, constant_value, expected_constant
-from grader.trusted.cases import RANDOM, build_cases, positional
+from grader.trusted.cases import RANDOM, build_cases
 from grader.trusted.custom_test_suite import declared_points
 from grader.trusted.mutation import lurking_mutants
 from grader.trusted.reference import ReferenceModule, load_reference
@@ -57,7 +57,8 @@ def _check_part(
                 if spec.reference is None:
                     continue
                 running = spec.reference
-                expected = function(*positional(spec, case))
+                # by name, exactly as the engine calls it: these answers are the engine's
+                expected = function(**case.kwargs)
                 if listed is not None and case.kind != RANDOM:
                     listed[(*at, case.kind, case.index)] = expected
                 problem = validate_expected(part.check, expected)
@@ -157,7 +158,7 @@ def _indistinguishable(part: AutoPart, reference: ReferenceModule, mistake: Mist
     hits: dict[str, list[int]] = {}
     cases = build_cases(spec, reference, np.random.default_rng(0))
     for case in cases:
-        expected = function(*positional(spec, case))
+        expected = function(**case.kwargs)
         if compare(part.check, wrong(**case.kwargs), expected, reveal=False).passed:
             hits.setdefault(case.kind, []).append(case.index)
     # Public cases earn nothing (the credit rule) and a mistake is judged only where it differs
