@@ -8,6 +8,7 @@ crash, return junk) is caught at the request and costs only that part.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import time
 from collections import Counter
@@ -94,8 +95,11 @@ CANONICAL = "canonical answer"
 def _read_only_answer(
     reference: Callable[..., Any], arguments: dict[str, Any]
 ) -> Callable[[], Any]:
-    """The computation of a canonical answer, read-only since its uses share it."""
-    return lambda: read_only(reference(**arguments))
+    """The computation of a canonical answer, read-only since its uses share it. The reference
+    gets a copy of the arguments: a random case's answer is computed when the case is drawn,
+    before the student's function is called with these very arguments, so a reference that
+    changed them in place would change the student's case."""
+    return lambda: read_only(reference(**copy.deepcopy(arguments)))
 
 
 @functools.cache

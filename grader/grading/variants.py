@@ -8,7 +8,7 @@ mistake in one layer of a table loses only that cell's share.
 
 from __future__ import annotations
 
-import functools
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,8 +75,12 @@ class VariantJudge:
         follow-through variant (one that `uses` the student's answers) is never remembered."""
         if self.answers is None or not case or variant.uses:
             return self._value_or_none(variant, case)
+        # A copy: a drawn case's variants are computed before the student's function is called
+        # with the same arguments, which a variant changing them in place would change.
         return self.answers.get(
-            case, ("variant", id(variant)), functools.partial(self._value_or_none, variant, case)
+            case,
+            ("variant", id(variant)),
+            lambda: self._value_or_none(variant, copy.deepcopy(case)),
         )
 
     def _value_or_none(self, variant: Variant, case: dict[str, Any]) -> Any:
