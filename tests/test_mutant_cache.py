@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from grader.grading.engine import Attempt, Engine
 from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, load_rubric
-from grader.trusted import mutation
+from grader.trusted import mutant_cache, mutation
 from grader.trusted.cases import build_cases, part_rng
 from grader.trusted.mutant_cache import CACHE_ENV
 from grader.trusted.mutation import lurking_mutants, numbered_mutant, numbered_mutants
@@ -196,3 +197,39 @@ def test_no_child_may_read_or_write_the_cache(cache: Path) -> None:
     protected = Engine(LOADED, fresh_reference()).protected
     folder = str(cache / "lurking")
     assert folder in protected.secret and folder in protected.outputs
+
+
+def test_a_changed_course_file_beside_the_reference_changes_the_key(tmp_path: Path) -> None:
+    reference = tmp_path / "reference.py"
+    reference.write_text("import helper\n\n\ndef f(x):\n    return helper.shift(x)\n")
+    (tmp_path / "helper.py").write_text("def shift(x):\n    return x + 100\n")
+    before = mutant_cache.entry_key(reference, "{}")
+    (tmp_path / "helper.py").write_text("def shift(x):\n    return x\n")
+    mutant_cache._course_digest.cache_clear()
+    assert mutant_cache.entry_key(reference, "{}") != before
+
+
+def test_the_key_names_the_installed_version_of_each_library_the_course_imports(
+    tmp_path: Path,
+) -> None:
+    course = tmp_path / "reference.py"
+    course.write_text("import os, yaml,\nfrom numpy import linalg\nfrom . import local\n")
+    versions = mutant_cache._imported_versions([course])
+    assert versions == {"numpy": np.__version__, "yaml": yaml.__version__}
+
+
+def test_a_reference_folder_with_too_many_files_is_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mutant_cache, "MAX_COURSE_FILES", 2)
+    for name in ("reference.py", "a.py", "b.py"):
+        (tmp_path / name).write_text("x = 1\n")
+    assert mutant_cache.entry_key(tmp_path / "reference.py", "{}") is None
+
+
+def test_a_screening_that_left_out_a_slow_mutant_is_not_stored(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mutation, "MAX_CALL_SECONDS", 0.0)  # every mutant is too slow
+    screened()
+    assert entries(cache) == []

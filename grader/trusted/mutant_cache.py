@@ -3,13 +3,15 @@
 Finding a part's lurking mutants means making every mutant of its reference and running each on
 probe cases: 0.7 s for HW2, paid by `grader grade`, `grader check` and every batch worker,
 always with the same outcome for the same reference, rubric part and grader. So the outcome is
-stored under a key that digests all it depends on (the reference module's file, the part's check
-and function spec, the library versions, and the source of the code that mutates, draws and
-compares), as data only: which mutants lurk, by their numbers, never code or pickles. What is
-read back is checked field by field, and every mutant it names is rebuilt from the reference and
-must show the change it was stored with; anything else (a corrupt, truncated, foreign or stale
-file) is a miss, and the mutants are found again. A cache folder that cannot be written is
-simply not used.
+stored under a key that digests all it depends on (every Python file under the reference
+module's folder, which it may import or load, and the versions of the libraries they import;
+the part's check and function spec; Python, numpy and torch; the source of the grader's code
+that mutates, draws and compares), as data only: which mutants lurk, by their numbers, never
+code or pickles. What is read back is checked field by field, and every mutant it names is
+rebuilt from the reference and must show the change it was stored with; anything else (a
+corrupt, truncated, foreign or stale file) is a miss, and the mutants are found again. A cache
+folder that cannot be written is simply not used, and an outcome that depended on this
+machine's speed (a mutant left out for being slow) is not stored.
 
 The folder is $GRADER_CACHE_DIR if set (empty: no cache), else $XDG_CACHE_HOME/grader/, else
 ~/.cache/grader/; entries go in its `lurking/` folder, one JSON file per key.
@@ -22,6 +24,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -92,12 +95,83 @@ def _environment() -> str:
     )
 
 
-def entry_key(reference_path: Path, part_spec: str) -> str:
-    """The digest naming a part's entry: `part_spec` is the part's check and function spec
-    (JSON), `reference_path` the reference module, read whole (the reference function, its
-    helpers and its generator all live there)."""
+MAX_COURSE_FILES = 200
+"""Python files under the reference's folder that a key may digest; a folder with more (a
+reference kept at the top of a large tree) is not cached rather than read at every start."""
+
+
+def _course_files(folder: Path) -> list[Path] | None:
+    """Every Python file under the reference module's folder (hidden folders and caches left
+    out): the reference may import or load any of them (a harness, a helper module), and a
+    change in one changes which mutants lurk. None when there are too many to digest."""
+    found = []
+    for path in folder.rglob("*.py"):
+        relative = path.relative_to(folder).parts
+        if any(part.startswith(".") or part == "__pycache__" for part in relative):
+            continue
+        found.append(path)
+        if len(found) > MAX_COURSE_FILES:
+            return None
+    return sorted(found)
+
+
+IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n#;]+)", re.MULTILINE)
+FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b", re.MULTILINE)
+
+
+def _imported_versions(files: list[Path]) -> dict[str, str]:
+    """The installed version of each top-level module the course files import (a third-party
+    library's new version may answer differently), read from their import lines as text (a
+    regular expression: parsing every course file would cost each command 60 ms)."""
+    names: set[str] = set()
+    for path in files:
+        text = path.read_bytes()
+        items = [item.split() for line in IMPORT.findall(text) for item in line.split(b",")]
+        modules = [words[0] for words in items if words]
+        modules += FROM_IMPORT.findall(text)
+        names.update(m.split(b".")[0].decode("ascii", "replace") for m in modules if m)
+    versions = {}
+    for name in sorted(names - set(sys.stdlib_module_names)):
+        try:
+            versions[name] = metadata.version(name)
+        except (metadata.PackageNotFoundError, ValueError):
+            # a distribution named otherwise (yaml is PyYAML's): the module's own version, if
+            # loaded; a key that differs between processes is only a miss, never a wrong entry
+            loaded = getattr(sys.modules.get(name), "__version__", None)
+            versions[name] = loaded if isinstance(loaded, str) else "unknown"
+    return versions
+
+
+@cache
+def _course_digest(folder: Path) -> str | None:
+    """The digest of the course's own code under `folder` and of the library versions it
+    imports, once per process (a rubric's parts share it); None when it is too large."""
+    files = _course_files(folder)
+    if files is None:
+        return None
     digest = hashlib.sha256()
-    for piece in (str(FORMAT).encode(), _environment().encode(), part_spec.encode()):
+    digest.update(json.dumps(_imported_versions(files), sort_keys=True).encode() + b"\0")
+    for path in files:
+        relative = str(path.relative_to(folder))
+        digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def entry_key(reference_path: Path, part_spec: str) -> str | None:
+    """The digest naming a part's entry: `part_spec` is the part's check and function spec
+    (JSON); the course's own code is every Python file under the reference module's folder,
+    read whole, with the versions of the libraries they import. None when the folder holds
+    too many files to digest (nothing is cached for it)."""
+    course = _course_digest(reference_path.parent)
+    if course is None:
+        return None
+    digest = hashlib.sha256()
+    for piece in (
+        str(FORMAT).encode(),
+        _environment().encode(),
+        part_spec.encode(),
+        course.encode(),
+    ):
         digest.update(piece + b"\0")
     digest.update(reference_path.read_bytes())
     return digest.hexdigest()

@@ -321,17 +321,20 @@ def _remembered(part: AutoPart, reference: ReferenceModule, spec_json: str) -> l
     name = part.function.reference
     try:
         key = mutant_cache.entry_key(reference.path, spec_json)
-    except OSError:  # the reference file is gone since it was loaded: nothing to key it by
-        return _find_lurking(part, reference)
+    except OSError:  # the course files are gone since they were loaded: nothing to key it by
+        key = None
+    if key is None:
+        return _find_lurking(part, reference)[0]
     stored = mutant_cache.read_entry(key)
     if stored is not None:
         rebuilt = _rebuilt(name, reference, stored)
         if rebuilt is not None:
             return rebuilt
-    found = _find_lurking(part, reference)
-    mutant_cache.write_entry(
-        key, [mutant_cache.StoredMutant(m.where, *m.number, m.change) for m in found]
-    )
+    found, timed = _find_lurking(part, reference)
+    if not timed:  # an outcome that depends on this machine's speed is not kept
+        mutant_cache.write_entry(
+            key, [mutant_cache.StoredMutant(m.where, *m.number, m.change) for m in found]
+        )
     return found
 
 
@@ -350,7 +353,9 @@ def _rebuilt(
     return rebuilt
 
 
-def _find_lurking(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
+def _find_lurking(part: AutoPart, reference: ReferenceModule) -> tuple[list[Lurking], bool]:
+    """The part's lurking mutants, and whether a mutant was left out for its speed (an
+    outcome that depends on the machine and its load, which is therefore not cached)."""
     spec = part.function
     assert spec is not None and spec.reference is not None and spec.random is not None
     truth = reference.function(spec.reference, field="function.reference")
@@ -365,6 +370,7 @@ def _find_lurking(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
         probes.append((kwargs, truth(**copy.deepcopy(kwargs))))
     found: list[Lurking] = []
     seen: set[tuple[Any, ...]] = set()
+    timed = False
     for where, number, change, mutant in numbered_mutants_of(spec.reference, reference):
         started = time.perf_counter()
         agreeing: list[bool] = []
@@ -373,6 +379,7 @@ def _find_lurking(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
             if len(agreeing) == SCREEN and not any(agreeing):
                 break  # wrong on every screening case: most mutants are, and random cases show it
         if (time.perf_counter() - started) / len(agreeing) > MAX_CALL_SECONDS:
+            timed = True
             continue
         if len(agreeing) < PROBES or all(agreeing):
             continue
@@ -383,7 +390,7 @@ def _find_lurking(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
         found.append(Lurking(where, change, mutant, number))
         if len(found) == MAX_LURKING:
             break
-    return found
+    return found, timed
 
 
 def _answer_key(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
