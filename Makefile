@@ -43,9 +43,9 @@ static: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 
-# The fast tier runs in TEST_WORKERS processes (pytest-xdist, a file's tests in one process).
-# The whole suite runs in one: as root, concurrent gradings share the sandbox uid, and one
-# without seccomp ends its child by killing every process of that uid, a neighbour's too.
+# Both tiers run in TEST_WORKERS processes (pytest-xdist, a file's tests in one process): every
+# sandbox session claims a uid of its own (grader/sandbox/identities.py), so concurrent tests'
+# gradings never end each other's children.
 TEST_WORKERS ?= 2
 PARALLEL = -n $(TEST_WORKERS) --dist loadfile
 
@@ -57,7 +57,7 @@ test: static browser
 	@[ "$$(id -u)" != 0 ] || echo "note: running as root, the security tests add a temporary system \
 	user (grader-sectest-<pid>, useradd --system --no-create-home), deleted when they end, and make \
 	the folders leading to the Python interpreter searchable (o+x) by other users until then"
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PARALLEL)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

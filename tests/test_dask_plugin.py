@@ -1,10 +1,9 @@
 """The parts of `grader batch --cluster` that need no cluster: the course shipped to a worker
-and checked there, what a worker refuses, the paths it accepts, the uids it claims, and the
+and checked there, what a worker refuses, the paths it accepts, and the
 gradebook's worker column (with its migration of older gradebooks)."""
 
 from __future__ import annotations
 
-import os
 import pickle
 import sqlite3
 from dataclasses import replace
@@ -18,7 +17,6 @@ from grader.batch.dask_cluster import (
     MIB,
     CourseBundle,
     GradingPlugin,
-    UidClaims,
     course_bundle,
     plugin_name,
     submission_files,
@@ -147,30 +145,6 @@ def test_a_submission_travels_as_its_regular_files(tmp_path: Path) -> None:
     assert submission_files(folder / "notes.txt") == [("notes.txt", b"\xff\x00binary")]
     write_files(tmp_path / "copy", submission_files(folder))
     assert (tmp_path / "copy" / "nested" / "answers.py").read_bytes() == b"ANSWER = 0.5\n"
-
-
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="uids are claimed as root")
-def test_two_workers_on_one_machine_never_claim_the_same_sandbox_uid() -> None:
-    first, second = UidClaims(2), UidClaims(2)
-    try:
-        uids = [
-            uid
-            for claims in (first, second)
-            for pair in claims.identities
-            if pair is not None
-            for uid, _ in pair
-        ]
-        assert len(uids) == 8 and len(set(uids)) == 8
-        first.release()
-        again = UidClaims(2)  # what a dead worker held is free again
-        try:
-            reclaimed = {uid for pair in again.identities if pair is not None for uid, _ in pair}
-            assert not reclaimed & {uid for pair in second.identities if pair for uid, _ in pair}
-        finally:
-            again.release()
-    finally:
-        first.release()
-        second.release()
 
 
 # --- the gradebook's worker column ------------------------------------------------------------

@@ -10,8 +10,9 @@ What runs where:
   module and the Python files beside it, custom tests, harness) as bytes, with their
   fingerprint (run.grading_fingerprint), which the worker recomputes from what it wrote and must
   match. The plugin then starts, per worker thread, the same warm grading worker the local pool
-  starts (`python -m grader.batch.workers`, with its zygote), claims sandbox uids no other
-  grading process on that machine holds, and probes the machine's sandbox layers. A worker
+  starts (`python -m grader.batch.workers`, with its zygote) and probes the machine's sandbox
+  layers. As everywhere, each sandboxed child's session claims a uid no other grading process
+  on that machine holds (sandbox.identities). A worker
   that cannot grade (its strict policy found no isolating layer, its fingerprint differs, the
   children's memory caps would not fit under its memory limit) says why and does not take
   tasks: only workers whose plugin is ready hold the Dask resource the tasks ask for.
@@ -42,7 +43,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -67,12 +67,7 @@ from grader import __version__
 from grader.batch.workers import Task, WorkerConfig, WorkerPool
 from grader.errors import GraderInputError
 from grader.rubric.model import LoadedRubric
-from grader.sandbox.plan import (
-    DEFAULT_SANDBOX_UID,
-    Protected,
-    SandboxIdentities,
-    sandbox_identity,
-)
+from grader.sandbox.plan import Protected
 from grader.sandbox.probe import Diagnosis, diagnose
 
 CLUSTER_ENV = "GRADER_DASK_CLUSTER"
@@ -86,7 +81,6 @@ ABSENT_GRACE = 30.0
 """How long a worker may show no plugin at all (it joined mid-registration) before it is
 reported as unable to grade."""
 MIB = 1 << 20
-UID_LOCKS = "grader-sandbox-uids"
 
 
 class ClusterError(GraderInputError):
@@ -160,72 +154,6 @@ def submission_files(path: Path) -> list[tuple[str, bytes]]:
     ]
 
 
-# --- sandbox uids, claimed per machine ------------------------------------------------------
-
-
-def _lock_folder() -> Path:
-    """A folder only root can write, for the uid claims of every grading process here."""
-    base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
-    folder = base / UID_LOCKS
-    with contextlib.suppress(FileExistsError):
-        folder.mkdir(mode=0o700)
-    status = folder.lstat()
-    if not folder.is_dir() or folder.is_symlink() or status.st_uid != 0 or status.st_mode & 0o022:
-        raise RuntimeError(f"{folder} is not a folder only root can write")
-    return folder
-
-
-class UidClaims:
-    """Sandbox uids claimed with a lock file each, so that two Dask worker processes on one
-    machine never give their children the same uid (without seccomp, ending a child kills
-    every process of its uid). The locks end with the process that holds them."""
-
-    def __init__(self, slots: int) -> None:
-        self.fds: list[int] = []
-        self.identities: list[SandboxIdentities | None] = [None] * slots
-        if os.name != "posix" or os.geteuid() != 0:
-            return
-        import pwd
-
-        folder = _lock_folder()
-        first = sandbox_identity()
-        claimed: list[tuple[int, int]] = []
-        candidate, tried = DEFAULT_SANDBOX_UID, 0
-        while len(claimed) < 2 * slots:
-            if tried == 0:
-                identity = first
-            else:
-                candidate += 1
-                if candidate == first[0]:
-                    continue
-                try:
-                    pwd.getpwuid(candidate)
-                    continue
-                except KeyError:
-                    identity = (candidate, candidate)
-            tried += 1
-            if tried > 10_000:
-                self.release()
-                raise RuntimeError("no free sandbox uid to claim")
-            fd = os.open(folder / str(identity[0]), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            self.fds.append(fd)
-            claimed.append(identity)
-        self.identities = [
-            SandboxIdentities(claimed[2 * i], claimed[2 * i + 1]) for i in range(slots)
-        ]
-
-    def release(self) -> None:
-        for fd in self.fds:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self.fds = []
-
-
 # --- the worker side ------------------------------------------------------------------------
 
 
@@ -255,7 +183,7 @@ class GradingPlugin(WorkerPlugin):
     """Installed on every Dask worker of the cluster (present and future) by the client.
 
     Setup (in a thread, off the worker's event loop) writes the course, checks its fingerprint
-    and the memory caps, claims sandbox uids, probes the sandbox layers and starts one warm
+    and the memory caps, probes the sandbox layers and starts one warm
     grading worker per Dask thread; then it offers the Dask resource `name`, one unit per
     thread. It never raises: a worker that cannot grade reports why in `state`."""
 
@@ -271,7 +199,6 @@ class GradingPlugin(WorkerPlugin):
         self.folder: Path | None = None
         self.slots: list[_Slot] = []
         self.free: queue.Queue[_Slot] = queue.Queue()
-        self.claims: UidClaims | None = None
         self.closed = False
 
     def __getstate__(self) -> dict[str, Any]:
@@ -348,9 +275,7 @@ class GradingPlugin(WorkerPlugin):
                 f"below this worker's memory limit of {memory_limit // MIB} MiB: give the "
                 "worker more memory (--memory-limit) or fewer threads",
             }
-        self.claims = UidClaims(slots)
-        first = self.claims.identities[0]
-        probe = diagnose(self.config.policy, first.visible if first is not None else None)
+        probe = diagnose(self.config.policy)
         layers = {"layers": _layers_line(probe), "applied": probe.applied}
         if probe.refused:
             return {"status": "refused", "detail": probe.refused, **layers}
@@ -360,8 +285,7 @@ class GradingPlugin(WorkerPlugin):
             self.config, rubric=str(rubric_path), protected=Protected(secret=(str(self.folder),))
         )
         self.slots = [
-            _Slot(WorkerPool(config, 1, self.folder / "logs" / f"thread-{i}", [identity]))
-            for i, identity in enumerate(self.claims.identities)
+            _Slot(WorkerPool(config, 1, self.folder / "logs" / f"thread-{i}")) for i in range(slots)
         ]
         starts = [slot.thread.submit(slot.start) for slot in self.slots]
         launchers = [start.result() for start in starts]
@@ -373,8 +297,6 @@ class GradingPlugin(WorkerPlugin):
         self.closed = True
         for slot in self.slots:
             slot.close()
-        if self.claims is not None:
-            self.claims.release()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -440,14 +362,9 @@ def plugin_state(name: str, dask_worker: Any = None) -> dict[str, Any]:
 
 
 def diagnose_here(policy: str, dask_worker: Any = None) -> dict[str, Any]:
-    """Run on each worker by `grader doctor --cluster`: the sandbox probe of its machine, with
-    a uid pair of its own, and the worker's facts."""
-    claims = UidClaims(1)
-    try:
-        first = claims.identities[0]
-        diagnosis = diagnose(policy, first.visible if first is not None else None)
-    finally:
-        claims.release()
+    """Run on each worker by `grader doctor --cluster`: the sandbox probe of its machine (its
+    child as a uid of its own, as every grading's) and the worker's facts."""
+    diagnosis = diagnose(policy)
     memory_limit = dask_worker.memory_manager.memory_limit if dask_worker is not None else None
     diagnosis.facts.update(
         {

@@ -32,12 +32,7 @@ from grader.errors import GraderInputError, RubricError
 from grader.grading.result_data import result_from_data
 from grader.outputs.html_report import import_plotting
 from grader.rubric.model import LoadedRubric, load_rubric
-from grader.sandbox.plan import (
-    DEFAULT_SANDBOX_UID,
-    Protected,
-    SandboxIdentities,
-    sandbox_identity,
-)
+from grader.sandbox.plan import Protected
 from grader.submission.digest import data_entry, file_entry, manifest_digest
 from grader.trusted.answers import ListedAnswers
 from grader.trusted.reference import load_reference
@@ -113,28 +108,6 @@ def results_name(submission_id: str) -> str:
     if safe != submission_id or safe.startswith("."):
         safe = f"{safe}-{hashlib.sha256(submission_id.encode()).hexdigest()[:8]}"
     return f"{safe}.json"
-
-
-def worker_identities(count: int) -> list[SandboxIdentities | None]:
-    """Two sandbox identities per worker when running as root, one for its visible child and
-    one for its hidden one, all distinct: without seccomp, ending a child means killing every
-    process of its uid, which must not hit another child. Worker 0's visible child is the
-    usual sandbox user; the others get uids above the default one that no account has."""
-    if os.name != "posix" or os.geteuid() != 0:
-        return [None] * count
-    import pwd
-
-    first = sandbox_identity()
-    identities = [first]
-    candidate = DEFAULT_SANDBOX_UID
-    while len(identities) < 2 * count:
-        candidate += 1
-        try:
-            pwd.getpwuid(candidate)
-        except KeyError:
-            if candidate != first[0]:
-                identities.append((candidate, candidate))
-    return [SandboxIdentities(identities[2 * i], identities[2 * i + 1]) for i in range(count)]
 
 
 def grading_fingerprint(loaded: LoadedRubric) -> str:
@@ -245,7 +218,7 @@ class Batch:
                 ) from None
             pool = DaskExecutor(options.cluster, self.loaded, config, self.fingerprint)
         else:
-            pool = WorkerPool(config, count, self.outdir / "logs", worker_identities(count))
+            pool = WorkerPool(config, count, self.outdir / "logs")
         try:
             self.outdir.mkdir(parents=True, exist_ok=True)
             pool.spawn()

@@ -26,11 +26,11 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxIdentities
+from grader.sandbox.plan import NOTHING_PROTECTED, Protected
 
 if TYPE_CHECKING:
     from grader.grading.results import GradeResult
@@ -44,14 +44,13 @@ START_TIMEOUT = 300.0
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    """What every worker needs to grade: the rubric, the policy, the sandbox identities, and
-    what no child may reach (the batch's input and outputs)."""
+    """What every worker needs to grade: the rubric, the policy, and what no child may reach
+    (the batch's input and outputs). Each child's sandbox uid is its session's own claim."""
 
     rubric: str
     policy: str
     preload: tuple[str, ...]
     warm: bool = True
-    identities: SandboxIdentities | None = None
     protected: Protected = NOTHING_PROTECTED
     answers_sent: bool = False
     """The pool sends the answers the batch process computed (trusted.shared_answers) as the
@@ -164,7 +163,6 @@ def worker_main(config: WorkerConfig, replies: IO[bytes]) -> None:
         policy=config.policy,
         launcher=launcher,
         one_child_at_a_time=not config.warm,
-        identities=config.identities,
         protected=config.protected,
         listed_answers=listed,
     )
@@ -282,19 +280,16 @@ class WorkerPool:
         config: WorkerConfig,
         count: int,
         log_dir: Path,
-        identities: list[SandboxIdentities | None] | None = None,
     ) -> None:
         self.config = config
         self.count = count
         self.log_dir = log_dir
-        self.identities = identities or [None] * count
         self.workers: list[_Worker] = []
         self.launchers: list[str] = []
         self.answers: bytes | None = None
 
     def _spawn(self, index: int) -> _Worker:
-        config = replace(self.config, identities=self.identities[index])
-        worker = _Worker(index, config, self.log_dir / f"worker-{index}.log")
+        worker = _Worker(index, self.config, self.log_dir / f"worker-{index}.log")
         if self.answers is not None:
             worker.give(self.answers)
         return worker
@@ -433,9 +428,6 @@ def entry(argv: list[str]) -> None:
     """A worker process's main: the config (JSON) and the reply pipe's descriptor."""
     config_data = json.loads(argv[0])
     config_data["preload"] = tuple(config_data["preload"])
-    if config_data["identities"] is not None:
-        visible, hidden = config_data["identities"]
-        config_data["identities"] = SandboxIdentities(tuple(visible), tuple(hidden))
     protected = config_data["protected"]
     config_data["protected"] = Protected(tuple(protected["secret"]), tuple(protected["outputs"]))
     with os.fdopen(int(argv[1]), "wb") as reply_stream:

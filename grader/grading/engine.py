@@ -57,7 +57,7 @@ from grader.rubric.model import (
     Mistake,
     Question,
 )
-from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxIdentities
+from grader.sandbox.plan import NOTHING_PROTECTED, Protected
 from grader.sandbox.runner import Launcher, Reply, SandboxSession
 from grader.submission.formats.base import Reading
 from grader.submission.staged import StagedSubmission
@@ -778,15 +778,13 @@ class Engine:
         policy: str = "lenient",
         launcher: Launcher | None = None,
         one_child_at_a_time: bool = True,
-        identities: SandboxIdentities | None = None,
         protected: Protected = NOTHING_PROTECTED,
         listed_answers: ListedAnswers | None = None,
     ) -> None:
         """`launcher` starts the sandboxed children (a fresh interpreter each by default).
         Either way only one child is alive at a time (see Attempt); with
         `one_child_at_a_time=False` the hidden phase's child also gets a work folder and, as
-        root, a uid (`identities.hidden`) of its own, which a batch worker has to spare.
-        `identities` are the uids the children switch to as root (default: the sandbox user).
+        root, a uid of its own (every session claims one: sandbox.identities).
         `protected` names what, besides the course files, no child may read or write: the
         caller's input and outputs. `listed_answers` are listed cases' canonical answers
         already computed with this reference (by validation: trusted.validate), not computed
@@ -796,7 +794,6 @@ class Engine:
         self.policy = policy
         self.launcher = launcher
         self.one_child_at_a_time = one_child_at_a_time
-        self.identities = identities
         course = [loaded.path, loaded.reference_path, loaded.harness_path]
         course += [loaded.custom_test_path(tests) for tests in loaded.rubric.custom_tests]
         folders = tuple(sorted({str(path.parent) for path in course if path is not None}))
@@ -884,14 +881,13 @@ class Engine:
     ) -> Graded:
         """Import the submission in its sandboxed children and grade every question."""
         entry = submission.entry_name
-        visible_as, hidden_as = self.identities or (None, None)
         budget = self._budget()  # the import's time counts against the submission's limit
         with contextlib.ExitStack() as sessions:
-            session = sessions.enter_context(self._session(submission.workdir(), entry, visible_as))
+            session = sessions.enter_context(self._session(submission.workdir(), entry))
             hidden = (
                 None
                 if self.one_child_at_a_time
-                else sessions.enter_context(self._session(submission.workdir(), entry, hidden_as))
+                else sessions.enter_context(self._session(submission.workdir(), entry))
             )
             imported = session.start()
             partial = imported.ok and bool(imported.error_type)
@@ -949,9 +945,7 @@ class Engine:
             rubric.limits.total_seconds, len(parts) + hidden_units + len(rubric.custom_tests)
         )
 
-    def _session(
-        self, workdir: Path, entry: str, identity: tuple[int, int] | None = None
-    ) -> SandboxSession:
+    def _session(self, workdir: Path, entry: str) -> SandboxSession:
         return SandboxSession(
             workdir,
             entry,
@@ -959,7 +953,6 @@ class Engine:
             self.harness_source,
             self.policy,
             self.launcher,
-            identity,
             self.protected,
         )
 

@@ -14,7 +14,7 @@ import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from grader.sandbox.seccomp_filter import library_names
 
@@ -55,15 +55,6 @@ class Protected:
 
 
 NOTHING_PROTECTED = Protected()
-
-
-class SandboxIdentities(NamedTuple):
-    """The (uid, gid) a grading's visible child and its hidden-cases child run as, when the
-    grader is root: distinct, so that neither child's end-of-request sweep of its uid can hit
-    the other, and neither can write into the other's work folder."""
-
-    visible: tuple[int, int]
-    hidden: tuple[int, int]
 
 
 @dataclass(frozen=True)

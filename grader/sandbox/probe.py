@@ -38,9 +38,9 @@ class Diagnosis:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
-def diagnose(policy: str, identity: tuple[int, int] | None = None) -> Diagnosis:
-    """Start a probe child under `policy` (as `identity`, when root: the sandbox user by
-    default) and report what it applied."""
+def diagnose(policy: str) -> Diagnosis:
+    """Start a probe child under `policy` (as root, as a uid the session claims, as every
+    grading's child does) and report what it applied."""
     diagnosis = Diagnosis(policy)
     diagnosis.facts = {
         "platform": f"{platform.system()} {platform.release()} ({platform.machine()})",
@@ -49,7 +49,7 @@ def diagnose(policy: str, identity: tuple[int, int] | None = None) -> Diagnosis:
     }
     with tempfile.TemporaryDirectory(prefix="grader-doctor-") as folder:
         (Path(folder) / "probe.py").write_text(PROBE)
-        session = SandboxSession(Path(folder), "probe.py", policy=policy, identity=identity)
+        session = SandboxSession(Path(folder), "probe.py", policy=policy)
         started = time.perf_counter()
         try:
             reply = session.start()
@@ -59,7 +59,7 @@ def diagnose(policy: str, identity: tuple[int, int] | None = None) -> Diagnosis:
         except SandboxPolicyError as error:
             diagnosis.refused = str(error)
         finally:
-            session.close()
+            session.end()
         report = session.layers
     diagnosis.applied = list(report.get("applied", []))
     diagnosis.unavailable = dict(report.get("unavailable", {}))

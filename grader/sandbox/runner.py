@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from grader.sandbox import wire
+from grader.sandbox.identities import claim_identity
 from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxLimits, build_plan, hand_over
 
 SANDBOX_DIR = Path(__file__).parent
@@ -434,16 +435,20 @@ class SandboxSession:
         harness_source: str | None = None,
         policy: str = "lenient",
         launcher: Launcher | None = None,
-        identity: tuple[int, int] | None = None,
         protected: Protected = NOTHING_PROTECTED,
     ) -> None:
+        """As root, the session claims a uid of its own until `end()` (sandbox.identities):
+        its children become that uid, and ending one kills no other session's process."""
         self.workdir = Path(workdir).resolve()
         self.entry = entry
         self.limits = limits or SandboxLimits()
         self.harness_source = harness_source
         self.launcher = launcher or FRESH_INTERPRETER
-        self.identity = identity
+        self.claim = claim_identity()
+        identity = self.claim.identity if self.claim is not None else None
         self.plan = build_plan(self.workdir, self.limits, policy, identity, protected)
+        if self.plan.get("uid") is None and self.claim is not None:
+            self.claim.release()  # the uid layer is off or unreachable: nothing to hold
         self.child: _Child | None = None
         self.import_reply: Reply | None = None
         self.layers: dict[str, Any] = {}
@@ -519,11 +524,17 @@ class SandboxSession:
         if not child.output.is_alive():
             child.process.stderr.close()
 
+    def end(self) -> None:
+        """Close the child, then free the session's uid (its strays were killed with it)."""
+        self.close()
+        if self.claim is not None:
+            self.claim.release()
+
     def __enter__(self) -> SandboxSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self.end()
 
     # -- requests -------------------------------------------------------------------------
     def value(self, name: str, timeout: float) -> Reply:
@@ -726,7 +737,6 @@ def verify_harness(session: SandboxSession, timeout: float) -> Reply:
                 source,
                 session.plan["policy"],
                 session.launcher,
-                session.identity,
             ) as clean:
                 started = clean.start()
                 verdict = (
