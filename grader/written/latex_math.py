@@ -527,6 +527,10 @@ def _parse_error(error: LarkError, text: str) -> FormulaError:
 def _parse_normalised(text: str) -> Tree:
     if not text.strip():
         raise FormulaError("empty formula")
+    # Every parse passes here, also a side cut from a statement whose whole text already broke
+    # a bound in `normalise`: the parser's time grows with the length.
+    if len(text) > MAX_CHARS:
+        raise FormulaError(f"the formula is {len(text)} characters long; at most {MAX_CHARS}")
     unsupported = re.search(r"\\unsupported\{([^{}]*)\}", text)
     if unsupported:
         raise FormulaError(f"cannot read {unsupported.group(1)}: write \\det(A) instead")

@@ -15,10 +15,12 @@ from hypothesis import strategies as st
 
 from grader.written.evaluate import as_result, evaluate_value
 from grader.written.latex_math import (
+    MAX_CHARS,
     MAX_POWER,
     FormulaError,
     parse_equation,
     parse_expression,
+    read_statement,
     shown,
     split_statements,
 )
@@ -363,3 +365,10 @@ def test_any_text_is_read_or_refused_with_a_formula_error(text: str) -> None:
     symbols = {"x": 2.0, "X": np.arange(6.0).reshape(2, 3), "a": np.ones((2, 1)), "T": 1.0}
     with contextlib.suppress(ValueError):
         as_result(evaluate_value(tree, {}, {**symbols, "I": 1.0, "eta": 0.5}))
+
+
+def test_a_side_longer_than_the_bound_is_refused_before_parsing() -> None:
+    # a side reaches the parser without `normalise` when its statement already broke a bound
+    long_side = "(" * MAX_CHARS + "x" + ")" * MAX_CHARS
+    side = read_statement(["y", long_side]).sides[0]
+    assert side.tree is None and f"at most {MAX_CHARS}" in (side.error or "")
