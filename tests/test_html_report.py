@@ -8,11 +8,13 @@ import dataclasses
 import os
 import re
 import subprocess
+from datetime import date
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
-from matplotlib.image import imread
+from PIL import Image
 
 from grader.outputs.html_report import (
     MistakeCount,
@@ -176,8 +178,51 @@ def test_zero_max_score_and_no_mistakes_or_problems_render() -> None:
     assert "Every submission was graded without problems." in html
 
 
+def plot_svgs(html: str) -> dict[str, str]:
+    """Each plot's SVG document, by its data-plot name."""
+    found = re.findall(
+        r'<figure data-plot="([^"]+)"[^>]*><img src="data:image/svg\+xml;base64,'
+        r'([^"]+)"',
+        html,
+    )
+    return {plot: base64.b64decode(encoded).decode() for plot, encoded in found}
+
+
 def test_rendering_is_deterministic() -> None:
     assert render_report(class_report()) == render_report(class_report())
+
+
+def test_plots_do_not_carry_the_day_they_were_drawn() -> None:
+    svgs = plot_svgs(render_report(class_report()))
+    assert set(svgs) == {"score-histogram", "question-scores"}
+    for svg in svgs.values():
+        assert date.today().isoformat() not in svg
+        assert "<!--" not in svg
+
+
+def test_report_names_no_web_address_and_plots_hold_no_script() -> None:
+    html = render_report(class_report())
+    assert not re.search(r"https?:", html)
+    for plot, svg in plot_svgs(html).items():
+        # xmlns declarations name the SVG vocabulary; nothing fetches them.
+        names_dropped = re.sub(r'\sxmlns(?::\w+)?="[^"]*"', "", svg)
+        assert not re.search(r"https?:|[\"'(]//", names_dropped), plot
+        assert "<script" not in svg, plot
+
+
+def test_no_two_elements_of_the_page_share_an_id() -> None:
+    ids = re.findall(r'\sid="([^"]*)"', render_report(class_report()))
+    assert len(ids) == len(set(ids)), ids
+
+
+def test_plot_labels_from_the_rubric_are_drawn_as_text() -> None:
+    number = "</svg><script>alert(1)</script> $x$"
+    questions = (QuestionSummary(number, HOSTILE, 1.0, 0.5, 1, 1, 1, ()),)
+    svg = plot_svgs(render_report(class_report(questions=questions)))["question-scores"]
+    root = ElementTree.fromstring(svg)  # still one well-formed document
+    svg_ns = "{http://www.w3.org/2000/svg}"
+    assert number in [text.text for text in root.iter(f"{svg_ns}text")]
+    assert not list(root.iter(f"{svg_ns}script"))
 
 
 def test_students_table_lists_every_student_with_sortable_columns() -> None:
@@ -197,7 +242,7 @@ def test_questions_worth_nothing_stay_out_of_the_chart() -> None:
             html,
         )
         assert svg
-        found = re.search(r'height="([\d.]+pt)"', base64.b64decode(svg.group(1)).decode())
+        found = re.search(r'viewBox="0 0 \d+ (\d+)"', base64.b64decode(svg.group(1)).decode())
         assert found
         return found.group(1)
 
@@ -276,7 +321,7 @@ def test_browser_draws_a_page_with_both_plots(browser_report: Path, tmp_path: Pa
     shot = tmp_path / "shot.png"
     process = chromium(browser_report, tmp_path, f"--screenshot={shot}")
     assert shot.is_file(), process.stderr
-    image = imread(shot)
+    image = np.asarray(Image.open(shot).convert("RGB")) / 255
     assert image.shape[:2] == (2000, 1280)
     non_white = (image[..., :3] < 0.95).any(axis=-1).mean()
     assert non_white > 0.05, f"only {non_white:.1%} of the page is drawn"

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ from grader.batch.review import answer_groups, review_parts, reviewed_record
 from grader.batch.workers import Task, WorkerConfig, WorkerPool
 from grader.errors import GraderInputError, RubricError
 from grader.grading.result_data import result_from_data
-from grader.outputs.html_report import import_plotting
 from grader.rubric.model import LoadedRubric, load_rubric
 from grader.sandbox.plan import Protected
 from grader.submission.digest import data_entry, file_entry, manifest_digest
@@ -291,9 +289,6 @@ class Batch:
                     self._report(stored, exported, done, total)
             if tasks:
                 summary.launchers = pool.wait_ready()
-                # The report's plotting library (0.5 s to import) loads while the workers grade,
-                # in this otherwise idle process, not after the last result.
-                threading.Thread(target=import_plotting, daemon=True).start()
                 pool.run(tasks, self._task_timeout(), record)
             commits.commit()
             book.finish_run(run_id)
