@@ -5,6 +5,7 @@ committed, which a rerun grades again."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -15,7 +16,7 @@ from review_class import ReviewClass, SheetExecutor
 
 from grader import __version__
 from grader.batch import commits as commits_module
-from grader.batch.commits import GroupCommit
+from grader.batch.commits import GradebookWriteError, GroupCommit
 from grader.batch.gradebook import Gradebook, SubmissionRecord
 from grader.batch.run import Batch, BatchOptions
 from grader.batch.workers import Task
@@ -150,3 +151,47 @@ def test_an_interrupted_batch_keeps_every_result_received_and_a_rerun_grades_the
     assert len(first) == 3
     _, executor = review_class.batch()
     assert sorted(executor.graded) == sorted(set(students) - set(first))
+
+
+class LockingExecutor(SheetExecutor):
+    """Grades `before` tasks, then another program takes the gradebook's write lock and keeps
+    it while the rest are graded."""
+
+    def __init__(self, gradebook: Path, before: int) -> None:
+        super().__init__()
+        self.gradebook = gradebook
+        self.before = before
+        self.holder: sqlite3.Connection | None = None
+
+    def run(
+        self,
+        tasks: Iterable[Task],
+        timeout: float,
+        on_result: Callable[[Task, dict[str, Any], float], None],
+    ) -> None:
+        tasks = list(tasks)
+        super().run(tasks[: self.before], timeout, on_result)
+        self.holder = sqlite3.connect(self.gradebook, isolation_level=None)
+        self.holder.execute("BEGIN IMMEDIATE")
+        super().run(tasks[self.before :], timeout, on_result)
+
+
+@pytest.mark.slow  # waits out SQLite's busy timeout (5 s) on each of two commits
+def test_a_locked_gradebook_stops_the_batch_named_and_never_records_grades_as_errors(
+    tmp_path: Path,
+) -> None:
+    students = {f"student{i}": str(i) for i in range(6)}
+    review_class = ReviewClass(tmp_path, students)
+    gradebook = review_class.outdir / "gradebook.sqlite"
+    options = BatchOptions(review_class.rubric, review_class.students, review_class.outdir)
+    executor = LockingExecutor(gradebook, before=2)
+    with pytest.raises(GradebookWriteError, match=r"gradebook\.sqlite: .*locked"):
+        Batch(options, executor=executor).run()
+    assert executor.holder is not None
+    executor.holder.rollback()
+    executor.holder.close()
+    review_class.batch()  # the rerun grades what the locked commit lost
+    with Gradebook(gradebook, read_only=True) as book:
+        records = book.records()
+    assert sorted(record.submission_id for record in records) == sorted(students)
+    assert all(record.status != "internal_error" for record in records)

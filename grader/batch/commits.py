@@ -16,15 +16,23 @@ no record points at a file lost with the machine's power.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from grader.atomic import flush_to_disk, write_json
 from grader.batch.gradebook import Gradebook, SubmissionRecord
+from grader.errors import GraderInputError
 
 GROUP = 32
 GROUP_SECONDS = 0.5
+
+
+class GradebookWriteError(GraderInputError):
+    """The gradebook refused a commit (another program holds it locked, the disk is full):
+    the batch stops there, keeping every group committed before, and a rerun grades the rest.
+    Recording the group's grades as errors instead would replace real grades."""
 
 
 class GroupCommit:
@@ -59,6 +67,13 @@ class GroupCommit:
             return
         if self.files_written:
             flush_to_disk()
-        self.book.record_all(self.pending)
+        try:
+            self.book.record_all(self.pending)
+        except sqlite3.Error as error:
+            raise GradebookWriteError(
+                f"{self.book.path}: {len(self.pending)} grades could not be committed ({error}); "
+                "if another program has the gradebook open, close it. The grades committed "
+                "before are kept: run the batch again to grade the rest."
+            ) from error
         self.pending = []
         self.files_written = False

@@ -258,22 +258,20 @@ class Batch:
         def record(task: Task, reply: dict[str, Any], seconds: float) -> None:
             nonlocal done
             exported = by_id[task.submission_id]
+            digest = hashes[task.submission_id]
             try:
-                stored = self._record(
-                    commits, run_id, exported, hashes[task.submission_id], reply, seconds
-                )
+                stored, results = self._record(commits, run_id, exported, digest, reply, seconds)
             except Exception as error:  # one submission's result must not stop the batch
-                stored = self._record(
-                    commits,
-                    run_id,
-                    exported,
-                    hashes[task.submission_id],
-                    {
-                        "error": "internal_error",
-                        "detail": f"the grader could not record this submission: {error!r}",
-                    },
-                    seconds,
+                unrecordable = {
+                    "error": "internal_error",
+                    "detail": f"the grader could not record this submission: {error!r}",
+                }
+                stored, results = self._record(
+                    commits, run_id, exported, digest, unrecordable, seconds
                 )
+            # Outside the handler: a gradebook that cannot be written stops the batch, named
+            # (commits.GradebookWriteError), rather than record this grade as an error.
+            commits.add(stored, results)
             summary.graded.append(task.submission_id)
             if stored.status != "graded":
                 summary.problems[task.submission_id] = stored.status
@@ -340,10 +338,10 @@ class Batch:
         digest: str,
         reply: dict[str, Any],
         seconds: float,
-    ) -> SubmissionRecord:
-        """Store one worker's reply (grade_reply's form, or an error) as the submission's
-        record and results.json, with the TA decisions already made applied; both reach the
-        disk with the next group commit (commits.py)."""
+    ) -> tuple[SubmissionRecord, tuple[Path, Any] | None]:
+        """One worker's reply (grade_reply's form, or an error) as the submission's record
+        and its results.json (path, content), with the TA decisions already made applied;
+        both reach the disk with the group commit they are added to (commits.py)."""
         results = reply.get("results")
         graded = reply.get("result")
         reviews: tuple[ReviewPart, ...] = ()
@@ -391,8 +389,7 @@ class Batch:
         )
         if reviews:  # groups a TA already decided apply at once, to a new or changed answer
             stored, results = reviewed_record(stored, commits.book.decisions())
-        commits.add(stored, (path, results) if path is not None else None)
-        return stored
+        return stored, ((path, results) if path is not None else None)
 
     @staticmethod
     def _status(reply: dict[str, Any]) -> tuple[str, str]:
