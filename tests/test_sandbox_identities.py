@@ -5,8 +5,10 @@ kills another grading's child."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import identities
+from grader.sandbox import identities, runner
 from grader.sandbox.identities import claim_identity, lock_folder
 from grader.sandbox.runner import SandboxSession
 
@@ -168,4 +170,121 @@ def test_a_session_holds_its_uid_until_it_ends(interpreter_reachable) -> None:
                 pytest.skip(f"no uid switch here: {session.plan.get('uid_reason')}")
             assert session.value("X", 10).value == 1
             assert not lockable(uid)
+    assert lockable(uid)
+
+
+def own_uid(offset: int) -> int:
+    """A uid no account has and no other test process claims (one per test of this file)."""
+    return 3_000_000 + (os.getpid() % 100_000) * 10 + offset
+
+
+def live_processes_of(uid: int) -> list[int]:
+    """The processes whose real uid is `uid`, zombies left out (they cannot run any more)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith("Z"):
+            found.append(int(entry.name))
+    return found
+
+
+GRADER_KILLED_MID_SESSION = """
+import sys, time
+from pathlib import Path
+from grader.sandbox.runner import SandboxSession
+session = SandboxSession(Path(sys.argv[1]), "sub.py")
+print(session.plan["uid"], session.call("spawn", [], 10).value, flush=True)
+time.sleep(60)
+"""
+
+
+@as_root
+@pytest.mark.sandbox
+def test_a_uid_freed_by_a_killed_grader_has_no_process_left_when_claimed_again(
+    monkeypatch, interpreter_reachable
+) -> None:
+    uid = own_uid(1)
+    monkeypatch.setenv("GRADER_SANDBOX_UID", str(uid))
+    monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "seccomp")
+    with tempfile.TemporaryDirectory() as dead, tempfile.TemporaryDirectory() as fresh:
+        (Path(dead) / "sub.py").write_text(SLEEPER)
+        (Path(fresh) / "sub.py").write_text("X = 1\n")
+        grader = subprocess.Popen(
+            [sys.executable, "-c", GRADER_KILLED_MID_SESSION, dead],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert grader.stdout is not None
+        held, daemon = grader.stdout.readline().split()
+        grader.kill()
+        grader.wait()
+        if held == "None":
+            pytest.skip("no uid switch here")
+        try:
+            # its child died with it, its daemon did not, and its lock ended with it
+            assert alive(int(daemon)) and lockable(uid)
+            with SandboxSession(Path(fresh), "sub.py") as session:
+                assert session.plan["uid"] == uid
+                assert not alive(int(daemon))
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(daemon), signal.SIGKILL)
+
+
+HOPPER = """
+import os, time
+def hop(seconds):
+    if os.fork():
+        return 0
+    os.closerange(0, 1024)
+    os.setsid()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if os.fork():
+                os._exit(0)
+        except OSError:
+            time.sleep(0.01)
+    os._exit(0)
+"""
+
+
+@as_root
+@pytest.mark.sandbox
+def test_a_process_that_keeps_forking_anew_does_not_outlive_its_session(
+    monkeypatch, interpreter_reachable
+) -> None:
+    """A process that forks and exits at once changes pid faster than /proc can be read: a
+    kill of the pids a scan found misses it, and it would live on in the next session's uid."""
+    uid = own_uid(2)
+    monkeypatch.setenv("GRADER_SANDBOX_UID", str(uid))
+    monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "seccomp")
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "sub.py").write_text(HOPPER)
+        with SandboxSession(Path(folder), "sub.py") as session:
+            if session.plan["uid"] is None:
+                pytest.skip(f"no uid switch here: {session.plan.get('uid_reason')}")
+            assert session.call("hop", [10], 10).ok
+            time.sleep(0.2)
+            assert live_processes_of(uid)  # hopping
+    assert live_processes_of(uid) == []
+
+
+@as_root
+def test_a_session_that_fails_to_start_frees_its_uid_at_once(monkeypatch) -> None:
+    uid = own_uid(3)
+    monkeypatch.setenv("GRADER_SANDBOX_UID", str(uid))
+
+    def refuse(workdir: Path, plan: dict[str, object]) -> None:
+        raise PermissionError(f"cannot give {workdir} to uid {plan['uid']}")
+
+    monkeypatch.setattr(runner, "hand_over", refuse)
+    with tempfile.TemporaryDirectory() as folder, pytest.raises(PermissionError) as refused:
+        (Path(folder) / "sub.py").write_text("X = 1\n")
+        SandboxSession(Path(folder), "sub.py")
+    assert refused.traceback  # kept, as an error report keeps it, with the session's frame
     assert lockable(uid)
