@@ -8,6 +8,13 @@ one child would kill the other's. Every sandbox session therefore claims a uid f
 lifetime with a lock file in a folder only root can write: the sandbox user (the `grader-sandbox`
 account, or GRADER_SANDBOX_UID, or 64213) when it is free, otherwise the next uid above 64213
 that no account has. A lock ends with its file descriptor, so a killed grader frees its uids.
+
+A freed uid may still have processes: those of a grader that was killed (a daemon its child
+started has no death signal), or of a session that never ended. So a lock file is empty only
+while the uid has none: its holder writes in it when it claims the uid and empties it only when
+it releases the uid with every process of it dead (`UidClaim.release(emptied=True)`). Whoever
+claims a uid whose file is not empty first kills what is left (`empty_uid`), and skips the uid
+if something is left all the same.
 """
 
 from __future__ import annotations
@@ -15,7 +22,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +37,13 @@ UID_LOCKS = "grader-sandbox-uids"
 
 MAX_CANDIDATES = 10_000
 """uids tried before giving up: far more than the children one machine can run at once."""
+EMPTYING_ROUNDS = 3
+"""Times `empty_uid` kills what a uid has left before it gives up on that uid."""
+EMPTYING_WAIT = 0.5
+"""Seconds `empty_uid` waits for the processes it killed to be gone, per round."""
+KILL_EVERY_PROCESS = "import os, signal; os.kill(-1, signal.SIGKILL)"
+"""Run as the uid to empty: kill(-1) signals every process that uid may signal, in one pass the
+kernel makes atomic with fork."""
 
 
 def lock_folder() -> Path:
@@ -47,11 +65,14 @@ class UidClaim:
         self.identity = identity
         self._fd: int | None = fd
 
-    def release(self) -> None:
-        """Free the uid for another session; idempotent."""
+    def release(self, emptied: bool = False) -> None:
+        """Free the uid for another session; idempotent. `emptied`: the holder made sure no
+        process of the uid is left, so the next one need not look (see the module's doc)."""
         fd, self._fd = self._fd, None
         if fd is not None:
             with contextlib.suppress(OSError):
+                if emptied:
+                    os.ftruncate(fd, 0)
                 os.close(fd)
 
     def __del__(self) -> None:
@@ -73,9 +94,64 @@ def _candidates() -> Iterator[tuple[int, int]]:
             yield candidate, candidate
 
 
+def processes_of(uid: int) -> list[int]:
+    """The processes whose real uid is `uid`, zombies left out (they can no longer run). The
+    real uid is read from the text of /proc/<pid>/status: the file's owner is root for a process
+    that is not dumpable, as the sandbox child is after its uid switch."""
+    found: list[int] = []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            lines = (entry / "status").read_text().splitlines()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in lines if ":" in line)
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            if int(fields["Uid"].split()[0]) == uid and not fields["State"].lstrip().startswith(
+                "Z"
+            ):
+                found.append(int(entry.name))
+    return found
+
+
+def empty_uid(uid: int, gid: int) -> bool:
+    """Kill every process of `uid`; whether none is left. Killing the pids a look at /proc
+    found misses a process that forks and exits faster than /proc can be read, so each round
+    also sends kill(-1) as the uid itself, which reaches them all at once."""
+    for _ in range(EMPTYING_ROUNDS):
+        left = processes_of(uid)
+        if not left:
+            return True
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(
+                [sys.executable, "-I", "-S", "-c", KILL_EVERY_PROCESS],
+                user=uid,
+                group=gid,
+                extra_groups=[],
+                env={},
+                cwd="/",
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=2 * EMPTYING_WAIT,
+                check=False,
+            )
+        deadline = time.monotonic() + EMPTYING_WAIT
+        while processes_of(uid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return not processes_of(uid)
+
+
 def claim_identity() -> UidClaim | None:
-    """A uid no other session on this machine holds, as root; None when the grader is not
-    root (its children keep its own uid, and there is nothing to share)."""
+    """A uid no other session on this machine holds and no process has, as root; None when
+    the grader is not root (its children keep its own uid, and there is nothing to share)."""
     if os.name != "posix" or os.geteuid() != 0:
         return None
     folder = lock_folder()
@@ -85,6 +161,12 @@ def claim_identity() -> UidClaim | None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            continue
+        left_behind = os.pread(fd, 1, 0) != b""
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        if left_behind and not empty_uid(*identity):
+            os.close(fd)  # the file stays written: the next claimant tries again
             continue
         return UidClaim(identity, fd)
     raise RuntimeError(f"no free sandbox uid among {MAX_CANDIDATES} in {folder}")

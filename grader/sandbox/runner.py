@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from grader.sandbox import wire
-from grader.sandbox.identities import claim_identity
+from grader.sandbox.identities import claim_identity, empty_uid
 from grader.sandbox.plan import NOTHING_PROTECTED, Protected, SandboxLimits, build_plan, hand_over
 
 SANDBOX_DIR = Path(__file__).parent
@@ -445,16 +445,21 @@ class SandboxSession:
         self.harness_source = harness_source
         self.launcher = launcher or FRESH_INTERPRETER
         self.claim = claim_identity()
-        identity = self.claim.identity if self.claim is not None else None
-        self.plan = build_plan(self.workdir, self.limits, policy, identity, protected)
-        if self.plan.get("uid") is None and self.claim is not None:
-            self.claim.release()  # the uid layer is off or unreachable: nothing to hold
         self.child: _Child | None = None
         self.import_reply: Reply | None = None
         self.layers: dict[str, Any] = {}
         self.starts = 0
-        hand_over(self.workdir, self.plan)
-        self.staged = frozenset(entry.name for entry in self.workdir.iterdir())
+        try:
+            identity = self.claim.identity if self.claim is not None else None
+            self.plan = build_plan(self.workdir, self.limits, policy, identity, protected)
+            if self.plan.get("uid") is None and self.claim is not None:
+                self.claim.release(emptied=True)  # the uid layer is off: nothing to hold
+            hand_over(self.workdir, self.plan)
+            self.staged = frozenset(entry.name for entry in self.workdir.iterdir())
+        except BaseException:
+            if self.claim is not None:  # no child ran: free the uid now, not when collected
+                self.claim.release(emptied=True)
+            raise
         self.watched_at = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -525,10 +530,19 @@ class SandboxSession:
             child.process.stderr.close()
 
     def end(self) -> None:
-        """Close the child, then free the session's uid (its strays were killed with it)."""
+        """Close the child, then free the session's uid, saying whether no process of it is
+        left: with seccomp none could be started; otherwise every one is killed first, since a
+        stray can escape the sweep of the pids found in /proc (sandbox.identities)."""
         self.close()
-        if self.claim is not None:
-            self.claim.release()
+        if self.claim is None:
+            return
+        uid = self.plan.get("uid")
+        self.claim.release(
+            emptied=uid is None
+            or self.starts == 0
+            or self._forking_forbidden
+            or empty_uid(uid, self.plan["gid"])
+        )
 
     def __enter__(self) -> SandboxSession:
         return self
