@@ -192,14 +192,34 @@ def live_processes_of(uid: int) -> list[int]:
     return found
 
 
-GRADER_KILLED_MID_SESSION = """
-import sys, time
+SPAWN_AND_WAIT = """
+import os, subprocess, sys, time
+def spawn_and_wait():
+    daemon = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                              start_new_session=True).pid
+    with open("daemon.pid", "w") as out:
+        out.write(str(daemon))
+    time.sleep(60)
+"""
+
+GRADER_KILLED_MID_REQUEST = """
+import sys
 from pathlib import Path
 from grader.sandbox.runner import SandboxSession
 session = SandboxSession(Path(sys.argv[1]), "sub.py")
-print(session.plan["uid"], session.call("spawn", [], 10).value, flush=True)
-time.sleep(60)
+print(session.plan["uid"], flush=True)
+session.call("spawn_and_wait", [], 60)
 """
+
+
+def daemon_of(folder: Path, grader: subprocess.Popen[str]) -> int:
+    """The pid the child of `grader` wrote in `folder` once its daemon started."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and grader.poll() is None:
+        with contextlib.suppress(OSError, ValueError):
+            return int((folder / "daemon.pid").read_text())
+        time.sleep(0.05)
+    raise AssertionError("the child never started its daemon")
 
 
 @as_root
@@ -211,28 +231,34 @@ def test_a_uid_freed_by_a_killed_grader_has_no_process_left_when_claimed_again(
     monkeypatch.setenv("GRADER_SANDBOX_UID", str(uid))
     monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "seccomp")
     with tempfile.TemporaryDirectory() as dead, tempfile.TemporaryDirectory() as fresh:
-        (Path(dead) / "sub.py").write_text(SLEEPER)
+        (Path(dead) / "sub.py").write_text(SPAWN_AND_WAIT)
         (Path(fresh) / "sub.py").write_text("X = 1\n")
         grader = subprocess.Popen(
-            [sys.executable, "-c", GRADER_KILLED_MID_SESSION, dead],
+            [sys.executable, "-c", GRADER_KILLED_MID_REQUEST, dead],
             stdout=subprocess.PIPE,
             text=True,
         )
         assert grader.stdout is not None
-        held, daemon = grader.stdout.readline().split()
-        grader.kill()
-        grader.wait()
-        if held == "None":
+        if grader.stdout.readline().strip() == "None":
+            grader.kill()
+            grader.wait()
             pytest.skip("no uid switch here")
+        daemon = 0
         try:
+            daemon = daemon_of(Path(dead), grader)
+            grader.kill()
+            grader.wait()
             # its child died with it, its daemon did not, and its lock ended with it
-            assert alive(int(daemon)) and lockable(uid)
+            assert alive(daemon) and lockable(uid)
             with SandboxSession(Path(fresh), "sub.py") as session:
                 assert session.plan["uid"] == uid
-                assert not alive(int(daemon))
+                assert not alive(daemon)
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(daemon), signal.SIGKILL)
+            grader.kill()
+            grader.wait()
+            if daemon:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(daemon, signal.SIGKILL)
 
 
 HOPPER = """
