@@ -314,3 +314,21 @@ def test_a_session_that_fails_to_start_frees_its_uid_at_once(monkeypatch) -> Non
         SandboxSession(Path(folder), "sub.py")
     assert refused.traceback  # kept, as an error report keeps it, with the session's frame
     assert lockable(uid)
+
+
+@as_root
+def test_a_lock_folder_another_user_made_is_refused_with_what_to_do(
+    monkeypatch, tmp_path: Path
+) -> None:
+    """Without a writable /run the claims live in the temporary folder, where any local user
+    may have made the folder first: the grader refuses it, and says how to get out."""
+    monkeypatch.setattr(identities.os, "access", lambda path, mode: path != "/run")
+    monkeypatch.setattr(identities.tempfile, "gettempdir", lambda: str(tmp_path))
+    taken = tmp_path / identities.UID_LOCKS
+    taken.mkdir(mode=0o777)
+    os.chown(taken, 65534, 65534)
+    with pytest.raises(RuntimeError) as refused:
+        lock_folder()
+    message = str(refused.value)
+    assert str(taken) in message and "uid 65534" in message
+    assert f"remove {taken}" in message and "/run" in message
