@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import os
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -53,8 +54,14 @@ def lock_folder() -> Path:
     with contextlib.suppress(FileExistsError):
         folder.mkdir(mode=0o700)
     status = folder.lstat()
-    if not folder.is_dir() or folder.is_symlink() or status.st_uid != 0 or status.st_mode & 0o022:
-        raise RuntimeError(f"{folder} is not a folder only root can write")
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != 0 or status.st_mode & 0o022:
+        what = "a folder" if stat.S_ISDIR(status.st_mode) else "not a folder"
+        raise RuntimeError(
+            f"{folder} must be a folder only root can write, to hold the sandbox uids' claims, "
+            f"but it is {what} of uid {status.st_uid} with mode {stat.filemode(status.st_mode)}"
+            f" (another local user may have made it first): remove {folder}, or make /run "
+            "writable by root so that the claims go to /run"
+        )
     return folder
 
 
