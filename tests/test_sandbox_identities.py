@@ -332,3 +332,32 @@ def test_a_lock_folder_another_user_made_is_refused_with_what_to_do(
     message = str(refused.value)
     assert str(taken) in message and "uid 65534" in message
     assert f"remove {taken}" in message and "/run" in message
+
+
+@as_root
+def test_each_uid_account_is_looked_up_once_per_process(monkeypatch) -> None:
+    """A lookup can cost milliseconds (an account service behind NSS), and every claim passes
+    over the uids others hold: a batch's workers would pay them again for every submission."""
+    import pwd
+
+    looked_up: list[int] = []
+    real = pwd.getpwuid
+
+    def counting(uid: int) -> pwd.struct_passwd:
+        looked_up.append(uid)
+        return real(uid)
+
+    monkeypatch.setattr(pwd, "getpwuid", counting)
+    if hasattr(identities, "has_account"):  # earlier tests of this process looked some up
+        identities.has_account.cache_clear()
+    held = [claim_identity() for _ in range(4)]
+    try:
+        for _ in range(3):
+            claim = claim_identity()
+            assert claim is not None
+            claim.release(emptied=True)
+    finally:
+        for claim in held:
+            if claim is not None:
+                claim.release(emptied=True)
+    assert looked_up and len(looked_up) == len(set(looked_up))
