@@ -348,8 +348,7 @@ def test_each_uid_account_is_looked_up_once_per_process(monkeypatch) -> None:
         return real(uid)
 
     monkeypatch.setattr(pwd, "getpwuid", counting)
-    if hasattr(identities, "has_account"):  # earlier tests of this process looked some up
-        identities.has_account.cache_clear()
+    identities.has_account.cache_clear()  # earlier tests of this process looked some up
     held = [claim_identity() for _ in range(4)]
     try:
         for _ in range(3):
