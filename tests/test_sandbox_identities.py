@@ -74,6 +74,7 @@ def test_the_configured_sandbox_uid_is_claimed_first_when_free(monkeypatch) -> N
 
 
 @as_root
+@pytest.mark.sandbox
 def test_another_process_claim_is_respected_and_freed_when_it_dies() -> None:
     holder = subprocess.Popen(
         [
@@ -140,6 +141,7 @@ def gone_soon(pid: int) -> bool:
 
 
 @as_root
+@pytest.mark.sandbox
 def test_ending_a_session_without_seccomp_spares_a_concurrent_session(
     monkeypatch, interpreter_reachable
 ) -> None:
@@ -161,6 +163,7 @@ def test_ending_a_session_without_seccomp_spares_a_concurrent_session(
 
 
 @as_root
+@pytest.mark.sandbox
 def test_a_session_holds_its_uid_until_it_ends(interpreter_reachable) -> None:
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "sub.py").write_text("X = 1\n")
