@@ -42,7 +42,10 @@ MAX_CANDIDATES = 10_000
 EMPTYING_ROUNDS = 3
 """Times `empty_uid` kills what a uid has left before it gives up on that uid."""
 EMPTYING_WAIT = 0.5
-"""Seconds `empty_uid` waits for the processes it killed to be gone, per round."""
+"""Seconds `empty_uid` waits for the processes kill(-1) killed to be gone, per round."""
+KILLED_WAIT = 0.05
+"""Seconds `empty_uid` waits for the processes it killed by pid to be gone before it resorts
+to kill(-1)."""
 KILL_EVERY_PROCESS = "import os, signal; os.kill(-1, signal.SIGKILL)"
 """Run as the uid to empty: kill(-1) signals every process that uid may signal, in one pass the
 kernel makes atomic with fork."""
@@ -135,9 +138,10 @@ def processes_of(uid: int) -> list[int]:
 
 
 def empty_uid(uid: int, gid: int) -> bool:
-    """Kill every process of `uid`; whether none is left. Killing the pids a look at /proc
-    found misses a process that forks and exits faster than /proc can be read, so each round
-    also sends kill(-1) as the uid itself, which reaches them all at once."""
+    """Kill every process of `uid`; whether none is left. Each round kills, as root, the pids
+    a look at /proc finds; that misses a process that forks and exits faster than /proc can be
+    read, so what is still there is sent kill(-1) as the uid itself, which reaches them all at
+    once (at the cost of starting Python as that uid)."""
     for _ in range(EMPTYING_ROUNDS):
         left = processes_of(uid)
         if not left:
@@ -145,6 +149,8 @@ def empty_uid(uid: int, gid: int) -> bool:
         for pid in left:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
+        if _none_left(uid, KILLED_WAIT):
+            return True
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             subprocess.run(
                 [sys.executable, "-I", "-S", "-c", KILL_EVERY_PROCESS],
@@ -159,10 +165,19 @@ def empty_uid(uid: int, gid: int) -> bool:
                 timeout=2 * EMPTYING_WAIT,
                 check=False,
             )
-        deadline = time.monotonic() + EMPTYING_WAIT
-        while processes_of(uid) and time.monotonic() < deadline:
-            time.sleep(0.01)
-    return not processes_of(uid)
+        if _none_left(uid, EMPTYING_WAIT):
+            return True
+    return False
+
+
+def _none_left(uid: int, seconds: float) -> bool:
+    """Whether every process of `uid` is gone within `seconds` (a killed one takes a moment)."""
+    deadline = time.monotonic() + seconds
+    while processes_of(uid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def claim_identity() -> UidClaim | None:
