@@ -257,7 +257,7 @@ def test_a_uid_freed_by_a_killed_grader_has_no_process_left_when_claimed_again(
             assert alive(daemon) and lockable(uid)
             with SandboxSession(Path(fresh), "sub.py") as session:
                 assert session.plan["uid"] == uid
-                assert not alive(daemon)
+                assert gone_soon(daemon)  # killed: it can no longer run, and soon is gone
         finally:
             grader.kill()
             grader.wait()
