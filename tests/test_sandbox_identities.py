@@ -396,3 +396,33 @@ def test_each_uid_account_is_looked_up_once_per_process(monkeypatch) -> None:
             if claim is not None:
                 claim.release(emptied=True)
     assert looked_up and len(looked_up) == len(set(looked_up))
+
+
+PEEK = """
+import os
+def peek(path):
+    try:
+        os.close(os.open(path, os.O_RDONLY))
+    except OSError as error:
+        return type(error).__name__
+    return "opened"
+"""
+
+
+@as_root
+@pytest.mark.sandbox
+def test_a_child_cannot_open_its_own_uid_lock_even_without_landlock(
+    monkeypatch, interpreter_reachable
+) -> None:
+    """Only root may open a lock file: a child could otherwise hold one open, with its lock,
+    and keep that uid from every other session after its own ended (none can take a uid from
+    another: a lock is not stolen, and only root may remove a file in the lock folder)."""
+    monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "landlock")
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "sub.py").write_text(PEEK)
+        with SandboxSession(Path(folder), "sub.py") as session:
+            uid = session.plan["uid"]
+            if uid is None:
+                pytest.skip(f"no uid switch here: {session.plan.get('uid_reason')}")
+            lock = str(lock_folder() / str(uid))
+            assert session.call("peek", [lock], 10).value == "PermissionError"
