@@ -20,7 +20,7 @@ import pytest
 
 from grader.sandbox import identities, runner
 from grader.sandbox.identities import claim_identity, lock_folder
-from grader.sandbox.plan import SandboxLimits
+from grader.sandbox.plan import SandboxLimits, sandbox_identity
 from grader.sandbox.runner import SandboxSession
 
 as_root = pytest.mark.skipif(
@@ -209,7 +209,7 @@ def spawn_and_wait():
 GRADER_KILLED_MID_REQUEST = """
 import sys
 from pathlib import Path
-from grader.sandbox.plan import SandboxLimits
+from grader.sandbox.plan import SandboxLimits, sandbox_identity
 from grader.sandbox.runner import SandboxSession
 session = SandboxSession(Path(sys.argv[1]), "sub.py")
 print(session.plan["uid"], flush=True)
@@ -426,3 +426,14 @@ def test_a_child_cannot_open_its_own_uid_lock_even_without_landlock(
                 pytest.skip(f"no uid switch here: {session.plan.get('uid_reason')}")
             lock = str(lock_folder() / str(uid))
             assert session.call("peek", [lock], 10).value == "PermissionError"
+
+
+@pytest.mark.parametrize("setting", ["0", "-1", "root", "64213.5"])
+def test_a_sandbox_uid_setting_that_is_not_an_unprivileged_uid_is_refused(
+    monkeypatch, setting: str
+) -> None:
+    """uid 0 would make "every process of the child's uid" every process of root's: the
+    grader, and with kill(-1) the whole machine."""
+    monkeypatch.setenv("GRADER_SANDBOX_UID", setting)
+    with pytest.raises(ValueError, match="GRADER_SANDBOX_UID"):
+        sandbox_identity()
