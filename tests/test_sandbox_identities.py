@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox import identities, runner
-from grader.sandbox.identities import claim_identity, lock_folder
+from grader.sandbox.identities import claim_identity, empty_uid, lock_folder
 from grader.sandbox.plan import SandboxLimits, sandbox_identity
 from grader.sandbox.runner import SandboxSession
 
@@ -437,3 +437,8 @@ def test_a_sandbox_uid_setting_that_is_not_an_unprivileged_uid_is_refused(
     monkeypatch.setenv("GRADER_SANDBOX_UID", setting)
     with pytest.raises(ValueError, match="GRADER_SANDBOX_UID"):
         sandbox_identity()
+
+
+def test_root_is_never_emptied() -> None:
+    with pytest.raises(ValueError, match="uid 0"):
+        empty_uid(0, 0)

@@ -114,6 +114,8 @@ def empty_uid(uid: int, gid: int) -> bool:
     nothing. kill(-1) sent as the uid itself reaches every process of it in one pass the kernel
     makes atomic with fork; a killed process starts no other, and while the uid is claimed
     nobody else starts one as it."""
+    if uid == 0:
+        raise ValueError("uid 0 is root's: kill(-1) as root would end nearly every process")
     for _ in range(EMPTYING_ROUNDS):
         try:
             done = subprocess.run(

@@ -78,14 +78,33 @@ def sandbox_identity() -> tuple[int, int]:
     user if it exists, else GRADER_SANDBOX_UID (default 64213), a uid no account uses."""
     override = os.environ.get("GRADER_SANDBOX_UID")
     if override:
-        return int(override), int(os.environ.get("GRADER_SANDBOX_GID", override))
+        gid = os.environ.get("GRADER_SANDBOX_GID", override)
+        return _unprivileged("GRADER_SANDBOX_UID", override), _unprivileged(
+            "GRADER_SANDBOX_GID", gid
+        )
     try:
         import pwd
 
         entry = pwd.getpwnam(SANDBOX_USER)
-        return entry.pw_uid, entry.pw_gid
     except (ImportError, KeyError):
         return DEFAULT_SANDBOX_UID, DEFAULT_SANDBOX_UID
+    where = f"the {SANDBOX_USER} account's"
+    return _unprivileged(f"{where} uid", str(entry.pw_uid)), _unprivileged(
+        f"{where} gid", str(entry.pw_gid)
+    )
+
+
+def _unprivileged(name: str, text: str) -> int:
+    """`text` as a uid or gid that is not root's: with uid 0 "every process of the child's uid"
+    would be every process of root's, the grader's among them (and with kill(-1), nearly every
+    process of the machine); with gid 0 the child could read what root's group may."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 0 < value < 2**32 - 1:
+        raise ValueError(f"{name} must be a whole number from 1 to {2**32 - 2}, got {text!r}")
+    return value
 
 
 def interpreter_paths() -> list[Path]:
