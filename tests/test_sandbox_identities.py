@@ -178,8 +178,9 @@ def test_a_session_holds_its_uid_until_it_ends(interpreter_reachable) -> None:
 
 
 def own_uid(offset: int) -> int:
-    """A uid no account has and no other test process claims (one per test of this file)."""
-    return 3_000_000 + (os.getpid() % 100_000) * 10 + offset
+    """A uid no account has and no other test process claims (one per test of this file; the
+    configured-uid test above uses 3,000,000 and up)."""
+    return 4_000_000 + (os.getpid() % 100_000) * 10 + offset
 
 
 def live_processes_of(uid: int) -> list[int]:
