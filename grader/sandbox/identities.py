@@ -12,9 +12,9 @@ that no account has. A lock ends with its file descriptor, so a killed grader fr
 A freed uid may still have processes: those of a grader that was killed (a daemon its child
 started has no death signal), or of a session that never ended. So a lock file is empty only
 while the uid has none: its holder writes in it when it claims the uid and empties it only when
-it releases the uid with every process of it dead (`UidClaim.release(emptied=True)`). Whoever
-claims a uid whose file is not empty first kills what is left (`empty_uid`), and skips the uid
-if something is left all the same.
+it releases the uid with every process of it killed (`UidClaim.release(emptied=True)`).
+Whoever claims a uid whose file is not empty first kills what is left (`empty_uid`), and skips
+the uid if that fails.
 """
 
 from __future__ import annotations
