@@ -338,6 +338,33 @@ def test_a_process_that_keeps_forking_anew_does_not_outlive_its_session(
 
 
 @as_root
+@pytest.mark.sandbox
+def test_a_process_that_keeps_forking_anew_does_not_outlive_its_child_into_the_next(
+    monkeypatch, interpreter_reachable
+) -> None:
+    """A session starts a new child after a crash or a timeout, and for the hidden cases:
+    closing the old one kills every process of the uid, so the next starts among none."""
+    uid = own_uid(4)
+    monkeypatch.setenv("GRADER_SANDBOX_UID", str(uid))
+    monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "seccomp")
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "sub.py").write_text(HOPPER)
+        with SandboxSession(folder, "sub.py", SandboxLimits(processes=2000)) as session:
+            if session.plan["uid"] is None:
+                pytest.skip(f"no uid switch here: {session.plan.get('uid_reason')}")
+            for _ in range(10):  # the request's own sweep catches a hopper now and then
+                assert session.call("hop", [5], 10).ok
+                if still_hopping(folder):
+                    break
+            else:
+                pytest.fail("no hopper outlived the sweep of the request that started it")
+            session.close()
+            assert not still_hopping(folder)
+            assert session.start().ok  # and the session goes on with a new child
+
+
+@as_root
 def test_a_session_that_fails_to_start_frees_its_uid_at_once(monkeypatch) -> None:
     uid = own_uid(3)
     monkeypatch.setenv("GRADER_SANDBOX_UID", str(uid))

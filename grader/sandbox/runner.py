@@ -449,6 +449,8 @@ class SandboxSession:
         self.import_reply: Reply | None = None
         self.layers: dict[str, Any] = {}
         self.starts = 0
+        self.uid_emptied = False
+        """Whether the last close killed every process of the session's uid (see _sweep)."""
         try:
             identity = self.claim.identity if self.claim is not None else None
             self.plan = build_plan(self.workdir, self.limits, policy, identity, protected)
@@ -518,7 +520,7 @@ class SandboxSession:
         _kill_tree(child.process)
         child.process.wait()
         if not self._forking_forbidden:
-            kill_strays(child.process.pid, self.plan.get("uid"))
+            self._sweep(child.process.pid)
         with contextlib.suppress(OSError):
             child.process.stdin.close()
         # A stream may only be closed once its reader has seen the end: closing it under a
@@ -529,19 +531,31 @@ class SandboxSession:
         if not child.output.is_alive():
             child.process.stderr.close()
 
+    def _sweep(self, child_pid: int) -> None:
+        """Kill what the dead child started. As a uid of its own, every process of that uid,
+        in one kill(-1) a process that keeps forking anew cannot escape (sandbox.identities):
+        the next child of this session (a restart, the hidden phase) starts among none of
+        them. Without a uid, the processes of the child's session found in /proc."""
+        uid = self.plan.get("uid")
+        if uid is None:
+            kill_strays(child_pid, None)
+            return
+        self.uid_emptied = empty_uid(uid, self.plan["gid"])
+        if not self.uid_emptied:
+            kill_strays(child_pid, uid)  # the best that can be done; the uid stays marked
+
     def end(self) -> None:
         """Close the child, then free the session's uid, saying whether no process of it is
-        left: with seccomp none could be started; otherwise every one is killed first, since a
-        stray can escape the sweep of the pids found in /proc (sandbox.identities)."""
+        left: none could be started (no child ran, or seccomp forbade forking), or the last
+        close killed every one."""
         self.close()
         if self.claim is None:
             return
-        uid = self.plan.get("uid")
         self.claim.release(
-            emptied=uid is None
+            emptied=self.plan.get("uid") is None
             or self.starts == 0
             or self._forking_forbidden
-            or empty_uid(uid, self.plan["gid"])
+            or self.uid_emptied
         )
 
     def __enter__(self) -> SandboxSession:
