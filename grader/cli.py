@@ -1,49 +1,36 @@
-"""The `grader` command: one function per subcommand, each a thin layer over the engine."""
+"""The `grader` command: one function per subcommand, each a thin layer over the engine.
+
+Each command imports its machinery inside its function: `grader --help` then loads click and
+little else, and the commands that grade (`grade`, `check`, `gradescope`) start their zygote
+as soon as its preload list is known, before they import the grading stack (the engine, the
+checks, numpy), so that those imports overlap with the zygote's on another core.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import sys
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-import numpy as np
-from pydantic import ValidationError
-from rich.table import Table
 
 from grader import __version__
-from grader.atomic import write_bytes, write_json
-from grader.checks.property import PropertyCheck
 from grader.errors import GraderInputError
-from grader.frontends.autograder import bundle, needs_torch, write_tree, write_zip
-from grader.frontends.doctor import Diagnosis, diagnose, layer_rows
-from grader.frontends.gradescope import DEFAULT_ROOT, AutograderRoot, run_autograder
-from grader.frontends.kit import STUDENTS_FILE, build_kit, is_kit, load_kit, write_kit
-from grader.grading.engine import Engine, read_harness
-from grader.grading.feedback import short_repr
-from grader.grading.results import GradeResult
-from grader.grading.selfcheck import SelfCheck, kit_check_models_valid, kit_sheet
-from grader.outputs.gradescope_json import fallback_results, to_gradescope
-from grader.outputs.safe_text import SafeConsole, echo
-from grader.outputs.terminal import print_check_report, print_report
-from grader.rubric.model import AutoPart, LoadedRubric, ManualPart, SubmissionFiles, load_rubric
-from grader.sandbox.plan import POLICIES, Protected
-from grader.sandbox.runner import SandboxPolicyError
-from grader.sandbox.zygote import warm_children
-from grader.submission.asked import sheet_parts
-from grader.submission.locate import locate
-from grader.submission.staged import imports, open_submission, preload_for, python_sources
-from grader.trusted.answers import expected_constant
-from grader.trusted.cases import build_cases
-from grader.trusted.reference import ReferenceModule, load_reference
-from grader.trusted.validate import compiler_stack_warning, mistake_warnings, validate
+from grader.frontends.gradescope import DEFAULT_ROOT
+from grader.sandbox.plan import POLICIES
 
-if TYPE_CHECKING:  # imported when used: the batch machinery takes 0.12 s to import
+if TYPE_CHECKING:
     from grader.batch.decide import Applied
     from grader.batch.review import AnswerGroup
+    from grader.frontends.doctor import Diagnosis
+    from grader.grading.results import GradeResult
+    from grader.grading.selfcheck import CheckReport
+    from grader.outputs.safe_text import SafeConsole
+    from grader.rubric.files import RubricSource, SubmissionFiles
+    from grader.rubric.model import AutoPart, LoadedRubric
+    from grader.sandbox.zygote import WarmChildren
+    from grader.submission.staged import StagedSubmission
+    from grader.trusted.reference import ReferenceModule
 
 EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
@@ -62,16 +49,35 @@ policy_option = click.option(
 
 
 def _fail(message: str) -> NoReturn:
+    from grader.outputs.safe_text import echo
+
     echo(f"error: {message}", err=True)
     sys.exit(EXIT_INPUT_ERROR)
 
 
-def _load(path: Path) -> LoadedRubric:
+def _read(path: Path) -> RubricSource:
+    """The rubric file read and parsed, not validated: what a command needs to start its
+    zygote (grader.rubric.files); exits naming the file when it is not a readable rubric."""
+    from grader.rubric.files import read_rubric
+
     try:
-        return load_rubric(path)
+        return read_rubric(path)
     except GraderInputError as error:
         _fail(str(error))
-        raise  # unreachable: _fail exits
+
+
+def _model(source: RubricSource) -> LoadedRubric:
+    """The rubric's model; exits naming every bad field."""
+    from grader.rubric.model import validate_rubric
+
+    try:
+        return validate_rubric(source)
+    except GraderInputError as error:
+        _fail(str(error))
+
+
+def _load(path: Path) -> LoadedRubric:
+    return _model(_read(path))
 
 
 def _load_valid(path: Path) -> LoadedRubric:
@@ -86,6 +92,9 @@ def _validated(
 ) -> LoadedRubric:
     """`loaded`, validated (see trusted.validate for `reference` and `listed`); exits naming
     every problem found."""
+    from grader.outputs.safe_text import echo
+    from grader.trusted.validate import validate
+
     problems = validate(loaded, reference, listed)
     if problems:
         for problem in problems:
@@ -104,6 +113,9 @@ def main() -> None:
 @rubric_argument
 def validate_command(rubric: Path) -> None:
     """Check RUBRIC, its reference module and its case generators, without a submission."""
+    from grader.outputs.safe_text import echo
+    from grader.trusted.validate import compiler_stack_warning, mistake_warnings
+
     loaded = _load_valid(rubric)
     for warning in mistake_warnings(loaded):
         echo(f"warning: {loaded.path}: {warning}", err=True)
@@ -131,7 +143,9 @@ def mutants_command(rubric: Path, threshold: float) -> None:
     """Mutation analysis of RUBRIC: grade automatic mutants of each reference function as
     submissions and report any that earns more than THRESHOLD, with the cases that let it
     through. Exit 1 when a mutant survives."""
-    from grader.grading.mutants import analyse, render  # mutating is for authors, not grading
+    from grader.grading.mutants import analyse, render
+    from grader.outputs.safe_text import echo
+    from grader.trusted.reference import load_reference
 
     loaded = _load_valid(rubric)
     reference = load_reference(loaded.reference_path)
@@ -165,6 +179,11 @@ def grade_command(
 
     Exits 0 whenever grading completed, whatever the score.
     """
+    from grader.atomic import write_json
+    from grader.outputs.gradescope_json import fallback_results, to_gradescope
+    from grader.sandbox.zygote import warm_children
+    from grader.submission.preload import rubric_preload
+
     if output is not None:
         write_json(
             output,
@@ -172,10 +191,16 @@ def grade_command(
                 "Grading did not finish; this is a placeholder written before any student code ran."
             ),
         )
-    loaded = _load(rubric)
-    result = _grade_one(loaded, submission, output, submission_id, policy)
+    source = _read(rubric)
+    with warm_children(rubric_preload(source)) as children:
+        loaded = _model(source)
+        result = _grade_one(loaded, submission, output, submission_id, policy, children)
     if output is not None:
         write_json(output, to_gradescope(result))
+
+    from grader.outputs.safe_text import SafeConsole, echo
+    from grader.outputs.terminal import print_report
+
     for problem in result.internal_errors:
         echo(f"grader error (instructors only): {problem}", err=True)
     console = SafeConsole()
@@ -187,6 +212,8 @@ def grade_command(
 
 def _loaded_reference(loaded: LoadedRubric) -> ReferenceModule:
     """The rubric's reference module; exits as validation reports it when it cannot load."""
+    from grader.trusted.reference import load_reference
+
     try:
         return load_reference(loaded.reference_path)
     except GraderInputError:
@@ -200,33 +227,31 @@ def _grade_one(
     output: Path | None,
     submission_id: str | None,
     policy: str,
+    children: WarmChildren,
 ) -> GradeResult:
-    """`grader grade`'s grading; every failure exits with its code and a results.json."""
+    """`grader grade`'s grading; every failure exits with its code and a results.json. The
+    zygote starts here once the submission is located, unless the rubric alone said what it
+    preloads."""
+    import traceback
+
+    from grader.atomic import write_json
+    from grader.outputs.gradescope_json import fallback_results
+    from grader.outputs.safe_text import echo
+    from grader.sandbox.runner import SandboxPolicyError
+    from grader.submission.asked import sheet_parts
+    from grader.submission.preload import preload_for
+    from grader.submission.staged import open_submission
+
     try:
-        with (
-            open_submission(
-                submission,
-                loaded.rubric.submission,
-                submission_id=submission_id,
-                sheet=sheet_parts(loaded.rubric),
-            ) as staged,
-            warm_children(preload_for(loaded, staged.located)) as children,
-        ):
-            # Validated as `grader batch` does: a reference function that raises stops
-            # grading here, named, rather than silently costing the student that part. The
-            # engine grades with the validated reference and its answers, computed once.
-            reference = _loaded_reference(loaded)
-            listed: dict[tuple[int, int, str, int], Any] = {}
-            _validated(loaded, reference, listed)
-            engine = Engine(
-                loaded,
-                reference,
-                policy=policy,
-                launcher=children.launcher(),
-                protected=Protected(outputs=(str(output),) if output is not None else ()),
-                listed_answers=listed,
-            )
-            return engine.grade(staged)
+        with open_submission(
+            submission,
+            loaded.rubric.submission,
+            submission_id=submission_id,
+            sheet=sheet_parts(loaded.rubric),
+        ) as staged:
+            if not children.started:
+                children.start(preload_for(loaded, staged.located))
+            return _engine_grade(loaded, staged, output, policy, children)
     except SandboxPolicyError as error:
         if output is not None:
             write_json(output, fallback_results(f"Not graded: {error}"))
@@ -248,7 +273,38 @@ def _grade_one(
         sys.exit(EXIT_INTERNAL_ERROR)
 
 
+def _engine_grade(
+    loaded: LoadedRubric,
+    staged: StagedSubmission,
+    output: Path | None,
+    policy: str,
+    children: WarmChildren,
+) -> GradeResult:
+    """The engine's grade, the zygote started. Validated as `grader batch` does: a reference
+    function that raises stops grading here, named, rather than silently costing the student
+    that part. The engine grades with the validated reference and its answers, computed once."""
+    from grader.grading.engine import Engine
+    from grader.sandbox.plan import Protected
+
+    reference = _loaded_reference(loaded)
+    listed: dict[tuple[int, int, str, int], Any] = {}
+    _validated(loaded, reference, listed)
+    engine = Engine(
+        loaded,
+        reference,
+        policy=policy,
+        launcher=children.launcher(),
+        protected=Protected(outputs=(str(output),) if output is not None else ()),
+        listed_answers=listed,
+    )
+    return engine.grade(staged)
+
+
 def _display(value: Any) -> str:
+    import json
+
+    import numpy as np
+
     if isinstance(value, set):
         value = sorted(value)
     if isinstance(value, np.ndarray):
@@ -263,6 +319,12 @@ def _display(value: Any) -> str:
 @rubric_argument
 def answers_command(rubric: Path) -> None:
     """Print RUBRIC's canonical answers (and public cases' outputs) for a TA."""
+    from rich.table import Table
+
+    from grader.outputs.safe_text import SafeConsole
+    from grader.rubric.model import ManualPart
+    from grader.trusted.reference import load_reference
+
     loaded = _load(rubric)
     try:
         reference = load_reference(loaded.reference_path)
@@ -281,6 +343,13 @@ def answers_command(rubric: Path) -> None:
 
 
 def _answer_text(part: AutoPart, reference: ReferenceModule) -> str:
+    import numpy as np
+
+    from grader.checks.property import PropertyCheck
+    from grader.grading.feedback import short_repr
+    from grader.trusted.answers import expected_constant
+    from grader.trusted.cases import build_cases
+
     if part.answer is not None:
         return _display(expected_constant(part, reference))
     spec = part.function
@@ -313,6 +382,10 @@ cluster_option = click.option(
 
 
 def _print_diagnosis(console: SafeConsole, diagnosis: Diagnosis, title: str) -> None:
+    from rich.table import Table
+
+    from grader.frontends.doctor import layer_rows
+
     for key, value in diagnosis.facts.items():
         console.print(f"{key}: {value}", highlight=False)
     table = Table(title=title, title_justify="left")
@@ -345,6 +418,9 @@ def doctor_command(policy: str, cluster: str | None) -> None:
 
     Exits 4 when the policy would refuse to grade here (on any worker).
     """
+    from grader.frontends.doctor import diagnose
+    from grader.outputs.safe_text import SafeConsole
+
     console = SafeConsole()
     if cluster:
         try:
@@ -394,6 +470,9 @@ def gradescope_command(rubric: Path, root: Path, policy: str) -> None:
 
     What is printed goes to Gradescope's stdout, which only instructors see.
     """
+    from grader.frontends.gradescope import AutograderRoot, run_autograder
+    from grader.outputs.safe_text import echo
+
     result = run_autograder(rubric, AutograderRoot(root), policy, lambda line: echo(line))
     if result is None:
         sys.exit(EXIT_INPUT_ERROR)
@@ -421,6 +500,9 @@ def autograder_command(
     rubric: Path, output: Path | None, unpacked: Path | None, torch_index: str | None
 ) -> None:
     """Build RUBRIC's Gradescope autograder: setup.sh, run_autograder, the grader, the course."""
+    from grader.frontends.autograder import bundle, write_tree, write_zip
+    from grader.outputs.safe_text import echo
+
     if (output is None) == (unpacked is None):
         _fail("give exactly one of -o/--output (a zip) or --unpacked (a folder)")
     loaded = _load_valid(rubric)
@@ -455,6 +537,12 @@ def autograder_command(
 def kit_command(rubric: Path, output: Path, wheel: bool) -> None:
     """Build RUBRIC's student kit: public cases and answer forms only, no hidden answers, and
     the grader's wheel (no course files) that students install."""
+    from grader.frontends.autograder import needs_torch
+    from grader.frontends.kit import STUDENTS_FILE, build_kit, write_kit
+    from grader.grading.engine import read_harness
+    from grader.outputs.safe_text import echo
+    from grader.trusted.reference import load_reference
+
     loaded = _load(rubric)
     try:
         reference = load_reference(loaded.reference_path)
@@ -490,29 +578,102 @@ def check_command(kit_or_rubric: Path, submission: Path) -> None:
             f"{kit_or_rubric} looks like your submission and {submission} like the kit: "
             f"the kit comes first, as in `grader check {submission} {kit_or_rubric}`"
         )
-    with contextlib.ExitStack() as stack:
+    from pydantic import ValidationError
+
+    from grader.frontends.kit_files import is_kit
+    from grader.sandbox.zygote import warm_children
+
+    with warm_children() as children:
         try:
             if kit_or_rubric.is_dir() or is_kit(kit_or_rubric):
-                kit, harness = load_kit(kit_or_rubric)
-                spec = SubmissionFiles.model_validate(kit["submission"])
-                located = locate(submission, spec, kit_sheet(kit))
-                sources = [*python_sources(located), harness or ""]
-                children = stack.enter_context(warm_children(imports(sources, spec.preload)))
+                kit, harness = _kit_checks(kit_or_rubric, submission, children)
             else:
-                loaded = _load(kit_or_rubric)
-                located = locate(submission, loaded.rubric.submission, sheet_parts(loaded.rubric))
-                preload = preload_for(loaded, located)
-                children = stack.enter_context(warm_children(preload))
-                kit = build_kit(loaded, load_reference(loaded.reference_path))
-                harness = read_harness(loaded)
-            problems = kit_check_models_valid(kit)
-            if problems:
-                _fail(f"{kit_or_rubric}: damaged kit: " + "; ".join(problems))
-            report = SelfCheck(kit, harness, children.launcher()).run(submission)
+                kit, harness = _rubric_checks(kit_or_rubric, submission, children)
+            report = _self_check(kit_or_rubric, kit, harness, submission, children)
         except (GraderInputError, ValidationError) as error:
             _fail(str(error))
+
+    from grader.outputs.safe_text import SafeConsole
+    from grader.outputs.terminal import print_check_report
+
     print_check_report(report, SafeConsole())
     sys.exit(0 if report.all_public_checks_pass else 1)
+
+
+def _kit_checks(
+    path: Path, submission: Path, children: WarmChildren
+) -> tuple[dict[str, Any], str | None]:
+    """A kit's public checks and its harness, with its zygote started: from the kit alone when
+    its harness decides what the zygote preloads, else once the submission is located."""
+    from grader.frontends.kit_files import load_kit
+    from grader.rubric.files import SubmissionFiles
+    from grader.submission.preload import decided_by_harness
+
+    kit, harness = load_kit(path)
+    spec = SubmissionFiles.model_validate(kit["submission"])
+    early = decided_by_harness(spec.preload, harness)
+    children.start(early if early is not None else _kit_preload(kit, spec, harness, submission))
+    return kit, harness
+
+
+def _kit_preload(
+    kit: dict[str, Any], spec: SubmissionFiles, harness: str | None, submission: Path
+) -> list[str]:
+    from grader.submission.asked import kit_sheet
+    from grader.submission.locate import locate
+    from grader.submission.preload import submission_preload
+
+    return submission_preload(spec.preload, harness, locate(submission, spec, kit_sheet(kit)))
+
+
+def _rubric_checks(
+    path: Path, submission: Path, children: WarmChildren
+) -> tuple[dict[str, Any], str | None]:
+    """The public checks of a rubric, as its kit would hold them, and its harness, with its
+    zygote started: from the rubric alone when its harness decides what the zygote preloads,
+    else once the submission is located."""
+    from grader.submission.preload import rubric_preload
+
+    source = _read(path)
+    early = rubric_preload(source)
+    if early is not None:
+        children.start(early)
+    loaded = _model(source)
+    if not children.started:
+        children.start(_located_preload(loaded, submission))
+    return _public_kit(loaded)
+
+
+def _located_preload(loaded: LoadedRubric, submission: Path) -> list[str]:
+    from grader.submission.asked import sheet_parts
+    from grader.submission.locate import locate
+    from grader.submission.preload import preload_for
+
+    spec = loaded.rubric.submission
+    return preload_for(loaded, locate(submission, spec, sheet_parts(loaded.rubric)))
+
+
+def _public_kit(loaded: LoadedRubric) -> tuple[dict[str, Any], str | None]:
+    from grader.frontends.kit import build_kit
+    from grader.grading.engine import read_harness
+    from grader.trusted.reference import load_reference
+
+    return build_kit(loaded, load_reference(loaded.reference_path)), read_harness(loaded)
+
+
+def _self_check(
+    kit_or_rubric: Path,
+    kit: dict[str, Any],
+    harness: str | None,
+    submission: Path,
+    children: WarmChildren,
+) -> CheckReport:
+    from grader.grading.selfcheck import SelfCheck, kit_check_models_valid
+
+    problems = kit_check_models_valid(kit)
+    if problems:
+        _fail(f"{kit_or_rubric}: damaged kit: " + "; ".join(problems))
+    return SelfCheck(kit, harness, children.launcher()).run(submission)
 
 
 @main.command("batch")
@@ -562,6 +723,7 @@ def batch_command(
     # which every other command (a student's `grader check`) would pay.
     from grader.batch.progress import BatchDisplay
     from grader.batch.run import Batch, BatchOptions
+    from grader.outputs.safe_text import echo
 
     options = BatchOptions(
         rubric=rubric,
@@ -613,7 +775,11 @@ def batch_command(
 )
 def regrade_diff_command(old_outdir: Path, new_outdir: Path, csv_path: Path | None) -> None:
     """List the students whose scores differ between two `grader batch` output folders."""
-    from grader.batch.regrade_diff import changes_csv, score_changes  # batch outputs only
+    from rich.table import Table
+
+    from grader.atomic import write_bytes
+    from grader.batch.regrade_diff import changes_csv, score_changes
+    from grader.outputs.safe_text import SafeConsole, echo
 
     try:
         changes = score_changes(old_outdir, new_outdir)
@@ -699,6 +865,7 @@ def review_command(
 
     from grader.batch.decide import Review
     from grader.batch.decisions_file import Ruling
+    from grader.outputs.safe_text import echo
 
     actions = [bool(decide_ids), bool(undo_ids), export_path is not None, import_path is not None]
     if sum(actions) > 1:
@@ -732,6 +899,8 @@ def review_command(
 
 
 def _applied(applied: Applied, verb: str) -> None:
+    from grader.outputs.safe_text import echo
+
     echo(
         f"{applied.groups} groups {verb}: the grades of {applied.submissions} submissions "
         f"updated (not graded again); {applied.pending_groups} groups still pending; "
@@ -742,6 +911,8 @@ def _applied(applied: Applied, verb: str) -> None:
 def _list_groups(groups: list[AnswerGroup], *, only_pending: bool) -> None:
     """A block per group rather than a table: readings and excerpts are long, and a TA reads
     them whole (and greps them)."""
+    from grader.outputs.safe_text import echo
+
     if not groups:
         echo("no written answer awaits review")
         return

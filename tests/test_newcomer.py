@@ -216,7 +216,7 @@ def test_swapped_arguments_to_check_and_a_kit_given_as_rubric(tmp_path: Path) ->
 
 
 def test_kit_yaml_is_accepted_where_the_kit_folder_is(tmp_path: Path) -> None:
-    from grader.frontends.kit import load_kit
+    from grader.frontends.kit_files import load_kit
 
     rubric = _tiny(tmp_path)
     assert _cli("kit", rubric, "-o", tmp_path / "kit").exit_code == 0

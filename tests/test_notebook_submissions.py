@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from grader.rubric.model import SubmissionFiles
+from grader.rubric.files import SubmissionFiles
 from grader.submission.formats.answers_file import AnswersFileError, convert_answers
 from grader.submission.formats.notebook import (
     MAX_JSON_CONTAINERS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.submission.staged import imports
+from grader.submission.preload import imports
 
 PRELOAD = ["numpy", "torch"]
 

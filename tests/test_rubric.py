@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from grader.errors import RubricError
-from grader.rubric.model import AutoPart, ManualPart, format_location, load_rubric, read_yaml
+from grader.rubric.files import read_yaml
+from grader.rubric.model import AutoPart, ManualPart, format_location, load_rubric
 
 REPO = Path(__file__).parents[1]
 

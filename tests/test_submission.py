@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import SubmissionError
-from grader.rubric.model import SubmissionFiles
+from grader.rubric.files import SubmissionFiles
 from grader.submission.locate import locate, missing_entry_message, stage
 
 SPEC = SubmissionFiles(entry="hw2.py", also=["*.py", "*.npy"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.rubric.model import SubmissionFiles
+from grader.rubric.files import SubmissionFiles
 from grader.submission import formats
 from grader.submission.formats import FormatError, SubmissionFormat, format_of
 from grader.submission.formats.base import Asked, Converted

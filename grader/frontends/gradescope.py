@@ -6,6 +6,9 @@ Gradescope runs `run_autograder` as root in a fresh container, with the student'
 /autograder/results/results.json afterwards. Its stdout is shown to instructors only, so the
 grader's diagnostics go there; what students see is results.json, test by test, with the
 rubric's visibility.
+
+Like a command of grader.cli, it starts its zygote before it imports the grading stack (engine,
+checks, numpy): the zygote's imports then overlap with the trusted process's.
 """
 
 from __future__ import annotations
@@ -14,20 +17,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.atomic import write_json
 from grader.errors import GraderInputError
-from grader.grading.engine import Engine
-from grader.grading.results import GradeResult
 from grader.outputs.gradescope_json import fallback_results, to_gradescope
-from grader.rubric.model import load_rubric
-from grader.sandbox.plan import Protected
-from grader.sandbox.runner import SandboxPolicyError
-from grader.sandbox.zygote import warm_children
-from grader.submission.asked import sheet_parts
-from grader.submission.staged import open_submission, preload_for
-from grader.trusted.reference import load_reference
+
+if TYPE_CHECKING:
+    from grader.grading.results import GradeResult
+    from grader.rubric.files import RubricSource
+    from grader.sandbox.zygote import WarmChildren
 
 DEFAULT_ROOT = Path("/autograder")
 MISCONFIGURED = (
@@ -82,6 +81,11 @@ def run_autograder(
     Returns None when nothing could be graded because the autograder itself is misconfigured
     (the reason is logged for instructors and results.json says so for students).
     """
+    # Imported here, as in grader.cli's commands: `grader --help` needs DEFAULT_ROOT only.
+    from grader.rubric.files import read_rubric
+    from grader.sandbox.zygote import warm_children
+    from grader.submission.preload import rubric_preload
+
     write_json(
         root.results,
         fallback_results(
@@ -90,7 +94,35 @@ def run_autograder(
         ),
     )
     try:
-        loaded = load_rubric(rubric_path)
+        source = read_rubric(rubric_path)
+    except GraderInputError as error:
+        log(f"error: {error}")
+        write_json(root.results, fallback_results(MISCONFIGURED))
+        return None
+    with warm_children(rubric_preload(source)) as children:
+        return _grade(source, root, policy, log, children)
+
+
+def _grade(
+    source: RubricSource,
+    root: AutograderRoot,
+    policy: str,
+    log: Callable[[str], None],
+    children: WarmChildren,
+) -> GradeResult | None:
+    """run_autograder's grading, once its zygote is started if the rubric alone said what it
+    preloads (else it is started once the submission is located)."""
+    from grader.grading.engine import Engine
+    from grader.rubric.model import validate_rubric
+    from grader.sandbox.plan import Protected
+    from grader.sandbox.runner import SandboxPolicyError
+    from grader.submission.asked import sheet_parts
+    from grader.submission.preload import preload_for
+    from grader.submission.staged import open_submission
+    from grader.trusted.reference import load_reference
+
+    try:
+        loaded = validate_rubric(source)
     except GraderInputError as error:
         log(f"error: {error}")
         write_json(root.results, fallback_results(MISCONFIGURED))
@@ -102,19 +134,18 @@ def run_autograder(
     )
     log(
         f"grading submission {submission_id or '(no id)'} by {users or '(unknown)'} against "
-        f"{rubric_path} ({policy} sandbox policy)"
+        f"{source.path} ({policy} sandbox policy)"
     )
     protected = Protected(secret=(str(root.root / "source"),), outputs=(str(root.results),))
     try:
-        with (
-            open_submission(
-                root.submission,
-                loaded.rubric.submission,
-                submission_id=submission_id,
-                sheet=sheet_parts(loaded.rubric),
-            ) as submission,
-            warm_children(preload_for(loaded, submission.located)) as children,
-        ):
+        with open_submission(
+            root.submission,
+            loaded.rubric.submission,
+            submission_id=submission_id,
+            sheet=sheet_parts(loaded.rubric),
+        ) as submission:
+            if not children.started:
+                children.start(preload_for(loaded, submission.located))
             reference = load_reference(loaded.reference_path)
             engine = Engine(
                 loaded, reference, policy=policy, launcher=children.launcher(), protected=protected

@@ -24,15 +24,13 @@ from grader.atomic import write_bytes
 from grader.checks import compare, public_form, public_options
 from grader.errors import GraderInputError
 from grader.frontends.autograder import grader_source
-from grader.rubric.model import Alternative, AutoPart, LoadedRubric, ManualPart, read_yaml
+from grader.frontends.kit_files import HARNESS_FILE, KIT_FILE, KIT_VERSION
+from grader.rubric.model import Alternative, AutoPart, LoadedRubric, ManualPart
 from grader.trusted.answers import expected_constant
 from grader.trusted.cases import build_cases
 from grader.trusted.reference import ReferenceModule
 
-KIT_FILE = "kit.yaml"
-HARNESS_FILE = "harness.py"
 STUDENTS_FILE = "STUDENTS.txt"
-KIT_VERSION = 1
 
 
 def plain(value: Any) -> Any:
@@ -256,25 +254,3 @@ def write_kit(
     instructions = student_instructions(kit, folder, built.name if built else None, torch)
     write_bytes(written[-1], instructions.encode())
     return written
-
-
-def is_kit(path: Path) -> bool:
-    """A kit folder, or the kit.yaml inside one (both are accepted wherever a kit is)."""
-    return (path.is_dir() and (path / KIT_FILE).is_file()) or (
-        path.is_file() and path.name == KIT_FILE
-    )
-
-
-def load_kit(folder: Path) -> tuple[dict[str, Any], str | None]:
-    """The kit in `folder` (or the folder of a kit.yaml given by name) and its harness."""
-    if folder.is_file() and folder.name == KIT_FILE:
-        folder = folder.parent
-    path = folder / KIT_FILE
-    try:
-        kit = read_yaml(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise GraderInputError(f"{path}: not a readable kit ({error})") from None
-    if not isinstance(kit, dict) or kit.get("kit") != KIT_VERSION:
-        raise GraderInputError(f"{path}: not a grader kit (version {KIT_VERSION})")
-    harness = folder / HARNESS_FILE
-    return kit, harness.read_text() if harness.is_file() else None

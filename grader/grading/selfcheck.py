@@ -13,19 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from grader.checks import compare, form_problem, from_public
 from grader.grading.feedback import cell_errors_note, read_apart, reply_problem, short_repr
 from grader.grading.status import FAILED, NOT_IMPLEMENTED, PASSED, PENDING, Status
-from grader.rubric.model import Limits, SubmissionFiles
+from grader.rubric.files import SubmissionFiles
+from grader.rubric.model import Limits
 from grader.sandbox.runner import Launcher, Reply, SandboxSession
-from grader.submission.formats.base import Reading, SheetPart
+from grader.submission.asked import WRITTEN, kit_sheet
+from grader.submission.formats.base import Reading
 from grader.submission.staged import open_submission
 from grader.trusted.cases import typed_arguments
-from grader.written.declare import Written
-
-WRITTEN: TypeAdapter[Written] = TypeAdapter(Written)
 
 # What a passing part's check mark stands for: one meaning per mark (terminal.CHECK_MARKS).
 CASES = "cases"  # its public cases ran and gave the expected outputs
@@ -297,27 +296,6 @@ def _unsure(checked: CheckedPart, part: dict[str, Any], reading: Reading) -> Che
         "write it so that the grader can read it, or a TA decides at grading",
     ]
     return checked
-
-
-def kit_sheet(kit: dict[str, Any]) -> tuple[SheetPart, ...]:
-    """The parts a written sheet may answer, from the kit's `written` declarations (the same
-    as grader.submission.asked.sheet_parts gives from the rubric)."""
-    parts: dict[str, SheetPart] = {}
-    for question in kit["questions"]:
-        for part in question["parts"]:
-            if "written" not in part or part["target"] in parts:
-                continue
-            function = part.get("function")
-            public = function["public"] if function else []
-            parts[part["target"]] = SheetPart(
-                target=part["target"],
-                question=question["number"],
-                written=WRITTEN.validate_python(part["written"]),
-                args=tuple(function["args"]) if function else (),
-                sample=dict(public[0]["args"]) if public else None,
-                options=tuple(str(o) for o in part["check"].get("options", ())),
-            )
-    return tuple(parts.values())
 
 
 def kit_check_models_valid(kit: dict[str, Any]) -> list[str]:

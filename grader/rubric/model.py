@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,7 +21,6 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
@@ -30,6 +28,7 @@ from grader.checks import CHECK_KINDS, Check
 from grader.checks.property import PropertyCheck
 from grader.errors import RubricError
 from grader.rubric.budget import RESERVE
+from grader.rubric.files import Harness, RubricSource, SubmissionFiles, beside, read_rubric
 from grader.sandbox.plan import SandboxLimits
 from grader.written.declare import WRITTEN_KINDS, FormulaSheet, ManualSheet, Written
 from grader.written.formulas import read_symbols
@@ -252,31 +251,6 @@ class Question(_Model):
         return sum(p.points for p in self.parts if isinstance(p, ManualPart))
 
 
-class SubmissionFiles(_Model):
-    """Which files make a submission: the entry file imported, and others copied beside it."""
-
-    entry: str = Field(pattern=r"^[^/\\]+\.py$")
-    also: list[str] = Field(default_factory=list, description="glob patterns of helper files")
-    preload: list[str] = Field(
-        default_factory=lambda: ["numpy", "torch"],
-        description=(
-            "libraries the zygote imports and warms up once (per batch worker, per "
-            "`grader grade` or `grader check`) before it forks each sandboxed child: "
-            "students' imports and first uses of them then cost nothing. List only "
-            "what submissions use (each preloaded library makes every child's start "
-            "and exit a little slower); one that is not installed is skipped"
-        ),
-    )
-
-    @field_validator("preload")
-    @classmethod
-    def _module_names(cls, names: list[str]) -> list[str]:
-        for name in names:
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
-                raise ValueError(f"{name!r} is not a module name")
-        return names
-
-
 class Limits(_Model):
     """Time and resource limits for the student's code."""
 
@@ -337,15 +311,7 @@ class Rubric(_Model):
     total_points: float = Field(ge=0)
     seed: int = Field(ge=0)
     reference: str = Field(pattern=r"\.py$", description="path relative to the rubric file")
-    harness: str | None = Field(
-        None,
-        pattern=r"\.py$",
-        description=(
-            "public module (path relative to the rubric) whose functions run INSIDE the sandbox "
-            "around student functions; it is sent to the student's process, so it must not "
-            "contain answers"
-        ),
-    )
+    harness: Harness = None
     submission: SubmissionFiles
     limits: Limits = Field(default_factory=Limits)
     conventions: dict[str, str] = Field(default_factory=dict)
@@ -416,16 +382,16 @@ class LoadedRubric:
 
     @property
     def reference_path(self) -> Path:
-        return (self.path.parent / self.rubric.reference).resolve()
+        return beside(self.path, self.rubric.reference)
 
     @property
     def harness_path(self) -> Path | None:
         if self.rubric.harness is None:
             return None
-        return (self.path.parent / self.rubric.harness).resolve()
+        return beside(self.path, self.rubric.harness)
 
     def custom_test_path(self, tests: CustomTests) -> Path:
-        return (self.path.parent / tests.module).resolve()
+        return beside(self.path, tests.module)
 
 
 def format_location(location: tuple[int | str, ...]) -> str:
@@ -475,69 +441,16 @@ def _describe_errors(error: ValidationError, path: Path) -> str:
     return "\n".join(lines)
 
 
-SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
-
-
-def _not_a_rubric(path: Path) -> str | None:
-    """What a path given as RUBRIC is, when it is plainly something else: the commonest slip
-    is swapping RUBRIC and SUBMISSION, or giving a student kit."""
-    if path.is_dir():
-        if (path / "kit.yaml").is_file():
-            return (
-                f"{path} is a student kit, not a rubric: students check their work with "
-                f"`grader check {path} SUBMISSION`; grading needs the rubric (a .yaml file)"
-            )
-        return (
-            f"{path} is a folder, not a rubric: the rubric (a .yaml file) comes first, as in "
-            "`grader grade RUBRIC SUBMISSION`; were the arguments swapped?"
-        )
-    if path.suffix in SUBMISSION_SUFFIXES:
-        return (
-            f"{path} looks like a submission, not a rubric: the rubric (a .yaml file) comes "
-            "first, as in `grader grade RUBRIC SUBMISSION`; were the arguments swapped?"
-        )
-    return None
-
-
-SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader where PyYAML has it (its wheels do): the same documents and errors, read
-about ten times faster than in pure Python, which took 0.15 s of every command on HW2's rubric."""
-
-
-def read_yaml(data: bytes | str) -> Any:
-    """A YAML document of trusted configuration (a rubric, a kit), safely: plain data only."""
-    return yaml.load(data, Loader=SAFE_LOADER)
+def validate_rubric(source: RubricSource) -> LoadedRubric:
+    """Validate a rubric read by `read_rubric`; raise RubricError naming the file and every bad
+    field."""
+    try:
+        rubric = Rubric.model_validate(source.data)
+    except ValidationError as error:
+        raise RubricError(_describe_errors(error, source.path)) from None
+    return LoadedRubric(rubric, source.path.resolve(), hashlib.sha256(source.raw).hexdigest())
 
 
 def load_rubric(path: str | Path) -> LoadedRubric:
     """Read and validate a rubric file; raise RubricError naming the file and every bad field."""
-    path = Path(path)
-    wrong = _not_a_rubric(path)
-    if wrong is not None:
-        raise RubricError(wrong)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise RubricError(f"{path}: cannot read the rubric ({error.strerror})") from None
-    try:
-        data = read_yaml(raw)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise RubricError(f"{path}: not valid YAML{where}: {problem}") from None
-    if not isinstance(data, dict):
-        raise RubricError(
-            f"{path}: a rubric is a YAML mapping with keys such as assignment, "
-            f"questions; got {type(data).__name__}"
-        )
-    if "kit" in data and "questions" in data and "reference" not in data:
-        raise RubricError(
-            f"{path} is a student kit, not a rubric: students check their work with "
-            f"`grader check {path.parent} SUBMISSION`; grading needs the rubric"
-        )
-    try:
-        rubric = Rubric.model_validate(data)
-    except ValidationError as error:
-        raise RubricError(_describe_errors(error, path)) from None
-    return LoadedRubric(rubric, path.resolve(), hashlib.sha256(raw).hexdigest())
+    return validate_rubric(read_rubric(path))

@@ -22,15 +22,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from grader.sandbox.bootstrap import THREAD_VARIABLES, bootstrap_source
 from grader.sandbox.plan import seccomp_libraries
-from grader.sandbox.runner import (
-    FRESH_INTERPRETER,
-    THREAD_VARIABLES,
-    Launcher,
-    bootstrap_source,
-)
+
+if TYPE_CHECKING:
+    from grader.sandbox.runner import Launcher
 
 DEFAULT_PRELOAD = ("numpy", "torch")
 START_TIMEOUT = 120.0
@@ -291,6 +289,10 @@ def warm_launcher(
 ) -> tuple[Launcher, str]:
     """A started zygote where this platform allows one (`spawned`, if given, once it is
     ready), else fresh interpreters; and a line saying which, for the user."""
+    # Imported here, once the zygote is spawned: the runner imports numpy (through the wire),
+    # which a command starting its zygote first would otherwise pay before the spawn.
+    from grader.sandbox.runner import FRESH_INTERPRETER
+
     if sys.platform != "linux" or not hasattr(os, "pidfd_open"):
         return FRESH_INTERPRETER, "fresh interpreter per child (a zygote needs Linux pidfds)"
     zygote = spawned or Zygote(preload)
@@ -311,17 +313,31 @@ def warm_launcher(
 
 
 class WarmChildren:
-    """A zygote for the sandboxed children of one grading, started as soon as the preload list
-    is known: its imports and warm-ups (2 to 3 s with torch) run on another core while the
-    trusted process validates the rubric and computes answers. `launcher()` waits for it, or
-    falls back to a fresh interpreter per child; `description` then says which."""
+    """A zygote for the sandboxed children of one grading, started (`start`) as soon as its
+    preload list is known, from the rubric alone or once the submission is located (see
+    grader.submission.preload): its imports and warm-ups (2 to 3 s with torch) run on another
+    core while the trusted process imports the grading stack, validates the rubric and computes
+    answers. `launcher()` waits for it, or falls back to a fresh interpreter per child;
+    `description` then says which."""
 
-    def __init__(self, preload: list[str]) -> None:
-        self.preload = tuple(preload)
-        self.zygote = spawn_zygote(self.preload)
+    def __init__(self) -> None:
+        self.preload: tuple[str, ...] | None = None
+        self.zygote: Zygote | None = None
         self.description = "not started"
 
+    @property
+    def started(self) -> bool:
+        return self.preload is not None
+
+    def start(self, preload: list[str]) -> None:
+        if self.started:
+            raise ZygoteError("this grading's zygote is already started")
+        self.preload = tuple(preload)
+        self.zygote = spawn_zygote(self.preload)
+
     def launcher(self) -> Launcher:
+        if self.preload is None:
+            raise ZygoteError("the zygote was not started")
         launcher, self.description = warm_launcher(self.preload, self.zygote)
         return launcher
 
@@ -331,10 +347,13 @@ class WarmChildren:
 
 
 @contextlib.contextmanager
-def warm_children(preload: list[str]) -> Iterator[WarmChildren]:
-    """WarmChildren for the duration of one grading; the zygote ends with it."""
-    children = WarmChildren(preload)
+def warm_children(preload: list[str] | None = None) -> Iterator[WarmChildren]:
+    """WarmChildren for the duration of one grading, started on `preload` if it is given; the
+    zygote ends with it."""
+    children = WarmChildren()
     try:
+        if preload is not None:
+            children.start(preload)
         yield children
     finally:
         children.close()

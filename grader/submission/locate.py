@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import SubmissionError
-from grader.rubric.model import SubmissionFiles
+from grader.rubric.files import SubmissionFiles
 from grader.submission import formats
 from grader.submission.bounded import ConversionError, bounded_conversion
 from grader.submission.digest import data_entry, file_entry, manifest_digest

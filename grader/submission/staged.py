@@ -9,54 +9,14 @@ writing into it.
 from __future__ import annotations
 
 import contextlib
-import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.rubric.model import LoadedRubric, SubmissionFiles
+from grader.rubric.files import SubmissionFiles
 from grader.submission.formats.base import SheetPart
 from grader.submission.locate import LocatedSubmission, locate, missing_entry_message, stage
-
-SCANNED_BYTES = 1 << 20
-"""How much of each Python file `imports` reads: import statements come first, and the scan
-of a student's file in the trusted process stays bounded."""
-
-
-def imports(sources: list[str], modules: list[str]) -> list[str]:
-    """The modules among `modules` that an import statement in `sources` names (read as text
-    with one regular expression, never parsed or run). A module imported in a way this does not
-    see is still imported by the child when it runs, only without its start paid ahead."""
-    found = []
-    for module in modules:
-        top = re.escape(module.split(".")[0])
-        statement = re.compile(rf"^[ \t]*(?:from|import)[ \t]+[^#\n]*\b{top}\b", re.MULTILINE)
-        if any(statement.search(source) for source in sources):
-            found.append(module)
-    return found
-
-
-def preload_for(loaded: LoadedRubric, located: LocatedSubmission) -> list[str]:
-    """What one submission's zygote preloads: the rubric's libraries that the submission or
-    the harness imports. A batch worker preloads them all, for a whole class; one grading
-    need not pay 2 s of torch for a student who never imports it."""
-    sources = python_sources(located)
-    if loaded.harness_path is not None:
-        with contextlib.suppress(OSError):
-            sources.append(loaded.harness_path.read_text(encoding="utf-8", errors="replace"))
-    return imports(sources, loaded.rubric.submission.preload)
-
-
-def python_sources(located: LocatedSubmission) -> list[str]:
-    """The start of the submission's module source and of every Python file in it."""
-    sources = [located.module_source[:SCANNED_BYTES]] if located.module_source else []
-    paths = sorted({*located.files, *([located.entry] if located.entry else [])})
-    for path in paths:
-        if path.suffix == ".py":
-            with contextlib.suppress(OSError), open(path, "rb") as file:
-                sources.append(file.read(SCANNED_BYTES).decode("utf-8", "replace"))
-    return sources
 
 
 @dataclass
