@@ -132,3 +132,12 @@ def test_the_gradescope_entry_point_starts_its_zygote_before_importing_numpy(tmp
     shutil.copytree(REPO / "submissions_example/midterm/correct", tmp_path / "submission")
     loaded = loaded_at_zygote_start("gradescope", MIDTERM, "--root", tmp_path)
     assert not loaded & {*GRADING_STACK, "grader.rubric.model"}
+
+
+@pytest.mark.sandbox
+def test_the_gradescope_entry_point_starts_its_zygote_before_the_engine_when_the_submission_decides(
+    tmp_path,
+):
+    shutil.copytree(REPO / "submissions_example/hw2/correct", tmp_path / "submission")
+    loaded = loaded_at_zygote_start("gradescope", HW2, "--root", tmp_path)
+    assert not loaded & {"torch", "grader.grading.engine", "grader.trusted.reference"}

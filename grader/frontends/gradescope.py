@@ -26,7 +26,10 @@ from grader.outputs.gradescope_json import fallback_results, to_gradescope
 if TYPE_CHECKING:
     from grader.grading.results import GradeResult
     from grader.rubric.files import RubricSource
+    from grader.rubric.model import LoadedRubric
+    from grader.sandbox.plan import Protected
     from grader.sandbox.zygote import WarmChildren
+    from grader.submission.staged import StagedSubmission
 
 DEFAULT_ROOT = Path("/autograder")
 MISCONFIGURED = (
@@ -112,14 +115,12 @@ def _grade(
 ) -> GradeResult | None:
     """run_autograder's grading, once its zygote is started if the rubric alone said what it
     preloads (else it is started once the submission is located)."""
-    from grader.grading.engine import Engine
     from grader.rubric.model import validate_rubric
     from grader.sandbox.plan import Protected
     from grader.sandbox.runner import SandboxPolicyError
     from grader.submission.asked import sheet_parts
     from grader.submission.preload import preload_for
     from grader.submission.staged import open_submission
-    from grader.trusted.reference import load_reference
 
     try:
         loaded = validate_rubric(source)
@@ -146,15 +147,7 @@ def _grade(
         ) as submission:
             if not children.started:
                 children.start(preload_for(loaded, submission.located))
-            reference = load_reference(loaded.reference_path)
-            engine = Engine(
-                loaded, reference, policy=policy, launcher=children.launcher(), protected=protected
-            )
-            log(f"sandboxed children: {children.description}")
-            result = engine.grade(
-                submission,
-                on_progress=lambda partial: write_json(root.results, gradescope_json(partial)),
-            )
+            result = _engine_grade(loaded, submission, root, policy, protected, log, children)
     except (SandboxPolicyError, GraderInputError) as error:
         log(f"error: {error}")
         write_json(root.results, fallback_results(MISCONFIGURED))
@@ -162,6 +155,30 @@ def _grade(
     write_json(root.results, gradescope_json(result))
     log_diagnostics(result, log)
     return result
+
+
+def _engine_grade(
+    loaded: LoadedRubric,
+    submission: StagedSubmission,
+    root: AutograderRoot,
+    policy: str,
+    protected: Protected,
+    log: Callable[[str], None],
+    children: WarmChildren,
+) -> GradeResult:
+    """The engine's grade, its zygote started; results.json follows its progress."""
+    from grader.grading.engine import Engine
+    from grader.trusted.reference import load_reference
+
+    reference = load_reference(loaded.reference_path)
+    engine = Engine(
+        loaded, reference, policy=policy, launcher=children.launcher(), protected=protected
+    )
+    log(f"sandboxed children: {children.description}")
+    return engine.grade(
+        submission,
+        on_progress=lambda partial: write_json(root.results, gradescope_json(partial)),
+    )
 
 
 def log_diagnostics(result: GradeResult, log: Callable[[str], None]) -> None:
