@@ -66,6 +66,18 @@ def _read(path: Path) -> RubricSource:
         _fail(str(error))
 
 
+def _read_and_start(path: Path, children: WarmChildren) -> RubricSource:
+    """The rubric file read, and its zygote (spawned before) handed its preload list at once
+    when the rubric alone decides it (grader.submission.preload)."""
+    from grader.submission.preload import rubric_preload
+
+    source = _read(path)
+    early = rubric_preload(source)
+    if early is not None:
+        children.start(early)
+    return source
+
+
 def _model(source: RubricSource) -> LoadedRubric:
     """The rubric's model; exits naming every bad field."""
     from grader.rubric.model import validate_rubric
@@ -182,7 +194,6 @@ def grade_command(
     from grader.atomic import write_json
     from grader.outputs.gradescope_json import fallback_results, to_gradescope
     from grader.sandbox.zygote import warm_children
-    from grader.submission.preload import rubric_preload
 
     if output is not None:
         write_json(
@@ -191,9 +202,8 @@ def grade_command(
                 "Grading did not finish; this is a placeholder written before any student code ran."
             ),
         )
-    source = _read(rubric)
-    with warm_children(rubric_preload(source)) as children:
-        loaded = _model(source)
+    with warm_children() as children:  # its interpreter starts while the rubric is read
+        loaded = _model(_read_and_start(rubric, children))
         result = _grade_one(loaded, submission, output, submission_id, policy, children)
     if output is not None:
         write_json(output, to_gradescope(result))
@@ -578,26 +588,32 @@ def check_command(kit_or_rubric: Path, submission: Path) -> None:
             f"{kit_or_rubric} looks like your submission and {submission} like the kit: "
             f"the kit comes first, as in `grader check {submission} {kit_or_rubric}`"
         )
-    from pydantic import ValidationError
-
-    from grader.frontends.kit_files import is_kit
     from grader.sandbox.zygote import warm_children
 
-    with warm_children() as children:
-        try:
-            if kit_or_rubric.is_dir() or is_kit(kit_or_rubric):
-                kit, harness = _kit_checks(kit_or_rubric, submission, children)
-            else:
-                kit, harness = _rubric_checks(kit_or_rubric, submission, children)
-            report = _self_check(kit_or_rubric, kit, harness, submission, children)
-        except (GraderInputError, ValidationError) as error:
-            _fail(str(error))
+    with warm_children() as children:  # its interpreter starts while the kit or rubric is read
+        report = _checked(kit_or_rubric, submission, children)
 
     from grader.outputs.safe_text import SafeConsole
     from grader.outputs.terminal import print_check_report
 
     print_check_report(report, SafeConsole())
     sys.exit(0 if report.all_public_checks_pass else 1)
+
+
+def _checked(kit_or_rubric: Path, submission: Path, children: WarmChildren) -> CheckReport:
+    """`grader check`'s report; exits naming what is wrong with the kit, rubric or submission."""
+    from pydantic import ValidationError
+
+    from grader.frontends.kit_files import is_kit
+
+    try:
+        if kit_or_rubric.is_dir() or is_kit(kit_or_rubric):
+            kit, harness = _kit_checks(kit_or_rubric, submission, children)
+        else:
+            kit, harness = _rubric_checks(kit_or_rubric, submission, children)
+        return _self_check(kit_or_rubric, kit, harness, submission, children)
+    except (GraderInputError, ValidationError) as error:
+        _fail(str(error))
 
 
 def _kit_checks(
@@ -632,13 +648,7 @@ def _rubric_checks(
     """The public checks of a rubric, as its kit would hold them, and its harness, with its
     zygote started: from the rubric alone when its harness decides what the zygote preloads,
     else once the submission is located."""
-    from grader.submission.preload import rubric_preload
-
-    source = _read(path)
-    early = rubric_preload(source)
-    if early is not None:
-        children.start(early)
-    loaded = _model(source)
+    loaded = _model(_read_and_start(path, children))
     if not children.started:
         children.start(_located_preload(loaded, submission))
     return _public_kit(loaded)

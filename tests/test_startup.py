@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import yaml
@@ -27,21 +28,29 @@ GRADING_STACK = ("numpy", "torch", "grader.grading.engine", "grader.trusted.vali
 PROBE = """
 import json, os, sys
 
-def stop_at_the_zygote(event, args):
+def stop_at_the_preload_list(event, args):
     if event == "subprocess.Popen" and "zygote_main" in str(args[1]):
-        print(json.dumps(sorted(sys.modules)), flush=True)
+        print("loaded:", json.dumps(sorted(sys.modules)), flush=True)
+    elif event == "socket.sendmsg":
+        print("loaded:", json.dumps(sorted(sys.modules)), flush=True)
         os._exit(0)
 
-sys.addaudithook(stop_at_the_zygote)
+sys.addaudithook(stop_at_the_preload_list)
 sys.argv = ["grader", *sys.argv[1:]]
 from grader.cli import main
 main()
 """
-"""Runs a command up to the moment it starts its zygote, and prints the modules loaded then
-(the zygote is never started: the process ends first)."""
+"""Runs a command up to the moment it sends its zygote the preload list (its first message to
+the zygote), and prints the modules loaded when it spawned the zygote and when it sent the
+list; the process ends there."""
 
 
-def loaded_at_zygote_start(*args: str | Path) -> set[str]:
+class Loaded(NamedTuple):
+    at_spawn: set[str]
+    at_preload_list: set[str]
+
+
+def loaded_at_zygote_start(*args: str | Path) -> Loaded:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *map(str, args)],
         capture_output=True,
@@ -50,8 +59,10 @@ def loaded_at_zygote_start(*args: str | Path) -> set[str]:
         timeout=120,
         check=False,
     )
-    assert done.returncode == 0 and done.stdout, done.stderr
-    return set(json.loads(done.stdout.splitlines()[-1]))
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("loaded: ")]
+    spawn, preload_list = (set(json.loads(line.removeprefix("loaded: "))) for line in lines)
+    return Loaded(spawn, preload_list)
 
 
 def test_importing_the_command_line_loads_neither_numpy_nor_torch_nor_the_engine():
@@ -94,50 +105,69 @@ def test_a_rubric_whose_file_fields_are_invalid_starts_no_zygote_early(tmp_path)
 
 
 @pytest.mark.sandbox
-def test_grade_starts_its_zygote_before_importing_numpy_when_the_harness_decides():
+def test_grade_spawns_its_zygote_before_reading_the_rubric():
     loaded = loaded_at_zygote_start(
         "grade", MIDTERM, REPO / "submissions_example" / "midterm" / "correct"
     )
-    assert not loaded & {*GRADING_STACK, "grader.rubric.model"}
+    assert not loaded.at_spawn & {*GRADING_STACK, "pydantic", "yaml", "grader.rubric.files"}
 
 
 @pytest.mark.sandbox
-def test_grade_starts_its_zygote_before_importing_the_engine_when_the_submission_decides():
+def test_grade_gives_its_zygote_the_preload_before_importing_numpy_when_the_harness_decides():
+    loaded = loaded_at_zygote_start(
+        "grade", MIDTERM, REPO / "submissions_example" / "midterm" / "correct"
+    )
+    assert not loaded.at_preload_list & {*GRADING_STACK, "grader.rubric.model"}
+
+
+@pytest.mark.sandbox
+def test_grade_gives_its_zygote_the_preload_before_the_engine_when_the_submission_decides():
     loaded = loaded_at_zygote_start("grade", HW2, REPO / "submissions_example" / "hw2" / "correct")
-    assert "grader.rubric.model" in loaded  # the submission is located against the rubric
-    assert not loaded & {"torch", "grader.grading.engine", "grader.trusted.validate"}
+    assert "grader.rubric.model" in loaded.at_preload_list  # the submission is located first
+    assert not loaded.at_preload_list & {
+        "torch",
+        "grader.grading.engine",
+        "grader.trusted.validate",
+    }
 
 
 @pytest.mark.sandbox
-def test_check_against_the_rubric_starts_its_zygote_before_importing_numpy():
+def test_check_against_the_rubric_gives_its_zygote_the_preload_before_importing_numpy():
     loaded = loaded_at_zygote_start(
         "check", MIDTERM, REPO / "submissions_example" / "midterm" / "correct"
     )
-    assert not loaded & {*GRADING_STACK, "grader.rubric.model"}
+    assert not loaded.at_spawn & {"pydantic", "yaml"}
+    assert not loaded.at_preload_list & {*GRADING_STACK, "grader.rubric.model"}
 
 
 @pytest.mark.sandbox
-def test_check_against_a_kit_starts_its_zygote_before_importing_numpy(tmp_path):
+def test_check_against_a_kit_gives_its_zygote_the_preload_before_importing_numpy(tmp_path):
     kit = tmp_path / "kit"
     kit.mkdir()
     submission = yaml.safe_load(MIDTERM.read_text())["submission"]
     (kit / "kit.yaml").write_text(yaml.safe_dump({"kit": 1, "submission": submission}))
     shutil.copy(REPO / "reference" / "midterm_harness.py", kit / "harness.py")
     loaded = loaded_at_zygote_start("check", kit, REPO / "submissions_example/midterm/correct")
-    assert not loaded & {*GRADING_STACK, "grader.rubric.model"}
+    assert not loaded.at_spawn & {"pydantic", "yaml"}
+    assert not loaded.at_preload_list & {*GRADING_STACK, "grader.rubric.model"}
 
 
 @pytest.mark.sandbox
-def test_the_gradescope_entry_point_starts_its_zygote_before_importing_numpy(tmp_path):
+def test_the_gradescope_entry_point_gives_its_zygote_the_preload_before_importing_numpy(tmp_path):
     shutil.copytree(REPO / "submissions_example/midterm/correct", tmp_path / "submission")
     loaded = loaded_at_zygote_start("gradescope", MIDTERM, "--root", tmp_path)
-    assert not loaded & {*GRADING_STACK, "grader.rubric.model"}
+    assert not loaded.at_spawn & {"pydantic", "yaml"}
+    assert not loaded.at_preload_list & {*GRADING_STACK, "grader.rubric.model"}
 
 
 @pytest.mark.sandbox
-def test_the_gradescope_entry_point_starts_its_zygote_before_the_engine_when_the_submission_decides(
+def test_gradescope_gives_its_zygote_the_preload_before_the_engine_when_the_submission_decides(
     tmp_path,
 ):
     shutil.copytree(REPO / "submissions_example/hw2/correct", tmp_path / "submission")
     loaded = loaded_at_zygote_start("gradescope", HW2, "--root", tmp_path)
-    assert not loaded & {"torch", "grader.grading.engine", "grader.trusted.reference"}
+    assert not loaded.at_preload_list & {
+        "torch",
+        "grader.grading.engine",
+        "grader.trusted.reference",
+    }

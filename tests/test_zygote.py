@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import socket
 import sys
 import tempfile
 import textwrap
@@ -404,3 +405,24 @@ def test_a_dead_zygote_is_restarted_by_the_next_launch(zygote, workdir):
     ) as session:
         reply = session.call("parent", [], TIMEOUT)
     assert zygote.alive and reply.value == zygote.process.pid != dead
+
+
+def test_a_zygote_spawned_before_its_preload_list_imports_the_list_sent_later(
+    interpreter_reachable, workdir
+):
+    with Zygote(None) as early:
+        early.spawn()
+        early.load(("fractions",))  # a module nothing else the zygote runs imports
+        assert early.wait_ready()["loaded"] == ["fractions"]
+        source = "import sys\nPRELOADED = 'fractions' in sys.modules\n"
+        with session_for(workdir(), source, early) as session:
+            assert session.value("PRELOADED", TIMEOUT).value is True
+
+
+def test_a_zygote_waiting_for_its_preload_list_ends_when_its_grader_closes(interpreter_reachable):
+    early = Zygote(None)
+    early.spawn()
+    assert early.process is not None and early.control is not None
+    early.control.shutdown(socket.SHUT_RDWR)
+    assert early.process.wait(timeout=TIMEOUT) == 0
+    early.close()

@@ -85,9 +85,7 @@ def run_autograder(
     (the reason is logged for instructors and results.json says so for students).
     """
     # Imported here, as in grader.cli's commands: `grader --help` needs DEFAULT_ROOT only.
-    from grader.rubric.files import read_rubric
     from grader.sandbox.zygote import warm_children
-    from grader.submission.preload import rubric_preload
 
     write_json(
         root.results,
@@ -96,14 +94,30 @@ def run_autograder(
             "of your code ran."
         ),
     )
+    with warm_children() as children:  # its interpreter starts while the rubric is read
+        source = _read_and_start(rubric_path, root, log, children)
+        return None if source is None else _grade(source, root, policy, log, children)
+
+
+def _read_and_start(
+    rubric_path: Path, root: AutograderRoot, log: Callable[[str], None], children: WarmChildren
+) -> RubricSource | None:
+    """The rubric file read, and its zygote (spawned before) handed its preload list at once
+    when the rubric alone decides it; None, logged and said in results.json, when the rubric
+    cannot be read."""
+    from grader.rubric.files import read_rubric
+    from grader.submission.preload import rubric_preload
+
     try:
         source = read_rubric(rubric_path)
     except GraderInputError as error:
         log(f"error: {error}")
         write_json(root.results, fallback_results(MISCONFIGURED))
         return None
-    with warm_children(rubric_preload(source)) as children:
-        return _grade(source, root, policy, log, children)
+    early = rubric_preload(source)
+    if early is not None:
+        children.start(early)
+    return source
 
 
 def _grade(

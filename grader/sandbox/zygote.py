@@ -79,11 +79,13 @@ class Zygote:
     """A warm interpreter that forks sandboxed children on request; a Launcher.
 
     Started lazily by the first launch and restarted if it dies. `preload` names the modules
-    imported before the first fork; one that is not installed is reported in `status`.
+    imported before the first fork; one that is not installed is reported in `status`. A zygote
+    spawned with `preload` None starts its interpreter and waits for the list (`load`), which a
+    command knows only once it has read its rubric.
     """
 
-    def __init__(self, preload: tuple[str, ...] = DEFAULT_PRELOAD) -> None:
-        self.preload = tuple(preload)
+    def __init__(self, preload: tuple[str, ...] | None = DEFAULT_PRELOAD) -> None:
+        self.preload = None if preload is None else tuple(preload)
         self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
         self.status: dict[str, Any] = {}
@@ -97,6 +99,8 @@ class Zygote:
     def start(self) -> dict[str, Any]:
         """Start the zygote and wait until its imports and warm-ups are done; what it loaded,
         and the data-segment allowance its children get for them."""
+        if self.preload is None:
+            raise ZygoteError("the zygote's preload list is not known yet")
         self.spawn()
         return self.wait_ready()
 
@@ -107,12 +111,13 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent"}
         env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
-        config = {
+        config: dict[str, Any] = {
             "parent": os.getpid(),
             "control_fd": theirs.fileno(),
-            "preload": list(self.preload),
             "seccomp_libraries": seccomp_libraries() if sys.platform == "linux" else {},
         }
+        if self.preload is not None:
+            config["preload"] = list(self.preload)
         try:
             self.process = subprocess.Popen(
                 [
@@ -135,10 +140,24 @@ class Zygote:
             theirs.close()
         self.control = ours
 
+    def load(self, preload: tuple[str, ...]) -> None:
+        """Send the preload list to a zygote spawned without one: its interpreter has started
+        meanwhile, and it imports and warms the list now. A zygote that died meanwhile says so
+        when it is waited for."""
+        if self.preload is not None:
+            raise ZygoteError("the zygote already has its preload list")
+        self.preload = tuple(preload)
+        if self.control is not None:
+            with contextlib.suppress(OSError):
+                message = json.dumps({"preload": list(self.preload)}).encode()
+                socket.send_fds(self.control, [message], [])
+
     def wait_ready(self) -> dict[str, Any]:
         """Wait for the spawned zygote's readiness report (see start)."""
         if self.status:
             return self.status
+        if self.preload is None:
+            raise ZygoteError("the zygote's preload list is not known yet")
         ours = self.control
         if self.process is None or ours is None:
             raise ZygoteError("the zygote was not started")
@@ -271,9 +290,10 @@ class Zygote:
                         ended.exited(message["code"])
 
 
-def spawn_zygote(preload: tuple[str, ...] = DEFAULT_PRELOAD) -> Zygote | None:
+def spawn_zygote(preload: tuple[str, ...] | None = DEFAULT_PRELOAD) -> Zygote | None:
     """A zygote starting in the background where this platform allows one (see warm_launcher),
-    for a caller with other work to do before its first child."""
+    for a caller with other work to do before its first child; with `preload` None, it waits
+    for `Zygote.load`."""
     if sys.platform != "linux" or not hasattr(os, "pidfd_open"):
         return None
     zygote = Zygote(preload)
@@ -313,8 +333,9 @@ def warm_launcher(
 
 
 class WarmChildren:
-    """A zygote for the sandboxed children of one grading, started (`start`) as soon as its
-    preload list is known, from the rubric alone or once the submission is located (see
+    """A zygote for the sandboxed children of one grading. Its interpreter is spawned first
+    (`spawn`), before the command reads its rubric; its preload list follows (`start`) as soon
+    as it is known, from the rubric alone or once the submission is located (see
     grader.submission.preload): its imports and warm-ups (2 to 3 s with torch) run on another
     core while the trusted process imports the grading stack, validates the rubric and computes
     answers. `launcher()` waits for it, or falls back to a fresh interpreter per child;
@@ -329,11 +350,18 @@ class WarmChildren:
     def started(self) -> bool:
         return self.preload is not None
 
+    def spawn(self) -> None:
+        if self.zygote is None:
+            self.zygote = spawn_zygote(None)
+
     def start(self, preload: list[str]) -> None:
         if self.started:
             raise ZygoteError("this grading's zygote is already started")
         self.preload = tuple(preload)
-        self.zygote = spawn_zygote(self.preload)
+        if self.zygote is not None:
+            self.zygote.load(self.preload)
+        else:
+            self.zygote = spawn_zygote(self.preload)
 
     def launcher(self) -> Launcher:
         if self.preload is None:
@@ -348,12 +376,14 @@ class WarmChildren:
 
 @contextlib.contextmanager
 def warm_children(preload: list[str] | None = None) -> Iterator[WarmChildren]:
-    """WarmChildren for the duration of one grading, started on `preload` if it is given; the
-    zygote ends with it."""
+    """WarmChildren for the duration of one grading, started on `preload` if it is given, else
+    spawned to wait for it; the zygote ends with it."""
     children = WarmChildren()
     try:
         if preload is not None:
             children.start(preload)
+        else:
+            children.spawn()
         yield children
     finally:
         children.close()

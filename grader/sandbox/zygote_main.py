@@ -14,9 +14,11 @@ thread would stay locked in the child forever, and unshare(CLONE_NEWUSER) refuse
 multi-threaded caller. The thread-count variables are set to 1 before the imports and the thread
 count is checked and reported.
 
-Requests arrive on a SOCK_SEQPACKET socket, each with the child's three pipe ends attached; the
-zygote answers with the child's pid and a pidfd (to signal it without a pid-reuse race), and
-later with its exit status once reaped.
+Its preload list comes with its start-up configuration or, when its grader spawned it before
+reading the rubric, as the first message on its SOCK_SEQPACKET control socket. Requests then
+arrive on that socket, each with the child's three pipe ends attached; the zygote answers with
+the child's pid and a pidfd (to signal it without a pid-reuse race), and later with its exit
+status once reaped.
 """
 
 from __future__ import annotations
@@ -156,11 +158,24 @@ class Zygote:
                 self.spawn(json.loads(data), fds)
 
 
+def _preload_list(control: socket.socket) -> list[str] | None:
+    """The preload list of a zygote spawned before its grader knew it: the grader's first
+    message. None when the grader closed its end first (it stopped before grading)."""
+    data = control.recv(MESSAGE_BYTES)
+    if not data:
+        return None
+    modules = json.loads(data)["preload"]
+    return [str(name) for name in modules]
+
+
 def main(config: dict[str, Any]) -> None:
     report = layers.Report()
     layers.die_with_parent(config["parent"], report)
     control = socket.socket(fileno=config["control_fd"])
-    loaded = preload(config["preload"])
+    modules = config["preload"] if "preload" in config else _preload_list(control)
+    if modules is None:
+        os._exit(0)
+    loaded = preload(modules)
     # Paid here once rather than in every child: the first seeding loads what seeding needs
     # (20 ms), and the seccomp bindings take 10 ms to import.
     _reseed()
