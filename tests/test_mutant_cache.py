@@ -14,7 +14,7 @@ import yaml
 from grader.grading.engine import Attempt, Engine
 from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, load_rubric
-from grader.trusted import mutant_cache, mutation
+from grader.trusted import line_budget, mutant_cache, mutation
 from grader.trusted.cases import build_cases, part_rng
 from grader.trusted.mutant_cache import CACHE_ENV
 from grader.trusted.mutation import lurking_mutants, numbered_mutant, numbered_mutants
@@ -227,9 +227,11 @@ def test_a_reference_folder_with_too_many_files_is_not_cached(
     assert mutant_cache.entry_key(tmp_path / "reference.py", "{}") is None
 
 
-def test_a_screening_that_left_out_a_slow_mutant_is_not_stored(
+def test_a_screening_that_left_out_slow_mutants_is_stored_like_any_other(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(mutation, "MAX_CALL_SECONDS", 0.0)  # every mutant is too slow
-    screened()
-    assert entries(cache) == []
+    monkeypatch.setattr(line_budget, "LINES_PER_REFERENCE_LINE", 0)
+    monkeypatch.setattr(line_budget, "MIN_LINES", 0)  # every mutant runs over its budget
+    assert screened() == []
+    [entry] = entries(cache)
+    assert json.loads(entry.read_text())["lurking"] == []

@@ -11,6 +11,10 @@ trusted code, and so are its mutants). A mutant that earns more than the thresho
 one that gives the canonical answer on every case drawn, and on a further sample of random
 cases, is counted as equivalent and left out of the score. The report lists each survivor with
 the cases that let it through: what the rubric's author should add or redraw.
+
+Each mutant call runs under the screening's line budget (trusted.line_budget): past
+max(20 x the reference's lines on the same case, 10,000) lines it is stopped and answers as a
+submission that timed out, so a mutant whose loop never ends cannot hang the analysis.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ import numpy as np
 
 from grader.checks import compare
 from grader.checks.property import PropertyCheck
+from grader.errors import ReferenceModuleError
 from grader.grading.engine import Attempt, PartRun
 from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, LoadedRubric
 from grader.sandbox.runner import Reply
 from grader.trusted.cases import build_cases, part_rng
-from grader.trusted.mutation import mutants_of
+from grader.trusted.line_budget import OverBudget, budget_for, counted_call
+from grader.trusted.mutation import course_files, mutants_of
 from grader.trusted.reference import ReferenceModule
 
 DEFAULT_THRESHOLD = 0.5
@@ -75,16 +81,34 @@ class MutationReport:
 # --- grading mutants ---------------------------------------------------------------------------
 
 
-def _reply(function: Callable[..., Any], kwargs: dict[str, Any]) -> Reply:
-    try:
+@dataclass(frozen=True)
+class Bounded:
+    """How a mutant of `truth` is called: counted in the course's `files`, and stopped past
+    the line budget the reference's own count on the same case gives (line_budget)."""
+
+    truth: Callable[..., Any]
+    files: frozenset[str]
+    what: str
+
+    def reply(self, mutant: Callable[..., Any], kwargs: dict[str, Any]) -> Reply:
+        """The mutant's answer as the sandbox would give it; over its budget, a timeout."""
         with np.errstate(all="ignore"):
-            return Reply("ok", function(**copy.deepcopy(kwargs)))
-    except Exception as error:
-        return Reply("exception", error_type=type(error).__name__, message=str(error)[:200])
+            _, lines = counted_call(self.truth, copy.deepcopy(kwargs), self.files, what=self.what)
+        limit = budget_for(lines)
+        try:
+            with np.errstate(all="ignore"):
+                value, _ = counted_call(mutant, copy.deepcopy(kwargs), self.files, limit, self.what)
+        except OverBudget:
+            return Reply("timeout", error_type="OverBudget", message=f"ran over {limit} lines")
+        except ReferenceModuleError:
+            raise  # the safety cap: the rubric's author must hear of it
+        except Exception as error:
+            return Reply("exception", error_type=type(error).__name__, message=str(error)[:200])
+        return Reply("ok", value)
 
 
 def judge_part(
-    attempt: Attempt, q_index: int, p_index: int, part: AutoPart, answer: Any
+    attempt: Attempt, q_index: int, p_index: int, part: AutoPart, answer: Any, bounded: Bounded
 ) -> tuple[float, list[str]]:
     """The credit an answer (a value, or a function for a function part) earns on a part, and
     the cases it passed, judged as the engine judges a submission's replies."""
@@ -96,7 +120,7 @@ def judge_part(
     run = PartRun(q_index, p_index, part)
     rng = part_rng(attempt.seed, q_index, p_index)
     run.cases = build_cases(spec, attempt.reference, rng, blind=attempt.blind_to(part))
-    run.replies = [_reply(answer, case.kwargs) for case in run.cases]
+    run.replies = [bounded.reply(answer, case.kwargs) for case in run.cases]
     result = attempt.judge_function(run)
     credit = result.credit if result.status != "error" else 0.0
     passed = []
@@ -150,7 +174,7 @@ def _is_named(attempt: Attempt, part: AutoPart, reply: Reply) -> bool:
 
 
 def _equivalent(
-    attempt: Attempt, part: AutoPart, name: str, mutant: Callable[..., Any], truth: Any
+    attempt: Attempt, part: AutoPart, mutant: Callable[..., Any], bounded: Bounded
 ) -> bool:
     """Whether a full-credit mutant gives the canonical answer on a fresh sample of cases too
     (for a constant: it is the canonical value)."""
@@ -163,8 +187,8 @@ def _equivalent(
     rng = np.random.default_rng(SEED + 1)
     for _ in range(PROBES):
         kwargs = {k: v for k, v in generator(rng).items() if k in spec.args}
-        reply = _reply(mutant, kwargs)
-        if not reply.ok or not _same(part, reply.value, truth(**kwargs)):
+        reply = bounded.reply(mutant, kwargs)
+        if not reply.ok or not _same(part, reply.value, bounded.truth(**kwargs)):
             return False
     return True
 
@@ -190,23 +214,24 @@ def analyse(
             label = f"{question.number} {part.target}"
             progress(label)
             truth = reference.function(name, field="mutants")
+            bounded = Bounded(truth, course_files(name, reference), f"{reference.path}: {name}")
             for where, change, mutant in mutants_of(name, reference):
                 attempt = Attempt(loaded, reference, None, None, SEED, TimeBudget(600, 1))
                 attempt._hidden_phase = True  # no sandbox: follow-through answers are None
                 deserved = 0.0
                 if part.function is None:
-                    reply = _reply(mutant, {})
-                    credit, through = judge_part(attempt, q_index, p_index, part, reply)
+                    reply = bounded.reply(mutant, {})
+                    credit, through = judge_part(attempt, q_index, p_index, part, reply, bounded)
                     deserved = _item_credit(part, reply, truth())
                     if _is_named(attempt, part, reply):
                         deserved = max(deserved, credit)  # the rubric's own promise
                 else:
-                    credit, through = judge_part(attempt, q_index, p_index, part, mutant)
+                    credit, through = judge_part(attempt, q_index, p_index, part, mutant, bounded)
                 result = MutantResult(
                     label, where, change, credit, deserved=deserved, through=through
                 )
                 if credit >= 1.0:
-                    result.equivalent = _equivalent(attempt, part, name, mutant, truth)
+                    result.equivalent = _equivalent(attempt, part, mutant, bounded)
                 report.results.append(result)
     return report
 

@@ -10,8 +10,8 @@ that mutates, draws and compares), as data only: which mutants lurk, by their nu
 code or pickles. What is read back is checked field by field, and every mutant it names is
 rebuilt from the reference and must show the change it was stored with; anything else (a
 corrupt, truncated, foreign or stale file) is a miss, and the mutants are found again. A cache
-folder that cannot be written is simply not used, and an outcome that depended on this
-machine's speed (a mutant left out for being slow) is not stored.
+folder that cannot be written is simply not used. Every outcome is stored: a mutant left out
+for being slow was stopped by a count of lines (trusted.line_budget), the same on any machine.
 
 The folder is $GRADER_CACHE_DIR if set (empty: no cache), else $XDG_CACHE_HOME/grader/, else
 ~/.cache/grader/; entries go in its `lurking/` folder, one JSON file per key.
@@ -45,6 +45,7 @@ MAX_ENTRY_BYTES = 1 << 20
 _GRADER = Path(__file__).resolve().parents[1]
 _CODE = (
     "trusted/mutation.py",
+    "trusted/line_budget.py",
     "trusted/cases.py",
     "trusted/mutant_cache.py",
     *sorted(f"checks/{path.name}" for path in (_GRADER / "checks").glob("*.py")),

@@ -16,7 +16,6 @@ import ast
 import copy
 import inspect
 import textwrap
-import time
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
@@ -27,9 +26,11 @@ import numpy as np
 
 from grader.checks import compare
 from grader.checks.property import PropertyCheck
+from grader.errors import ReferenceModuleError
 from grader.rubric.model import AutoPart
 from grader.trusted import mutant_cache
 from grader.trusted.cases import typed_arguments
+from grader.trusted.line_budget import OverBudget, budget_for, counted_call
 from grader.trusted.reference import ReferenceModule
 
 # --- making mutants --------------------------------------------------------------------------
@@ -196,14 +197,38 @@ def _compiled(
     target = reference.function(name, field="mutants")
     namespace = dict(vars(module))
     try:
-        exec(compile(source, f"<mutant of {mutated.__name__}>", "exec"), namespace)
+        exec(compile(source, _mutant_file(mutated.__name__), "exec"), namespace)
         if mutated is not target:
             own = textwrap.dedent(inspect.getsource(target))
-            exec(compile(own, f"<{name}>", "exec"), namespace)
+            exec(compile(own, _recompiled_file(name), "exec"), namespace)
     except Exception:  # a mutant that does not compile is no mutant
         return None
     function: Callable[..., Any] = namespace[name]
     return function
+
+
+def _mutant_file(where: str) -> str:
+    """The file name a mutant of `where` is compiled under (its code objects carry it)."""
+    return f"<mutant of {where}>"
+
+
+def _recompiled_file(name: str) -> str:
+    """The file name `name` is compiled under again when a helper it calls is mutated."""
+    return f"<{name}>"
+
+
+def course_files(name: str, reference: ReferenceModule) -> frozenset[str]:
+    """The file names of the code a mutant of `name` (or of a helper) runs that is the course's
+    own, whose lines line_budget counts: the reference module and the mutants' sources."""
+    target = reference.function(name, field="mutants")
+    helpers = _helpers(target, reference.module)
+    return frozenset(
+        {
+            target.__code__.co_filename,
+            _recompiled_file(name),
+            *(_mutant_file(helper.__name__) for helper in helpers),
+        }
+    )
 
 
 def mutants_of(
@@ -253,9 +278,6 @@ nearly every case (so any random case tells it apart), and most mutants are."""
 MAX_LURKING = 12
 """Lurking mutants kept per part (distinct answers first come, first kept): what a case is
 checked against, so a redraw costs at most this many calls of reference-sized functions."""
-MAX_CALL_SECONDS = 0.05
-"""A mutant slower than this per call (a loop run twice as long, on a large case) is left out,
-so checking a case stays bounded in time."""
 
 
 @dataclass(frozen=True)
@@ -324,17 +346,16 @@ def _remembered(part: AutoPart, reference: ReferenceModule, spec_json: str) -> l
     except OSError:  # the course files are gone since they were loaded: nothing to key it by
         key = None
     if key is None:
-        return _find_lurking(part, reference)[0]
+        return _find_lurking(part, reference)
     stored = mutant_cache.read_entry(key)
     if stored is not None:
         rebuilt = _rebuilt(name, reference, stored)
         if rebuilt is not None:
             return rebuilt
-    found, timed = _find_lurking(part, reference)
-    if not timed:  # an outcome that depends on this machine's speed is not kept
-        mutant_cache.write_entry(
-            key, [mutant_cache.StoredMutant(m.where, *m.number, m.change) for m in found]
-        )
+    found = _find_lurking(part, reference)
+    mutant_cache.write_entry(
+        key, [mutant_cache.StoredMutant(m.where, *m.number, m.change) for m in found]
+    )
     return found
 
 
@@ -353,13 +374,23 @@ def _rebuilt(
     return rebuilt
 
 
-def _find_lurking(part: AutoPart, reference: ReferenceModule) -> tuple[list[Lurking], bool]:
-    """The part's lurking mutants, and whether a mutant was left out for its speed (an
-    outcome that depends on the machine and its load, which is therefore not cached)."""
+@dataclass(frozen=True)
+class _Probe:
+    kwargs: dict[str, Any]
+    expected: Any
+    budget: int
+    """The lines a mutant may run on it (line_budget.budget_for the reference's count)."""
+
+
+def _find_lurking(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
+    """The part's lurking mutants. A mutant that runs past its line budget on a probe is too
+    slow, and left out: a count, the same on any machine (line_budget)."""
     spec = part.function
     assert spec is not None and spec.reference is not None and spec.random is not None
     truth = reference.function(spec.reference, field="function.reference")
     generator = reference.function(spec.random.generator, field="function.random.generator")
+    files = course_files(spec.reference, reference)
+    what = f"{reference.path}: {spec.reference}"
     rng = np.random.default_rng(PROBE_SEED)
     probes = []
     for _ in range(PROBES):
@@ -367,38 +398,63 @@ def _find_lurking(part: AutoPart, reference: ReferenceModule) -> tuple[list[Lurk
         kwargs = typed_arguments(
             {name: drawn[name] for name in spec.args}, spec.array_args, spec.tensor_args
         )
-        probes.append((kwargs, truth(**copy.deepcopy(kwargs))))
+        expected, lines = counted_call(truth, copy.deepcopy(kwargs), files, what=what)
+        probes.append(_Probe(kwargs, expected, budget_for(lines)))
     found: list[Lurking] = []
     seen: set[tuple[Any, ...]] = set()
-    timed = False
     for where, number, change, mutant in numbered_mutants_of(spec.reference, reference):
-        started = time.perf_counter()
+        label = f"{what} (its mutant {where}: {change})"
         agreeing: list[bool] = []
-        for kwargs, expected in probes:
-            agreeing.append(_agrees(part, mutant, kwargs, expected))
+        for probe in probes:
+            agrees = _screened(part, mutant, probe, files, label)
+            if agrees is None:
+                break  # too slow: left out
+            agreeing.append(agrees)
             if len(agreeing) == SCREEN and not any(agreeing):
                 break  # wrong on every screening case: most mutants are, and random cases show it
-        if (time.perf_counter() - started) / len(agreeing) > MAX_CALL_SECONDS:
-            timed = True
-            continue
         if len(agreeing) < PROBES or all(agreeing):
             continue
-        outputs = tuple(_answer_key(mutant, kwargs) for kwargs, _ in probes)
+        outputs = tuple(_answer_key(mutant, probe, files, label) for probe in probes)
         if (*agreeing, *outputs) in seen:
             continue
         seen.add((*agreeing, *outputs))
         found.append(Lurking(where, change, mutant, number))
         if len(found) == MAX_LURKING:
             break
-    return found, timed
+    return found
 
 
-def _answer_key(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-    """A hashable summary of a mutant's answer on a case, to keep one mutant per behaviour."""
+def _screened(
+    part: AutoPart, mutant: Callable[..., Any], probe: _Probe, files: frozenset[str], what: str
+) -> bool | None:
+    """Whether the mutant gives the canonical answer on a probe (a crash does not); None when
+    it ran past the probe's line budget."""
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            value = np.asarray(function(**copy.deepcopy(kwargs)), dtype=np.float64)
+            value, _ = counted_call(mutant, copy.deepcopy(probe.kwargs), files, probe.budget, what)
+            return bool(compare(part.check, value, probe.expected, reveal=False).passed)
+    except OverBudget:
+        return None
+    except ReferenceModuleError:
+        raise  # the safety cap: the rubric's author must hear of it
+    except Exception:  # a mutant that fails on a case is told apart by it
+        return False
+
+
+def _answer_key(
+    function: Callable[..., Any], probe: _Probe, files: frozenset[str], what: str
+) -> Any:
+    """A hashable summary of a mutant's answer on a probe, to keep one mutant per behaviour."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            answer, _ = counted_call(
+                function, copy.deepcopy(probe.kwargs), files, probe.budget, what
+            )
+            value = np.asarray(answer, dtype=np.float64)
         return (value.shape, np.round(value, 9).tobytes())
+    except ReferenceModuleError:
+        raise
     except Exception:
         return None
