@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.grading.mutants import analyse
 from grader.rubric.model import AutoPart, LoadedRubric, load_rubric
 from grader.trusted.mutant_cache import CACHE_ENV
 from grader.trusted.mutation import lurking_mutants, mutants_of
@@ -123,3 +124,11 @@ def test_the_lurking_mutants_do_not_depend_on_the_clock(
         monkeypatch.setattr(time, "perf_counter", lambda: 100 * real())  # 100 times slower
         on_a_loaded_machine = screened(tmp_path / "loaded")
     assert on_a_loaded_machine == on_a_quiet_machine
+
+
+def test_grader_mutants_counts_a_mutant_that_never_ends_as_caught(tmp_path: Path) -> None:
+    loaded, _ = course(tmp_path)
+    with at_most(120):
+        report = analyse(loaded, load_reference(loaded.reference_path))
+    [never_ends] = [r for r in report.results if f"{r.where}: {r.change}" == NEVER_ENDS]
+    assert never_ends.credit == 0.0 and never_ends not in report.survivors
