@@ -20,6 +20,7 @@ submission that timed out, so a mutant whose loop never ends cannot hang the ana
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,10 +33,12 @@ from grader.errors import ReferenceModuleError
 from grader.grading.engine import Attempt, PartRun
 from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, LoadedRubric
+from grader.sandbox import wire
 from grader.sandbox.runner import Reply
 from grader.trusted.cases import build_cases, part_rng
 from grader.trusted.line_budget import OverBudget, budget_for, counted_call
 from grader.trusted.mutation import course_files, mutants_of
+from grader.trusted.shared_answers import identical
 from grader.trusted.reference import ReferenceModule
 
 DEFAULT_THRESHOLD = 0.5
@@ -89,12 +92,13 @@ class Bounded:
     truth: Callable[..., Any]
     files: frozenset[str]
     what: str
+    counted: dict[str, int] = field(default_factory=dict)
+    """The reference's lines on each case met, by the case's exact encoding: every mutant of a
+    part meets the same cases, and counting the reference again for each doubled the run."""
 
     def reply(self, mutant: Callable[..., Any], kwargs: dict[str, Any]) -> Reply:
         """The mutant's answer as the sandbox would give it; over its budget, a timeout."""
-        with np.errstate(all="ignore"):
-            _, lines = counted_call(self.truth, copy.deepcopy(kwargs), self.files, what=self.what)
-        limit = budget_for(lines)
+        limit = budget_for(self._reference_lines(kwargs))
         try:
             with np.errstate(all="ignore"):
                 value, _ = counted_call(mutant, copy.deepcopy(kwargs), self.files, limit, self.what)
@@ -105,6 +109,26 @@ class Bounded:
         except Exception as error:
             return Reply("exception", error_type=type(error).__name__, message=str(error)[:200])
         return Reply("ok", value)
+
+    def _reference_lines(self, kwargs: dict[str, Any]) -> int:
+        key = _exact_key(kwargs)
+        if key is not None and key in self.counted:
+            return self.counted[key]
+        with np.errstate(all="ignore"):
+            _, lines = counted_call(self.truth, copy.deepcopy(kwargs), self.files, what=self.what)
+        if key is not None:
+            self.counted[key] = lines
+        return lines
+
+
+def _exact_key(kwargs: dict[str, Any]) -> str | None:
+    """The case's wire encoding as text when it holds the case exactly (identical types, dtypes
+    and bytes once decoded); None for anything else (a tensor), counted afresh each time."""
+    try:
+        data = wire.encode(kwargs)
+    except wire.WireError:
+        return None
+    return json.dumps(data, sort_keys=True) if identical(wire.decode(data), kwargs) else None
 
 
 def judge_part(
