@@ -38,8 +38,8 @@ from grader.sandbox.runner import Reply
 from grader.trusted.cases import build_cases, part_rng
 from grader.trusted.line_budget import OverBudget, budget_for, counted_call
 from grader.trusted.mutation import course_files, mutants_of
-from grader.trusted.shared_answers import identical
 from grader.trusted.reference import ReferenceModule
+from grader.trusted.shared_answers import identical
 
 DEFAULT_THRESHOLD = 0.5
 """Credit a mutant may earn and still count as caught: a named mistake may pay half."""
