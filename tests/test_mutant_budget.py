@@ -16,8 +16,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from grader.errors import ReferenceModuleError
 from grader.grading.mutants import analyse
 from grader.rubric.model import AutoPart, LoadedRubric, load_rubric
+from grader.trusted import line_budget
 from grader.trusted.line_budget import OverBudget, counted_call
 from grader.trusted.mutant_cache import CACHE_ENV
 from grader.trusted.mutation import lurking_mutants, mutants_of
@@ -175,3 +177,11 @@ def test_only_lines_of_the_given_files_are_counted() -> None:
     _, own = counted_call(loop, {"n": 50}, {"<course>"})
     _, with_step = counted_call(loop, {"n": 50}, {"<course>", "<library>"})
     assert with_step - own == 2 * 50  # step's two lines, run 50 times
+
+
+def test_a_call_past_the_safety_cap_stops_the_screening_naming_the_function(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(line_budget, "SAFETY_SECONDS", 0.0)
+    with pytest.raises(ReferenceModuleError, match="count_for"):
+        screened(tmp_path, "count_for")
