@@ -8,7 +8,6 @@ crash, return junk) is caught at the request and costs only that part.
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import time
 from collections import Counter
@@ -63,6 +62,7 @@ from grader.submission.formats.base import Reading
 from grader.submission.staged import StagedSubmission
 from grader.trusted import mutant_cache
 from grader.trusted.answers import ListedAnswers, expected_constant
+from grader.trusted.arguments import fresh
 from grader.trusted.cases import RANDOM, Case, build_cases, derive_seed, part_rng, positional
 from grader.trusted.mutation import lurking_mutants
 from grader.trusted.reference import ReferenceModule
@@ -99,7 +99,7 @@ def _read_only_answer(
     gets a copy of the arguments: a random case's answer is computed when the case is drawn,
     before the student's function is called with these very arguments, so a reference that
     changed them in place would change the student's case."""
-    return lambda: read_only(reference(**copy.deepcopy(arguments)))
+    return lambda: read_only(reference(**fresh(arguments)))
 
 
 @functools.cache

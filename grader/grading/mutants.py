@@ -19,7 +19,6 @@ submission that timed out, so a mutant whose loop never ends cannot hang the ana
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from grader.rubric.budget import TimeBudget
 from grader.rubric.model import AutoPart, LoadedRubric
 from grader.sandbox import wire
 from grader.sandbox.runner import Reply
+from grader.trusted.arguments import fresh
 from grader.trusted.cases import build_cases, part_rng
 from grader.trusted.line_budget import OverBudget, budget_for, counted_call
 from grader.trusted.mutation import course_files, mutants_of
@@ -101,7 +101,7 @@ class Bounded:
         limit = budget_for(self._reference_lines(kwargs))
         try:
             with np.errstate(all="ignore"):
-                value, _ = counted_call(mutant, copy.deepcopy(kwargs), self.files, limit, self.what)
+                value, _ = counted_call(mutant, fresh(kwargs), self.files, limit, self.what)
         except OverBudget:
             return Reply("timeout", error_type="OverBudget", message=f"ran over {limit} lines")
         except ReferenceModuleError:
@@ -115,7 +115,7 @@ class Bounded:
         if key is not None and key in self.counted:
             return self.counted[key]
         with np.errstate(all="ignore"):
-            _, lines = counted_call(self.truth, copy.deepcopy(kwargs), self.files, what=self.what)
+            _, lines = counted_call(self.truth, fresh(kwargs), self.files, what=self.what)
         if key is not None:
             self.counted[key] = lines
         return lines

@@ -8,7 +8,6 @@ mistake in one layer of a table loses only that cell's share.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from grader.grading.case_answers import CaseAnswers
 from grader.grading.structure import is_genuine, is_placeholder, transformations
 from grader.rubric.model import Alternative, AutoPart, Mistake, Variant
 from grader.trusted.answers import constant_value
+from grader.trusted.arguments import fresh
 from grader.trusted.reference import ReferenceModule
 
 
@@ -80,7 +80,7 @@ class VariantJudge:
         return self.answers.get(
             case,
             ("variant", id(variant)),
-            lambda: self._value_or_none(variant, copy.deepcopy(case)),
+            lambda: self._value_or_none(variant, fresh(case)),
         )
 
     def _value_or_none(self, variant: Variant, case: dict[str, Any]) -> Any:

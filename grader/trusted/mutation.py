@@ -29,6 +29,7 @@ from grader.checks.property import PropertyCheck
 from grader.errors import ReferenceModuleError
 from grader.rubric.model import AutoPart
 from grader.trusted import mutant_cache
+from grader.trusted.arguments import fresh
 from grader.trusted.cases import typed_arguments
 from grader.trusted.line_budget import OverBudget, budget_for, counted_call
 from grader.trusted.reference import ReferenceModule
@@ -305,7 +306,7 @@ def _agrees(
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            value = function(**copy.deepcopy(kwargs))
+            value = function(**fresh(kwargs))
             return bool(compare(part.check, value, expected, reveal=False).passed)
     except Exception:  # a mutant that fails on a case is told apart by it
         return False
@@ -398,7 +399,7 @@ def _find_lurking(part: AutoPart, reference: ReferenceModule) -> list[Lurking]:
         kwargs = typed_arguments(
             {name: drawn[name] for name in spec.args}, spec.array_args, spec.tensor_args
         )
-        expected, lines = counted_call(truth, copy.deepcopy(kwargs), files, what=what)
+        expected, lines = counted_call(truth, fresh(kwargs), files, what=what)
         probes.append(_Probe(kwargs, expected, budget_for(lines)))
     found: list[Lurking] = []
     seen: set[tuple[Any, ...]] = set()
@@ -432,7 +433,7 @@ def _screened(
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            value, _ = counted_call(mutant, copy.deepcopy(probe.kwargs), files, probe.budget, what)
+            value, _ = counted_call(mutant, fresh(probe.kwargs), files, probe.budget, what)
             return bool(compare(part.check, value, probe.expected, reveal=False).passed)
     except OverBudget:
         return None
@@ -449,9 +450,7 @@ def _answer_key(
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            answer, _ = counted_call(
-                function, copy.deepcopy(probe.kwargs), files, probe.budget, what
-            )
+            answer, _ = counted_call(function, fresh(probe.kwargs), files, probe.budget, what)
             value = np.asarray(answer, dtype=np.float64)
         return (value.shape, np.round(value, 9).tobytes())
     except ReferenceModuleError:
