@@ -19,3 +19,9 @@ class ReferenceModuleError(GraderInputError):
 
 class SubmissionError(GraderInputError):
     """The submission path does not exist or cannot be read."""
+
+
+class SandboxSettingError(GraderInputError, ValueError):
+    """A sandbox setting that cannot be used (an environment variable, the folder of the uid
+    claims): named, with what to do, and reported as the TA's input error it is rather than
+    as the grader failing internally."""

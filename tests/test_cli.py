@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,17 @@ def test_grade_with_a_broken_rubric_exits_nonzero_and_leaves_a_valid_results_fil
 def test_grade_quiet_prints_only_the_total():
     done = run("grade", str(HW2), str(REPO / "submissions_example/hw2/correct"), "--quiet")
     assert done.returncode == 0 and done.stdout.strip() == "7 / 7"
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or os.geteuid() != 0, reason="the sandbox uid is used as root only"
+)
+def test_an_unusable_sandbox_uid_is_a_named_input_error_not_an_internal_one(
+    run_grader, hw2_rubric, examples_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GRADER_SANDBOX_UID", "0")  # root's: "every process of the uid" is all
+    output = tmp_path / "results.json"
+    process = run_grader("grade", hw2_rubric, examples_dir / "correct", "-o", output)
+    assert process.returncode == 2
+    assert "GRADER_SANDBOX_UID must be" in process.stderr and "Traceback" not in process.stderr
+    assert json.loads(output.read_text())["output"].startswith("Not graded: GRADER_SANDBOX_UID")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.errors import SandboxSettingError
 from grader.sandbox import identities, runner
 from grader.sandbox.identities import claim_identity, empty_uid, lock_folder
 from grader.sandbox.plan import SandboxLimits, sandbox_identity
@@ -391,7 +392,7 @@ def test_a_lock_folder_another_user_made_is_refused_with_what_to_do(
     taken = tmp_path / identities.UID_LOCKS
     taken.mkdir(mode=0o777)
     os.chown(taken, 65534, 65534)
-    with pytest.raises(RuntimeError) as refused:
+    with pytest.raises(SandboxSettingError) as refused:
         lock_folder()
     message = str(refused.value)
     assert str(taken) in message and "uid 65534" in message

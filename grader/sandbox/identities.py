@@ -29,6 +29,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from grader.errors import SandboxSettingError
 from grader.sandbox.plan import DEFAULT_SANDBOX_UID, sandbox_identity
 
 UID_LOCKS = "grader-sandbox-uids"
@@ -54,7 +55,7 @@ def lock_folder() -> Path:
     status = folder.lstat()
     if not stat.S_ISDIR(status.st_mode) or status.st_uid != 0 or status.st_mode & 0o022:
         what = "a folder" if stat.S_ISDIR(status.st_mode) else "not a folder"
-        raise RuntimeError(
+        raise SandboxSettingError(
             f"{folder} must be a folder only root can write, to hold the sandbox uids' claims, "
             f"but it is {what} of uid {status.st_uid} with mode {stat.filemode(status.st_mode)}"
             f" (another local user may have made it first): remove {folder}, or make /run "
@@ -158,4 +159,7 @@ def claim_identity() -> UidClaim | None:
             os.close(fd)  # the file stays written: the next claimant tries again
             continue
         return UidClaim(identity, fd)
-    raise RuntimeError(f"no free sandbox uid among {MAX_CANDIDATES} in {folder}")
+    raise SandboxSettingError(
+        f"no free sandbox uid among {MAX_CANDIDATES} in {folder}: too many sandboxed children "
+        "are running, or their uids were left with processes that could not be killed"
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.errors import SandboxSettingError
 from grader.sandbox.seccomp_filter import library_names
 
 SANDBOX_USER = "grader-sandbox"
@@ -103,7 +104,9 @@ def _unprivileged(name: str, text: str) -> int:
     except ValueError:
         value = 0
     if not 0 < value < 2**32 - 1:
-        raise ValueError(f"{name} must be a whole number from 1 to {2**32 - 2}, got {text!r}")
+        raise SandboxSettingError(
+            f"{name} must be a whole number from 1 to {2**32 - 2}, got {text!r}"
+        )
     return value
 
 
@@ -240,7 +243,7 @@ def disabled_layers() -> set[str]:
     names = {n.strip() for n in os.environ.get("GRADER_SANDBOX_DISABLE", "").split(",")}
     unknown = names - set(LAYER_NAMES) - {""}
     if unknown:
-        raise ValueError(
+        raise SandboxSettingError(
             f"GRADER_SANDBOX_DISABLE names unknown layers {sorted(unknown)}; "
             f"known: {', '.join(LAYER_NAMES)}"
         )
