@@ -74,8 +74,9 @@ def submission_preload(
 
 def decided_by_harness(preload: list[str], harness: str | None) -> list[str] | None:
     """`submission_preload`'s answer for every submission, before any is located: when the
-    harness imports every library in `preload`, no submission can change the list (the
-    midterm's harness imports numpy and torch). None when the submission's imports decide."""
+    harness imports every library in `preload`, no submission can change the list (a
+    training harness importing numpy and torch, say). None when the submission's imports
+    decide."""
     found = imports([harness] if harness else [], preload)
     return found if found == preload else None
 

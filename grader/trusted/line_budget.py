@@ -37,10 +37,10 @@ LINES_PER_REFERENCE_LINE = 20
 bound by a factor 2 or by one (2x, (n+1)/n), far inside; a loop that never ends is stopped after
 20 times the reference's work."""
 MIN_LINES = 10_000
-"""The least budget, for references that run a handful of lines: HW2's and the midterm's run 3
-to 28 lines a probe (numpy closed forms; a loop over layers at most), and no mutant of theirs
-runs more than its reference, so 10,000 lines leaves them 357 times their count. A traced line
-costs about 0.16 us, so a stopped mutant costs at most a few ms here."""
+"""The least budget, for references that run a handful of lines: the two shipped courses'
+references run 3 to 28 lines a probe (numpy closed forms; a loop over layers at most), and no
+mutant of theirs runs more than its reference, so 10,000 lines leaves them 357 times their
+count. A traced line costs about 0.16 us, so a stopped mutant costs at most a few ms here."""
 SAFETY_SECONDS = 300.0
 """Wall-clock seconds one call may take within its line budget before the rubric is reported."""
 CLOCK_EVERY = 1024
