@@ -14,7 +14,9 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -310,16 +312,12 @@ def still_hopping(folder: Path) -> bool:
     return counted.exists() and counted.read_text() != before
 
 
-@as_root
-@pytest.mark.sandbox
-def test_a_process_that_keeps_forking_anew_does_not_outlive_its_session(
-    monkeypatch, interpreter_reachable
-) -> None:
-    """A process that forks and exits at once changes pid faster than /proc can be read (a
-    look at /proc takes milliseconds, a hop in Python a tenth of one): neither a kill of the
-    pids found there nor a look that finds none says it is gone. Its hops, counted in a file,
-    do."""
-    uid = own_uid(2)
+@contextlib.contextmanager
+def hopping_session(uid: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Path]]:
+    """A session without seccomp, as `uid`, whose child started a hopper that outlived the
+    sweep of the request that started it (the sweep kills by pid, and catches one now and
+    then: the request is made again until one escapes); and the folder its hops are counted in.
+    """
     monkeypatch.setenv("GRADER_SANDBOX_UID", str(uid))
     monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "seccomp")
     with tempfile.TemporaryDirectory() as name:
@@ -329,12 +327,26 @@ def test_a_process_that_keeps_forking_anew_does_not_outlive_its_session(
         with SandboxSession(folder, "sub.py", SandboxLimits(processes=2000)) as session:
             if session.plan["uid"] is None:
                 pytest.skip(f"no uid switch here: {session.plan.get('uid_reason')}")
-            for _ in range(10):  # the request's own sweep catches a hopper now and then
+            for _ in range(10):
                 assert session.call("hop", [5], 10).ok
                 if still_hopping(folder):
                     break
             else:
                 pytest.fail("no hopper outlived the sweep of the request that started it")
+            yield session, folder
+
+
+@as_root
+@pytest.mark.sandbox
+def test_a_process_that_keeps_forking_anew_does_not_outlive_its_session(
+    monkeypatch, interpreter_reachable
+) -> None:
+    """A process that forks and exits at once changes pid faster than /proc can be read (a
+    look at /proc takes milliseconds, a hop in Python a tenth of one): neither a kill of the
+    pids found there nor a look that finds none says it is gone. Its hops, counted in a file,
+    do."""
+    with hopping_session(own_uid(2), monkeypatch) as (session, folder):
+        session.end()
         assert not still_hopping(folder)
 
 
@@ -345,24 +357,10 @@ def test_a_process_that_keeps_forking_anew_does_not_outlive_its_child_into_the_n
 ) -> None:
     """A session starts a new child after a crash or a timeout, and for the hidden cases:
     closing the old one kills every process of the uid, so the next starts among none."""
-    uid = own_uid(4)
-    monkeypatch.setenv("GRADER_SANDBOX_UID", str(uid))
-    monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "seccomp")
-    with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
-        (folder / "sub.py").write_text(HOPPER)
-        with SandboxSession(folder, "sub.py", SandboxLimits(processes=2000)) as session:
-            if session.plan["uid"] is None:
-                pytest.skip(f"no uid switch here: {session.plan.get('uid_reason')}")
-            for _ in range(10):  # the request's own sweep catches a hopper now and then
-                assert session.call("hop", [5], 10).ok
-                if still_hopping(folder):
-                    break
-            else:
-                pytest.fail("no hopper outlived the sweep of the request that started it")
-            session.close()
-            assert not still_hopping(folder)
-            assert session.start().ok  # and the session goes on with a new child
+    with hopping_session(own_uid(4), monkeypatch) as (session, folder):
+        session.close()
+        assert not still_hopping(folder)
+        assert session.start().ok  # and the session goes on with a new child
 
 
 @as_root
