@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sqlite3
 import subprocess
@@ -32,6 +31,7 @@ from batch_course import (
     write_plain_folder,
 )
 from dask_processes import DaskProcesses
+from run_facts import without_run_facts
 from test_batch import export_zip
 
 from grader.batch.gradebook import Gradebook, SubmissionRecord
@@ -95,22 +95,6 @@ def gradings(outdir: Path) -> list[tuple[int, str, str, str]]:
         db.close()
 
 
-def without_timings(value: Any) -> Any:
-    """A results.json without its timings, nor the sandbox uid (which depends on the worker:
-    every worker's children get uids of their own)."""
-    if isinstance(value, str):
-        return re.sub(r"^unprivileged uid \d+$", "unprivileged uid", value)
-    if isinstance(value, dict):
-        return {
-            key: without_timings(item)
-            for key, item in value.items()
-            if key not in ("seconds", "execution_time")
-        }
-    if isinstance(value, list):
-        return [without_timings(item) for item in value]
-    return value
-
-
 def comparable(record: SubmissionRecord) -> dict[str, Any]:
     """What a grade is, apart from when, how fast, where and in which run."""
     return {
@@ -122,7 +106,7 @@ def comparable(record: SubmissionRecord) -> dict[str, Any]:
         "seed": record.seed,
         "submitters": record.submitters,
         "questions": [replace(question, seconds=0) for question in record.questions],
-        "results": without_timings(json.loads(Path(record.results_path).read_text()))
+        "results": without_run_facts(json.loads(Path(record.results_path).read_text()))
         if record.results_path
         else None,
     }

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from run_facts import without_run_facts
 
 from grader.rubric.model import AutoPart, load_rubric
 from grader.trusted.cases import build_cases, part_rng
@@ -82,19 +83,6 @@ def student_visible_texts(graded: Any) -> list[str]:
         graded.process.stdout,
         *(test["output"] for test in results["tests"]),
     ]
-
-
-def without_timing(data: Any) -> Any:
-    """results.json minus its wall-clock fields (execution_time and every "seconds")."""
-    if isinstance(data, dict):
-        return {
-            key: without_timing(value)
-            for key, value in data.items()
-            if key not in ("execution_time", "seconds")
-        }
-    if isinstance(data, list):
-        return [without_timing(item) for item in data]
-    return data
 
 
 @functools.cache
@@ -348,7 +336,7 @@ def test_grading_twice_gives_identical_results(
     first = graded_example("mistakes").results
     second = timed_grade(hw2_rubric, examples_dir / "mistakes", tmp_path).results
     assert second["extra_data"]["seed"] == first["extra_data"]["seed"]
-    assert without_timing(second) == without_timing(first)
+    assert without_run_facts(second) == without_run_facts(first)
 
 
 def test_a_different_submission_id_gives_a_different_seed(

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from run_facts import without_run_facts
 
 from grader.grading.engine import Engine
 from grader.outputs.gradescope_json import to_gradescope
@@ -129,22 +130,10 @@ def test_validation_given_the_grading_reference_fills_its_constants() -> None:
     )
 
 
-def without_timings(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            key: without_timings(item)
-            for key, item in value.items()
-            if key not in ("seconds", "execution_time")
-        }
-    if isinstance(value, list):
-        return [without_timings(item) for item in value]
-    return value
-
-
 def graded(engine: Engine, example: str) -> Any:
     folder = REPO / "submissions_example" / "hw2" / example
     with open_submission(folder, LOADED.rubric.submission, submission_id=example) as staged:
-        return without_timings(to_gradescope(engine.grade(staged)))
+        return without_run_facts(to_gradescope(engine.grade(staged)))
 
 
 @pytest.mark.sandbox
