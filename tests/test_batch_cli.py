@@ -184,3 +184,15 @@ def test_regrade_diff_of_a_folder_without_a_gradebook_names_it(tmp_path: Path) -
     result = grader("regrade-diff", tmp_path, tmp_path)
     assert result.returncode == 2
     assert f"{tmp_path}: no gradebook.sqlite here" in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox uid is used as root only")
+def test_an_unusable_sandbox_setting_stops_the_batch_before_grading_named(
+    course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write_plain_folder(tmp_path / "class", {"alice": CORRECT, "bob": DOUBLED})
+    monkeypatch.setenv("GRADER_SANDBOX_UID", "0")
+    result = grader("batch", course.rubric, source, "-o", tmp_path / "out", "--workers", "1")
+    assert result.returncode == 2
+    assert "GRADER_SANDBOX_UID must be" in result.stderr and "Traceback" not in result.stderr
+    assert gradings(tmp_path / "out") == []  # no student marked for the machine's fault

@@ -30,6 +30,7 @@ from grader.batch.workers import Task, WorkerConfig, WorkerPool
 from grader.errors import GraderInputError, RubricError
 from grader.grading.result_data import result_from_data
 from grader.rubric.model import LoadedRubric, load_rubric
+from grader.sandbox.identities import check_settings
 from grader.sandbox.plan import Protected
 from grader.submission.digest import data_entry, file_entry, manifest_digest
 from grader.trusted.answers import ListedAnswers
@@ -219,6 +220,8 @@ class Batch:
             pool = WorkerPool(config, count, self.outdir / "logs")
         try:
             self.outdir.mkdir(parents=True, exist_ok=True)
+            if self.executor is None and not options.cluster:
+                check_settings()  # a Dask worker checks its own machine's
             pool.spawn()
             answers = check_rubric(self.loaded)
             if isinstance(pool, WorkerPool):  # a Dask worker computes its own

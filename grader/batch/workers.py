@@ -108,7 +108,7 @@ def grade_reply(result: GradeResult) -> dict[str, Any]:
 
 def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission in the worker; every failure becomes a reply, never an exit."""
-    from grader.errors import GraderInputError
+    from grader.errors import GraderInputError, SandboxSettingError
     from grader.sandbox.runner import SandboxPolicyError
     from grader.submission.asked import sheet_parts
     from grader.submission.staged import open_submission
@@ -123,6 +123,8 @@ def grade_task(engine: Any, task: dict[str, Any]) -> dict[str, Any]:
             result = engine.grade(submission)
     except SandboxPolicyError as error:
         return {"error": "policy_refused", "detail": str(error)}
+    except SandboxSettingError as error:  # this machine's fault: a rerun grades it again
+        return {"error": "internal_error", "detail": str(error)}
     except GraderInputError as error:
         return {"error": "unreadable", "detail": str(error)}
     except Exception:
