@@ -248,19 +248,10 @@ def _grade_one(
     from grader.outputs.gradescope_json import fallback_results
     from grader.outputs.safe_text import echo
     from grader.sandbox.runner import SandboxPolicyError
-    from grader.submission.asked import sheet_parts
-    from grader.submission.preload import preload_for
-    from grader.submission.staged import open_submission
+    from grader.submission.staged import open_for_grading
 
     try:
-        with open_submission(
-            submission,
-            loaded.rubric.submission,
-            submission_id=submission_id,
-            sheet=sheet_parts(loaded.rubric),
-        ) as staged:
-            if not children.started:
-                children.start(preload_for(loaded, staged.located))
+        with open_for_grading(loaded, submission, submission_id, children) as staged:
             return _engine_grade(loaded, staged, output, policy, children)
     except SandboxPolicyError as error:
         if output is not None:

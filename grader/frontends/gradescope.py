@@ -132,9 +132,7 @@ def _grade(
     from grader.rubric.model import validate_rubric
     from grader.sandbox.plan import Protected
     from grader.sandbox.runner import SandboxPolicyError
-    from grader.submission.asked import sheet_parts
-    from grader.submission.preload import preload_for
-    from grader.submission.staged import open_submission
+    from grader.submission.staged import open_for_grading
 
     try:
         loaded = validate_rubric(source)
@@ -153,14 +151,7 @@ def _grade(
     )
     protected = Protected(secret=(str(root.root / "source"),), outputs=(str(root.results),))
     try:
-        with open_submission(
-            root.submission,
-            loaded.rubric.submission,
-            submission_id=submission_id,
-            sheet=sheet_parts(loaded.rubric),
-        ) as submission:
-            if not children.started:
-                children.start(preload_for(loaded, submission.located))
+        with open_for_grading(loaded, root.submission, submission_id, children) as submission:
             result = _engine_grade(loaded, submission, root, policy, protected, log, children)
     except (SandboxPolicyError, GraderInputError) as error:
         log(f"error: {error}")

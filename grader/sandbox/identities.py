@@ -50,8 +50,8 @@ def check_settings() -> None:
     """Raise SandboxSettingError for a sandbox setting of this machine that no child could be
     started with (GRADER_SANDBOX_DISABLE, GRADER_SANDBOX_UID/GID, the lock folder): a batch
     checks them before it starts, rather than failing every submission on them."""
-    disabled_layers()
-    if os.name == "posix" and os.geteuid() == 0 and "uid" not in disabled_layers():
+    off = disabled_layers()
+    if os.name == "posix" and os.geteuid() == 0 and "uid" not in off:
         sandbox_identity()
         lock_folder()
 

@@ -13,10 +13,15 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.rubric.files import SubmissionFiles
 from grader.submission.formats.base import SheetPart
 from grader.submission.locate import LocatedSubmission, locate, missing_entry_message, stage
+
+if TYPE_CHECKING:
+    from grader.rubric.model import LoadedRubric
+    from grader.sandbox.zygote import WarmChildren
 
 
 @dataclass
@@ -75,3 +80,21 @@ def open_submission(
         yield StagedSubmission(
             located, spec, submission_id or located.content_sha256, folders, prefix
         )
+
+
+@contextlib.contextmanager
+def open_for_grading(
+    loaded: LoadedRubric, path: Path, submission_id: str | None, children: WarmChildren
+) -> Iterator[StagedSubmission]:
+    """One submission opened as the engine grades it (the rubric's sheet parts), its grading's
+    zygote given the preload list now that the submission is located, unless the rubric alone
+    gave it before (`grader grade` and Gradescope's run_autograder)."""
+    from grader.submission.asked import sheet_parts
+    from grader.submission.preload import preload_for
+
+    spec = loaded.rubric.submission
+    sheet = sheet_parts(loaded.rubric)
+    with open_submission(path, spec, submission_id=submission_id, sheet=sheet) as staged:
+        if not children.started:
+            children.start(preload_for(loaded, staged.located))
+        yield staged
